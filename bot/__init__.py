@@ -1,0 +1,1 @@
+"""Shared core of the social security card assistant: domain rules, database and CLI."""
