@@ -1,0 +1,254 @@
+"""`python -m bot`: database, card, flag, staff and demo commands for operators.
+
+Exit codes: 0 done, 1 not found, 2 bad input or refused, 3 database or configuration problem.
+Messages name what is wrong without echoing personal values.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from bot import card_import, demo
+from bot.audit import record_audit
+from bot.cards import describe_cardholder, get_cardholder
+from bot.config import Settings, init_env_file, load_settings
+from bot.db import make_engine, make_session_factory
+from bot.errors import BotError, CardImportError, CardNotFound, ConfigError
+from bot.flags import describe_flag, list_flags
+from bot.idnumbers import validate_id_number
+from bot.loss_reports import lapse_all_expired, lapse_expired
+from bot.migrate import upgrade
+from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
+from bot.privacy import Vault, mask_id_number
+from bot.staff import add_staff_user
+from bot.status_changes import set_card_status
+from bot.statuses import CardStatus, parse_status
+
+log = logging.getLogger(__name__)
+ACTOR = "cli"
+
+EXIT_NOT_FOUND = 1
+EXIT_BAD_INPUT = 2
+EXIT_UNAVAILABLE = 3
+
+
+class CommandFailed(Exception):
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+def _sessions(settings: Settings):
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def cmd_env_init(args: argparse.Namespace, settings: Settings | None) -> None:
+    added = init_env_file()
+    print(f".env: added {', '.join(added)}" if added else ".env: already complete")
+
+
+def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
+    upgrade(settings.database_url)
+    print("database schema is up to date")
+
+
+def cmd_cards_import(args: argparse.Namespace, settings: Settings) -> None:
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise CommandFailed(f"cannot read {path}: {error.strerror}", EXIT_BAD_INPUT) from None
+    now = _now()
+    rows = card_import.parse_csv(data, now=now)
+    vault = Vault(settings)
+    with _sessions(settings).begin() as session:
+        result = card_import.apply_rows(session, vault=vault, rows=rows, now=now, progress=sys.stderr.isatty())
+        record_audit(
+            session,
+            actor=ACTOR,
+            action="cards_import",
+            target_type="file",
+            detail={"rows": len(rows), "created": result.created, "updated": result.updated},
+        )
+    print(f"imported {len(rows)} records: {result.created} new, {result.updated} updated")
+
+
+def cmd_cards_show(args: argparse.Namespace, settings: Settings) -> None:
+    id_number = validate_id_number(args.id_number)
+    vault = Vault(settings)
+    with _sessions(settings).begin() as session:
+        holder = get_cardholder(session, vault=vault, id_number=id_number)
+        lapse_expired(session, card=holder.current_card, now=_now())
+        record = describe_cardholder(holder, vault=vault, tz=settings.timezone)
+    if args.json:
+        print(json.dumps(record, ensure_ascii=False, indent=2))
+        return
+    print(f"{mask_id_number(record['id_number'])}  {record['name']}  {record['phone']}")
+    print(f"card {record['card_number']}: {record['status']} ({record['status_label']['zh']}), {record['office']}")
+    print(f"last status change: {record['updated_at']}")
+    for report in record["loss_reports"]:
+        print(f"loss report {report['reference']} [{report['state']}] via {report['channel']}", end=" ")
+        print(f"{report['created']} -> {report['expires']}")
+
+
+def cmd_cards_set_status(args: argparse.Namespace, settings: Settings) -> None:
+    id_number = validate_id_number(args.id_number)
+    status = parse_status(args.status)
+    vault = Vault(settings)
+    with _sessions(settings).begin() as session:
+        holder = get_cardholder(session, vault=vault, id_number=id_number)
+        previous = holder.current_card.status
+        card = set_card_status(session, card_id=holder.current_card.id, status=status, now=_now(), source="staff")
+        record_audit(
+            session,
+            actor=ACTOR,
+            action="set_status",
+            target_type="card",
+            target_id=card.id,
+            detail={"from": previous, "to": status.value},
+        )
+    print(f"card {card.card_number}: {previous} -> {status.value} ({status.label('zh')})")
+
+
+def cmd_loss_lapse(args: argparse.Namespace, settings: Settings) -> None:
+    with _sessions(settings).begin() as session:
+        count = lapse_all_expired(session, now=_now())
+    print(f"lapsed {count} expired loss reports")
+
+
+def cmd_flags_list(args: argparse.Namespace, settings: Settings) -> None:
+    with _sessions(settings).begin() as session:
+        flags = [
+            describe_flag(f, settings.timezone) for f in list_flags(session, status=args.status, reason=args.reason)
+        ]
+    if args.json:
+        print(json.dumps(flags, ensure_ascii=False, indent=2))
+        return
+    if not flags:
+        print("no flagged conversations")
+    for f in flags:
+        print(
+            f"{f['id']:>6}  {f['created']}  {f['channel']:<6} {f['reason']:<16} {f['status']:<9} {f['conversation_id']}"
+        )
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            raise CommandFailed("the passwords differ", EXIT_BAD_INPUT)
+        return password
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+def cmd_staff_add_user(args: argparse.Namespace, settings: Settings) -> None:
+    password = _read_password()
+    with _sessions(settings).begin() as session:
+        user = add_staff_user(session, username=args.name, password=password, role=args.role)
+        record_audit(
+            session,
+            actor=ACTOR,
+            action="staff_add_user",
+            target_type="staff_user",
+            target_id=user.id,
+            detail={"role": user.role},
+        )
+    print(f"staff user {user.username} ({user.role}) created")
+
+
+def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> None:
+    with _sessions(settings).begin() as session:
+        demo.seed_demo(session, settings=settings, now=_now())
+        record_audit(session, actor=ACTOR, action="demo_seed", target_type="database")
+    print(demo_table())
+
+
+def demo_table() -> str:
+    """The demo cardholders as a plain-text table (also in the README)."""
+    lines = [f"{'ID number':<20}{'name':<14}{'phone':<16}{'status':<18}label"]
+    for d in demo.DEMO_CARDHOLDERS:
+        status = CardStatus.LOSS_REPORTED if d is demo.LOSS_REPORTED_DEMO else d.status
+        lines.append(f"{d.id_number:<20}{d.name:<14}{d.phone:<16}{status.value:<18}{status.label('zh')}")
+    return "\n".join(lines)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__.splitlines()[0])
+    groups = parser.add_subparsers(dest="group", required=True)
+
+    def command(group: str, name: str, handler: Callable, help_text: str) -> argparse.ArgumentParser:
+        if group not in subparsers:
+            sub = groups.add_parser(group)
+            subparsers[group] = sub.add_subparsers(dest="command", required=True)
+        cmd = subparsers[group].add_parser(name, help=help_text)
+        cmd.set_defaults(handler=handler)
+        return cmd
+
+    subparsers: dict[str, argparse._SubParsersAction] = {}
+    command("env", "init", cmd_env_init, "create .env with random secrets, or complete it")
+    command("db", "upgrade", cmd_db_upgrade, "create or migrate the schema at DATABASE_URL")
+    command("cards", "import", cmd_cards_import, "load card records from a CSV file, all or nothing").add_argument(
+        "file"
+    )
+    show = command("cards", "show", cmd_cards_show, "a cardholder's card, status and loss reports")
+    show.add_argument("id_number")
+    show.add_argument("--json", action="store_true")
+    set_status = command(
+        "cards", "set-status", cmd_cards_set_status, "change a card's status (allowed transitions only)"
+    )
+    set_status.add_argument("id_number")
+    set_status.add_argument("status")
+    command("loss", "lapse", cmd_loss_lapse, "lapse temporary loss reports past their expiry")
+    flags = command("flags", "list", cmd_flags_list, "flagged conversations, newest first")
+    flags.add_argument("--json", action="store_true")
+    flags.add_argument("--status", choices=FLAG_STATUSES)
+    flags.add_argument("--reason", choices=FLAG_REASONS)
+    staff = command("staff", "add-user", cmd_staff_add_user, "create a staff user; the password is read from stdin")
+    staff.add_argument("name")
+    staff.add_argument("--role", required=True, choices=STAFF_ROLES)
+    command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        settings = None if args.handler is cmd_env_init else load_settings()
+        args.handler(args, settings)
+    except CommandFailed as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.code
+    except CardImportError as error:
+        print(str(error), file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except CardNotFound as error:
+        print(f"not found: {error}", file=sys.stderr)
+        return EXIT_NOT_FOUND
+    except ConfigError as error:
+        print(f"configuration: {error}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except BotError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DBAPIError as error:
+        # The driver's message can quote SQL parameters; show only what kind of failure it was.
+        print(f"database error: {type(error.orig).__name__}; is DATABASE_URL reachable and migrated?", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    except SQLAlchemyError as error:
+        print(f"database error: {type(error).__name__}", file=sys.stderr)
+        return EXIT_UNAVAILABLE
+    return 0

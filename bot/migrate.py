@@ -1,0 +1,21 @@
+"""Schema migrations with Alembic, driven from code so `python -m bot db upgrade` needs no ini file."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+
+from bot.config import ROOT
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(ROOT / "migrations"))
+    # configparser treats % as interpolation; URLs may contain it in passwords.
+    config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
+    return config
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Create or migrate the schema at `database_url` to `revision`."""
+    command.upgrade(alembic_config(database_url), revision)

@@ -1,0 +1,224 @@
+"""The card database schema (SQLAlchemy 1.4 declarative, written in the 2.0 style)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.types import TypeDecorator
+
+from bot.statuses import CardStatus
+
+Base = declarative_base()
+
+LOSS_CHANNELS = ("chat", "voice", "sms", "counter")
+LOSS_STATES = ("active", "lapsed", "cancelled", "formalised")
+FLAG_REASONS = (
+    "nlu_fallback",
+    "human_requested",
+    "identity_failed",
+    "loss_reported",
+    "loss_cancelled",
+    "call_dropped",
+    "action_error",
+)
+FLAG_STATUSES = ("open", "reviewed", "escalated")
+STAFF_ROLES = ("reviewer", "admin")
+CARD_STATUSES = tuple(s.value for s in CardStatus)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class UtcDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores no offset of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; give a timezone")
+        return value.astimezone(dt.timezone.utc)
+
+    def process_result_value(self, value: dt.datetime | None, dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{column}_known")
+
+
+class Cardholder(Base):
+    """A citizen. The ID number is stored only as a keyed hash and a ciphertext (bot.privacy)."""
+
+    __tablename__ = "cardholders"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    id_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    id_cipher: Mapped[str] = Column(Text, nullable=False)
+    name: Mapped[str] = Column(String(100), nullable=False)
+    phone: Mapped[str] = Column(String(20), nullable=False)
+    region: Mapped[str] = Column(String(6), nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+
+    cards: Mapped[list[Card]] = relationship("Card", back_populates="cardholder", order_by="Card.id")
+
+    @property
+    def current_card(self) -> Card | None:
+        """The most recently issued card (a replacement supersedes the one before)."""
+        return self.cards[-1] if self.cards else None
+
+
+class Card(Base):
+    """One physical card and where it is in its life."""
+
+    __tablename__ = "cards"
+    __table_args__ = (_one_of("status", CARD_STATUSES),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    cardholder_id: Mapped[int] = Column(ForeignKey("cardholders.id", ondelete="CASCADE"), nullable=False, index=True)
+    card_number: Mapped[str] = Column(String(9), nullable=False, unique=True)
+    status: Mapped[str] = Column(String(20), nullable=False)
+    office: Mapped[str] = Column(String(200), nullable=False)
+    status_changed_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    cardholder: Mapped[Cardholder] = relationship("Cardholder", back_populates="cards")
+    history: Mapped[list[CardStatusChange]] = relationship(
+        "CardStatusChange", back_populates="card", order_by="CardStatusChange.id"
+    )
+    loss_reports: Mapped[list[LossReport]] = relationship("LossReport", back_populates="card", order_by="LossReport.id")
+
+
+class CardStatusChange(Base):
+    """One entry of a card's status history."""
+
+    __tablename__ = "card_status_changes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    card_id: Mapped[int] = Column(ForeignKey("cards.id", ondelete="CASCADE"), nullable=False, index=True)
+    from_status: Mapped[str | None] = Column(String(20))
+    to_status: Mapped[str] = Column(String(20), nullable=False)
+    changed_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    source: Mapped[str] = Column(String(20), nullable=False)
+
+    card: Mapped[Card] = relationship("Card", back_populates="history")
+
+
+class LossReport(Base):
+    """A loss report; at most one is active per card (a partial unique index enforces it)."""
+
+    __tablename__ = "loss_reports"
+    __table_args__ = (
+        _one_of("channel", LOSS_CHANNELS),
+        _one_of("state", LOSS_STATES),
+        Index(
+            "uq_loss_reports_one_active_per_card",
+            "card_id",
+            unique=True,
+            sqlite_where=text("state = 'active'"),
+            postgresql_where=text("state = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    reference: Mapped[str] = Column(String(10), nullable=False, unique=True)
+    card_id: Mapped[int] = Column(ForeignKey("cards.id", ondelete="CASCADE"), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(10), nullable=False)
+    state: Mapped[str] = Column(String(12), nullable=False, default="active")
+    previous_status: Mapped[str] = Column(String(20), nullable=False)
+    conversation_id: Mapped[str | None] = Column(String(100), index=True)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    closed_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+    card: Mapped[Card] = relationship("Card", back_populates="loss_reports")
+
+
+class Flag(Base):
+    """A conversation put in front of staff for review."""
+
+    __tablename__ = "flags"
+    __table_args__ = (
+        _one_of("reason", FLAG_REASONS),
+        _one_of("status", FLAG_STATUSES),
+        Index("ix_flags_status_created", "status", "created_at"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(100), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(10), nullable=False)
+    reason: Mapped[str] = Column(String(20), nullable=False)
+    status: Mapped[str] = Column(String(10), nullable=False, default="open")
+    note: Mapped[str | None] = Column(Text)
+    cardholder_id: Mapped[int | None] = Column(ForeignKey("cardholders.id", ondelete="SET NULL"))
+    loss_report_id: Mapped[int | None] = Column(ForeignKey("loss_reports.id", ondelete="SET NULL"))
+    reviewer_id: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    reviewed_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+
+class StaffUser(Base):
+    """A member of staff who reviews flagged conversations."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (_one_of("role", STAFF_ROLES),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    username: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    password_hash: Mapped[str] = Column(String(255), nullable=False)
+    role: Mapped[str] = Column(String(10), nullable=False)
+    active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    last_login_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+
+class IdentityAttempt(Base):
+    """One identity check, kept to count failures per conversation and per ID number."""
+
+    __tablename__ = "identity_attempts"
+    __table_args__ = (Index("ix_identity_attempts_hash_created", "id_hash", "created_at"),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    id_hash: Mapped[str | None] = Column(String(64))
+    conversation_id: Mapped[str] = Column(String(100), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(10), nullable=False)
+    succeeded: Mapped[bool] = Column(Boolean, nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class AuditEntry(Base):
+    """Who did what to which record, and when; personal values never go in `detail`."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    actor: Mapped[str] = Column(String(80), nullable=False)
+    action: Mapped[str] = Column(String(40), nullable=False)
+    target_type: Mapped[str] = Column(String(30), nullable=False)
+    target_id: Mapped[str | None] = Column(String(40))
+    detail: Mapped[str | None] = Column(Text)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)

@@ -1,0 +1,60 @@
+"""How personal data is stored, shown and logged.
+
+ID numbers are never stored in clear: the database keeps a keyed hash (HMAC-SHA256 with
+ID_HASH_KEY) to look a cardholder up, and a Fernet ciphertext (DATA_ENCRYPTION_KEY) so an admin
+can reveal the number. A leaked database file therefore yields neither the numbers nor a way to
+test guesses against them without the keys. Log lines carry database ids or `Vault.redact()`
+tokens, never values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from bot.config import Settings
+from bot.errors import ConfigError
+
+
+class Vault:
+    """Hashing and encryption of personal values with the deployment's keys."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._hash_key = settings.id_hash_key.encode()
+        self._fernet = Fernet(settings.data_encryption_key.encode())
+
+    def id_hash(self, id_number: str) -> str:
+        """Keyed hash used to find a cardholder by canonical ID number."""
+        return hmac.new(self._hash_key, id_number.encode(), hashlib.sha256).hexdigest()
+
+    def redact(self, value: str | None) -> str:
+        """A short keyed token standing for a personal value in log lines (never the value)."""
+        if not value:
+            return "-"
+        return "#" + hmac.new(self._hash_key, b"log:" + value.encode(), hashlib.sha256).hexdigest()[:8]
+
+    def encrypt(self, value: str) -> str:
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise ConfigError("DATA_ENCRYPTION_KEY does not match the one the data was written with") from None
+
+
+def mask_id_number(id_number: str) -> str:
+    """``320102199003071016`` -> ``3201**********1016``."""
+    return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def mask_name(name: str) -> str:
+    """Keep the first character (the family name in Chinese): ``张伟`` -> ``张*``."""
+    return name[:1] + "*" * max(len(name) - 1, 1)
+
+
+def mask_phone(e164: str) -> str:
+    """``+8613912345678`` -> ``+86139****5678``."""
+    return e164[:6] + "*" * (len(e164) - 10) + e164[-4:] if len(e164) > 10 else "*" * len(e164)

@@ -1,0 +1,140 @@
+import datetime as dt
+
+import pytest
+
+from bot.card_import import HEADER, apply_rows, parse_csv
+from bot.cards import describe_cardholder, get_cardholder
+from bot.errors import CardImportError
+from bot.loss_reports import create_loss_report
+from tests.conftest import NOW
+from tests.factories import ID_WANG, ID_ZHANG
+
+HEADER_LINE = ",".join(HEADER)
+ROW_ZHANG = f"{ID_ZHANG},张伟,139 1234 5678,A12345678,active,110105,朝阳区社保服务大厅,2026-03-01T09:30:00+08:00"
+ROW_WANG = f"{ID_WANG},王芳,010-12345678,3K0012345,ready_for_pickup,320102,玄武区社保服务中心,2026-11-18T14:00:00+08:00"
+
+
+def csv_bytes(*rows: str, bom: bool = False) -> bytes:
+    text = "\n".join([HEADER_LINE, *rows]) + "\n"
+    return ("\ufeff" if bom else "").encode() + text.encode()
+
+
+def test_parse_valid_file_with_bom():
+    rows = parse_csv(csv_bytes(ROW_ZHANG, ROW_WANG, bom=True), now=NOW)
+    assert [r.id_number for r in rows] == [ID_ZHANG, ID_WANG]
+    assert rows[0].phone == "+8613912345678"
+    assert rows[1].phone == "+861012345678"
+    assert rows[0].updated_at == dt.datetime(2026, 3, 1, 1, 30, tzinfo=dt.timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("bad_row", "reason"),
+    [
+        (ROW_WANG.replace(ID_WANG, ID_WANG[:-1] + "6"), "id_number: the check character"),
+        (ROW_WANG.replace("010-12345678", "12345"), "phone:"),
+        (ROW_WANG.replace("3K0012345", "3K00123"), "card_number"),
+        (ROW_WANG.replace("ready_for_pickup", "ready"), "status must be one of"),
+        (ROW_WANG.replace("320102,", "32010,"), "region"),
+        (ROW_WANG.replace("王芳", " "), "name is empty"),
+        (ROW_WANG.replace("+08:00", ""), "UTC offset"),
+        (ROW_WANG.replace("2026-11-18T14:00:00", "yesterday"), "ISO 8601"),
+        (ROW_WANG.replace("2026-11-18", "2027-11-18"), "in the future"),
+        (ROW_WANG + ",extra", "expected 8 fields, found 9"),
+        (ROW_ZHANG.replace("A12345678", "B12345678"), "id_number already given on line 2"),
+        (ROW_WANG.replace("3K0012345", "A12345678"), "card_number already given on line 2"),
+    ],
+)
+def test_bad_row_names_its_line(bad_row, reason):
+    with pytest.raises(CardImportError) as caught:
+        parse_csv(csv_bytes(ROW_ZHANG, bad_row), now=NOW)
+    assert caught.value.line == 3
+    assert str(caught.value).startswith("line 3: ")
+    assert reason in str(caught.value)
+
+
+def test_reasons_do_not_echo_personal_values():
+    bad = ROW_WANG.replace(ID_WANG, ID_WANG[:-1] + "6")
+    with pytest.raises(CardImportError) as caught:
+        parse_csv(csv_bytes(bad), now=NOW)
+    assert ID_WANG[:-1] not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        (b"", 1),
+        (b"id,name\n1,2\n", 1),
+        (HEADER_LINE.encode() + b"\n", 2),
+        (csv_bytes(ROW_ZHANG) + b'"unterminated,quote\n', 3),
+        (csv_bytes(ROW_ZHANG) + "\u5f20".encode("gbk") + b"\n", 3),
+    ],
+)
+def test_malformed_files(data, line):
+    with pytest.raises(CardImportError) as caught:
+        parse_csv(data, now=NOW)
+    assert caught.value.line == line
+
+
+def test_import_then_describe_round_trips_every_field(session, settings, vault):
+    rows = parse_csv(csv_bytes(ROW_ZHANG, ROW_WANG), now=NOW)
+    result = apply_rows(session, vault=vault, rows=rows, now=NOW)
+    session.commit()
+    assert (result.created, result.updated) == (2, 0)
+    record = describe_cardholder(
+        get_cardholder(session, vault=vault, id_number=ID_WANG), vault=vault, tz=settings.timezone
+    )
+    assert {k: record[k] for k in HEADER} == {
+        "id_number": ID_WANG,
+        "name": "王芳",
+        "phone": "+861012345678",
+        "card_number": "3K0012345",
+        "status": "ready_for_pickup",
+        "region": "320102",
+        "office": "玄武区社保服务中心",
+        "updated_at": "2026-11-18T14:00:00+08:00",
+    }
+    assert record["status_label"] == {"zh": "待领取", "en": "ready for pickup"}
+
+
+def test_reimport_updates_by_id_number_and_keeps_history(session, settings, vault):
+    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_WANG), now=NOW), now=NOW)
+    issued = ROW_WANG.replace("ready_for_pickup", "issued").replace("2026-11-18T14:00", "2026-11-19T10:00")
+    result = apply_rows(
+        session, vault=vault, rows=parse_csv(csv_bytes(issued.replace("王芳", "王 芳")), now=NOW), now=NOW
+    )
+    session.commit()
+    assert (result.created, result.updated) == (0, 1)
+    holder = get_cardholder(session, vault=vault, id_number=ID_WANG)
+    assert holder.name == "王 芳"
+    assert [(c.from_status, c.to_status) for c in holder.current_card.history] == [
+        (None, "ready_for_pickup"),
+        ("ready_for_pickup", "issued"),
+    ]
+
+
+def test_card_number_of_another_holder_is_refused(session, vault):
+    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    stolen = ROW_WANG.replace("3K0012345", "A12345678")
+    with pytest.raises(CardImportError) as caught:
+        apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(stolen), now=NOW), now=NOW)
+    assert caught.value.line == 2
+
+
+def test_reimport_leaving_loss_reported_closes_the_report(session, settings, vault):
+    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    card = get_cardholder(session, vault=vault, id_number=ID_ZHANG).current_card
+    report, _ = create_loss_report(session, card_id=card.id, channel="chat", policy=settings.loss_policy, now=NOW)
+    lost = ROW_ZHANG.replace("active", "lost").replace("2026-03-01T09:30", "2026-11-20T09:00")
+    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(lost), now=NOW), now=NOW)
+    session.commit()
+    assert report.state == "formalised"
+    assert card.status == "lost"
+
+
+def test_id_numbers_are_not_stored_in_clear(session, engine, vault):
+    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    session.commit()
+    with engine.connect() as conn:
+        dump = " ".join(str(v) for row in conn.exec_driver_sql("SELECT * FROM cardholders") for v in row)
+    assert ID_ZHANG not in dump
+    assert ID_ZHANG[:17] not in dump
