@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint db demo clean
+.PHONY: install test db demo clean
 
 install: $(STAMP) .env
 
@@ -25,12 +25,11 @@ $(STAMP): requirements.txt constraints.txt
 .env: | $(STAMP)
 	$(PY) -m bot env init
 
+# Lint first (cheap), then the whole suite; set TEST_DATABASE_URL to run the database tests on PostgreSQL too.
 test: install
-	$(PY) -m pytest
-
-lint: install
 	$(VENV)/bin/ruff check bot tests migrations
 	$(VENV)/bin/ruff format --check bot tests migrations
+	$(PY) -m pytest
 
 db: install
 	$(PY) -m bot db upgrade

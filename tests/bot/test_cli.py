@@ -1,0 +1,151 @@
+"""The operator CLI, run in-process with its own SQLite database (and once as `python -m bot`)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.cli import main
+from bot.demo import DEMO_CARDHOLDERS, LOSS_REPORTED_DEMO
+from bot.migrate import upgrade
+from tests.bot.test_card_import import HEADER_LINE, ROW_WANG, ROW_ZHANG
+from tests.factories import ID_WANG, ID_ZHANG
+
+
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch) -> dict[str, str]:
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cards.db'}",
+        "ID_HASH_KEY": "cli-test-key",
+        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    upgrade(env["DATABASE_URL"])
+    return env
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write_csv(tmp_path, *rows: str, name: str = "cards.csv"):
+    path = tmp_path / name
+    path.write_text("\n".join([HEADER_LINE, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_then_show_json_round_trips(cli_env, tmp_path, capsys):
+    code, out, _ = run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, ROW_WANG)))
+    assert code == 0 and "2 new" in out
+    code, out, _ = run(capsys, "cards", "show", ID_ZHANG.lower(), "--json")
+    record = json.loads(out)
+    assert code == 0
+    assert record["id_number"] == ID_ZHANG
+    assert record["phone"] == "+8613912345678"
+    assert record["updated_at"] == "2026-03-01T09:30:00+08:00"
+    assert record["loss_reports"] == []
+
+
+def test_bad_check_character_imports_nothing_and_names_the_line(cli_env, tmp_path, capsys):
+    bad = ROW_WANG.replace(ID_WANG, ID_WANG[:-1] + "6")
+    code, _, err = run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, bad)))
+    assert code == 2
+    assert err.startswith("line 3: id_number")
+    code, _, err = run(capsys, "cards", "show", ID_ZHANG)
+    assert code == 1 and "not found" in err
+
+
+def test_reimport_with_a_bad_row_leaves_earlier_data_untouched(cli_env, tmp_path, capsys):
+    run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG)))
+    changed = ROW_ZHANG.replace("张伟", "张大伟")
+    bad = ROW_WANG.replace("ready_for_pickup", "nope")
+    code, _, _ = run(capsys, "cards", "import", str(write_csv(tmp_path, changed, bad, name="b.csv")))
+    assert code == 2
+    _, out, _ = run(capsys, "cards", "show", ID_ZHANG, "--json")
+    assert json.loads(out)["name"] == "张伟"
+
+
+def test_missing_file_and_malformed_id(cli_env, tmp_path, capsys):
+    code, _, err = run(capsys, "cards", "import", str(tmp_path / "nope.csv"))
+    assert code == 2 and "cannot read" in err
+    code, _, err = run(capsys, "cards", "show", "12345")
+    assert code == 2 and "18 characters" in err
+
+
+def test_set_status_follows_the_rules(cli_env, tmp_path, capsys):
+    run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_WANG)))
+    code, out, _ = run(capsys, "cards", "set-status", ID_WANG, "issued")
+    assert code == 0 and "ready_for_pickup -> issued" in out
+    code, _, err = run(capsys, "cards", "set-status", ID_WANG, "submitted")
+    assert code == 2 and "cannot go from issued to submitted" in err
+    code, _, err = run(capsys, "cards", "set-status", ID_WANG, "found")
+    assert code == 2 and "unknown status" in err
+    _, out, _ = run(capsys, "cards", "show", ID_WANG, "--json")
+    assert json.loads(out)["status"] == "issued"
+
+
+def test_demo_seed_covers_every_status_and_runs_once(cli_env, capsys):
+    code, out, _ = run(capsys, "demo", "seed")
+    assert code == 0
+    for holder in DEMO_CARDHOLDERS:
+        assert holder.id_number in out
+    _, out, _ = run(capsys, "cards", "show", LOSS_REPORTED_DEMO.id_number, "--json")
+    record = json.loads(out)
+    assert record["status"] == "loss_reported"
+    assert [r["state"] for r in record["loss_reports"]] == ["active"]
+    shown = set()
+    for holder in DEMO_CARDHOLDERS:
+        _, out, _ = run(capsys, "cards", "show", holder.id_number, "--json")
+        shown.add(json.loads(out)["status"])
+    assert len(shown) == 11
+    code, _, err = run(capsys, "demo", "seed")
+    assert code == 2 and "empty" in err
+
+
+def test_flags_list_json(cli_env, capsys):
+    code, out, _ = run(capsys, "flags", "list", "--json")
+    assert code == 0 and json.loads(out) == []
+
+
+def test_staff_add_user_reads_password_from_stdin(cli_env, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough password\n"))
+    code, out, _ = run(capsys, "staff", "add-user", "liwei", "--role", "reviewer")
+    assert code == 0 and "liwei (reviewer)" in out
+    monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
+    code, _, err = run(capsys, "staff", "add-user", "zhao", "--role", "admin")
+    assert code == 2 and "at least" in err
+
+
+def test_unreachable_database_is_a_clear_error(cli_env, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:9/none")
+    code, _, err = run(capsys, "flags", "list")
+    assert code == 3 and "database error" in err and "secret" not in err
+
+
+def test_no_id_numbers_in_logs(cli_env, tmp_path, capsys, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert run(capsys, "demo", "seed")[0] == 0
+    assert run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, ROW_WANG)))[0] == 0
+    assert run(capsys, "cards", "show", ID_ZHANG, "--json")[0] == 0
+    assert caplog.records  # the loss report of the demo data is logged, by id
+    logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    for value in (ID_ZHANG, ID_WANG, LOSS_REPORTED_DEMO.id_number, "张伟", "13912345678"):
+        assert value not in logged
+
+
+def test_python_dash_m_bot_exit_codes(cli_env, tmp_path):
+    bad = write_csv(tmp_path, ROW_ZHANG.replace("active", "activated"))
+    result = subprocess.run([sys.executable, "-m", "bot", "cards", "import", str(bad)], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert result.stderr.startswith("line 2: status must be one of: submitted, under_review")
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,92 @@
+import datetime as dt
+import logging
+
+import pytest
+
+from bot.config import LossPolicy
+from bot.errors import IdentityLocked, IdentityNotVerified
+from bot.identity import attempts_left, normalise_name, verify_identity
+from tests.conftest import NOW
+from tests.factories import ID_UNKNOWN, ID_ZHANG, add_card
+
+POLICY = LossPolicy(max_identity_attempts=3, lockout_failures=5, lockout_minutes=30)
+
+
+def check(session, vault, conversation="c1", *, now=NOW, **given):
+    kwargs = {"id_number": ID_ZHANG, **given}
+    return verify_identity(
+        session, vault=vault, policy=POLICY, conversation_id=conversation, channel="chat", now=now, **kwargs
+    )
+
+
+def test_chat_identity_with_full_name(session, vault):
+    add_card(session, vault)
+    assert check(session, vault, name=" 张伟 ").name == "张伟"
+
+
+def test_phone_identity_by_caller_id_or_last_four(session, vault):
+    add_card(session, vault)
+    assert check(session, vault, caller_id="+86 139 1234 5678").name == "张伟"
+    assert check(session, vault, caller_id="+8613000000000", phone_last4="5678").name == "张伟"
+    assert check(session, vault, phone_last4="五六七八").name == "张伟"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"name": "张"},
+        {"name": "张伟伟"},
+        {"id_number": ID_UNKNOWN, "name": "张伟"},
+        {"caller_id": "+8613000000000"},
+        {"phone_last4": "5679"},
+        {"caller_id": None, "phone_last4": "1"},
+    ],
+)
+def test_failures_look_the_same_whatever_was_wrong(session, vault, given):
+    add_card(session, vault)
+    with pytest.raises(IdentityNotVerified) as caught:
+        check(session, vault, **given)
+    assert str(caught.value) == "the details do not match our records"
+    assert caught.value.attempts_left == 2
+
+
+def test_three_failures_end_the_attempt_in_this_conversation(session, vault):
+    add_card(session, vault)
+    for _ in range(2):
+        with pytest.raises(IdentityNotVerified):
+            check(session, vault, name="李四")
+    with pytest.raises(IdentityLocked):
+        check(session, vault, name="李四")
+    with pytest.raises(IdentityLocked):
+        check(session, vault, name="张伟")
+    assert attempts_left(session, conversation_id="c1", policy=POLICY) == 0
+    assert check(session, vault, "c2", name="张伟").name == "张伟"
+
+
+def test_repeated_failures_across_conversations_lock_the_id_for_a_while(session, vault):
+    add_card(session, vault)
+    for i in range(5):
+        with pytest.raises(IdentityNotVerified):
+            check(session, vault, f"conv-{i}", name="李四")
+    with pytest.raises(IdentityLocked):
+        check(session, vault, "conv-new", name="张伟")
+    later = NOW + dt.timedelta(minutes=31)
+    assert check(session, vault, "conv-later", name="张伟", now=later).name == "张伟"
+
+
+def test_names_compare_without_width_case_or_spacing():
+    assert normalise_name("Maria  GARCIA") == normalise_name("maria garcia")
+    assert normalise_name("Ｍａｒｉａ") == normalise_name("maria")
+    assert normalise_name("阿依古丽·买买提") == normalise_name("阿依古丽 买买提")
+
+
+def test_no_personal_values_in_logs(session, vault, caplog):
+    caplog.set_level(logging.DEBUG)
+    add_card(session, vault)
+    check(session, vault, name="张伟")
+    with pytest.raises(IdentityNotVerified):
+        check(session, vault, name="王五")
+    text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert caplog.records
+    for value in (ID_ZHANG, "张伟", "王五", "13912345678"):
+        assert value not in text
