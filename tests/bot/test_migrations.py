@@ -21,5 +21,6 @@ def test_downgrade_and_upgrade_again(tmp_path):
     engine = make_engine(url)
     assert set(inspect(engine).get_table_names()) == {"alembic_version"}
     upgrade(url)
-    assert {"cards", "loss_reports", "flags", "identity_attempts", "audit_log"} <= set(inspect(engine).get_table_names())
+    tables = set(inspect(engine).get_table_names())
+    assert {"cards", "loss_reports", "flags", "identity_attempts", "audit_log"} <= tables
     engine.dispose()
