@@ -43,19 +43,29 @@ def _backends() -> list:
 
 
 @pytest.fixture(scope="session", params=_backends())
-def database_url(request, tmp_path_factory) -> str:
-    """A freshly migrated database for the whole session, one per backend."""
+def database_url(request, tmp_path_factory):
+    """A freshly migrated database for the whole session, one per backend.
+
+    On PostgreSQL each run gets a schema of its own (via search_path), so two runs sharing
+    TEST_DATABASE_URL do not see each other's rows.
+    """
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'cards.db'}"
-    else:
-        url = os.environ["TEST_DATABASE_URL"]
-        engine = make_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        upgrade(url)
+        yield url
+        return
+    base = os.environ["TEST_DATABASE_URL"]
+    schema = f"test_{os.getpid()}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
     upgrade(url)
-    return url
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 @pytest.fixture(scope="session")
