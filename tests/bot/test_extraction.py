@@ -1,0 +1,71 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.extraction import extract_numbers, normalise_message
+
+ID = "11010519491231002X"
+MOBILE = "+8613912345678"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"身份证{ID}",
+        "我的身份证号是 110105 19491231 002x 谢谢",
+        "证件号：１１０１０５１９４９１２３１００２Ｘ",
+        "幺幺洞幺洞五幺九四九幺两三幺洞洞两叉",
+        "嗯 那个 一一零一零五 一九四九一二三一 零零二 艾克斯",
+        "it's one one zero one zero five one nine four nine one two three one zero zero two, letter x",
+    ],
+)
+def test_id_number_in_any_form(text):
+    assert extract_numbers(text).id_numbers == [ID]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "手机13912345678",
+        "电话是 139-1234-5678",
+        "+86 139 1234 5678",
+        "0086 13912345678",
+        "(+86)13912345678",
+        "幺三九 幺二三四 五六七八",
+        "one three nine one two three four five six seven eight",
+        "one three nine double one ... no wait, one three nine one two three four five six seven eight",
+    ],
+)
+def test_mobile_in_any_form(text):
+    assert MOBILE in extract_numbers(text).phone_numbers
+
+
+def test_landline_with_area_code():
+    assert extract_numbers("座机 010-6512 3456").phone_numbers == ["+861065123456"]
+
+
+def test_id_and_phone_in_one_message():
+    found = extract_numbers(f"我叫张伟，身份证{ID}，电话 139 1234 5678")
+    assert found.id_numbers == [ID]
+    assert found.phone_numbers == [MOBILE]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["卡号A12345678", "尾号5678", "我叫王芳", "110105194912310020", "我想问一下进度", "第一次办卡要两张照片"],
+)
+def test_nothing_that_is_not_a_valid_number(text):
+    found = extract_numbers(text)
+    assert found.id_numbers == [] and found.phone_numbers == []
+
+
+def test_ordinary_words_stay_words():
+    assert normalise_message("I have one question about two cards") == "I have one question about two cards"
+    assert normalise_message("我想问一下") == "我想问一下"
+
+
+@given(st.text(max_size=60))
+def test_never_crashes_on_anything(text):
+    found = extract_numbers(text)
+    assert all(len(v) == 18 for v in found.id_numbers)
+    assert all(v.startswith("+") for v in found.phone_numbers)
