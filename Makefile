@@ -27,8 +27,8 @@ $(STAMP): requirements.txt constraints.txt
 
 # Lint first (cheap), then the whole suite; set TEST_DATABASE_URL to run the database tests on PostgreSQL too.
 test: install
-	$(VENV)/bin/ruff check bot tests migrations
-	$(VENV)/bin/ruff format --check bot tests migrations
+	$(VENV)/bin/ruff check bot tests migrations bench
+	$(VENV)/bin/ruff format --check bot tests migrations bench
 	$(PY) -m pytest
 
 db: install
