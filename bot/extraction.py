@@ -1,4 +1,4 @@
-"""Finding ID numbers and phone numbers in what people type or say.
+"""Finding ID, phone and card numbers in what people type or say.
 
 The message is normalised first (full-width forms, Chinese and English digit words, 叉 / "letter
 X"), then runs of digits separated only by spaces, dashes, commas or dots are joined in every
@@ -27,17 +27,46 @@ _EN_RUN = re.compile(rf"{_EN_WORD.pattern}(?:[\s,\-]+{_EN_WORD.pattern})*", re.I
 _LETTER_X = re.compile(r"(?<=\d)[\s,]*(?:letter\s+)?[xX]\b")
 # A digit run, optionally with a leading + or a trailing X; never the tail of a card number like A12345678.
 _TOKEN = re.compile(r"(?<![A-Za-z0-9])\+?\d+(?:[Xx](?![A-Za-z]))?")
+# Card numbers: 9 letters and digits, mostly digits with at least one letter (all-digit ones would
+# be indistinguishable from other numbers in running text, and words like "password1" are not cards).
+_CARD_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{9}(?![A-Za-z0-9])")
+_MIN_CARD_DIGITS = 6
 _JOINER = re.compile(r"[\s\-.,()]{0,3}")
 _MIN_WORDS_IN_TEXT = 3
 _MAX_PHONE_DIGITS = 16
 
 
 @dataclass(frozen=True)
+class Found:
+    """One number found: its kind, normalised value, and span in the normalised message."""
+
+    kind: str
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
 class Numbers:
     """The numbers found in one message, normalised; empty lists when there are none."""
 
-    id_numbers: list[str]
-    phone_numbers: list[str]
+    text: str
+    found: list[Found]
+
+    def values(self, kind: str) -> list[str]:
+        return list(dict.fromkeys(f.value for f in self.found if f.kind == kind))
+
+    @property
+    def id_numbers(self) -> list[str]:
+        return self.values("id_number")
+
+    @property
+    def phone_numbers(self) -> list[str]:
+        return self.values("phone_number")
+
+    @property
+    def card_numbers(self) -> list[str]:
+        return self.values("card_number")
 
 
 def _english_digits(text: str) -> str:
@@ -55,31 +84,30 @@ def normalise_message(text: str) -> str:
     return _english_digits(normalise_numbers_in_text(text))
 
 
-def _chains(text: str) -> list[list[str]]:
+def _chains(text: str) -> list[list[re.Match[str]]]:
     """Digit tokens grouped into chains whose tokens are separated only by separators."""
-    chains: list[list[str]] = []
+    chains: list[list[re.Match[str]]] = []
     last_end = None
     for match in _TOKEN.finditer(text):
-        joined = last_end is not None and _JOINER.fullmatch(text[last_end : match.start()])
-        if joined:
-            chains[-1].append(match.group(0))
+        if last_end is not None and _JOINER.fullmatch(text[last_end : match.start()]):
+            chains[-1].append(match)
         else:
-            chains.append([match.group(0)])
+            chains.append([match])
         last_end = match.end()
     return chains
 
 
-def _take(tokens: list[str], used: list[bool], accept) -> list[str]:
-    """Greedy left-to-right: the longest join of unused contiguous tokens that `accept` turns into a value."""
+def _take(kind: str, tokens: list[re.Match[str]], used: list[bool], accept) -> list[Found]:
+    """Greedy left to right: the longest join of unused contiguous tokens that `accept` makes a value of."""
     found = []
     i = 0
     while i < len(tokens):
         for j in range(len(tokens), i, -1):
             if any(used[i:j]):
                 continue
-            value = accept("".join(tokens[i:j]))
+            value = accept("".join(t.group(0) for t in tokens[i:j]))
             if value is not None:
-                found.append(value)
+                found.append(Found(kind, value, tokens[i].start(), tokens[j - 1].end()))
                 used[i:j] = [True] * (j - i)
                 i = j - 1
                 break
@@ -107,11 +135,18 @@ def _as_phone(joined: str) -> str | None:
 
 
 def extract_numbers(text: str) -> Numbers:
-    """ID numbers and phone numbers in a message, each once, in the order given."""
-    ids: list[str] = []
-    phones: list[str] = []
-    for tokens in _chains(normalise_message(text)):
+    """ID, phone and card numbers in a message, in the order given; spans refer to `Numbers.text`."""
+    normalised = normalise_message(text)
+    found: list[Found] = []
+    for tokens in _chains(normalised):
         used = [False] * len(tokens)
-        ids += _take(tokens, used, _as_id)
-        phones += _take(tokens, used, _as_phone)
-    return Numbers(id_numbers=list(dict.fromkeys(ids)), phone_numbers=list(dict.fromkeys(phones)))
+        found += _take("id_number", tokens, used, _as_id)
+        found += _take("phone_number", tokens, used, _as_phone)
+    found += [
+        Found("card_number", m.group(0).upper(), m.start(), m.end())
+        for m in _CARD_NUMBER.finditer(normalised)
+        if sum(ch.isdigit() for ch in m.group(0)) >= _MIN_CARD_DIGITS
+        and not m.group(0).isdigit()
+        and not any(f.start <= m.start() < f.end for f in found)
+    ]
+    return Numbers(text=normalised, found=sorted(found, key=lambda f: f.start))

@@ -1,0 +1,75 @@
+"""Normalising a citizen's message before intent classification, and telling its language.
+
+People write 社會保障卡 as often as 社保卡, type 设保卡 with a pinyin keyboard, and speech
+recognisers hand over 幺三九… for phone numbers. Classifying the normalised text lets one model
+serve all of them: traditional characters become simplified (OpenCC), common homophone slips of
+this service's key terms are corrected, and numbers become ASCII digits.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import opencc
+
+from bot.extraction import normalise_message
+
+# Pinyin-keyboard and recogniser slips of this service's key terms, longest first when applied.
+HOMOPHONE_FIXES = {
+    "设保卡": "社保卡",
+    "社包卡": "社保卡",
+    "社宝卡": "社保卡",
+    "射保卡": "社保卡",
+    "涉保卡": "社保卡",
+    "社保咔": "社保卡",
+    "社保可": "社保卡",
+    "社会保障咔": "社会保障卡",
+    "社会保账卡": "社会保障卡",
+    "挂是": "挂失",
+    "挂湿": "挂失",
+    "卦失": "挂失",
+    "挂师": "挂失",
+    "解卦": "解挂",
+    "接挂": "解挂",
+    "借挂": "解挂",
+    "近度": "进度",
+    "进都": "进度",
+    "激获": "激活",
+    "基活": "激活",
+    "机活": "激活",
+    "补半": "补办",
+    "不办": "补办",
+    "捕卡": "补卡",
+    "一地就医": "异地就医",
+    "易地就医": "异地就医",
+    "被案": "备案",
+    "身分证": "身份证",
+}
+_FIXES = re.compile("|".join(sorted(map(re.escape, HOMOPHONE_FIXES), key=len, reverse=True)))
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalise_for_understanding(text: str) -> str:
+    """Simplified characters, corrected key terms and ASCII digits; other words untouched."""
+    simplified = _to_simplified().convert(normalise_message(text))
+    return _FIXES.sub(lambda m: HOMOPHONE_FIXES[m.group(0)], simplified)
+
+
+def detect_language(text: str) -> str | None:
+    """``zh`` or ``en`` for the reply, or None when the message has no words (only digits, say).
+
+    A message with at least as many Chinese characters as Latin words is Mandarin, so mixed
+    messages like "我的社保card丢了" are answered in Mandarin.
+    """
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN_WORD.findall(text))
+    if cjk == 0 and latin == 0:
+        return None
+    return "zh" if cjk >= latin else "en"

@@ -1,0 +1,42 @@
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.text import detect_language, normalise_for_understanding
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我的社會保障卡掛失了", "我的社会保障卡挂失了"),
+        ("设保卡丢了怎么挂是", "社保卡丢了怎么挂失"),
+        ("社保卡怎么解卦", "社保卡怎么解挂"),
+        ("查一下近度", "查一下进度"),
+        ("电话幺三九幺二三四五六七八", "电话13912345678"),
+        ("ｍｙ ｃａｒｄ", "my card"),
+        ("我想问一下", "我想问一下"),
+    ],
+)
+def test_normalise_for_understanding(text, expected):
+    assert normalise_for_understanding(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("我的社保卡丢了", "zh"),
+        ("I lost my card", "en"),
+        ("我的社保card丢了", "zh"),
+        ("how to 挂失", "zh"),
+        ("how do I report my card 丢了", "en"),
+        ("11010519491231002X", None),
+        ("", None),
+    ],
+)
+def test_detect_language(text, language):
+    assert detect_language(text) == language
+
+
+@given(st.text(max_size=80))
+def test_normalising_never_crashes(text):
+    assert isinstance(normalise_for_understanding(text), str)
