@@ -1,0 +1,95 @@
+"""Rasa NLU components that put the shared core's text rules into the pipeline.
+
+`TextNormaliser` runs first, so the tokenizer and featurizers see simplified characters,
+corrected key terms and ASCII digits whichever way the person wrote or said them.
+`NumberEntityExtractor` runs after the intent classifier and adds ``id_number``,
+``phone_number`` and ``card_number`` entities with normalised values, plus a ``language``
+entity that fills the slot choosing the reply language.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, METADATA, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.extraction import extract_numbers
+from bot.text import detect_language, normalise_for_understanding
+
+# Answers to "what is your name / ID" say nothing about the language the person prefers.
+_NO_LANGUAGE_INTENTS = frozenset({"inform"})
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class TextNormaliser(GraphComponent):
+    """Rewrites the message text into the normal form the model is trained on."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> TextNormaliser:
+        return cls()
+
+    def _normalise(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if text:
+            message.set(TEXT, normalise_for_understanding(text))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._normalise(example)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            self._normalise(message)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
+class NumberEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds number entities with normalised values and the message's language."""
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> NumberEntityExtractor:
+        return cls()
+
+    def _language(self, message: Message) -> str | None:
+        metadata = message.get(METADATA) or {}
+        if metadata.get("language") in {"zh", "en"}:
+            return metadata["language"]  # fixed by the channel, e.g. the hotline's language choice
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent in _NO_LANGUAGE_INTENTS:
+            return None
+        return detect_language(message.get(TEXT) or "")
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            text = message.get(TEXT) or ""
+            entities = [
+                {"entity": f.kind, "value": f.value, "start": f.start, "end": f.end, "confidence": 1.0}
+                for f in extract_numbers(text).found
+            ]
+            language = self._language(message)
+            if language:
+                entities.append({"entity": "language", "value": language, "start": 0, "end": 0, "confidence": 1.0})
+            entities = self.add_extractor_name(entities)
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+        return messages
