@@ -43,6 +43,16 @@ class LossPolicy:
 
 
 @dataclass(frozen=True)
+class ServiceInfo:
+    """What the assistant tells citizens about this city's service (values differ by city)."""
+
+    hotline: str = "12333"
+    office_hours_zh: str = "工作日 9:00-12:00、13:30-17:00"
+    office_hours_en: str = "weekdays 9:00-12:00 and 13:30-17:00"
+    replacement_fee_yuan: int = 20
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything the core needs to run, read once at start-up."""
 
@@ -51,6 +61,7 @@ class Settings:
     data_encryption_key: str
     timezone: ZoneInfo
     loss_policy: LossPolicy
+    service: ServiceInfo = ServiceInfo()
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -116,12 +127,20 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         lockout_failures=_int(env, "IDENTITY_LOCKOUT_FAILURES", 5, minimum=1),
         lockout_minutes=_int(env, "IDENTITY_LOCKOUT_MINUTES", 30, minimum=1),
     )
+    defaults = ServiceInfo()
+    service = ServiceInfo(
+        hotline=env.get("SERVICE_HOTLINE") or defaults.hotline,
+        office_hours_zh=env.get("OFFICE_HOURS_ZH") or defaults.office_hours_zh,
+        office_hours_en=env.get("OFFICE_HOURS_EN") or defaults.office_hours_en,
+        replacement_fee_yuan=_int(env, "REPLACEMENT_FEE_YUAN", defaults.replacement_fee_yuan),
+    )
     return Settings(
         database_url=env.get("DATABASE_URL") or default_database_url(),
         id_hash_key=_required(env, "ID_HASH_KEY"),
         data_encryption_key=data_key,
         timezone=timezone,
         loss_policy=policy,
+        service=service,
     )
 
 

@@ -1,0 +1,1 @@
+"""The rasa_sdk action server: thin actions over the shared core in `bot`."""

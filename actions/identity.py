@@ -1,0 +1,99 @@
+"""The identity form: ID number, then the registered full name, checked against the card database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values
+from bot.assistant import check_identity, name_from_answer
+from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
+from bot.idnumbers import validate_id_number
+
+_RESET = {"id_number": None, "person_name": None}
+# Answers that mean "stop" or "let me talk to someone" are never taken as details.
+_STOP_INTENTS = frozenset({"deny", "request_human"})
+# Names are often classified as something else, and with little confidence; a message the model
+# is this sure is a question or a request is one, and the form asks again after answering it.
+_SURELY_NOT_AN_ANSWER = 0.9
+
+
+def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
+    """The latest message as the answer to `slot`, if the form asked for it and it is an answer."""
+    intent = tracker.latest_message.get("intent") or {}
+    text = (tracker.latest_message.get("text") or "").strip()
+    if tracker.get_slot("requested_slot") != slot or not text or intent.get("name") in _STOP_INTENTS:
+        return {}
+    if intent.get("name") != "inform" and (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER:
+        return {}
+    return {slot: text}
+
+
+class ValidateIdentityForm(FormValidationAction):
+    """Validates `identity_form`; the name step runs the check, so failures never say which part was wrong."""
+
+    def name(self) -> str:
+        return "validate_identity_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        if tracker.get_slot("verified_id_number") or tracker.get_slot("identity_locked"):
+            return []
+        return domain_slots
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        except UNAVAILABLE as error:
+            await apologise(dispatcher, tracker, error)
+            return [{"event": "slot", "name": "identity_locked", "value": True}]
+
+    async def extract_id_number(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if tracker.get_slot("id_number"):  # the number extractor found one
+            return {}
+        return _answer_to("id_number", tracker)
+
+    async def extract_person_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return _answer_to("person_name", tracker)
+
+    def validate_id_number(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        try:
+            return {"id_number": validate_id_number(str(slot_value))}
+        except InvalidIdNumber:
+            dispatcher.utter_message(response="utter_invalid_id_number")
+            return {"id_number": None}
+
+    async def validate_person_name(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        name = name_from_answer(str(slot_value))
+        id_number = tracker.get_slot("id_number")
+        if not name or not id_number:
+            return {"person_name": None}
+        try:
+            await in_transaction(
+                check_identity,
+                conversation_id=tracker.sender_id,
+                channel=channel_of(tracker),
+                id_number=id_number,
+                name=name,
+                now=now(),
+            )
+        except IdentityNotVerified as failure:
+            dispatcher.utter_message(response="utter_identity_not_verified", attempts_left=failure.attempts_left)
+            return dict(_RESET)
+        except IdentityLocked:
+            dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
+            return {**_RESET, "identity_locked": True, "task": None}
+        return {"person_name": name, "verified_id_number": id_number}

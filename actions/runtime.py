@@ -1,0 +1,139 @@
+"""Plumbing shared by the actions: settings and sessions made on first use, replies, formatting.
+
+Database work runs on a worker thread (`in_transaction`), so the action server's event loop
+never waits on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any, TypeVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings, load_settings
+from bot.db import make_engine, make_session_factory
+from bot.errors import ConfigError, IdentityLocked, IdentityNotVerified
+from bot.flags import flag_conversation
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Input channels Rasa names, and the channel they are for the bureau.
+_INPUT_CHANNELS = {"twilio": "sms", "voice": "voice"}
+# Refusals that record something (identity attempts, flags): commit them, then re-raise.
+_COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked)
+# Failures of the database or its configuration: the person hears an apology, never silence.
+UNAVAILABLE = (SQLAlchemyError, ConfigError, OSError)
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    sessions: sessionmaker[Session]
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    """Settings and a session factory, created on the first action that needs them."""
+    settings = load_settings()
+    return Services(settings, make_session_factory(make_engine(settings.database_url)))
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+
+
+async def in_transaction(work: Callable[..., T], **kwargs: Any) -> T:
+    """Run ``work(session, settings=..., **kwargs)`` in one transaction on a worker thread."""
+    svc = services()
+
+    def call() -> T:
+        failure: BaseException | None = None
+        with svc.sessions.begin() as session:
+            try:
+                return work(session, settings=svc.settings, **kwargs)
+            except _COMMIT_THEN_RAISE as error:
+                failure = error
+        raise failure
+
+    return await asyncio.to_thread(call)
+
+
+def channel_of(tracker: Tracker) -> str:
+    """``chat``, ``sms`` or ``voice``: the webhooks say so in metadata, else Rasa's input channel."""
+    metadata = tracker.latest_message.get("metadata") or {}
+    if metadata.get("channel") in {"chat", "sms", "voice"}:
+        return metadata["channel"]
+    return _INPUT_CHANNELS.get(tracker.get_latest_input_channel() or "", "chat")
+
+
+def language_of(tracker: Tracker) -> str:
+    return "en" if tracker.get_slot("language") == "en" else "zh"
+
+
+def service_values(tracker: Tracker) -> dict[str, Any]:
+    """Values of this city's service that responses may mention."""
+    info = services().settings.service
+    return {
+        "hotline": info.hotline,
+        "office_hours": info.office_hours_en if language_of(tracker) == "en" else info.office_hours_zh,
+        "fee": info.replacement_fee_yuan,
+    }
+
+
+def format_date(moment: dt.datetime, language: str) -> str:
+    """A date as people read it, in the city's time zone."""
+    local = moment.astimezone(services().settings.timezone)
+    if language == "en":
+        return local.strftime("%d %B %Y").lstrip("0")
+    return f"{local.year}年{local.month}月{local.day}日"
+
+
+def spaced_digits(reference: str) -> str:
+    """A reference in groups that are easy to read and copy: ``123 456 7897``."""
+    return f"{reference[:3]} {reference[3:6]} {reference[6:]}"
+
+
+async def flag_action_error(tracker: Tracker) -> None:
+    """Best effort: the database may be what failed."""
+    try:
+        await in_transaction(
+            lambda session, settings: flag_conversation(
+                session, conversation_id=tracker.sender_id, channel=channel_of(tracker), reason="action_error"
+            )
+        )
+    except UNAVAILABLE as error:
+        log.warning("could not flag action error: %s", type(error).__name__)
+
+
+async def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: BaseException) -> None:
+    """Tell the person the service is unavailable, log the failure's kind (never its text), flag it."""
+    log.error("action failed: %s", type(error).__name__, extra={"conversation_id": tracker.sender_id})
+    dispatcher.utter_message(response="utter_service_unavailable", **service_values(tracker))
+    await flag_action_error(tracker)
+
+
+class DatabaseAction(Action, ABC):
+    """An action that reads or writes the card database; a failure becomes a clear apology."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        try:
+            return await self.act(dispatcher, tracker, domain)
+        except UNAVAILABLE as error:
+            await apologise(dispatcher, tracker, error)
+            return []
+
+    @abstractmethod
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        """The action's work; database failures raised here are turned into an apology."""

@@ -1,0 +1,157 @@
+"""Tasks for a verified person: progress, temporary loss report (挂失) and its cancellation (解挂).
+
+`action_start_task` runs when the identity form completes; changes to the card are asked for
+confirmation first and made by `action_confirm_task` only after an explicit yes.
+"""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import (
+    DatabaseAction,
+    channel_of,
+    format_date,
+    in_transaction,
+    language_of,
+    now,
+    service_values,
+    services,
+    spaced_digits,
+)
+from bot.assistant import (
+    card_overview,
+    check_loss_report_possible,
+    check_unblock_possible,
+    report_card_lost,
+    unblock_card,
+)
+from bot.errors import CardNotFound, LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
+from bot.statuses import CardStatus
+
+_CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
+
+
+def _task_done() -> list[dict]:
+    return [SlotSet("task", None), SlotSet("awaiting_confirmation", None)]
+
+
+class ActionStartTask(DatabaseAction):
+    """After the identity form: answer progress, or ask to confirm a loss report or its cancellation."""
+
+    def name(self) -> str:
+        return "action_start_task"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        id_number = tracker.get_slot("verified_id_number")
+        task = tracker.get_slot("task")
+        if not id_number or not task:
+            return _task_done()
+        language = language_of(tracker)
+        try:
+            overview = await in_transaction(card_overview, id_number=id_number, now=now())
+        except CardNotFound:
+            # Verified people have a card; this only happens if it was removed meanwhile.
+            dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
+            return _task_done()
+        values = {
+            **service_values(tracker),
+            "office": overview.office,
+            "updated_date": format_date(overview.status_changed_at, language),
+            "card_number_masked": "*****" + overview.card_number[-4:],
+            "reference": spaced_digits(overview.active_reference) if overview.active_reference else "",
+            "expires_date": format_date(overview.active_expires_at, language) if overview.active_expires_at else "",
+        }
+        if task == "progress":
+            dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
+            return _task_done()
+        if task == "loss":
+            if overview.active_reference:
+                dispatcher.utter_message(response="utter_loss_already_reported", **values)
+                return _task_done()
+            try:
+                check_loss_report_possible(overview)
+            except LossReportNotAllowed:
+                closed = overview.status in _CLOSED
+                dispatcher.utter_message(response="utter_loss_already_closed" if closed else "utter_loss_not_held")
+                return _task_done()
+            dispatcher.utter_message(response="utter_loss_warning", **values)
+            return [SlotSet("awaiting_confirmation", "loss")]
+        try:
+            check_unblock_possible(overview, services().settings)
+        except SelfServiceUnblockDisabled:
+            dispatcher.utter_message(response="utter_unblock_not_self_service")
+            return _task_done()
+        except NoActiveLossReport:
+            dispatcher.utter_message(response="utter_unblock_no_active_report")
+            return _task_done()
+        dispatcher.utter_message(response="utter_unblock_confirm", **values)
+        return [SlotSet("awaiting_confirmation", "unblock")]
+
+
+class ActionConfirmTask(DatabaseAction):
+    """The person said yes: make the loss report or cancel it, then read back the result."""
+
+    def name(self) -> str:
+        return "action_confirm_task"
+
+    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        pending = tracker.get_slot("awaiting_confirmation")
+        id_number = tracker.get_slot("verified_id_number")
+        if not pending or not id_number:
+            return _task_done()
+        language = language_of(tracker)
+        change = report_card_lost if pending == "loss" else unblock_card
+        try:
+            outcome = await in_transaction(
+                change, id_number=id_number, conversation_id=tracker.sender_id, channel=channel_of(tracker), now=now()
+            )
+        except (LossReportNotAllowed, CardNotFound):
+            dispatcher.utter_message(response="utter_loss_already_closed")
+            return _task_done()
+        except NoActiveLossReport:
+            dispatcher.utter_message(response="utter_unblock_no_active_report")
+            return _task_done()
+        except SelfServiceUnblockDisabled:
+            dispatcher.utter_message(response="utter_unblock_not_self_service")
+            return _task_done()
+        if pending == "unblock":
+            dispatcher.utter_message(response="utter_unblock_done")
+            return _task_done()
+        report, created = outcome
+        dispatcher.utter_message(
+            response="utter_loss_reported" if created else "utter_loss_already_reported",
+            reference=spaced_digits(report.reference),
+            expires_date=format_date(report.expires_at, language),
+        )
+        return _task_done()
+
+
+class ActionDeclineTask(Action):
+    """The person said no to the confirmation: nothing changes."""
+
+    def name(self) -> str:
+        return "action_decline_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        dispatcher.utter_message(response="utter_nothing_changed")
+        return _task_done()
+
+
+class ActionCancelTask(Action):
+    """The person stopped ("算了", "cancel"): forget the task and any half-given identity details."""
+
+    def name(self) -> str:
+        return "action_cancel_task"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        dispatcher.utter_message(response="utter_task_cancelled")
+        return [
+            *_task_done(),
+            SlotSet("id_number", None),
+            SlotSet("person_name", None),
+            SlotSet("requested_slot", None),
+        ]

@@ -1,0 +1,178 @@
+"""What the assistant does for a person, as plain functions over a session.
+
+The dialogue adapters (Rasa actions, voice webhooks) call these inside one transaction each and
+turn the results or typed exceptions into replies. Nothing here knows about channels' wording.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from bot.audit import record_audit
+from bot.cards import get_cardholder
+from bot.config import Settings
+from bot.errors import IdentityLocked, LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
+from bot.flags import flag_conversation
+from bot.identity import verify_identity
+from bot.loss_reports import active_report, cancel_loss_report, create_loss_report, lapse_expired
+from bot.models import Cardholder, LossReport
+from bot.privacy import Vault
+from bot.statuses import HELD_BY_CITIZEN, CardStatus
+
+log = logging.getLogger(__name__)
+
+# Lead-ins people put before their name when asked for it.
+_NAME_LEAD_INS = re.compile(
+    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|my name is|my name's|name is|name:|"
+    r"i am|i'm|it's|it is|this is)\s*",
+    re.IGNORECASE,
+)
+_NAME_TAIL = re.compile(r"[\s。.!！,，~]+$")
+
+
+def name_from_answer(text: str) -> str:
+    """The name in an answer to "what is your full name" (``我叫张伟。`` -> ``张伟``)."""
+    return _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", text.strip())).strip()
+
+
+def check_identity(
+    session: Session,
+    *,
+    settings: Settings,
+    conversation_id: str,
+    channel: str,
+    id_number: str,
+    now: dt.datetime,
+    name: str | None = None,
+    caller_id: str | None = None,
+    phone_last4: str | None = None,
+) -> Cardholder:
+    """`verify_identity`, and an ``identity_failed`` flag when the attempt ends locked."""
+    try:
+        return verify_identity(
+            session,
+            vault=Vault(settings),
+            policy=settings.loss_policy,
+            conversation_id=conversation_id,
+            channel=channel,
+            id_number=id_number,
+            now=now,
+            name=name,
+            caller_id=caller_id,
+            phone_last4=phone_last4,
+        )
+    except IdentityLocked:
+        flag_conversation(session, conversation_id=conversation_id, channel=channel, reason="identity_failed")
+        raise
+
+
+@dataclass(frozen=True)
+class CardOverview:
+    """What a verified person may learn about their current card."""
+
+    status: CardStatus
+    card_number: str
+    office: str
+    status_changed_at: dt.datetime
+    active_reference: str | None
+    active_expires_at: dt.datetime | None
+
+
+def card_overview(session: Session, *, settings: Settings, id_number: str, now: dt.datetime) -> CardOverview:
+    """The current card of a verified person, after lapsing an expired temporary report."""
+    holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
+    card = holder.current_card
+    lapse_expired(session, card=card, now=now)
+    report = active_report(card)
+    return CardOverview(
+        status=CardStatus(card.status),
+        card_number=card.card_number,
+        office=card.office,
+        status_changed_at=card.status_changed_at,
+        active_reference=report.reference if report else None,
+        active_expires_at=report.expires_at if report else None,
+    )
+
+
+def check_loss_report_possible(overview: CardOverview) -> None:
+    """Raise LossReportNotAllowed unless the card may be reported lost (or already is)."""
+    if overview.active_reference is None and overview.status not in HELD_BY_CITIZEN:
+        raise LossReportNotAllowed(f"a card that is {overview.status.value} cannot be reported lost")
+
+
+def report_card_lost(
+    session: Session,
+    *,
+    settings: Settings,
+    id_number: str,
+    conversation_id: str,
+    channel: str,
+    now: dt.datetime,
+) -> tuple[LossReport, bool]:
+    """Create (or return the active) temporary loss report and flag the conversation for staff."""
+    holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
+    report, created = create_loss_report(
+        session,
+        card_id=holder.current_card.id,
+        channel=channel,
+        policy=settings.loss_policy,
+        now=now,
+        conversation_id=conversation_id,
+    )
+    if created:
+        flag_conversation(
+            session,
+            conversation_id=conversation_id,
+            channel=channel,
+            reason="loss_reported",
+            cardholder_id=holder.id,
+            loss_report_id=report.id,
+        )
+        record_audit(
+            session,
+            actor=f"bot:{channel}",
+            action="loss_report_created",
+            target_type="loss_report",
+            target_id=report.id,
+        )
+    return report, created
+
+
+def check_unblock_possible(overview: CardOverview, settings: Settings) -> str:
+    """The active report's reference, or SelfServiceUnblockDisabled / NoActiveLossReport."""
+    if not settings.loss_policy.self_service_unblock:
+        raise SelfServiceUnblockDisabled("loss reports are cancelled at a service hall in this city")
+    if overview.active_reference is None:
+        raise NoActiveLossReport("there is no active temporary loss report on this card")
+    return overview.active_reference
+
+
+def unblock_card(
+    session: Session,
+    *,
+    settings: Settings,
+    id_number: str,
+    conversation_id: str,
+    channel: str,
+    now: dt.datetime,
+) -> LossReport:
+    """Cancel the active temporary report (解挂) and flag the conversation for staff."""
+    holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
+    report = cancel_loss_report(session, card_id=holder.current_card.id, policy=settings.loss_policy, now=now)
+    flag_conversation(
+        session,
+        conversation_id=conversation_id,
+        channel=channel,
+        reason="loss_cancelled",
+        cardholder_id=holder.id,
+        loss_report_id=report.id,
+    )
+    record_audit(
+        session, actor=f"bot:{channel}", action="loss_report_cancelled", target_type="loss_report", target_id=report.id
+    )
+    return report

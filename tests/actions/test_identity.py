@@ -1,0 +1,109 @@
+from sqlalchemy import select
+
+from actions.identity import ValidateIdentityForm
+from bot.models import Flag
+from tests.actions.conftest import make_tracker, responses
+from tests.factories import ID_ZHANG, add_card
+
+FORM = ValidateIdentityForm()
+
+
+async def test_id_number_is_normalised(action_settings, dispatcher, domain):
+    tracker = make_tracker(active_loop="identity_form")
+    result = FORM.validate_id_number("110105 19491231 002x", dispatcher, tracker, domain)
+    assert result == {"id_number": ID_ZHANG}
+    assert dispatcher.messages == []
+
+
+async def test_malformed_id_number_is_asked_again(action_settings, dispatcher, domain):
+    result = FORM.validate_id_number("12345", dispatcher, make_tracker(), domain)
+    assert result == {"id_number": None}
+    assert responses(dispatcher) == ["utter_invalid_id_number"]
+
+
+async def test_right_name_verifies(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG}, text="我叫张伟")
+    result = await FORM.validate_person_name("我叫张伟。", dispatcher, tracker, domain)
+    assert result == {"person_name": "张伟", "verified_id_number": ID_ZHANG}
+
+
+async def test_wrong_name_and_unknown_id_fail_the_same_way(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    wrong_name = await FORM.validate_person_name("李四", dispatcher, make_tracker({"id_number": ID_ZHANG}), domain)
+    unknown_id = await FORM.validate_person_name(
+        "张伟", dispatcher, make_tracker({"id_number": "320102198503121015"}, sender_id="conv-2"), domain
+    )
+    assert wrong_name == unknown_id == {"id_number": None, "person_name": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_identity_not_verified"] * 2
+    assert dispatcher.messages[0]["attempts_left"] == dispatcher.messages[1]["attempts_left"] == 2
+
+
+async def test_third_failure_locks_and_flags(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG, "task": "progress"})
+    for _ in range(2):
+        await FORM.validate_person_name("李四", dispatcher, tracker, domain)
+    result = await FORM.validate_person_name("李四", dispatcher, tracker, domain)
+    assert result["identity_locked"] is True and result["task"] is None
+    assert responses(dispatcher)[-1] == "utter_identity_locked"
+    flags = session.scalars(select(Flag)).all()
+    assert [(f.conversation_id, f.reason) for f in flags] == [("conv-1", "identity_failed")]
+
+
+async def test_nothing_more_is_asked_once_verified(action_settings, dispatcher, domain):
+    tracker = make_tracker({"verified_id_number": ID_ZHANG})
+    assert await FORM.required_slots(["id_number", "person_name"], dispatcher, tracker, domain) == []
+    assert await FORM.required_slots(["id_number", "person_name"], dispatcher, make_tracker(), domain) == [
+        "id_number",
+        "person_name",
+    ]
+
+
+async def test_database_down_gets_an_apology(settings, monkeypatch, dispatcher, domain):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("ID_HASH_KEY", settings.id_hash_key)
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", settings.data_encryption_key)
+    from actions.runtime import services
+
+    services.cache_clear()
+    tracker = make_tracker(
+        {"id_number": ID_ZHANG, "person_name": "张伟", "requested_slot": "person_name"},
+        text="张伟",
+        active_loop="identity_form",
+        events=[{"event": "user", "text": "张伟"}, {"event": "slot", "name": "person_name", "value": "张伟"}],
+    )
+    events = await FORM.run(dispatcher, tracker, domain)
+    services.cache_clear()
+    assert "utter_service_unavailable" in responses(dispatcher)
+    assert {"event": "slot", "name": "identity_locked", "value": True} in events
+
+
+def answering(slot: str, text: str, intent: str, confidence: float):
+    tracker = make_tracker({"requested_slot": slot}, text=text, intent=intent, active_loop="identity_form")
+    tracker.latest_message["intent"]["confidence"] = confidence
+    return tracker
+
+
+async def test_any_answer_to_the_name_question_is_the_name(dispatcher, domain):
+    tracker = answering("person_name", "Maria Garcia", "cancel_loss", 0.55)
+    assert await FORM.extract_person_name(dispatcher, tracker, domain) == {"person_name": "Maria Garcia"}
+
+
+async def test_stop_and_sure_questions_are_not_answers(dispatcher, domain):
+    for text, intent, confidence in [
+        ("算了", "deny", 0.6),
+        ("转人工", "request_human", 0.99),
+        ("异地能用吗", "cross_region", 0.97),
+    ]:
+        tracker = answering("person_name", text, intent, confidence)
+        assert await FORM.extract_person_name(dispatcher, tracker, domain) == {}
+
+
+async def test_malformed_id_answer_is_taken_for_feedback(dispatcher, domain):
+    tracker = answering("id_number", "1101051949", "inform", 0.8)
+    assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": "1101051949"}
+    assert await FORM.extract_person_name(dispatcher, tracker, domain) == {}

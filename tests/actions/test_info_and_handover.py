@@ -1,0 +1,51 @@
+from sqlalchemy import select
+
+from actions.handover import ActionHandover, ActionNluFallback
+from actions.info import ActionAnswerInfo, ActionAskTask
+from actions.runtime import services
+from bot.models import Flag
+from tests.actions.conftest import make_tracker, responses
+
+
+def user_event(intent: str) -> dict:
+    return {"event": "user", "text": "…", "parse_data": {"intent": {"name": intent}}}
+
+
+async def test_info_answers_carry_city_values(action_settings, dispatcher, domain):
+    await ActionAnswerInfo().run(dispatcher, make_tracker(intent="cross_region"), domain)
+    await ActionAnswerInfo().run(dispatcher, make_tracker({"language": "en"}, intent="replace_card"), domain)
+    cross, replace = dispatcher.messages
+    assert cross["response"] == "utter_cross_region" and cross["hotline"] == "12333"
+    assert replace["response"] == "utter_replace_card" and replace["fee"] == 20
+    assert replace["office_hours"].startswith("weekdays")
+
+
+async def test_free_replacement_has_its_own_answer(action_settings, dispatcher, domain, monkeypatch):
+    monkeypatch.setenv("REPLACEMENT_FEE_YUAN", "0")
+    services.cache_clear()
+    await ActionAnswerInfo().run(dispatcher, make_tracker(intent="replace_card"), domain)
+    assert responses(dispatcher) == ["utter_replace_card_free"]
+
+
+async def test_ask_task(dispatcher, domain):
+    await ActionAskTask().run(dispatcher, make_tracker(), domain)
+    assert responses(dispatcher) == ["utter_ask_what_task"]
+
+
+async def test_handover_flags_human_requested(action_settings, session, dispatcher, domain):
+    await ActionHandover().run(dispatcher, make_tracker(intent="request_human", metadata={"channel": "sms"}), domain)
+    assert responses(dispatcher) == ["utter_handover"]
+    flags = session.scalars(select(Flag)).all()
+    assert [(f.reason, f.channel) for f in flags] == [("human_requested", "sms")]
+
+
+async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings, session, dispatcher, domain):
+    once = make_tracker(intent="nlu_fallback", events=[user_event("greet"), user_event("nlu_fallback")])
+    await ActionNluFallback().run(dispatcher, once, domain)
+    assert responses(dispatcher) == ["utter_ask_rephrase"]
+    assert session.scalars(select(Flag)).all() == []
+    session.commit()
+    twice = make_tracker(intent="nlu_fallback", events=[user_event("nlu_fallback"), user_event("nlu_fallback")])
+    await ActionNluFallback().run(dispatcher, twice, domain)
+    assert responses(dispatcher)[-1] == "utter_offer_human"
+    assert [f.reason for f in session.scalars(select(Flag))] == ["nlu_fallback"]

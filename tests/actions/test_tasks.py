@@ -1,0 +1,151 @@
+import json
+
+import pytest
+from sqlalchemy import select
+
+from actions.runtime import services
+from actions.tasks import ActionCancelTask, ActionConfirmTask, ActionDeclineTask, ActionStartTask
+from bot.cards import describe_cardholder, get_cardholder
+from bot.models import Flag, LossReport
+from bot.statuses import CardStatus
+from tests.actions.conftest import make_tracker, responses
+from tests.factories import ID_ZHANG, add_card
+
+VERIFIED = {"verified_id_number": ID_ZHANG}
+
+
+@pytest.mark.parametrize("status", list(CardStatus))
+async def test_progress_answer_for_every_status(action_settings, session, vault, dispatcher, domain, status):
+    add_card(session, vault, status=status)
+    session.commit()
+    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "progress"}), domain)
+    (message,) = dispatcher.messages
+    assert message["response"] == f"utter_progress_{status.value}"
+    assert message["office"] == "朝阳区社保服务大厅"
+    assert message["updated_date"] == "2026年3月1日"
+    assert {"event": "slot", "name": "task", "value": None, "timestamp": None} in events
+
+
+async def test_nothing_is_disclosed_without_verification(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    await ActionStartTask().run(dispatcher, make_tracker({"id_number": ID_ZHANG, "task": "progress"}), domain)
+    assert dispatcher.messages == []
+
+
+async def test_loss_report_is_asked_then_made_and_read_back(action_settings, session, vault, dispatcher, domain):
+    card = add_card(session, vault)
+    session.commit()
+    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "loss"}), domain)
+    assert responses(dispatcher) == ["utter_loss_warning"]
+    assert dispatcher.messages[0]["card_number_masked"] == "*****5678"
+    assert events[-1]["name"] == "awaiting_confirmation" and events[-1]["value"] == "loss"
+    assert session.scalars(select(LossReport)).all() == []
+    session.commit()  # end the read: on SQLite an open transaction holds the write lock
+
+    confirm = make_tracker({**VERIFIED, "task": "loss", "awaiting_confirmation": "loss"}, intent="affirm")
+    await ActionConfirmTask().run(dispatcher, confirm, domain)
+    reply = dispatcher.messages[-1]
+    assert reply["response"] == "utter_loss_reported"
+    session.expire_all()
+    stored = describe_cardholder(
+        get_cardholder(session, vault=vault, id_number=ID_ZHANG), vault=vault, tz=action_settings.timezone
+    )
+    assert reply["reference"].replace(" ", "") == stored["loss_reports"][0]["reference"]
+    assert stored["status"] == "loss_reported"
+    assert reply["expires_date"].endswith("日")
+    flags = session.scalars(select(Flag)).all()
+    report_id = session.scalars(select(LossReport.id)).one()
+    assert [(f.reason, f.loss_report_id, f.cardholder_id) for f in flags] == [
+        ("loss_reported", report_id, card.cardholder_id)
+    ]
+
+
+async def test_confirming_twice_returns_the_same_reference(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    confirm = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    await ActionConfirmTask().run(dispatcher, confirm, domain)
+    await ActionConfirmTask().run(dispatcher, confirm, domain)
+    first, second = dispatcher.messages
+    assert (first["response"], second["response"]) == ("utter_loss_reported", "utter_loss_already_reported")
+    assert first["reference"] == second["reference"]
+    assert len(session.scalars(select(LossReport)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "response"),
+    [(CardStatus.SHIPPED, "utter_loss_not_held"), (CardStatus.LOST, "utter_loss_already_closed")],
+)
+async def test_loss_report_refused_when_not_possible(
+    action_settings, session, vault, dispatcher, domain, status, response
+):
+    add_card(session, vault, status=status)
+    session.commit()
+    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "loss"}), domain)
+    assert responses(dispatcher) == [response]
+    assert all(e["name"] != "awaiting_confirmation" or e["value"] is None for e in events)
+
+
+async def test_decline_changes_nothing(action_settings, session, vault, dispatcher, domain):
+    card = add_card(session, vault)
+    session.commit()
+    await ActionDeclineTask().run(dispatcher, make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}), domain)
+    assert responses(dispatcher) == ["utter_nothing_changed"]
+    session.expire_all()
+    assert session.get(type(card), card.id).status == "active"
+
+
+async def test_unblock_flow(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    confirm_loss = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    await ActionConfirmTask().run(dispatcher, confirm_loss, domain)
+    await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
+    assert responses(dispatcher)[-1] == "utter_unblock_confirm"
+    confirm = make_tracker({**VERIFIED, "awaiting_confirmation": "unblock"}, intent="affirm")
+    await ActionConfirmTask().run(dispatcher, confirm, domain)
+    assert responses(dispatcher)[-1] == "utter_unblock_done"
+    session.expire_all()
+    holder = get_cardholder(session, vault=vault, id_number=ID_ZHANG)
+    assert holder.current_card.status == "active"
+    assert [f.reason for f in session.scalars(select(Flag).order_by(Flag.id))] == ["loss_reported", "loss_cancelled"]
+
+
+async def test_unblock_without_report_or_when_switched_off(
+    action_settings, session, vault, dispatcher, domain, monkeypatch
+):
+    add_card(session, vault)
+    session.commit()
+    await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
+    assert responses(dispatcher) == ["utter_unblock_no_active_report"]
+    confirm_loss = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    await ActionConfirmTask().run(dispatcher, confirm_loss, domain)
+    monkeypatch.setenv("SELF_SERVICE_UNBLOCK", "false")
+    services.cache_clear()
+    await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
+    assert responses(dispatcher)[-1] == "utter_unblock_not_self_service"
+
+
+async def test_cancel_forgets_the_task(dispatcher, domain):
+    events = await ActionCancelTask().run(dispatcher, make_tracker({"task": "loss", "id_number": ID_ZHANG}), domain)
+    assert responses(dispatcher) == ["utter_task_cancelled"]
+    assert {e["name"]: e["value"] for e in events} == {
+        "task": None,
+        "awaiting_confirmation": None,
+        "id_number": None,
+        "person_name": None,
+        "requested_slot": None,
+    }
+
+
+async def test_reference_never_shown_when_the_write_fails(settings, monkeypatch, dispatcher, domain):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("ID_HASH_KEY", settings.id_hash_key)
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", settings.data_encryption_key)
+    services.cache_clear()
+    confirm = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    await ActionConfirmTask().run(dispatcher, confirm, domain)
+    services.cache_clear()
+    assert responses(dispatcher) == ["utter_service_unavailable"]
+    assert "reference" not in json.dumps(dispatcher.messages)

@@ -1,0 +1,54 @@
+import dataclasses
+import datetime as dt
+
+import pytest
+
+from bot.assistant import card_overview, check_loss_report_possible, check_unblock_possible, name_from_answer
+from bot.config import LossPolicy
+from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
+from bot.loss_reports import create_loss_report
+from bot.statuses import CardStatus
+from tests.conftest import NOW
+from tests.factories import ID_ZHANG, add_card
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("张伟", "张伟"),
+        ("我叫张伟。", "张伟"),
+        ("名字是 张伟", "张伟"),
+        ("姓名：张伟", "张伟"),
+        ("my name is Maria Garcia", "Maria Garcia"),
+        ("It's Li Na.", "Li Na"),
+        ("  王芳 ! ", "王芳"),
+    ],
+)
+def test_name_from_answer(answer, name):
+    assert name_from_answer(answer) == name
+
+
+def test_overview_lapses_an_expired_report(session, settings, vault):
+    card = add_card(session, vault)
+    create_loss_report(session, card_id=card.id, channel="chat", policy=LossPolicy(validity_days=1), now=NOW)
+    fresh = card_overview(session, settings=settings, id_number=ID_ZHANG, now=NOW)
+    assert fresh.status is CardStatus.LOSS_REPORTED and fresh.active_reference
+    later = card_overview(session, settings=settings, id_number=ID_ZHANG, now=NOW + dt.timedelta(days=2))
+    assert later.status is CardStatus.ACTIVE and later.active_reference is None
+
+
+@pytest.mark.parametrize("status", [CardStatus.SHIPPED, CardStatus.LOST, CardStatus.CANCELLED])
+def test_loss_report_impossible(session, settings, vault, status):
+    add_card(session, vault, status=status)
+    with pytest.raises(LossReportNotAllowed):
+        check_loss_report_possible(card_overview(session, settings=settings, id_number=ID_ZHANG, now=NOW))
+
+
+def test_unblock_checks(session, settings, vault):
+    add_card(session, vault)
+    overview = card_overview(session, settings=settings, id_number=ID_ZHANG, now=NOW)
+    with pytest.raises(NoActiveLossReport):
+        check_unblock_possible(overview, settings)
+    strict = dataclasses.replace(settings, loss_policy=LossPolicy(self_service_unblock=False))
+    with pytest.raises(SelfServiceUnblockDisabled):
+        check_unblock_possible(overview, strict)
