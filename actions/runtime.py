@@ -7,9 +7,9 @@ never waits on the database.
 from __future__ import annotations
 
 import asyncio
-from abc import ABC, abstractmethod
 import datetime as dt
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
