@@ -11,6 +11,7 @@ import datetime as dt
 import getpass
 import json
 import logging
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -27,6 +28,7 @@ from bot.flags import describe_flag, list_flags
 from bot.idnumbers import validate_id_number
 from bot.loss_reports import lapse_all_expired, lapse_expired
 from bot.migrate import upgrade
+from bot.model import ensure_trained
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
 from bot.privacy import Vault, mask_id_number
 from bot.staff import add_staff_user
@@ -171,9 +173,20 @@ def cmd_staff_add_user(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> None:
     with _sessions(settings).begin() as session:
+        if args.if_empty and not demo.database_is_empty(session):
+            print("the database already has cardholders; demo data not loaded")
+            return
         demo.seed_demo(session, settings=settings, now=_now())
         record_audit(session, actor=ACTOR, action="demo_seed", target_type="database")
     print(demo_table())
+
+
+def cmd_model_ensure(args: argparse.Namespace, settings: Settings | None) -> None:
+    try:
+        path = ensure_trained(force=args.force)
+    except subprocess.CalledProcessError as error:
+        raise CommandFailed(f"training failed (rasa exited {error.returncode})", EXIT_UNAVAILABLE) from None
+    print(path)
 
 
 def demo_table() -> str:
@@ -219,7 +232,10 @@ def build_parser() -> argparse.ArgumentParser:
     staff = command("staff", "add-user", cmd_staff_add_user, "create a staff user; the password is read from stdin")
     staff.add_argument("name")
     staff.add_argument("--role", required=True, choices=STAFF_ROLES)
-    command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
+    seed = command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
+    seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if there are cardholders")
+    model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")
+    model.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     return parser
 
 
@@ -227,7 +243,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        settings = None if args.handler is cmd_env_init else load_settings()
+        settings = None if args.handler in (cmd_env_init, cmd_model_ensure) else load_settings()
         args.handler(args, settings)
     except CommandFailed as error:
         print(f"error: {error}", file=sys.stderr)

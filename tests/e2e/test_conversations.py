@@ -1,0 +1,99 @@
+"""Whole conversations over Rasa's REST channel against the running assistant and its database."""
+
+import re
+
+import pytest
+
+from bot.demo import DEMO_CARDHOLDERS
+
+pytestmark = pytest.mark.e2e
+
+LOSS_REPORTED = next(d for d in DEMO_CARDHOLDERS if d.name == "黄磊")
+FOREIGN = next(d for d in DEMO_CARDHOLDERS if d.id_number.startswith("9"))
+DEMO = {d.status.value: d for d in DEMO_CARDHOLDERS if d not in (LOSS_REPORTED, FOREIGN)}
+REFERENCE = re.compile(r"(\d{3}) (\d{3}) (\d{4})")
+
+
+def converse(stack, sender, *messages):
+    return [stack.say(sender, message) for message in messages]
+
+
+def test_progress_in_mandarin(stack):
+    holder = DEMO["ready_for_pickup"]
+    *_, answer = converse(stack, "e2e-progress-zh", "你好", "帮我查下社保卡办到哪一步了", holder.id_number, holder.name)
+    assert any("可以领取" in text and holder.office in text for text in answer)
+
+
+def test_progress_in_english(stack):
+    holder = DEMO["shipped"]
+    *_, answer = converse(
+        stack, "e2e-progress-en", "how far has my card application got?", holder.id_number, holder.name
+    )
+    assert any("pickup office" in text and holder.office in text for text in answer)
+
+
+def test_loss_report_in_mandarin_reference_is_the_stored_one(stack):
+    holder = DEMO["active"]
+    replies = converse(stack, "e2e-loss-zh", "我的社保卡丢了", holder.id_number, holder.name)
+    assert any("确认挂失请回复" in text for text in replies[-1]), replies
+    assert stack.card(holder.id_number)["status"] == "active"  # nothing before the explicit yes
+    (confirmation,) = [text for text in stack.say("e2e-loss-zh", "确认挂失") if "挂失编号" in text]
+    spoken = "".join(REFERENCE.search(confirmation).groups())
+    record = stack.card(holder.id_number)
+    assert record["status"] == "loss_reported"
+    assert [r["reference"] for r in record["loss_reports"] if r["state"] == "active"] == [spoken]
+    assert any(f["reason"] == "loss_reported" and f["conversation_id"] == "e2e-loss-zh" for f in stack.flags())
+
+
+def test_loss_report_in_english_with_foreign_resident_id(stack):
+    replies = converse(
+        stack, "e2e-loss-en", "I lost my social security card", FOREIGN.id_number.lower(), FOREIGN.name, "yes"
+    )
+    (confirmation,) = [text for text in replies[-1] if "Reference" in text]
+    spoken = "".join(REFERENCE.search(confirmation).groups())
+    assert [r["reference"] for r in stack.card(FOREIGN.id_number)["loss_reports"]] == [spoken]
+
+
+def test_no_at_the_confirmation_changes_nothing(stack):
+    holder = DEMO["issued"]
+    converse(stack, "e2e-loss-deny", "挂失社保卡", holder.id_number, holder.name)
+    replies = stack.say("e2e-loss-deny", "不用了")
+    assert any("没有为您办理" in text for text in replies)
+    record = stack.card(holder.id_number)
+    assert record["status"] == "issued" and record["loss_reports"] == []
+
+
+def test_cancel_the_temporary_loss_report(stack):
+    assert stack.card(LOSS_REPORTED.id_number)["status"] == "loss_reported"
+    converse(stack, "e2e-unblock", "卡找到了 我要解挂", LOSS_REPORTED.id_number, LOSS_REPORTED.name)
+    replies = stack.say("e2e-unblock", "是的")
+    assert any("解除挂失" in text for text in replies)
+    record = stack.card(LOSS_REPORTED.id_number)
+    assert record["status"] == "active"
+    assert [r["state"] for r in record["loss_reports"]] == ["cancelled"]
+
+
+def test_wrong_identity_three_times_discloses_nothing_and_is_flagged(stack):
+    holder = DEMO["under_review"]
+    replies = stack.say("e2e-wrong", "查询办理进度")
+    for wrong in ("李四", "王五", "赵六"):
+        replies += stack.say("e2e-wrong", holder.id_number) + stack.say("e2e-wrong", wrong)
+    text = " ".join(replies)
+    assert "审核中" not in text and holder.office not in text
+    assert "无法核实您的身份" in replies[-1]
+    assert any(f["reason"] == "identity_failed" and f["conversation_id"] == "e2e-wrong" for f in stack.flags())
+
+
+def test_question_in_the_middle_then_back_to_the_form(stack):
+    holder = DEMO["in_production"]
+    replies = converse(stack, "e2e-detour", "我要查进度", "异地就医要备案吗", holder.id_number, holder.name)
+    assert any("备案" in text for text in replies[1])
+    assert any("身份证号码" in text for text in replies[1])  # and the form asks again
+    assert any("制卡中" in text for text in replies[-1])
+
+
+def test_cancel_in_the_middle(stack):
+    holder = DEMO["submitted"]
+    replies = converse(stack, "e2e-stop", "我要挂失", holder.id_number, "算了")
+    assert any("已取消" in text for text in replies[-1])
+    assert stack.card(holder.id_number)["loss_reports"] == []
