@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test db demo clean
+.PHONY: install test run chat train db demo clean
 
 install: $(STAMP) .env
 
@@ -27,9 +27,28 @@ $(STAMP): requirements.txt constraints.txt
 
 # Lint first (cheap), then the whole suite; set TEST_DATABASE_URL to run the database tests on PostgreSQL too.
 test: install
-	$(VENV)/bin/ruff check bot tests migrations bench
-	$(VENV)/bin/ruff format --check bot tests migrations bench
+	$(VENV)/bin/ruff check bot actions nlu webhooks tests migrations bench
+	$(VENV)/bin/ruff format --check bot actions nlu webhooks tests migrations bench
 	$(PY) -m pytest
+
+# Install, migrate, load the demo cardholders into an empty database, train if the model is missing
+# or stale, then run the action server, Rasa and the web app until Ctrl-C (honcho stops all three).
+run: install
+	@$(PY) -m bot db upgrade
+	@$(PY) -m bot demo seed --if-empty
+	@model=$$($(PY) -m bot model ensure) && \
+	port=$$(grep -s '^WEB_PORT=' .env | cut -d= -f2); port=$${WEB_PORT:-$${port:-8000}}; \
+	echo "web chat:       http://127.0.0.1:$$port/"; \
+	echo "health:         http://127.0.0.1:$$port/healthz"; \
+	echo "Twilio SMS:     http://127.0.0.1:$$port/twilio/sms"; \
+	echo "model:          $$model"; \
+	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile --env .env start
+
+chat: install
+	$(PY) -m webhooks.terminal_chat
+
+train: install
+	$(PY) -m bot model ensure --force
 
 db: install
 	$(PY) -m bot db upgrade

@@ -1,0 +1,35 @@
+"""Flask app fixtures: the real app over the test database, with Rasa where a test says it is."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support import free_port
+from webhooks import create_app
+from webhooks.settings import WebSettings
+
+TWILIO_TOKEN = "test-twilio-auth-token"
+
+
+def make_web_settings(settings, *, rasa_url: str | None = None, actions_url: str | None = None) -> WebSettings:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens here: Rasa or actions "down"
+    return WebSettings(
+        core=settings,
+        secret_key="s" * 32,
+        rasa_url=rasa_url or closed,
+        rasa_token="rasa-token",
+        actions_url=actions_url or closed,
+        twilio_auth_token=TWILIO_TOKEN,
+        public_base_url=None,
+        rasa_timeout=2.0,
+    )
+
+
+@pytest.fixture
+def app(settings, sessions):
+    return create_app({"WEB": make_web_settings(settings), "TESTING": True})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()

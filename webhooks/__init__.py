@@ -1,0 +1,30 @@
+"""The web app: web chat page, SMS and voice webhooks, staff console and health, over `bot`.
+
+`create_app()` builds it; nothing connects at import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from webhooks.settings import WebSettings, load_web_settings
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """The Flask app; `test_config` overrides settings (tests pass a ready WebSettings as WEB)."""
+    app = Flask(__name__)
+    web: WebSettings = (test_config or {}).get("WEB") or load_web_settings()
+    app.config.update(SECRET_KEY=web.secret_key, WEB=web, JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=64 * 1024)
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items() if k != "WEB"})
+    app.json.ensure_ascii = False
+
+    from webhooks import chat, health, sms
+
+    app.register_blueprint(chat.bp)
+    app.register_blueprint(sms.bp)
+    app.register_blueprint(health.bp)
+    return app

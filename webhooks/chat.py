@@ -1,0 +1,37 @@
+"""The web chat page and its JSON endpoint; the browser never talks to Rasa directly."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, current_app, jsonify, render_template, request, session
+
+from bot.text import detect_language
+from webhooks.turns import BadMessage, check_message, take_turn
+
+bp = Blueprint("chat", __name__, template_folder="templates")
+
+
+def _conversation_id() -> str:
+    """One conversation per browser session, with an id that carries no personal data."""
+    if "conversation_id" not in session:
+        session["conversation_id"] = "web-" + secrets.token_hex(12)
+    return session["conversation_id"]
+
+
+@bp.get("/")
+def page():
+    return render_template("chat/index.html")
+
+
+@bp.post("/chat/message")
+def message():
+    body = request.get_json(silent=True)
+    raw = body.get("message") if isinstance(body, dict) else None
+    language = detect_language(raw) if isinstance(raw, str) else None
+    try:
+        text = check_message(raw, language or "zh")
+    except BadMessage as refusal:
+        return jsonify(error=str(refusal)), 400
+    replies = take_turn(current_app.config["WEB"], conversation_id=_conversation_id(), channel="chat", text=text)
+    return jsonify(replies=replies)

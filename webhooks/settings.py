@@ -1,0 +1,70 @@
+"""The web app's settings: where Rasa and the action server are, its secrets, and the card database."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.config import Settings, load_settings, merged_environment
+from bot.db import make_engine, make_session_factory
+from bot.errors import ConfigError
+from bot.privacy import Vault
+from webhooks.rasa_client import RasaClient
+
+
+@dataclass
+class WebSettings:
+    """Read once when the app is created; the database engine is made on first use."""
+
+    core: Settings
+    secret_key: str
+    rasa_url: str
+    rasa_token: str
+    actions_url: str
+    twilio_auth_token: str
+    public_base_url: str | None
+    rasa_timeout: float = 8.0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(make_engine(self.core.database_url))
+
+    @cached_property
+    def vault(self) -> Vault:
+        return Vault(self.core)
+
+    @cached_property
+    def rasa(self) -> RasaClient:
+        return RasaClient(self.rasa_url, timeout=self.rasa_timeout)
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"{name} must be a port number, got {raw!r}")
+    return int(raw)
+
+
+def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
+    env = merged_environment(environ)
+    secret = env.get("FLASK_SECRET_KEY") or ""
+    if len(secret) < 16:
+        raise ConfigError("FLASK_SECRET_KEY is missing or too short: run `make install` or set it")
+    try:
+        timeout = float(env.get("RASA_TIMEOUT_SECONDS") or 8)
+    except ValueError:
+        raise ConfigError("RASA_TIMEOUT_SECONDS must be a number of seconds") from None
+    return WebSettings(
+        core=load_settings(environ),
+        secret_key=secret,
+        rasa_url=f"http://127.0.0.1:{_port(env, 'RASA_PORT', 5005)}",
+        rasa_token=env.get("RASA_TOKEN") or "",
+        actions_url=f"http://127.0.0.1:{_port(env, 'ACTIONS_PORT', 5055)}",
+        twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
+        public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        rasa_timeout=timeout,
+    )

@@ -1,0 +1,39 @@
+// Web chat: posts each message to the web app, which talks to the assistant on the server side.
+(function () {
+  const log = document.getElementById("log");
+  const form = document.getElementById("composer");
+  const input = document.getElementById("message");
+  const button = form.querySelector("button");
+
+  function show(text, kind) {
+    const p = document.createElement("p");
+    p.className = kind;
+    p.textContent = text;  // never HTML: replies are shown as plain text
+    log.appendChild(p);
+    log.scrollTop = log.scrollHeight;
+  }
+
+  form.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const text = input.value.trim();
+    if (!text) return;
+    show(text, "me");
+    input.value = "";
+    button.disabled = true;
+    try {
+      const response = await fetch("/chat/message", {
+        method: "POST",
+        headers: {"Content-Type": "application/json"},
+        body: JSON.stringify({message: text}),
+      });
+      const body = await response.json();
+      if (!response.ok) show(body.error, "error");
+      else body.replies.forEach(function (reply) { show(reply, "bot"); });
+    } catch (error) {
+      show("网络连接异常，请稍后再试。Network problem, please try again.", "error");
+    } finally {
+      button.disabled = false;
+      input.focus();
+    }
+  });
+})();

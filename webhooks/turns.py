@@ -1,0 +1,54 @@
+"""One conversational turn through Rasa, shared by the chat page and SMS: never silence.
+
+When Rasa or an action fails the person gets an apology in their language and the conversation
+is flagged ``action_error`` so staff see it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.flags import flag_conversation
+from bot.text import detect_language
+from webhooks import messages
+from webhooks.rasa_client import RasaUnavailable
+from webhooks.settings import WebSettings
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE_LENGTH = 500
+
+
+class BadMessage(ValueError):
+    """A message the web app refuses before it reaches Rasa; `str()` is the reply to show."""
+
+
+def check_message(text: Any, language: str) -> str:
+    """The message stripped, or BadMessage with a reply in the person's language."""
+    if not isinstance(text, str) or not text.strip():
+        raise BadMessage(messages.say(messages.EMPTY_MESSAGE, language))
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise BadMessage(messages.say(messages.TOO_LONG, language, limit=MAX_MESSAGE_LENGTH))
+    return text.strip()
+
+
+def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str) -> list[str]:
+    """The bot's text replies to `text`, or an apology when Rasa cannot answer."""
+    language = detect_language(text) or "zh"
+    try:
+        replies = web.rasa.send(conversation_id, text, {"channel": channel})
+    except RasaUnavailable:
+        _flag_error(web, conversation_id, channel)
+        return [messages.say(messages.UNAVAILABLE, language, hotline=web.core.service.hotline)]
+    return [m["text"] for m in replies if m.get("text")]
+
+
+def _flag_error(web: WebSettings, conversation_id: str, channel: str) -> None:
+    try:
+        with web.sessions.begin() as session:
+            flag_conversation(session, conversation_id=conversation_id, channel=channel, reason="action_error")
+    except SQLAlchemyError as error:
+        log.warning("could not flag a failed turn: %s", type(error).__name__)
