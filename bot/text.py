@@ -16,6 +16,7 @@ import opencc
 from bot.extraction import normalise_message
 
 # Pinyin-keyboard and recogniser slips of this service's key terms, longest first when applied.
+# Only slips that cannot be ordinary words: 接挂 (直接挂失) or 不办 (不办了) would corrupt real text.
 HOMOPHONE_FIXES = {
     "设保卡": "社保卡",
     "社包卡": "社保卡",
@@ -31,19 +32,13 @@ HOMOPHONE_FIXES = {
     "卦失": "挂失",
     "挂师": "挂失",
     "解卦": "解挂",
-    "接挂": "解挂",
-    "借挂": "解挂",
     "近度": "进度",
-    "进都": "进度",
     "激获": "激活",
     "基活": "激活",
-    "机活": "激活",
     "补半": "补办",
-    "不办": "补办",
     "捕卡": "补卡",
     "一地就医": "异地就医",
     "易地就医": "异地就医",
-    "被案": "备案",
     "身分证": "身份证",
 }
 _FIXES = re.compile("|".join(sorted(map(re.escape, HOMOPHONE_FIXES), key=len, reverse=True)))

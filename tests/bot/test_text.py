@@ -15,6 +15,8 @@ from bot.text import detect_language, normalise_for_understanding
         ("电话幺三九幺二三四五六七八", "电话13912345678"),
         ("ｍｙ ｃａｒｄ", "my card"),
         ("我想问一下", "我想问一下"),
+        ("直接挂失吧", "直接挂失吧"),
+        ("算了不办了", "算了不办了"),
     ],
 )
 def test_normalise_for_understanding(text, expected):
