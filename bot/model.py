@@ -40,7 +40,10 @@ def model_path(models_dir: Path = MODELS_DIR) -> Path:
 
 
 def ensure_trained(models_dir: Path = MODELS_DIR, *, force: bool = False) -> Path:
-    """The model for the current inputs, training it first when it does not exist yet."""
+    """The model for the current inputs, training it first when it does not exist yet.
+
+    After training, models for older inputs are removed: they can never be served again.
+    """
     path = model_path(models_dir)
     if path.exists() and not force:
         return path
@@ -52,4 +55,7 @@ def ensure_trained(models_dir: Path = MODELS_DIR, *, force: bool = False) -> Pat
         cwd=ROOT,
         check=True,
     )
+    for stale in models_dir.glob("model-*.tar.gz"):
+        if stale != path:
+            stale.unlink()
     return path
