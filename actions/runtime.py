@@ -100,11 +100,6 @@ def format_date(moment: dt.datetime, language: str) -> str:
     return f"{local.year}年{local.month}月{local.day}日"
 
 
-def spaced_digits(reference: str) -> str:
-    """A reference in groups that are easy to read and copy: ``123 456 7897``."""
-    return f"{reference[:3]} {reference[3:6]} {reference[6:]}"
-
-
 async def flag_action_error(tracker: Tracker) -> None:
     """Best effort: the database may be what failed."""
     try:

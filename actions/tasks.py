@@ -20,7 +20,6 @@ from actions.runtime import (
     now,
     service_values,
     services,
-    spaced_digits,
 )
 from bot.assistant import (
     card_overview,
@@ -62,7 +61,7 @@ class ActionStartTask(DatabaseAction):
             "office": overview.office,
             "updated_date": format_date(overview.status_changed_at, language),
             "card_number_masked": "*****" + overview.card_number[-4:],
-            "reference": spaced_digits(overview.active_reference) if overview.active_reference else "",
+            "reference": overview.active_reference or "",
             "expires_date": format_date(overview.active_expires_at, language) if overview.active_expires_at else "",
         }
         if task == "progress":
@@ -124,7 +123,7 @@ class ActionConfirmTask(DatabaseAction):
         report, created = outcome
         dispatcher.utter_message(
             response="utter_loss_reported" if created else "utter_loss_already_reported",
-            reference=spaced_digits(report.reference),
+            reference=report.reference,
             expires_date=format_date(report.expires_at, language),
         )
         return _task_done()

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.e2e
 LOSS_REPORTED = next(d for d in DEMO_CARDHOLDERS if d.name == "黄磊")
 FOREIGN = next(d for d in DEMO_CARDHOLDERS if d.id_number.startswith("9"))
 DEMO = {d.status.value: d for d in DEMO_CARDHOLDERS if d not in (LOSS_REPORTED, FOREIGN)}
-REFERENCE = re.compile(r"(\d{3}) (\d{3}) (\d{4})")
+REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
 
 def converse(stack, sender, *messages):
@@ -38,7 +38,7 @@ def test_loss_report_in_mandarin_reference_is_the_stored_one(stack):
     assert any("确认挂失请回复" in text for text in replies[-1]), replies
     assert stack.card(holder.id_number)["status"] == "active"  # nothing before the explicit yes
     (confirmation,) = [text for text in stack.say("e2e-loss-zh", "确认挂失") if "挂失编号" in text]
-    spoken = "".join(REFERENCE.search(confirmation).groups())
+    spoken = REFERENCE.search(confirmation).group(0)
     record = stack.card(holder.id_number)
     assert record["status"] == "loss_reported"
     assert [r["reference"] for r in record["loss_reports"] if r["state"] == "active"] == [spoken]
@@ -50,7 +50,7 @@ def test_loss_report_in_english_with_foreign_resident_id(stack):
         stack, "e2e-loss-en", "I lost my social security card", FOREIGN.id_number.lower(), FOREIGN.name, "yes"
     )
     (confirmation,) = [text for text in replies[-1] if "Reference" in text]
-    spoken = "".join(REFERENCE.search(confirmation).groups())
+    spoken = REFERENCE.search(confirmation).group(0)
     assert [r["reference"] for r in stack.card(FOREIGN.id_number)["loss_reports"]] == [spoken]
 
 
