@@ -125,21 +125,7 @@ def report_card_lost(
         conversation_id=conversation_id,
     )
     if created:
-        flag_conversation(
-            session,
-            conversation_id=conversation_id,
-            channel=channel,
-            reason="loss_reported",
-            cardholder_id=holder.id,
-            loss_report_id=report.id,
-        )
-        record_audit(
-            session,
-            actor=f"bot:{channel}",
-            action="loss_report_created",
-            target_type="loss_report",
-            target_id=report.id,
-        )
+        _put_before_staff(session, "loss_reported", conversation_id=conversation_id, channel=channel, report=report)
     return report, created
 
 
@@ -164,15 +150,18 @@ def unblock_card(
     """Cancel the active temporary report (解挂) and flag the conversation for staff."""
     holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
     report = cancel_loss_report(session, card_id=holder.current_card.id, policy=settings.loss_policy, now=now)
+    _put_before_staff(session, "loss_cancelled", conversation_id=conversation_id, channel=channel, report=report)
+    return report
+
+
+def _put_before_staff(session: Session, reason: str, *, conversation_id: str, channel: str, report: LossReport) -> None:
+    """Flag a conversation that changed a loss report, and audit the change."""
     flag_conversation(
         session,
         conversation_id=conversation_id,
         channel=channel,
-        reason="loss_cancelled",
-        cardholder_id=holder.id,
+        reason=reason,
+        cardholder_id=report.card.cardholder_id,
         loss_report_id=report.id,
     )
-    record_audit(
-        session, actor=f"bot:{channel}", action="loss_report_cancelled", target_type="loss_report", target_id=report.id
-    )
-    return report
+    record_audit(session, actor=f"bot:{channel}", action=reason, target_type="loss_report", target_id=report.id)
