@@ -1,4 +1,8 @@
-"""The identity form: ID number, then the registered full name, checked against the card database."""
+"""The identity form, checked against the card database.
+
+Chat and SMS: the ID number, then the registered full name. Phone: the ID number, then either the
+caller ID matches the registered phone (nothing more to ask) or the last four digits of it.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,12 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values
-from bot.assistant import check_identity, name_from_answer
+from bot.assistant import check_caller, check_identity, name_from_answer
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.idnumbers import validate_id_number
+from bot.spoken import normalise_number
 
-_RESET = {"id_number": None, "person_name": None}
+_RESET = {"id_number": None, "person_name": None, "phone_last4": None}
 # Answers that mean "stop" or "let me talk to someone" are never taken as details.
 _STOP_INTENTS = frozenset({"deny", "request_human"})
 # Names are often classified as something else, and with little confidence; a message the model
@@ -44,6 +49,8 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> list[str]:
         if tracker.get_slot("verified_id_number") or tracker.get_slot("identity_locked"):
             return []
+        if channel_of(tracker) == "voice":
+            return ["id_number", "phone_last4"]
         return domain_slots
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
@@ -65,35 +72,68 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         return _answer_to("person_name", tracker)
 
-    def validate_id_number(
+    async def extract_phone_last4(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        return _answer_to("phone_last4", tracker)
+
+    async def validate_id_number(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         try:
-            return {"id_number": validate_id_number(str(slot_value))}
+            id_number = validate_id_number(str(slot_value))
         except InvalidIdNumber:
             dispatcher.utter_message(response="utter_invalid_id_number")
             return {"id_number": None}
+        caller = (tracker.latest_message.get("metadata") or {}).get("caller")
+        if channel_of(tracker) != "voice" or not caller:
+            return {"id_number": id_number}
+        try:
+            recognised = await in_transaction(
+                check_caller, conversation_id=tracker.sender_id, id_number=id_number, caller_id=caller, now=now()
+            )
+        except IdentityLocked:
+            dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
+            return {**_RESET, "identity_locked": True, "task": None}
+        return {"id_number": id_number, "verified_id_number": id_number if recognised else None}
 
     async def validate_person_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         name = name_from_answer(str(slot_value))
-        id_number = tracker.get_slot("id_number")
-        if not name or not id_number:
+        if not name:
             return {"person_name": None}
+        return await self._check(dispatcher, tracker, "person_name", name, name=name)
+
+    async def validate_phone_last4(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        digits = normalise_number(str(slot_value))
+        if len(digits) != 4 or not digits.isascii() or not digits.isdigit():
+            dispatcher.utter_message(response="utter_invalid_last_four")
+            return {"phone_last4": None}
+        return await self._check(dispatcher, tracker, "phone_last4", digits, phone_last4=digits)
+
+    async def _check(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, value: str, **given: str
+    ) -> dict[str, Any]:
+        """Run the identity check with the second detail; a failure resets both and never says which."""
+        id_number = tracker.get_slot("id_number")
+        if not id_number:
+            return {slot: None}
         try:
             await in_transaction(
                 check_identity,
                 conversation_id=tracker.sender_id,
                 channel=channel_of(tracker),
                 id_number=id_number,
-                name=name,
                 now=now(),
+                **given,
             )
         except IdentityNotVerified as failure:
             dispatcher.utter_message(response="utter_identity_not_verified", attempts_left=failure.attempts_left)
-            return dict(_RESET)
+            return {**_RESET, slot: None}
         except IdentityLocked:
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
-            return {**_RESET, "identity_locked": True, "task": None}
-        return {"person_name": name, "verified_id_number": id_number}
+            return {**_RESET, slot: None, "identity_locked": True, "task": None}
+        return {slot: value, "verified_id_number": id_number}

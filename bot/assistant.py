@@ -18,7 +18,7 @@ from bot.cards import get_cardholder
 from bot.config import Settings
 from bot.errors import IdentityLocked, LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
 from bot.flags import flag_conversation
-from bot.identity import verify_identity
+from bot.identity import recognise_caller, verify_identity
 from bot.loss_reports import active_report, cancel_loss_report, create_loss_report, lapse_expired
 from bot.models import Cardholder, LossReport
 from bot.privacy import Vault
@@ -69,6 +69,28 @@ def check_identity(
     except IdentityLocked:
         flag_conversation(session, conversation_id=conversation_id, channel=channel, reason="identity_failed")
         raise
+
+
+def check_caller(
+    session: Session,
+    *,
+    settings: Settings,
+    conversation_id: str,
+    id_number: str,
+    caller_id: str | None,
+    now: dt.datetime,
+) -> bool:
+    """True when a phone caller is recognised by caller ID for this ID number (no attempt spent otherwise)."""
+    holder = recognise_caller(
+        session,
+        vault=Vault(settings),
+        policy=settings.loss_policy,
+        conversation_id=conversation_id,
+        id_number=id_number,
+        caller_id=caller_id,
+        now=now,
+    )
+    return holder is not None
 
 
 @dataclass(frozen=True)

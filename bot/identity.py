@@ -70,6 +70,48 @@ def _matches(holder: Cardholder | None, name: str | None, caller_id: str | None,
     )
 
 
+def _check_not_locked(
+    session: Session, *, policy: LossPolicy, conversation_id: str, id_hash: str, now: dt.datetime
+) -> None:
+    since = now - dt.timedelta(minutes=policy.lockout_minutes)
+    if (
+        _failures_in_conversation(session, conversation_id) >= policy.max_identity_attempts
+        or _recent_failures_for_id(session, id_hash, since) >= policy.lockout_failures
+    ):
+        log.info("identity check refused: locked", extra={"conversation_id": conversation_id})
+        raise IdentityLocked("identity checks are locked for now")
+
+
+def recognise_caller(
+    session: Session,
+    *,
+    vault: Vault,
+    policy: LossPolicy,
+    conversation_id: str,
+    id_number: str,
+    caller_id: str | None,
+    now: dt.datetime,
+) -> Cardholder | None:
+    """The cardholder if the call comes from their registered phone, else None.
+
+    A different caller ID is not a failed attempt (people call from other phones): the caller is
+    then asked for the last four digits. A match is recorded as a successful check.
+    """
+    id_hash = vault.id_hash(id_number)
+    _check_not_locked(session, policy=policy, conversation_id=conversation_id, id_hash=id_hash, now=now)
+    holder = find_cardholder(session, vault=vault, id_number=id_number)
+    if holder is None or not same_phone(caller_id, holder.phone):
+        return None
+    session.add(
+        IdentityAttempt(
+            id_hash=id_hash, conversation_id=conversation_id, channel="voice", succeeded=True, created_at=now
+        )
+    )
+    session.flush()
+    log.info("identity check by caller ID", extra={"conversation_id": conversation_id, "succeeded": True})
+    return holder
+
+
 def verify_identity(
     session: Session,
     *,
@@ -91,13 +133,7 @@ def verify_identity(
     if name is None and caller_id is None and phone_last4 is None:
         raise ValueError("a name, a caller ID or the last four phone digits is needed")
     id_hash = vault.id_hash(id_number)
-    since = now - dt.timedelta(minutes=policy.lockout_minutes)
-    if (
-        _failures_in_conversation(session, conversation_id) >= policy.max_identity_attempts
-        or _recent_failures_for_id(session, id_hash, since) >= policy.lockout_failures
-    ):
-        log.info("identity check refused: locked", extra={"conversation_id": conversation_id})
-        raise IdentityLocked("identity checks are locked for now")
+    _check_not_locked(session, policy=policy, conversation_id=conversation_id, id_hash=id_hash, now=now)
     holder = find_cardholder(session, vault=vault, id_number=id_number)
     ok = _matches(holder, name, caller_id, phone_last4)
     session.add(

@@ -1,7 +1,7 @@
 from sqlalchemy import select
 
 from actions.identity import ValidateIdentityForm
-from bot.models import Flag
+from bot.models import Flag, IdentityAttempt
 from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_ZHANG, add_card
 
@@ -10,13 +10,13 @@ FORM = ValidateIdentityForm()
 
 async def test_id_number_is_normalised(action_settings, dispatcher, domain):
     tracker = make_tracker(active_loop="identity_form")
-    result = FORM.validate_id_number("110105 19491231 002x", dispatcher, tracker, domain)
+    result = await FORM.validate_id_number("110105 19491231 002x", dispatcher, tracker, domain)
     assert result == {"id_number": ID_ZHANG}
     assert dispatcher.messages == []
 
 
 async def test_malformed_id_number_is_asked_again(action_settings, dispatcher, domain):
-    result = FORM.validate_id_number("12345", dispatcher, make_tracker(), domain)
+    result = await FORM.validate_id_number("12345", dispatcher, make_tracker(), domain)
     assert result == {"id_number": None}
     assert responses(dispatcher) == ["utter_invalid_id_number"]
 
@@ -36,7 +36,7 @@ async def test_wrong_name_and_unknown_id_fail_the_same_way(action_settings, sess
     unknown_id = await FORM.validate_person_name(
         "张伟", dispatcher, make_tracker({"id_number": "320102198503121015"}, sender_id="conv-2"), domain
     )
-    assert wrong_name == unknown_id == {"id_number": None, "person_name": None}
+    assert wrong_name == unknown_id == {"id_number": None, "person_name": None, "phone_last4": None}
     assert [m["response"] for m in dispatcher.messages] == ["utter_identity_not_verified"] * 2
     assert dispatcher.messages[0]["attempts_left"] == dispatcher.messages[1]["attempts_left"] == 2
 
@@ -107,3 +107,49 @@ async def test_malformed_id_answer_is_taken_for_feedback(dispatcher, domain):
     tracker = answering("id_number", "1101051949", "inform", 0.8)
     assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": "1101051949"}
     assert await FORM.extract_person_name(dispatcher, tracker, domain) == {}
+
+
+VOICE = {"channel": "voice", "language": "zh"}
+
+
+async def test_voice_asks_for_the_last_four_digits_instead_of_the_name(dispatcher, domain):
+    tracker = make_tracker(metadata=VOICE)
+    assert await FORM.required_slots(["id_number", "person_name"], dispatcher, tracker, domain) == [
+        "id_number",
+        "phone_last4",
+    ]
+
+
+async def test_caller_id_of_the_registered_phone_verifies(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker(metadata={**VOICE, "caller": "+8613912345678"})
+    result = await FORM.validate_id_number("幺幺洞幺洞五幺九四九幺两三幺洞洞两叉", dispatcher, tracker, domain)
+    assert result == {"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}
+
+
+async def test_another_caller_id_costs_no_attempt(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker(metadata={**VOICE, "caller": "+8613000000000"})
+    result = await FORM.validate_id_number(ID_ZHANG, dispatcher, tracker, domain)
+    assert result == {"id_number": ID_ZHANG, "verified_id_number": None}
+    assert session.scalars(select(IdentityAttempt)).all() == []
+
+
+async def test_last_four_digits_verify_or_fail_neutrally(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
+    wrong = await FORM.validate_phone_last4("1234", dispatcher, tracker, domain)
+    assert wrong == {"id_number": None, "person_name": None, "phone_last4": None}
+    assert responses(dispatcher) == ["utter_identity_not_verified"]
+    right = await FORM.validate_phone_last4("五六七八", dispatcher, tracker, domain)
+    assert right == {"phone_last4": "5678", "verified_id_number": ID_ZHANG}
+
+
+async def test_malformed_last_four_is_asked_again_without_an_attempt(action_settings, session, dispatcher, domain):
+    tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
+    assert await FORM.validate_phone_last4("567", dispatcher, tracker, domain) == {"phone_last4": None}
+    assert responses(dispatcher) == ["utter_invalid_last_four"]
+    assert session.scalars(select(IdentityAttempt)).all() == []

@@ -97,3 +97,31 @@ def test_cancel_in_the_middle(stack):
     replies = converse(stack, "e2e-stop", "我要挂失", holder.id_number, "算了")
     assert any("已取消" in text for text in replies[-1])
     assert stack.card(holder.id_number)["loss_reports"] == []
+
+
+def spoken(number: str) -> str:
+    """An ID number as a caller says it: 幺 for 1, 洞 for 0, 两 for 2, 叉 for X."""
+    words = dict(zip("0123456789X", "洞幺两三四五六七八九叉", strict=True))
+    return "".join(words[ch] for ch in number)
+
+
+def test_phone_caller_recognised_by_caller_id_reports_loss(stack):
+    holder = DEMO["issued"]
+    call = {"channel": "voice", "language": "zh", "caller": holder.phone}
+    stack.say("e2e-call-1", "嗯 我的社保卡丢了", call)
+    warning = stack.say("e2e-call-1", spoken(holder.id_number), call)
+    assert any("确认挂失" in text for text in warning), warning
+    (confirmation,) = [t for t in stack.say("e2e-call-1", "确认", call) if "挂失编号" in t]
+    reference = REFERENCE.search(confirmation).group(0)
+    record = stack.card(holder.id_number)
+    assert [(r["reference"], r["channel"]) for r in record["loss_reports"]] == [(reference, "voice")]
+
+
+def test_phone_caller_from_another_number_gives_the_last_four_digits(stack):
+    holder = DEMO["ready_for_pickup"]
+    call = {"channel": "voice", "language": "en", "caller": "+8613000000000"}
+    stack.say("e2e-call-2", "I want to check my card application progress", call)
+    ask = stack.say("e2e-call-2", holder.id_number, call)
+    assert any("last four digits" in text for text in ask), ask
+    answer = stack.say("e2e-call-2", holder.phone[-4:], call)
+    assert any("ready for pickup" in text for text in answer), answer
