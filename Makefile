@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test run chat train db demo clean
+.PHONY: install test run chat call train db demo clean
 
 install: $(STAMP) .env
 
@@ -41,11 +41,15 @@ run: install
 	echo "web chat:       http://127.0.0.1:$$port/"; \
 	echo "health:         http://127.0.0.1:$$port/healthz"; \
 	echo "Twilio SMS:     http://127.0.0.1:$$port/twilio/sms"; \
+	echo "Twilio voice:   http://127.0.0.1:$$port/twilio/voice (status callback /twilio/status)"; \
 	echo "model:          $$model"; \
 	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile --env .env start
 
 chat: install
 	$(PY) -m webhooks.terminal_chat
+
+call: install
+	$(PY) -m webhooks.call_simulator
 
 train: install
 	$(PY) -m bot model ensure --force

@@ -10,6 +10,8 @@ from actions.runtime import DatabaseAction, channel_of, in_transaction, service_
 from bot.flags import flag_conversation
 
 FALLBACK_INTENT = "nlu_fallback"
+# Tells a channel that can transfer (the hotline) to put the person through to staff.
+HANDOVER = {"handover": True}
 
 
 def _flag(reason: str):
@@ -40,6 +42,7 @@ class ActionHandover(DatabaseAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         await in_transaction(_flag("human_requested"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_handover", **service_values(tracker))
+        dispatcher.utter_message(json_message=HANDOVER)
         return []
 
 
@@ -55,4 +58,5 @@ class ActionNluFallback(DatabaseAction):
             return []
         await in_transaction(_flag("nlu_fallback"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_offer_human", **service_values(tracker))
+        dispatcher.utter_message(json_message=HANDOVER)
         return []

@@ -22,9 +22,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.update({k: v for k, v in test_config.items() if k != "WEB"})
     app.json.ensure_ascii = False
 
-    from webhooks import chat, health, sms
+    from webhooks import chat, health, sms, voice
 
     app.register_blueprint(chat.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(voice.bp)
     return app

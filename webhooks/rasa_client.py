@@ -40,6 +40,17 @@ class RasaClient:
             raise RasaUnavailable("no reply")
         return messages
 
+    def tracker(self, sender: str, token: str) -> dict[str, Any]:
+        """The conversation's tracker from Rasa's HTTP API; RasaUnavailable if it cannot be read."""
+        try:
+            response = self._http.get(
+                f"{self.base_url}/conversations/{sender}/tracker", params={"token": token}, timeout=self.timeout
+            )
+            response.raise_for_status()
+            return response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise RasaUnavailable(type(error).__name__) from None
+
     def is_ready(self, token: str) -> bool:
         """True when Rasa answers and has a model loaded."""
         try:

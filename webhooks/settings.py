@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -13,6 +14,7 @@ from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError
 from bot.privacy import Vault
 from webhooks.rasa_client import RasaClient
+from webhooks.twiml import VoiceConfig
 
 
 @dataclass
@@ -27,7 +29,9 @@ class WebSettings:
     twilio_auth_token: str
     public_base_url: str | None
     rasa_timeout: float = 8.0
-    extra: dict[str, str] = field(default_factory=dict)
+    voice: VoiceConfig = field(default_factory=VoiceConfig)
+    agent_number: str | None = None
+    transfer_hours: tuple[dt.time, dt.time] = (dt.time(9), dt.time(17))
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -58,6 +62,14 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         timeout = float(env.get("RASA_TIMEOUT_SECONDS") or 8)
     except ValueError:
         raise ConfigError("RASA_TIMEOUT_SECONDS must be a number of seconds") from None
+    defaults = VoiceConfig()
+    voice = VoiceConfig(
+        voice_zh=env.get("VOICE_ZH") or defaults.voice_zh,
+        voice_en=env.get("VOICE_EN") or defaults.voice_en,
+        speech_model=env.get("SPEECH_MODEL") or defaults.speech_model,
+        hints_zh=env.get("SPEECH_HINTS_ZH") or defaults.hints_zh,
+        hints_en=env.get("SPEECH_HINTS_EN") or defaults.hints_en,
+    )
     return WebSettings(
         core=load_settings(environ),
         secret_key=secret,
@@ -67,4 +79,15 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
         public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         rasa_timeout=timeout,
+        voice=voice,
+        agent_number=env.get("AGENT_PHONE_NUMBER") or None,
+        transfer_hours=_hours(env.get("TRANSFER_HOURS") or "09:00-17:00"),
     )
+
+
+def _hours(text: str) -> tuple[dt.time, dt.time]:
+    try:
+        start, end = (dt.time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError:
+        raise ConfigError(f"TRANSFER_HOURS must look like 09:00-17:00, got {text!r}") from None
+    return start, end

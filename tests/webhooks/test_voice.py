@@ -1,0 +1,104 @@
+"""Voice webhooks through the Flask test client: signatures, TwiML structure, failures."""
+
+import xml.etree.ElementTree as ET
+
+from sqlalchemy import select
+from twilio.request_validator import RequestValidator
+
+from bot.models import Flag
+from tests.webhooks.conftest import TWILIO_TOKEN
+from webhooks.twiml import VoiceConfig, speakable, turn
+
+CALL = {"CallSid": "CA0123456789abcdef", "From": "+8613900001001", "To": "+861012345678"}
+
+
+def post(client, path: str, form: dict, *, sign: bool = True):
+    url = "http://localhost" + path
+    headers = {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, form)} if sign else {}
+    return client.post(path, data=form, headers=headers)
+
+
+def xml(response) -> ET.Element:
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    return ET.fromstring(response.get_data())
+
+
+def test_greeting_listens_in_mandarin_and_offers_english(client):
+    root = xml(post(client, "/twilio/voice", CALL))
+    gather = root.find("./Gather")
+    assert gather.get("input") == "speech dtmf"
+    assert gather.get("language") == "cmn-Hans-CN"
+    assert gather.get("action").startswith("/twilio/voice/turn?lang=zh")
+    says = gather.findall("./Say")
+    assert says[0].get("voice") == "Polly.Zhiyu-Neural"
+    assert "press 9" in says[-1].text
+
+
+def test_nine_at_the_greeting_switches_to_english(client):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&greeting=1", {**CALL, "Digits": "9"}))
+    gather = root.find("./Gather")
+    assert gather.get("language") == "en-US"
+    assert "lang=en" in gather.get("action")
+    assert gather.find("./Say").get("voice") == "Polly.Joanna-Neural"
+
+
+def test_unsigned_and_tampered_calls_are_refused(client):
+    assert post(client, "/twilio/voice", CALL, sign=False).status_code == 403
+    url = "http://localhost/twilio/voice/turn?lang=zh"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, {**CALL, "SpeechResult": "查进度"})
+    tampered = client.post(
+        "/twilio/voice/turn?lang=zh", data={**CALL, "SpeechResult": "解挂"}, headers={"X-Twilio-Signature": signature}
+    )
+    assert tampered.status_code == 403
+    assert post(client, "/twilio/status", {**CALL, "CallStatus": "completed"}, sign=False).status_code == 403
+
+
+def test_silence_reprompts_then_hands_over_after_three(client, session):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0", CALL))
+    assert "silent=1" in root.find("./Gather").get("action")
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=2", CALL))
+    assert root.find("./Record") is not None  # no agent number configured: voicemail
+    assert [f.reason for f in session.scalars(select(Flag))] == ["human_requested"]
+
+
+def test_rasa_down_gets_spoken_apology_never_an_error(client, session):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh", {**CALL, "SpeechResult": "我的社保卡丢了"}))
+    spoken = " ".join("".join(say.itertext()) for say in root.iter("Say"))
+    assert "暂时无法办理" in spoken
+    assert root.find("./Record") is not None
+    assert [(f.reason, f.channel, f.conversation_id) for f in session.scalars(select(Flag))] == [
+        ("action_error", "voice", "call-CA0123456789abcdef")
+    ]
+
+
+def test_transfer_in_office_hours(app, client, monkeypatch):
+    import webhooks.voice as voice
+
+    app.config["WEB"].agent_number = "+861012345000"
+    monkeypatch.setattr(voice, "_staff_available", lambda web: True)
+    root = xml(post(client, "/twilio/voice/turn?lang=en", {**CALL, "SpeechResult": "agent please"}))
+    dial = root.find("./Dial")
+    assert dial.text == "+861012345000"
+    assert dial.get("action").startswith("/twilio/voice/after-dial")
+    after = xml(post(client, "/twilio/voice/after-dial?lang=en", {**CALL, "DialCallStatus": "no-answer"}))
+    assert after.find("./Record") is not None
+
+
+def test_hang_up_while_rasa_cannot_say_where_the_call_was_is_flagged(client, session):
+    assert post(client, "/twilio/status", {**CALL, "CallStatus": "ringing"}).status_code == 204
+    assert session.scalars(select(Flag)).all() == []
+    session.commit()  # end the read: on SQLite an open transaction holds the write lock
+    assert post(client, "/twilio/status", {**CALL, "CallStatus": "completed"}).status_code == 204
+    assert [f.reason for f in session.scalars(select(Flag))] == ["call_dropped"]
+
+
+def test_numbers_are_read_digit_by_digit_and_unspeakable_text_is_dropped():
+    response = turn(
+        ["挂失编号：4540067156，详见 https://example.cn 😀 **注意**"], action="/t", language="zh", config=VoiceConfig()
+    )
+    say = ET.fromstring(str(response)).find("./Gather/Say")
+    assert say.find("./say-as").get("interpret-as") == "digits"
+    assert say.find("./say-as").text == "4540067156"
+    assert "http" not in "".join(say.itertext()) and "*" not in "".join(say.itertext())
+    assert speakable("a  **b** 😀") == "a b"

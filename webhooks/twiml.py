@@ -1,0 +1,102 @@
+"""TwiML for the hotline, built only with twilio's VoiceResponse builders (no string templates).
+
+Text that speaks badly never reaches `<Say>`: URLs, emoji and markdown are dropped, and numbers
+of four or more digits (references, phone numbers, ID numbers) are read digit by digit.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from twilio.twiml.voice_response import Gather, Say, VoiceResponse
+
+_UNSPEAKABLE = re.compile(r"https?://\S+|[*_`#>\[\]]|[\U0001F000-\U0001FAFF\u2600-\u27BF]")
+_DIGITS = re.compile(r"\d{4,}X?|\d{3,}X")
+GATHER_LANGUAGE = {"zh": "cmn-Hans-CN", "en": "en-US"}
+SAY_LANGUAGE = {"zh": "cmn-CN", "en": "en-US"}
+
+
+@dataclass(frozen=True)
+class VoiceConfig:
+    """How the hotline sounds and listens; from configuration."""
+
+    voice_zh: str = "Polly.Zhiyu-Neural"
+    voice_en: str = "Polly.Joanna-Neural"
+    speech_model: str = "default"
+    gather_timeout: int = 6
+    hints_zh: str = "社保卡,挂失,解挂,进度,补卡,人工,确认,取消"
+    hints_en: str = "social security card,lost,cancel,progress,agent,yes,no"
+
+
+def speakable(text: str) -> str:
+    """The text without links, emoji or markdown marks, whitespace folded."""
+    return " ".join(_UNSPEAKABLE.sub(" ", text).split())
+
+
+def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: VoiceConfig) -> None:
+    """One `<Say>`, with long numbers read digit by digit."""
+    voice = config.voice_en if language == "en" else config.voice_zh
+    say = Say(voice=voice, language=SAY_LANGUAGE[language])
+    clean = speakable(text)
+    position = 0
+    for match in _DIGITS.finditer(clean):
+        if match.start() > position:
+            say.append(clean[position : match.start()])
+        say.say_as(match.group(0), interpret_as="digits")
+        position = match.end()
+    if position < len(clean):
+        say.append(clean[position:])
+    parent.append(say)
+
+
+def gather(action: str, language: str, config: VoiceConfig) -> Gather:
+    """A `<Gather>` that takes speech or keypad input (`#` ends keyed numbers)."""
+    return Gather(
+        input="speech dtmf",
+        action=action,
+        method="POST",
+        language=GATHER_LANGUAGE[language],
+        speech_model=config.speech_model,
+        speech_timeout="auto",
+        timeout=config.gather_timeout,
+        finish_on_key="#",
+        hints=config.hints_en if language == "en" else config.hints_zh,
+        action_on_empty_result=True,
+    )
+
+
+def turn(texts: list[str], *, action: str, language: str, config: VoiceConfig) -> VoiceResponse:
+    """Say the texts inside a Gather, so the caller can answer (or interrupt) at once."""
+    response = VoiceResponse()
+    listen = gather(action, language, config)
+    for text in texts:
+        add_say(listen, text, language, config)
+    response.append(listen)
+    return response
+
+
+def transfer(texts: list[str], *, number: str, after: str, language: str, config: VoiceConfig) -> VoiceResponse:
+    """Say the texts, then dial staff; `after` is where Twilio goes when the dial ends."""
+    response = VoiceResponse()
+    for text in texts:
+        add_say(response, text, language, config)
+    response.dial(number, action=after, method="POST", timeout=25)
+    return response
+
+
+def voicemail(texts: list[str], *, after: str, language: str, config: VoiceConfig) -> VoiceResponse:
+    """Say the texts, then record a message of up to two minutes."""
+    response = VoiceResponse()
+    for text in texts:
+        add_say(response, text, language, config)
+    response.record(action=after, method="POST", max_length=120, play_beep=True)
+    return response
+
+
+def goodbye(texts: list[str], *, language: str, config: VoiceConfig) -> VoiceResponse:
+    response = VoiceResponse()
+    for text in texts:
+        add_say(response, text, language, config)
+    response.hangup()
+    return response

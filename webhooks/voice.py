@@ -1,0 +1,215 @@
+"""The hotline: Twilio voice webhooks that talk to Rasa, turn by turn, in Mandarin or English.
+
+Every step is reached through TwiML `action` URLs that carry the call's language and how many
+turns in a row had no input; Twilio signs those URLs, so they cannot be tampered with. The call
+is its own conversation (keyed by CallSid, not the caller's number). A voice route never answers
+Twilio with an error: whatever fails, the caller hears an apology and is offered staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import re
+
+from flask import Blueprint, Response, current_app, request, url_for
+from sqlalchemy.exc import SQLAlchemyError
+from twilio.twiml.voice_response import VoiceResponse
+from werkzeug.exceptions import HTTPException
+
+from bot.errors import InvalidPhoneNumber
+from bot.flags import flag_conversation
+from bot.phones import parse_phone
+from webhooks import twiml
+from webhooks.rasa_client import RasaUnavailable
+from webhooks.settings import WebSettings
+from webhooks.twilio_auth import twilio_signed
+from webhooks.voice_prompts import prompt
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__, url_prefix="/twilio")
+
+MAX_SILENT_TURNS = 3
+ENGLISH_KEY = "9"
+REPEAT_KEY = "*"
+_REPEAT_WORDS = re.compile(r"^\s*(重复|再说一遍|再说一次|没听清|repeat|say (that|it) again)\W*$", re.IGNORECASE)
+_REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
+_ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def _web() -> WebSettings:
+    return current_app.config["WEB"]
+
+
+def _xml(response: VoiceResponse) -> Response:
+    return Response(str(response), mimetype="application/xml")
+
+
+def _language() -> str:
+    return "en" if request.args.get("lang") == "en" else "zh"
+
+
+def _conversation_id() -> str:
+    return "call-" + re.sub(r"[^A-Za-z0-9]", "", request.form.get("CallSid", ""))[:64]
+
+
+def _turn_url(language: str, silent: int = 0, greeting: bool = False) -> str:
+    return url_for("voice.turn", lang=language, silent=silent, greeting=int(greeting))
+
+
+def _keyed(digits: str) -> str:
+    """Keypad input as text: ``*`` stands for the X that ends some ID numbers."""
+    return digits.replace("*", "X")
+
+
+def _caller() -> str | None:
+    try:
+        return parse_phone(request.form.get("From", ""))
+    except InvalidPhoneNumber:
+        return None  # withheld or foreign-format caller IDs simply do not count for identity
+
+
+def _flag(reason: str, note: str | None = None) -> None:
+    try:
+        with _web().sessions.begin() as session:
+            flag_conversation(session, conversation_id=_conversation_id(), channel="voice", reason=reason, note=note)
+    except SQLAlchemyError as error:
+        log.warning("could not flag a call: %s", type(error).__name__)
+
+
+def _staff_available(web: WebSettings) -> bool:
+    if not web.agent_number:
+        return False
+    now = dt.datetime.now(web.core.timezone)
+    start, end = web.transfer_hours
+    return now.weekday() < 5 and start <= now.time() < end
+
+
+def _handover(texts: list[str], language: str, reason: str) -> Response:
+    """Transfer to staff in office hours, otherwise a voicemail; the call is flagged either way."""
+    web = _web()
+    _flag(reason)
+    if _staff_available(web):
+        texts = [*texts, prompt("transfer", language)]
+        after = url_for("voice.after_dial", lang=language)
+        return _xml(twiml.transfer(texts, number=web.agent_number, after=after, language=language, config=web.voice))
+    texts = [*texts, prompt("voicemail", language)]
+    after = url_for("voice.voicemail", lang=language)
+    return _xml(twiml.voicemail(texts, after=after, language=language, config=web.voice))
+
+
+def _with_reference_twice(texts: list[str], language: str) -> list[str]:
+    """A loss reference is read back a second time, on its own, after the sentence that gives it."""
+    for text in texts:
+        match = _REFERENCE.search(text)
+        if match:
+            return [*texts, f"{prompt('reference_again', language)}{match.group(0)}"]
+    return texts
+
+
+def _last_bot_messages(language: str) -> list[str]:
+    web = _web()
+    try:
+        events = web.rasa.tracker(_conversation_id(), web.rasa_token).get("events", [])
+    except RasaUnavailable:
+        return [prompt("no_input", language)]
+    said: list[str] = []
+    for event in reversed(events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "bot" and event.get("text"):
+            said.insert(0, event["text"])
+    return [prompt("repeat_intro", language), *said] if said else [prompt("greeting", language)]
+
+
+@bp.errorhandler(Exception)
+def _apologise(error: Exception):
+    """Never a 5xx to Twilio: an apology and staff instead (a refused signature stays a 403)."""
+    if isinstance(error, HTTPException):
+        return error
+    log.error("voice turn failed: %s", type(error).__name__)
+    language = _language()
+    return _handover([prompt("unavailable", language)], language, "action_error")
+
+
+@bp.post("/voice")
+@twilio_signed
+def incoming():
+    """A call comes in: greet in Mandarin, offer English on the keypad, and listen."""
+    web = _web()
+    texts = [prompt("greeting", "zh"), prompt("english_offer", "zh")]
+    return _xml(twiml.turn(texts, action=_turn_url("zh", greeting=True), language="zh", config=web.voice))
+
+
+@bp.post("/voice/turn")
+@twilio_signed
+def turn():
+    """One caller turn: speech or keys in, the assistant's replies spoken, then listen again."""
+    web = _web()
+    language = _language()
+    speech = (request.form.get("SpeechResult") or "").strip()
+    digits = (request.form.get("Digits") or "").strip()
+    if request.args.get("greeting") == "1" and digits == ENGLISH_KEY and not speech:
+        return _xml(twiml.turn([prompt("greeting", "en")], action=_turn_url("en"), language="en", config=web.voice))
+    text = speech or _keyed(digits)
+    if not text:
+        silent = int(request.args.get("silent", "0") or 0) + 1
+        if silent >= MAX_SILENT_TURNS:
+            return _handover([], language, "human_requested")
+        retry = _turn_url(language, silent)
+        return _xml(twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice))
+    if digits == REPEAT_KEY or _REPEAT_WORDS.match(speech):
+        texts = _last_bot_messages(language)
+        return _xml(twiml.turn(texts, action=_turn_url(language), language=language, config=web.voice))
+    metadata = {"channel": "voice", "language": language, "caller": _caller()}
+    try:
+        replies = web.rasa.send(_conversation_id(), text, metadata)
+    except RasaUnavailable:
+        return _handover([prompt("unavailable", language)], language, "action_error")
+    texts = _with_reference_twice([m["text"] for m in replies if m.get("text")], language)
+    if any((m.get("custom") or {}).get("handover") for m in replies):
+        return _handover(texts, language, "human_requested")
+    return _xml(twiml.turn(texts, action=_turn_url(language), language=language, config=web.voice))
+
+
+@bp.post("/voice/after-dial")
+@twilio_signed
+def after_dial():
+    """Staff did not answer: offer a voicemail; otherwise the call is over."""
+    language = _language()
+    if request.form.get("DialCallStatus") == "completed":
+        return _xml(twiml.goodbye([prompt("goodbye", language)], language=language, config=_web().voice))
+    after = url_for("voice.voicemail", lang=language)
+    texts = [prompt("no_answer", language)]
+    return _xml(twiml.voicemail(texts, after=after, language=language, config=_web().voice))
+
+
+@bp.post("/voice/voicemail")
+@twilio_signed
+def voicemail():
+    """A voicemail was recorded: staff find it through the call's flag."""
+    language = _language()
+    if request.form.get("RecordingSid"):
+        _flag("human_requested", note="voicemail " + re.sub(r"[^A-Za-z0-9]", "", request.form["RecordingSid"]))
+    return _xml(twiml.goodbye([prompt("goodbye", language)], language=language, config=_web().voice))
+
+
+@bp.post("/status")
+@twilio_signed
+def status():
+    """Call status callback: a call that ends in the middle of a task is flagged ``call_dropped``.
+
+    A loss report already confirmed stays committed; the call then ended after the task, not in it.
+    """
+    if request.form.get("CallStatus") not in _ENDED:
+        return Response(status=204)
+    web = _web()
+    try:
+        tracker = web.rasa.tracker(_conversation_id(), web.rasa_token)
+    except RasaUnavailable:
+        tracker = None
+    slots = (tracker or {}).get("slots") or {}
+    in_task = tracker is None or (tracker.get("active_loop") or {}).get("name") or slots.get("awaiting_confirmation")
+    if in_task:
+        _flag("call_dropped")
+    return Response(status=204)

@@ -1,0 +1,37 @@
+"""What the hotline says on its own (greeting, reprompts, apologies), kept apart from the call flow."""
+
+from __future__ import annotations
+
+PROMPTS = {
+    "greeting": {
+        "zh": "您好，这里是社保卡服务热线。请说出您要办理的业务，例如挂失、查询办理进度或解除挂失。",
+        "en": "Hello, this is the social security card hotline. Please tell me what you need, "
+        "for example report a lost card, check your application, or cancel a loss report.",
+    },
+    "english_offer": {"zh": "For English, press 9.", "en": ""},
+    "no_input": {"zh": "抱歉，我没有听清，请再说一遍。", "en": "Sorry, I didn't catch that. Please say it again."},
+    "repeat_intro": {"zh": "我再重复一遍：", "en": "Once more:"},
+    "reference_again": {"zh": "再重复一遍挂失编号：", "en": "Again, the reference is:"},
+    "unavailable": {
+        "zh": "抱歉，系统暂时无法办理。",
+        "en": "Sorry, the service is temporarily unavailable.",
+    },
+    "transfer": {
+        "zh": "正在为您转接人工服务，请稍候。",
+        "en": "Please hold while I transfer you to a member of staff.",
+    },
+    "voicemail": {
+        "zh": "现在是非工作时间，请在提示音后留言，说明您的问题和联系方式，工作人员会尽快回复您。",
+        "en": "Our staff are not available now. Please leave a message after the tone with your question "
+        "and how to reach you, and we will get back to you.",
+    },
+    "no_answer": {
+        "zh": "抱歉，暂时无人接听，请在提示音后留言。",
+        "en": "Sorry, nobody is available right now. Please leave a message after the tone.",
+    },
+    "goodbye": {"zh": "感谢您的来电，再见。", "en": "Thank you for calling. Goodbye."},
+}
+
+
+def prompt(name: str, language: str) -> str:
+    return PROMPTS[name].get(language) or PROMPTS[name]["zh"]
