@@ -222,3 +222,13 @@ class AuditEntry(Base):
     target_id: Mapped[str | None] = Column(String(40))
     detail: Mapped[str | None] = Column(Text)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+class VoiceTurn(Base):
+    """The TwiML answered to one step of a call, so a replayed webhook gets it again unchanged."""
+
+    __tablename__ = "voice_turns"
+
+    key: Mapped[str] = Column(String(120), primary_key=True)
+    twiml: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 from bot.errors import InvalidPhoneNumber
 from bot.flags import flag_conversation
 from bot.phones import parse_phone
+from bot.voice_turns import remember_answer, remembered_answer
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings
@@ -53,8 +54,15 @@ def _conversation_id() -> str:
     return "call-" + re.sub(r"[^A-Za-z0-9]", "", request.form.get("CallSid", ""))[:64]
 
 
+def _step() -> int:
+    raw = request.args.get("step", "0")
+    return int(raw) if raw.isdigit() else 0
+
+
 def _turn_url(language: str, silent: int = 0, greeting: bool = False) -> str:
-    return url_for("voice.turn", lang=language, silent=silent, greeting=int(greeting))
+    """The next step's URL: it names the step, so a replayed request can be recognised."""
+    step = _step() + 1 if request.endpoint == "voice.turn" else 1
+    return url_for("voice.turn", lang=language, silent=silent, greeting=int(greeting), step=step)
 
 
 def _keyed(digits: str) -> str:
@@ -144,7 +152,30 @@ def incoming():
 @bp.post("/voice/turn")
 @twilio_signed
 def turn():
-    """One caller turn: speech or keys in, the assistant's replies spoken, then listen again."""
+    """One caller turn, answered once: a replay of the same step gets the same TwiML again."""
+    key = f"{_conversation_id()}:{_step()}"
+    try:
+        with _web().sessions.begin() as session:
+            remembered = remembered_answer(session, key=key)
+    except SQLAlchemyError as error:
+        log.warning("voice turn memory unavailable: %s", type(error).__name__)
+        return _answer_turn()
+    if remembered is not None:
+        return Response(remembered, mimetype="application/xml")
+    answer = _answer_turn()
+    try:
+        with _web().sessions.begin() as session:
+            kept = remember_answer(
+                session, key=key, twiml=answer.get_data(as_text=True), now=dt.datetime.now(dt.timezone.utc)
+            )
+    except SQLAlchemyError as error:
+        log.warning("voice turn memory unavailable: %s", type(error).__name__)
+        return answer
+    return Response(kept, mimetype="application/xml")
+
+
+def _answer_turn() -> Response:
+    """Speech or keys in, the assistant's replies spoken, then listen again."""
     web = _web()
     language = _language()
     speech = (request.form.get("SpeechResult") or "").strip()

@@ -55,9 +55,9 @@ def test_unsigned_and_tampered_calls_are_refused(client):
 
 
 def test_silence_reprompts_then_hands_over_after_three(client, session):
-    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0", CALL))
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=1", CALL))
     assert "silent=1" in root.find("./Gather").get("action")
-    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=2", CALL))
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=2&step=3", CALL))
     assert root.find("./Record") is not None  # no agent number configured: voicemail
     assert [f.reason for f in session.scalars(select(Flag))] == ["human_requested"]
 
@@ -102,3 +102,21 @@ def test_numbers_are_read_digit_by_digit_and_unspeakable_text_is_dropped():
     assert say.find("./say-as").text == "4540067156"
     assert "http" not in "".join(say.itertext()) and "*" not in "".join(say.itertext())
     assert speakable("a  **b** 😀") == "a b"
+
+
+def test_a_replayed_step_is_answered_the_same_without_a_second_turn(client, session):
+    path = "/twilio/voice/turn?lang=zh&silent=0&greeting=0&step=3"
+    first = post(client, path, {**CALL, "SpeechResult": "我要挂失"})
+    again = post(client, path, {**CALL, "SpeechResult": "我要挂失"})
+    assert first.get_data() == again.get_data()
+    assert len(session.scalars(select(Flag)).all()) == 1  # the failed turn was flagged once
+    session.commit()  # end the read: on SQLite an open transaction holds the write lock
+    next_step = xml(
+        post(client, "/twilio/voice/turn?lang=zh&silent=0&greeting=0&step=4", {**CALL, "SpeechResult": "查进度"})
+    )
+    assert next_step.find("./Record") is not None
+
+
+def test_each_step_links_to_the_next(client):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=7", CALL))
+    assert "step=8" in root.find("./Gather").get("action")
