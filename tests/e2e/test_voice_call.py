@@ -56,3 +56,11 @@ def test_english_on_the_keypad_then_progress(stack, app_transport):
         iter(["keys:9", "what is the status of my card application", HOLDER.id_number]), echo=False
     )
     assert any("did not pass review" in text for text in call.spoken), call.spoken
+
+
+def test_the_keyed_id_number_is_read_back_before_the_last_four_digits(stack, app_transport):
+    holder = next(d for d in DEMO_CARDHOLDERS if d.name == "杨帆")
+    call = Call(app_transport, caller="+8613000000000").run(
+        iter(["挂失", "keys:" + holder.id_number + "#"]), echo=False
+    )
+    assert any(holder.id_number in text and "后四位" in text for text in call.spoken), call.spoken
