@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from bench.stats import percentile
 from bot.demo import DEMO_CARDHOLDERS
 from webhooks.settings import load_web_settings
 
@@ -31,11 +32,6 @@ SCRIPT = [
     ("form", HOLDER.id_number),
     ("database", HOLDER.name),
 ]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def conversation(url: str, rounds: int) -> dict[str, list[float]]:

@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 from twilio.request_validator import RequestValidator
 
+from bench.stats import percentile
 from bot.config import merged_environment
 from bot.demo import DEMO_CARDHOLDERS
 
@@ -29,11 +30,6 @@ INPUTS = [  # the URLs the hotline's own TwiML links, step by step
     ("/twilio/voice/turn?lang=zh&silent=0&greeting=0&step=3", {"Digits": HOLDER.phone[-4:]}),
 ]
 TWILIO_LIMIT_MS = 15000
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def one_line(base: str, token: str, calls: int) -> list[float]:

@@ -48,13 +48,3 @@ class Vault:
 def mask_id_number(id_number: str) -> str:
     """``320102199003071016`` -> ``3201**********1016``."""
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
-
-
-def mask_name(name: str) -> str:
-    """Keep the first character (the family name in Chinese): ``张伟`` -> ``张*``."""
-    return name[:1] + "*" * max(len(name) - 1, 1)
-
-
-def mask_phone(e164: str) -> str:
-    """``+8613912345678`` -> ``+86139****5678``."""
-    return e164[:6] + "*" * (len(e164) - 10) + e164[-4:] if len(e164) > 10 else "*" * len(e164)
