@@ -22,8 +22,13 @@ from bot.spoken import normalise_number
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
 # Answers that mean "stop" or "let me talk to someone" are never taken as details.
 _STOP_INTENTS = frozenset({"deny", "request_human"})
-# Names are often classified as something else, and with little confidence; a message the model
-# is this sure is a question or a request is one, and the form asks again after answering it.
+# Questions and requests that rules answer in the middle of the form (data/rules.yml), after which
+# the form asks again. Names are often classified as one of these, with little confidence, so
+# only a message the model is this sure about is left to those rules.
+_ANSWERED_BY_RULES = frozenset(
+    {"replace_card", "cross_region", "apply_card", "activate_card", "update_info", "out_of_scope",
+     "bot_challenge", "check_progress", "report_loss", "cancel_loss"}
+)  # fmt: skip
 _SURELY_NOT_AN_ANSWER = 0.9
 
 
@@ -33,7 +38,7 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
     text = (tracker.latest_message.get("text") or "").strip()
     if tracker.get_slot("requested_slot") != slot or not text or intent.get("name") in _STOP_INTENTS:
         return {}
-    if intent.get("name") != "inform" and (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER:
+    if intent.get("name") in _ANSWERED_BY_RULES and (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER:
         return {}
     return {slot: text}
 

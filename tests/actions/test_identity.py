@@ -103,6 +103,11 @@ async def test_stop_and_sure_questions_are_not_answers(dispatcher, domain):
         assert await FORM.extract_person_name(dispatcher, tracker, domain) == {}
 
 
+async def test_a_sure_yes_is_still_an_answer_so_the_form_carries_on(dispatcher, domain):
+    tracker = answering("phone_last4", "好的", "affirm", 0.99)
+    assert await FORM.extract_phone_last4(dispatcher, tracker, domain) == {"phone_last4": "好的"}
+
+
 async def test_malformed_id_answer_is_taken_for_feedback(dispatcher, domain):
     tracker = answering("id_number", "1101051949", "inform", 0.8)
     assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": "1101051949"}

@@ -125,3 +125,14 @@ def test_phone_caller_from_another_number_gives_the_last_four_digits(stack):
     assert any("last four digits" in text for text in ask), ask
     answer = stack.say("e2e-call-2", holder.phone[-4:], call)
     assert any("ready for pickup" in text for text in answer), answer
+
+
+def test_a_yes_where_digits_were_asked_gets_the_question_again(stack):
+    holder = DEMO["rejected"]
+    call = {"channel": "voice", "language": "zh", "caller": "+8613000000000"}
+    stack.say("e2e-call-3", "查进度", call)
+    stack.say("e2e-call-3", holder.id_number, call)
+    again = stack.say("e2e-call-3", "好的", call)
+    assert any("4位数字" in text for text in again), again
+    answer = stack.say("e2e-call-3", holder.phone[-4:], call)
+    assert any("未通过审核" in text for text in answer), answer
