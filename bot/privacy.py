@@ -29,11 +29,17 @@ class Vault:
         """Keyed hash used to find a cardholder by canonical ID number."""
         return hmac.new(self._hash_key, id_number.encode(), hashlib.sha256).hexdigest()
 
+    def keyed_token(self, value: str, *, purpose: str, length: int = 32) -> str:
+        """A stable keyed token for a personal value, e.g. to name a conversation by phone number.
+
+        Different purposes give unrelated tokens; 32 hex characters make collisions negligible.
+        """
+        message = purpose.encode() + b":" + value.encode()
+        return hmac.new(self._hash_key, message, hashlib.sha256).hexdigest()[:length]
+
     def redact(self, value: str | None) -> str:
         """A short keyed token standing for a personal value in log lines (never the value)."""
-        if not value:
-            return "-"
-        return "#" + hmac.new(self._hash_key, b"log:" + value.encode(), hashlib.sha256).hexdigest()[:8]
+        return "#" + self.keyed_token(value, purpose="log", length=8) if value else "-"
 
     def encrypt(self, value: str) -> str:
         return self._fernet.encrypt(value.encode()).decode()

@@ -34,6 +34,6 @@ def incoming():
         text = check_message(body, detect_language(body or "") or "zh")
     except BadMessage as refusal:
         return _twiml(str(refusal))
-    # Keyed by a keyed hash of the number: stable per person, no phone number in the tracker's ids.
-    conversation_id = "sms-" + web.vault.redact(sender).lstrip("#")
+    # Named by a keyed hash of the number: stable per person, no phone number in conversation ids.
+    conversation_id = "sms-" + web.vault.keyed_token(sender, purpose="sms")
     return _twiml(*take_turn(web, conversation_id=conversation_id, channel="sms", text=text))

@@ -1,5 +1,7 @@
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from bot.models import Flag
 from tests.webhooks.conftest import TWILIO_TOKEN
 
 URL = "http://localhost/twilio/sms"
@@ -39,3 +41,10 @@ def test_empty_body_and_missing_sender(client):
     assert "请输入您要咨询的内容" in response.get_data(as_text=True)
     anonymous = {"Body": "hi"}
     assert client.post("/twilio/sms", data=anonymous, headers=signed(anonymous)).status_code == 400
+
+
+def test_conversation_is_named_by_a_long_keyed_token_not_the_number(app, client, session):
+    client.post("/twilio/sms", data=FORM, headers=signed(FORM))  # Rasa is down here: the turn is flagged
+    (flag,) = session.scalars(select(Flag)).all()
+    assert flag.conversation_id.startswith("sms-") and len(flag.conversation_id) == 4 + 32
+    assert "13900001001" not in flag.conversation_id
