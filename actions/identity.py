@@ -6,6 +6,7 @@ caller ID matches the registered phone (nothing more to ask) or the last four di
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -17,7 +18,7 @@ from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, 
 from bot.assistant import check_caller, check_identity, name_from_answer
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.idnumbers import validate_id_number
-from bot.spoken import normalise_number
+from bot.spoken import normalise_numbers_in_text
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
 # Answers that mean "stop" or "let me talk to someone" are never taken as details.
@@ -30,12 +31,23 @@ _ANSWERED_BY_RULES = frozenset(
      "bot_challenge", "check_progress", "report_loss", "cancel_loss"}
 )  # fmt: skip
 _SURELY_NOT_AN_ANSWER = 0.9
+# Replies that are surely not a name ("好的", "谢谢"): asked again without spending an attempt.
+_NOT_A_NAME = frozenset({"affirm", "thank", "greet", "goodbye"})
+
+
+def _typed_text(tracker: Tracker) -> str:
+    """What the person actually sent; `latest_message["text"]` is the NLU-normalised form
+    (simplified characters, digits), and 於丹 must not become 于丹 before it is compared."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return (event.get("text") or "").strip()
+    return (tracker.latest_message.get("text") or "").strip()
 
 
 def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
     """The latest message as the answer to `slot`, if the form asked for it and it is an answer."""
     intent = tracker.latest_message.get("intent") or {}
-    text = (tracker.latest_message.get("text") or "").strip()
+    text = _typed_text(tracker)
     if tracker.get_slot("requested_slot") != slot or not text or intent.get("name") in _STOP_INTENTS:
         return {}
     if intent.get("name") in _ANSWERED_BY_RULES and (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER:
@@ -106,15 +118,18 @@ class ValidateIdentityForm(FormValidationAction):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         name = name_from_answer(str(slot_value))
-        if not name:
+        intent = tracker.latest_message.get("intent") or {}
+        sure = (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER
+        if not name or (intent.get("name") in _NOT_A_NAME and sure):
             return {"person_name": None}
         return await self._check(dispatcher, tracker, "person_name", name, name=name)
 
     async def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        digits = normalise_number(str(slot_value))
-        if len(digits) != 4 or not digits.isascii() or not digits.isdigit():
+        runs = re.findall(r"\d+", normalise_numbers_in_text(str(slot_value)))  # "后四位是1234。" too
+        digits = runs[0] if len(runs) == 1 else ""
+        if len(digits) != 4:
             dispatcher.utter_message(response="utter_invalid_last_four")
             return {"phone_last4": None}
         return await self._check(dispatcher, tracker, "phone_last4", digits, phone_last4=digits)

@@ -38,6 +38,26 @@ def _task_done() -> list[dict]:
     return [SlotSet("task", None), SlotSet("awaiting_confirmation", None)]
 
 
+def _mark_reference(dispatcher: CollectingDispatcher, reference: str) -> None:
+    """Say which number in the replies is the loss reference, so the hotline can repeat it."""
+    dispatcher.utter_message(json_message={"loss_reference": reference})
+
+
+def _answers_the_question(tracker: Tracker) -> bool:
+    """True when the latest message directly follows the bot's confirmation question."""
+    seen_user = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_user:
+                return False
+            seen_user = True
+        elif seen_user and event.get("event") == "action":
+            if event.get("name") in {"action_listen", "action_extract_slots"}:
+                continue
+            return event.get("name") == "action_start_task"
+    return False
+
+
 class ActionStartTask(DatabaseAction):
     """After the identity form: answer progress, or ask to confirm a loss report or its cancellation."""
 
@@ -47,7 +67,11 @@ class ActionStartTask(DatabaseAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         id_number = tracker.get_slot("verified_id_number")
         task = tracker.get_slot("task")
-        if not id_number or not task:
+        if not task:
+            return _task_done()
+        if not id_number:
+            if tracker.get_slot("identity_locked"):  # a new request in a conversation locked earlier
+                dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return _task_done()
         language = language_of(tracker)
         try:
@@ -70,6 +94,7 @@ class ActionStartTask(DatabaseAction):
         if task == "loss":
             if overview.active_reference:
                 dispatcher.utter_message(response="utter_loss_already_reported", **values)
+                _mark_reference(dispatcher, overview.active_reference)
                 return _task_done()
             try:
                 check_loss_report_possible(overview)
@@ -102,6 +127,10 @@ class ActionConfirmTask(DatabaseAction):
         id_number = tracker.get_slot("verified_id_number")
         if not pending or not id_number:
             return _task_done()
+        if not _answers_the_question(tracker):
+            # A yes given after the person moved on (asked something else) confirms nothing.
+            dispatcher.utter_message(response="utter_ask_what_task")
+            return _task_done()
         language = language_of(tracker)
         change = report_card_lost if pending == "loss" else unblock_card
         try:
@@ -126,6 +155,7 @@ class ActionConfirmTask(DatabaseAction):
             reference=report.reference,
             expires_date=format_date(report.expires_at, language),
         )
+        _mark_reference(dispatcher, report.reference)
         return _task_done()
 
 

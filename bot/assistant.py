@@ -81,15 +81,19 @@ def check_caller(
     now: dt.datetime,
 ) -> bool:
     """True when a phone caller is recognised by caller ID for this ID number (no attempt spent otherwise)."""
-    holder = recognise_caller(
-        session,
-        vault=Vault(settings),
-        policy=settings.loss_policy,
-        conversation_id=conversation_id,
-        id_number=id_number,
-        caller_id=caller_id,
-        now=now,
-    )
+    try:
+        holder = recognise_caller(
+            session,
+            vault=Vault(settings),
+            policy=settings.loss_policy,
+            conversation_id=conversation_id,
+            id_number=id_number,
+            caller_id=caller_id,
+            now=now,
+        )
+    except IdentityLocked:
+        flag_conversation(session, conversation_id=conversation_id, channel="voice", reason="identity_failed")
+        raise
     return holder is not None
 
 

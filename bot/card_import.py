@@ -2,8 +2,9 @@
 
 Header: ``id_number,name,phone,card_number,status,region,office,updated_at`` (UTF-8, BOM allowed).
 Re-importing updates by ID number. The bureau's system is the authority on status, so imported
-statuses are not checked against the transition rules; a status leaving ``loss_reported`` closes
-the open temporary report (``lost`` formalises it).
+statuses are not checked against the transition rules, except that a row older than the card's
+last status change leaves the status alone; a status leaving ``loss_reported`` closes the open
+temporary report (``lost`` formalises it). ``loss_reported`` itself only comes from a loss report.
 """
 
 from __future__ import annotations
@@ -103,6 +104,8 @@ def parse_row(line: int, fields: list[str], now: dt.datetime) -> CardRow:
         status = CardStatus(raw["status"].strip())
     except ValueError:
         raise ValueError(f"status must be one of: {', '.join(s.value for s in CardStatus)}") from None
+    if status is CardStatus.LOSS_REPORTED:
+        raise ValueError("loss_reported is set by a loss report (with its reference), not by an import")
     region = raw["region"].strip()
     if not _REGION.fullmatch(region):
         raise ValueError("region must be a 6-digit administrative code")
@@ -188,11 +191,14 @@ def _apply_row(session: Session, vault: Vault, row: CardRow, now: dt.datetime) -
         )
     else:
         card.office = row.office
-        if card.status != row.status.value:
-            if card.status == CardStatus.LOSS_REPORTED.value:
-                close_active_report(session, card=card, formalised=row.status is CardStatus.LOST, now=now)
-            record_status(card, row.status, at=row.updated_at, source="import")
-        card.status_changed_at = row.updated_at
+        # A row older than the card's last change (say a loss report made since the export) does
+        # not turn the clock back.
+        if row.updated_at >= card.status_changed_at:
+            if card.status != row.status.value:
+                if card.status == CardStatus.LOSS_REPORTED.value:
+                    close_active_report(session, card=card, formalised=row.status is CardStatus.LOST, now=now)
+                record_status(card, row.status, at=row.updated_at, source="import")
+            card.status_changed_at = row.updated_at
     session.flush()
     return outcome
 

@@ -26,38 +26,38 @@ log = logging.getLogger(__name__)
 
 
 def normalise_name(name: str) -> str:
-    """Compare names without width, case or spacing differences (``Li  Na`` == ``li na``)."""
+    """Compare names without width, case, spacing or separator differences (阿依古丽·买买提 == 阿依古丽买买提)."""
     folded = unicodedata.normalize("NFKC", name).casefold()
-    return " ".join(folded.replace("·", " ").replace("•", " ").split())
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "·•.-")
 
 
-def _failures_in_conversation(session: Session, conversation_id: str) -> int:
-    return session.scalar(
-        select(func.count(IdentityAttempt.id)).where(
-            IdentityAttempt.conversation_id == conversation_id, IdentityAttempt.succeeded.is_(False)
-        )
-    )
-
-
-def _recent_failures_for_id(session: Session, id_hash: str, since: dt.datetime) -> int:
+def _failures_since_success(session: Session, scope, since: dt.datetime) -> int:
+    """Failures matching `scope` after `since` and after the last success in the same scope."""
     last_success = session.scalar(
-        select(func.max(IdentityAttempt.created_at)).where(
-            IdentityAttempt.id_hash == id_hash, IdentityAttempt.succeeded.is_(True)
-        )
+        select(func.max(IdentityAttempt.created_at)).where(scope, IdentityAttempt.succeeded.is_(True))
     )
     window_start = max(since, last_success) if last_success else since
     return session.scalar(
         select(func.count(IdentityAttempt.id)).where(
-            IdentityAttempt.id_hash == id_hash,
-            IdentityAttempt.succeeded.is_(False),
-            IdentityAttempt.created_at > window_start,
+            scope, IdentityAttempt.succeeded.is_(False), IdentityAttempt.created_at > window_start
         )
     )
 
 
-def attempts_left(session: Session, *, conversation_id: str, policy: LossPolicy) -> int:
+def _failures_in_conversation(session: Session, conversation_id: str, since: dt.datetime) -> int:
+    # Counted within the lockout window too: SMS conversations are named by phone number and
+    # last for ever, so three failures months ago must not lock the person out today.
+    return _failures_since_success(session, IdentityAttempt.conversation_id == conversation_id, since)
+
+
+def _recent_failures_for_id(session: Session, id_hash: str, since: dt.datetime) -> int:
+    return _failures_since_success(session, IdentityAttempt.id_hash == id_hash, since)
+
+
+def attempts_left(session: Session, *, conversation_id: str, policy: LossPolicy, now: dt.datetime) -> int:
     """How many more identity attempts this conversation may make."""
-    return max(policy.max_identity_attempts - _failures_in_conversation(session, conversation_id), 0)
+    since = now - dt.timedelta(minutes=policy.lockout_minutes)
+    return max(policy.max_identity_attempts - _failures_in_conversation(session, conversation_id, since), 0)
 
 
 def _matches(holder: Cardholder | None, name: str | None, caller_id: str | None, phone_last4: str | None) -> bool:
@@ -75,7 +75,7 @@ def _check_not_locked(
 ) -> None:
     since = now - dt.timedelta(minutes=policy.lockout_minutes)
     if (
-        _failures_in_conversation(session, conversation_id) >= policy.max_identity_attempts
+        _failures_in_conversation(session, conversation_id, since) >= policy.max_identity_attempts
         or _recent_failures_for_id(session, id_hash, since) >= policy.lockout_failures
     ):
         log.info("identity check refused: locked", extra={"conversation_id": conversation_id})
@@ -143,7 +143,7 @@ def verify_identity(
     log.info("identity check", extra={"conversation_id": conversation_id, "succeeded": ok})
     if ok:
         return holder
-    left = attempts_left(session, conversation_id=conversation_id, policy=policy)
+    left = attempts_left(session, conversation_id=conversation_id, policy=policy, now=now)
     if left == 0:
         raise IdentityLocked("too many failed identity checks in this conversation")
     raise IdentityNotVerified("the details do not match our records", attempts_left=left)

@@ -16,7 +16,7 @@ _SPOKEN_FORMS = str.maketrans({"幺": "一", "两": "二", "洞": "零", "拐": 
 _DIGIT_WORDS = "零一二三四五六七八九幺两洞拐勾〇"
 _UNIT_WORDS = "十百千万"
 _X_WORDS = r"(?:艾克斯|爱克斯|叉)"
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_.·•/()]+")
+_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_.·•/()。，、,]+")
 _NUMERAL_RUN = re.compile(rf"[{_DIGIT_WORDS}{_UNIT_WORDS}0-9](?:[\s\-]*[{_DIGIT_WORDS}{_UNIT_WORDS}0-9])*")
 # Fewer numeral words than this in a run is ordinary language (一下, 第一次, 两张), not a number.
 _MIN_WORDS_IN_TEXT = 3
@@ -33,7 +33,7 @@ def _numerals_to_digits(run: str) -> str:
     if any(ch in _UNIT_WORDS for ch in run):
         try:
             return str(cn2an.cn2an(run, "smart"))
-        except ValueError:
+        except (ValueError, KeyError, IndexError):  # cn2an rejects some mixes, e.g. 二十11
             return run
     return "".join(str("零一二三四五六七八九".find(ch)) if ch in "零一二三四五六七八九" else ch for ch in run)
 

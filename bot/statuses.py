@@ -46,16 +46,16 @@ LABELS: dict[CardStatus, tuple[str, str]] = {
 HELD_BY_CITIZEN = frozenset({CardStatus.ISSUED, CardStatus.ACTIVE})
 
 _S = CardStatus
-# Staff and import changes a status may take. Temporary loss reports enter and leave
-# LOSS_REPORTED through the loss-report rules (which restore the status held before).
+# Staff changes a status may take. Only a loss report (bot.loss_reports) puts a card into
+# LOSS_REPORTED, with a reference; leaving it closes the report.
 TRANSITIONS: dict[CardStatus, frozenset[CardStatus]] = {
     _S.SUBMITTED: frozenset({_S.UNDER_REVIEW, _S.REJECTED, _S.CANCELLED}),
     _S.UNDER_REVIEW: frozenset({_S.IN_PRODUCTION, _S.REJECTED, _S.CANCELLED}),
     _S.IN_PRODUCTION: frozenset({_S.SHIPPED, _S.READY_FOR_PICKUP, _S.CANCELLED}),
     _S.SHIPPED: frozenset({_S.READY_FOR_PICKUP, _S.CANCELLED}),
     _S.READY_FOR_PICKUP: frozenset({_S.ISSUED, _S.CANCELLED}),
-    _S.ISSUED: frozenset({_S.ACTIVE, _S.LOSS_REPORTED, _S.LOST, _S.CANCELLED}),
-    _S.ACTIVE: frozenset({_S.LOSS_REPORTED, _S.LOST, _S.CANCELLED}),
+    _S.ISSUED: frozenset({_S.ACTIVE, _S.LOST, _S.CANCELLED}),
+    _S.ACTIVE: frozenset({_S.LOST, _S.CANCELLED}),
     _S.LOSS_REPORTED: frozenset({_S.ISSUED, _S.ACTIVE, _S.LOST, _S.CANCELLED}),
     _S.LOST: frozenset({_S.CANCELLED}),
     _S.CANCELLED: frozenset(),

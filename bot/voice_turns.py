@@ -1,7 +1,8 @@
 """Remembering what the hotline answered to each step of a call, so replays have no second effect.
 
 Twilio retries a webhook it got no answer to, with the same URL and parameters; each step's URL
-carries a step number, so `CallSid:step` names the step. The first answer is kept for a day.
+carries a step number, so `CallSid:step` names the step. The first answer is kept for a day,
+encrypted by the caller (it may read back an ID number).
 """
 
 from __future__ import annotations

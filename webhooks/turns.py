@@ -32,6 +32,10 @@ def check_message(text: Any, language: str) -> str:
         raise BadMessage(messages.say(messages.EMPTY_MESSAGE, language))
     if len(text) > MAX_MESSAGE_LENGTH:
         raise BadMessage(messages.say(messages.TOO_LONG, language, limit=MAX_MESSAGE_LENGTH))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates from a broken client
+        raise BadMessage(messages.say(messages.EMPTY_MESSAGE, language)) from None
     return text.strip()
 
 

@@ -34,7 +34,6 @@ MAX_SILENT_TURNS = 3
 ENGLISH_KEY = "9"
 REPEAT_KEY = "*"
 _REPEAT_WORDS = re.compile(r"^\s*(重复|再说一遍|再说一次|没听清|repeat|say (that|it) again)\W*$", re.IGNORECASE)
-_REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
 _ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -106,12 +105,12 @@ def _handover(texts: list[str], language: str, reason: str) -> Response:
     return _xml(twiml.voicemail(texts, after=after, language=language, config=web.voice))
 
 
-def _with_reference_twice(texts: list[str], language: str) -> list[str]:
-    """A loss reference is read back a second time, on its own, after the sentence that gives it."""
-    for text in texts:
-        match = _REFERENCE.search(text)
-        if match:
-            return [*texts, f"{prompt('reference_again', language)}{match.group(0)}"]
+def _with_reference_twice(texts: list[str], replies: list[dict], language: str) -> list[str]:
+    """A loss reference (marked by the action that committed it) is read back a second time."""
+    for message in replies:
+        reference = (message.get("custom") or {}).get("loss_reference")
+        if reference:
+            return [*texts, f"{prompt('reference_again', language)}{reference}"]
     return texts
 
 
@@ -154,6 +153,7 @@ def incoming():
 def turn():
     """One caller turn, answered once: a replay of the same step gets the same TwiML again."""
     key = f"{_conversation_id()}:{_step()}"
+    vault = _web().vault  # answers can read back an ID number: kept encrypted
     try:
         with _web().sessions.begin() as session:
             remembered = remembered_answer(session, key=key)
@@ -161,17 +161,16 @@ def turn():
         log.warning("voice turn memory unavailable: %s", type(error).__name__)
         return _answer_turn()
     if remembered is not None:
-        return Response(remembered, mimetype="application/xml")
+        return Response(vault.decrypt(remembered), mimetype="application/xml")
     answer = _answer_turn()
     try:
         with _web().sessions.begin() as session:
-            kept = remember_answer(
-                session, key=key, twiml=answer.get_data(as_text=True), now=dt.datetime.now(dt.timezone.utc)
-            )
+            sealed = vault.encrypt(answer.get_data(as_text=True))
+            kept = remember_answer(session, key=key, twiml=sealed, now=dt.datetime.now(dt.timezone.utc))
     except SQLAlchemyError as error:
         log.warning("voice turn memory unavailable: %s", type(error).__name__)
         return answer
-    return Response(kept, mimetype="application/xml")
+    return Response(vault.decrypt(kept), mimetype="application/xml")
 
 
 def _answer_turn() -> Response:
@@ -197,7 +196,7 @@ def _answer_turn() -> Response:
         replies = web.rasa.send(_conversation_id(), text, metadata)
     except RasaUnavailable:
         return _handover([prompt("unavailable", language)], language, "action_error")
-    texts = _with_reference_twice([m["text"] for m in replies if m.get("text")], language)
+    texts = _with_reference_twice([m["text"] for m in replies if m.get("text")], replies, language)
     if any((m.get("custom") or {}).get("handover") for m in replies):
         return _handover(texts, language, "human_requested")
     return _xml(twiml.turn(texts, action=_turn_url(language), language=language, config=web.voice))

@@ -158,3 +158,24 @@ async def test_malformed_last_four_is_asked_again_without_an_attempt(action_sett
     assert await FORM.validate_phone_last4("567", dispatcher, tracker, domain) == {"phone_last4": None}
     assert responses(dispatcher) == ["utter_invalid_last_four"]
     assert session.scalars(select(IdentityAttempt)).all() == []
+
+
+async def test_the_name_is_what_was_typed_not_the_normalised_text(dispatcher, domain):
+    tracker = answering("person_name", "于丹", "inform", 0.7)  # NLU text: traditional 於 made simple
+    tracker.events = [{"event": "user", "text": "於丹"}]
+    assert await FORM.extract_person_name(dispatcher, tracker, domain) == {"person_name": "於丹"}
+
+
+async def test_a_sure_thanks_is_not_checked_as_a_name(action_settings, session, dispatcher, domain):
+    tracker = answering("person_name", "谢谢", "thank", 0.98)
+    tracker.slots["id_number"] = ID_ZHANG
+    assert await FORM.validate_person_name("谢谢", dispatcher, tracker, domain) == {"person_name": None}
+    assert session.scalars(select(IdentityAttempt)).all() == []
+
+
+async def test_spoken_last_four_with_words_and_punctuation(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
+    result = await FORM.validate_phone_last4("后四位是五六七八。", dispatcher, tracker, domain)
+    assert result == {"phone_last4": "5678", "verified_id_number": ID_ZHANG}

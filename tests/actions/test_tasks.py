@@ -12,6 +12,17 @@ from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_ZHANG, add_card
 
 VERIFIED = {"verified_id_number": ID_ZHANG}
+JUST_ASKED = [
+    {"event": "action", "name": "action_start_task"},
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "确认"},
+]
+
+
+def answering_question(pending: str, events: list | None = None):
+    """A yes straight after the bot asked to confirm `pending`."""
+    slots = {**VERIFIED, "awaiting_confirmation": pending}
+    return make_tracker(slots, intent="affirm", events=JUST_ASKED if events is None else events)
 
 
 @pytest.mark.parametrize("status", list(CardStatus))
@@ -43,10 +54,11 @@ async def test_loss_report_is_asked_then_made_and_read_back(action_settings, ses
     assert session.scalars(select(LossReport)).all() == []
     session.commit()  # end the read: on SQLite an open transaction holds the write lock
 
-    confirm = make_tracker({**VERIFIED, "task": "loss", "awaiting_confirmation": "loss"}, intent="affirm")
+    confirm = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm, domain)
-    reply = dispatcher.messages[-1]
+    reply, marker = dispatcher.messages[-2:]
     assert reply["response"] == "utter_loss_reported"
+    assert marker["custom"] == {"loss_reference": reply["reference"]}
     session.expire_all()
     stored = describe_cardholder(
         get_cardholder(session, vault=vault, id_number=ID_ZHANG), vault=vault, tz=action_settings.timezone
@@ -64,10 +76,10 @@ async def test_loss_report_is_asked_then_made_and_read_back(action_settings, ses
 async def test_confirming_twice_returns_the_same_reference(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault)
     session.commit()
-    confirm = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    confirm = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm, domain)
     await ActionConfirmTask().run(dispatcher, confirm, domain)
-    first, second = dispatcher.messages
+    first, second = [m for m in dispatcher.messages if m["response"]]
     assert (first["response"], second["response"]) == ("utter_loss_reported", "utter_loss_already_reported")
     assert first["reference"] == second["reference"]
     assert len(session.scalars(select(LossReport)).all()) == 1
@@ -99,11 +111,11 @@ async def test_decline_changes_nothing(action_settings, session, vault, dispatch
 async def test_unblock_flow(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault)
     session.commit()
-    confirm_loss = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    confirm_loss = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm_loss, domain)
     await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
     assert responses(dispatcher)[-1] == "utter_unblock_confirm"
-    confirm = make_tracker({**VERIFIED, "awaiting_confirmation": "unblock"}, intent="affirm")
+    confirm = answering_question("unblock")
     await ActionConfirmTask().run(dispatcher, confirm, domain)
     assert responses(dispatcher)[-1] == "utter_unblock_done"
     session.expire_all()
@@ -119,7 +131,7 @@ async def test_unblock_without_report_or_when_switched_off(
     session.commit()
     await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
     assert responses(dispatcher) == ["utter_unblock_no_active_report"]
-    confirm_loss = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    confirm_loss = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm_loss, domain)
     monkeypatch.setenv("SELF_SERVICE_UNBLOCK", "false")
     services.cache_clear()
@@ -144,8 +156,24 @@ async def test_reference_never_shown_when_the_write_fails(settings, monkeypatch,
     monkeypatch.setenv("ID_HASH_KEY", settings.id_hash_key)
     monkeypatch.setenv("DATA_ENCRYPTION_KEY", settings.data_encryption_key)
     services.cache_clear()
-    confirm = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="affirm")
+    confirm = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm, domain)
     services.cache_clear()
     assert responses(dispatcher) == ["utter_service_unavailable"]
     assert "reference" not in json.dumps(dispatcher.messages)
+
+
+async def test_a_yes_after_moving_on_confirms_nothing(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    moved_on = [
+        {"event": "action", "name": "action_start_task"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "补卡要多少钱"},
+        {"event": "action", "name": "action_answer_info"},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "好的"},
+    ]
+    await ActionConfirmTask().run(dispatcher, answering_question("loss", moved_on), domain)
+    assert responses(dispatcher) == ["utter_ask_what_task"]
+    assert session.scalars(select(LossReport)).all() == []

@@ -34,6 +34,7 @@ def test_parse_valid_file_with_bom():
         (ROW_WANG.replace("010-12345678", "12345"), "phone:"),
         (ROW_WANG.replace("3K0012345", "3K00123"), "card_number"),
         (ROW_WANG.replace("ready_for_pickup", "ready"), "status must be one of"),
+        (ROW_WANG.replace("ready_for_pickup", "loss_reported"), "set by a loss report"),
         (ROW_WANG.replace("320102,", "32010,"), "region"),
         (ROW_WANG.replace("王芳", " "), "name is empty"),
         (ROW_WANG.replace("+08:00", ""), "UTC offset"),
@@ -124,7 +125,7 @@ def test_reimport_leaving_loss_reported_closes_the_report(session, settings, vau
     apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
     card = get_cardholder(session, vault=vault, id_number=ID_ZHANG).current_card
     report, _ = create_loss_report(session, card_id=card.id, channel="chat", policy=settings.loss_policy, now=NOW)
-    lost = ROW_ZHANG.replace("active", "lost").replace("2026-03-01T09:30", "2026-11-20T09:00")
+    lost = ROW_ZHANG.replace("active", "lost").replace("2026-03-01T09:30", "2026-11-20T10:00")
     apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(lost), now=NOW), now=NOW)
     session.commit()
     assert report.state == "formalised"
@@ -138,3 +139,14 @@ def test_id_numbers_are_not_stored_in_clear(session, engine, vault):
         dump = " ".join(str(v) for row in conn.exec_driver_sql("SELECT * FROM cardholders") for v in row)
     assert ID_ZHANG not in dump
     assert ID_ZHANG[:17] not in dump
+
+
+def test_an_older_row_does_not_undo_a_loss_report_made_since(session, settings, vault):
+    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    card = get_cardholder(session, vault=vault, id_number=ID_ZHANG).current_card
+    report, _ = create_loss_report(session, card_id=card.id, channel="voice", policy=settings.loss_policy, now=NOW)
+    stale = ROW_ZHANG.replace("2026-03-01T09:30", "2026-11-20T08:00").replace("朝阳区", "海淀区")
+    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(stale), now=NOW), now=NOW)
+    session.commit()
+    assert (card.status, report.state) == ("loss_reported", "active")
+    assert card.office.startswith("海淀区")  # the other details still update

@@ -54,3 +54,13 @@ def test_normalise_number_never_raises_and_is_idempotent(text):
 @given(st.text())
 def test_running_text_never_raises(text):
     assert isinstance(normalise_numbers_in_text(text), str)
+
+
+def test_mixed_numerals_cn2an_rejects_stay_as_they_are():
+    for text in ("二十11号", "办了十12天", "一百零11"):
+        assert isinstance(normalise_numbers_in_text(text), str)
+        assert isinstance(normalise_number(text), str)
+
+
+def test_chinese_punctuation_is_a_separator():
+    assert normalise_number("一二三四。") == "1234"

@@ -41,7 +41,7 @@ def test_verbal_loss_report_by_keypad_and_last_four(stack, app_transport):
     references = re.findall(r"(?<!\d)\d{10}(?!\d)", spoken)
     stored = [r["reference"] for r in stack.card(ACTIVE.id_number)["loss_reports"] if r["state"] == "active"]
     assert len(stored) == 1
-    assert references.count(stored[0]) == 2  # read back twice
+    assert references.count(stored[0]) == 2, call.spoken  # read back twice
     assert not any(f["reason"] == "call_dropped" and f["conversation_id"] == f"call-{call.sid}" for f in stack.flags())
 
 

@@ -65,3 +65,8 @@ def test_empty_answer_from_rasa_gets_an_apology(settings, sessions, session):
         server.server_close()
     assert "暂时无法办理" in reply
     assert [f.reason for f in session.scalars(select(Flag))] == ["action_error"]
+
+
+def test_text_that_is_not_unicode_is_refused(client):
+    response = client.post("/chat/message", data='{"message": "\\ud800"}', headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
