@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -53,7 +55,7 @@ def check_identity(
     phone_last4: str | None = None,
 ) -> Cardholder:
     """`verify_identity`, and an ``identity_failed`` flag when the attempt ends locked."""
-    try:
+    with _flag_when_locked(session, conversation_id=conversation_id, channel=channel):
         return verify_identity(
             session,
             vault=Vault(settings),
@@ -66,9 +68,6 @@ def check_identity(
             caller_id=caller_id,
             phone_last4=phone_last4,
         )
-    except IdentityLocked:
-        flag_conversation(session, conversation_id=conversation_id, channel=channel, reason="identity_failed")
-        raise
 
 
 def check_caller(
@@ -81,7 +80,7 @@ def check_caller(
     now: dt.datetime,
 ) -> bool:
     """True when a phone caller is recognised by caller ID for this ID number (no attempt spent otherwise)."""
-    try:
+    with _flag_when_locked(session, conversation_id=conversation_id, channel="voice"):
         holder = recognise_caller(
             session,
             vault=Vault(settings),
@@ -91,10 +90,17 @@ def check_caller(
             caller_id=caller_id,
             now=now,
         )
-    except IdentityLocked:
-        flag_conversation(session, conversation_id=conversation_id, channel="voice", reason="identity_failed")
-        raise
     return holder is not None
+
+
+@contextmanager
+def _flag_when_locked(session: Session, *, conversation_id: str, channel: str) -> Iterator[None]:
+    """An identity check that ends locked puts the conversation before staff as ``identity_failed``."""
+    try:
+        yield
+    except IdentityLocked:
+        flag_conversation(session, conversation_id=conversation_id, channel=channel, reason="identity_failed")
+        raise
 
 
 @dataclass(frozen=True)

@@ -102,14 +102,20 @@ def recognise_caller(
     holder = find_cardholder(session, vault=vault, id_number=id_number)
     if holder is None or not same_phone(caller_id, holder.phone):
         return None
+    _record_attempt(session, id_hash=id_hash, conversation_id=conversation_id, channel="voice", succeeded=True, now=now)
+    return holder
+
+
+def _record_attempt(
+    session: Session, *, id_hash: str, conversation_id: str, channel: str, succeeded: bool, now: dt.datetime
+) -> None:
     session.add(
         IdentityAttempt(
-            id_hash=id_hash, conversation_id=conversation_id, channel="voice", succeeded=True, created_at=now
+            id_hash=id_hash, conversation_id=conversation_id, channel=channel, succeeded=succeeded, created_at=now
         )
     )
     session.flush()
-    log.info("identity check by caller ID", extra={"conversation_id": conversation_id, "succeeded": True})
-    return holder
+    log.info("identity check", extra={"conversation_id": conversation_id, "succeeded": succeeded})
 
 
 def verify_identity(
@@ -136,11 +142,7 @@ def verify_identity(
     _check_not_locked(session, policy=policy, conversation_id=conversation_id, id_hash=id_hash, now=now)
     holder = find_cardholder(session, vault=vault, id_number=id_number)
     ok = _matches(holder, name, caller_id, phone_last4)
-    session.add(
-        IdentityAttempt(id_hash=id_hash, conversation_id=conversation_id, channel=channel, succeeded=ok, created_at=now)
-    )
-    session.flush()
-    log.info("identity check", extra={"conversation_id": conversation_id, "succeeded": ok})
+    _record_attempt(session, id_hash=id_hash, conversation_id=conversation_id, channel=channel, succeeded=ok, now=now)
     if ok:
         return holder
     left = attempts_left(session, conversation_id=conversation_id, policy=policy, now=now)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import secrets
 import sys
 
-from webhooks.rasa_client import RasaClient, RasaUnavailable
+from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import load_web_settings
 
 
 def main() -> int:
     web = load_web_settings()
-    client = RasaClient(web.rasa_url, timeout=web.rasa_timeout)
+    client = web.rasa
     if not client.is_ready(web.rasa_token):
         print(f"The assistant is not running at {web.rasa_url}: start it with `make run`.", file=sys.stderr)
         return 1

@@ -45,14 +45,15 @@ def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str
     try:
         replies = web.rasa.send(conversation_id, text, {"channel": channel})
     except RasaUnavailable:
-        _flag_error(web, conversation_id, channel)
+        flag_quietly(web, conversation_id=conversation_id, channel=channel, reason="action_error")
         return [messages.say(messages.UNAVAILABLE, language, hotline=web.core.service.hotline)]
     return [m["text"] for m in replies if m.get("text")]
 
 
-def _flag_error(web: WebSettings, conversation_id: str, channel: str) -> None:
+def flag_quietly(web: WebSettings, *, conversation_id: str, channel: str, reason: str, note: str | None = None) -> None:
+    """Flag a conversation for staff; best effort, since the database may be what failed."""
     try:
         with web.sessions.begin() as session:
-            flag_conversation(session, conversation_id=conversation_id, channel=channel, reason="action_error")
+            flag_conversation(session, conversation_id=conversation_id, channel=channel, reason=reason, note=note)
     except SQLAlchemyError as error:
-        log.warning("could not flag a failed turn: %s", type(error).__name__)
+        log.warning("could not flag a conversation: %s", type(error).__name__)

@@ -18,12 +18,12 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from bot.errors import InvalidPhoneNumber
-from bot.flags import flag_conversation
 from bot.phones import parse_phone
 from bot.voice_turns import remember_answer, remembered_answer
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings
+from webhooks.turns import flag_quietly
 from webhooks.twilio_auth import twilio_signed
 from webhooks.voice_prompts import prompt
 
@@ -77,11 +77,7 @@ def _caller() -> str | None:
 
 
 def _flag(reason: str, note: str | None = None) -> None:
-    try:
-        with _web().sessions.begin() as session:
-            flag_conversation(session, conversation_id=_conversation_id(), channel="voice", reason=reason, note=note)
-    except SQLAlchemyError as error:
-        log.warning("could not flag a call: %s", type(error).__name__)
+    flag_quietly(_web(), conversation_id=_conversation_id(), channel="voice", reason=reason, note=note)
 
 
 def _staff_available(web: WebSettings) -> bool:
