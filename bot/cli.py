@@ -34,6 +34,7 @@ from bot.privacy import Vault, mask_id_number
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
 from bot.statuses import CardStatus, parse_status
+from bot.training_labels import export_nlu_yaml
 
 log = logging.getLogger(__name__)
 ACTOR = "cli"
@@ -181,6 +182,31 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> None:
     print(demo_table())
 
 
+def cmd_review_export_nlu(args: argparse.Namespace, settings: Settings) -> None:
+    since = dt.datetime.combine(args.since, dt.time(), settings.timezone) if args.since else None
+    with _sessions(settings).begin() as session:
+        text, count = export_nlu_yaml(session, since=since)
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        # Written beside the target and renamed, so a failed write never leaves half a file.
+        partial = args.output.with_name(args.output.name + ".partial")
+        try:
+            partial.write_text(text, encoding="utf-8")
+            partial.replace(args.output)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise CommandFailed(f"cannot write {args.output}: {error.strerror}", EXIT_BAD_INPUT) from None
+    print(f"{count} labelled examples exported" if count else "no labelled examples yet", file=sys.stderr)
+
+
+def _day(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
 def cmd_model_ensure(args: argparse.Namespace, settings: Settings | None) -> None:
     try:
         path = ensure_trained(force=args.force)
@@ -232,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     staff = command("staff", "add-user", cmd_staff_add_user, "create a staff user; the password is read from stdin")
     staff.add_argument("name")
     staff.add_argument("--role", required=True, choices=STAFF_ROLES)
+    export = command("review", "export-nlu", cmd_review_export_nlu, "labelled misunderstood messages as Rasa NLU YAML")
+    export.add_argument("--output", type=Path, help="write to this file instead of standard output")
+    export.add_argument("--since", type=_day, help="only labels made on or after this day (YYYY-MM-DD)")
     seed = command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
     seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if there are cardholders")
     model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import Mapped, declarative_base, relationship
@@ -36,6 +37,12 @@ FLAG_REASONS = (
 )
 FLAG_STATUSES = ("open", "reviewed", "escalated")
 STAFF_ROLES = ("reviewer", "admin")
+# The intents of the contract; a reviewer labels a misunderstood message with one of them.
+INTENTS = (
+    "greet", "goodbye", "thank", "affirm", "deny", "check_progress", "report_loss", "cancel_loss",
+    "replace_card", "cross_region", "apply_card", "activate_card", "update_info", "request_human",
+    "bot_challenge", "out_of_scope", "inform",
+)  # fmt: skip
 CARD_STATUSES = tuple(s.value for s in CardStatus)
 
 
@@ -176,9 +183,51 @@ class Flag(Base):
     cardholder_id: Mapped[int | None] = Column(ForeignKey("cardholders.id", ondelete="SET NULL"))
     loss_report_id: Mapped[int | None] = Column(ForeignKey("loss_reports.id", ondelete="SET NULL"))
     reviewer_id: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    assignee_id: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     reviewed_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+    notes: Mapped[list[FlagNote]] = relationship("FlagNote", order_by="FlagNote.id", cascade="all, delete-orphan")
+    reviewer: Mapped[StaffUser | None] = relationship("StaffUser", foreign_keys=[reviewer_id])
+    assignee: Mapped[StaffUser | None] = relationship("StaffUser", foreign_keys=[assignee_id])
+
+
+class FlagNote(Base):
+    """A reviewer's note on a flag (staff write these; they are not shown to citizens)."""
+
+    __tablename__ = "flag_notes"
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    flag_id: Mapped[int] = Column(ForeignKey("flags.id", ondelete="CASCADE"), nullable=False, index=True)
+    author_id: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    text: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+    author: Mapped[StaffUser | None] = relationship("StaffUser")
+
+
+class NluLabel(Base):
+    """The right intent for a message the assistant misunderstood, with the text already scrubbed.
+
+    One label per message (Rasa's message id); relabelling replaces it.
+    """
+
+    __tablename__ = "nlu_labels"
+    __table_args__ = (
+        _one_of("intent", INTENTS),
+        UniqueConstraint("conversation_id", "message_id", name="uq_nlu_labels_message"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    flag_id: Mapped[int | None] = Column(ForeignKey("flags.id", ondelete="SET NULL"))
+    conversation_id: Mapped[str] = Column(String(100), nullable=False)
+    message_id: Mapped[str] = Column(String(64), nullable=False)
+    text: Mapped[str] = Column(Text, nullable=False)
+    predicted_intent: Mapped[str | None] = Column(String(40))
+    intent: Mapped[str] = Column(String(40), nullable=False)
+    labelled_by: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
 
 
 class StaffUser(Base):

@@ -54,3 +54,17 @@ class Vault:
 def mask_id_number(id_number: str) -> str:
     """``320102199003071016`` -> ``3201**********1016``."""
     return id_number[:4] + "*" * (len(id_number) - 8) + id_number[-4:]
+
+
+def mask_phone(e164: str) -> str:
+    """``+8613900001001`` -> ``+86 139****1001``: enough to tell numbers apart, not to call one."""
+    if e164.startswith("+86"):
+        national = e164[3:]
+        return "+86 " + national[:3] + "*" * max(len(national) - 7, 1) + national[-4:]
+    digits = e164.lstrip("+")
+    return "+" + digits[:2] + "*" * max(len(digits) - 6, 1) + digits[-4:]
+
+
+def mask_name(name: str) -> str:
+    """``张伟`` -> ``张*``, ``Maria Garcia`` -> ``M**** G*****``: the first letter of each part."""
+    return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())

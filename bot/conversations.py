@@ -1,0 +1,138 @@
+"""Reading conversations back from Rasa's SQL tracker store, for the staff console.
+
+Rasa keeps every event of a conversation as a row of its `events` table (one JSON document per
+row, with the event type, intent and action names in columns of their own). Reading that table
+directly works whether or not Rasa is running, and turns the daily fallback rate into one
+grouped query instead of a walk over every conversation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, case, cast, func, select
+from sqlalchemy.engine import Engine, create_engine, make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+FALLBACK_INTENT = "nlu_fallback"
+_SECONDS_PER_DAY = 86400
+
+# The columns of Rasa 3.6's SQLTrackerStore table that are read here (Rasa creates the table).
+_events = Table(
+    "events",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("sender_id", String(255)),
+    Column("type_name", String(255)),
+    Column("timestamp", Float),
+    Column("intent_name", String(255)),
+    Column("action_name", String(255)),
+    Column("data", Text),
+)
+
+
+class TrackerStoreUnavailable(Exception):
+    """The tracker store cannot be read (not created yet, unreachable, or not Rasa's schema)."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of a transcript: what the person said, what the assistant said, or an action it ran."""
+
+    kind: str  # "user", "bot" or "action"
+    time: dt.datetime
+    text: str = ""
+    intent: str | None = None
+    confidence: float | None = None
+    message_id: str | None = None
+
+    @property
+    def misunderstood(self) -> bool:
+        return self.intent == FALLBACK_INTENT
+
+
+@dataclass(frozen=True)
+class Transcript:
+    lines: list[Line]
+    names: set[str]  # names the person gave (the person_name slot), to mask in the text
+
+
+# Rasa's internal actions are bookkeeping; the transcript shows the ones that did something.
+_QUIET_ACTIONS = {"action_listen", "action_session_start", None}
+
+
+class TrackerStore:
+    """Read-only access to Rasa's SQL tracker store at a SQLAlchemy URL."""
+
+    def __init__(self, url: str) -> None:
+        self._engine: Engine = _read_only_engine(url)
+
+    def transcript(self, conversation_id: str) -> Transcript:
+        query = select(_events.c.data).where(_events.c.sender_id == conversation_id).order_by(_events.c.id)
+        try:
+            with self._engine.connect() as conn:
+                events = [json.loads(data) for data in conn.scalars(query)]
+        except (SQLAlchemyError, ValueError) as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from None
+        return build_transcript(events)
+
+    def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
+        """For each local day from `since`: (messages from people, of which NLU fell back)."""
+        offset = (since.astimezone(tz).utcoffset() or dt.timedelta()).total_seconds()
+        day = cast((_events.c.timestamp + offset) / _SECONDS_PER_DAY, Integer).label("day")
+        fallbacks = func.sum(case((_events.c.intent_name == FALLBACK_INTENT, 1), else_=0))
+        query = (
+            select(day, func.count(), fallbacks)
+            .where(and_(_events.c.type_name == "user", _events.c.timestamp >= since.timestamp()))
+            .group_by(day)
+        )
+        epoch = dt.date(1970, 1, 1)
+        try:
+            with self._engine.connect() as conn:
+                rows = conn.execute(query).all()
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from None
+        return {epoch + dt.timedelta(days=int(d)): (int(n), int(f or 0)) for d, n, f in rows}
+
+    def dispose(self) -> None:
+        self._engine.dispose()
+
+
+def _read_only_engine(url: str) -> Engine:
+    """SQLite is opened read-only, so reading never takes a lock Rasa's writes would wait on."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        return create_engine(f"sqlite:///file:{parsed.database}?mode=ro&uri=true", future=True)
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def build_transcript(events: list[dict[str, Any]]) -> Transcript:
+    """The readable lines of a conversation's events, and the names given in it."""
+    lines: list[Line] = []
+    names: set[str] = set()
+    for event in events:
+        kind = event.get("event")
+        time = dt.datetime.fromtimestamp(float(event.get("timestamp") or 0), dt.timezone.utc)
+        if kind == "user":
+            intent = (event.get("parse_data") or {}).get("intent") or {}
+            lines.append(
+                Line(
+                    "user",
+                    time,
+                    text=str(event.get("text") or ""),
+                    intent=intent.get("name"),
+                    confidence=intent.get("confidence"),
+                    message_id=event.get("message_id"),
+                )
+            )
+        elif kind == "bot" and event.get("text"):
+            lines.append(Line("bot", time, text=str(event["text"])))
+        elif kind == "action" and event.get("name") not in _QUIET_ACTIONS:
+            lines.append(Line("action", time, text=str(event["name"])))
+        elif kind == "slot" and event.get("name") == "person_name" and isinstance(event.get("value"), str):
+            names.add(event["value"])
+    return Transcript(lines=lines, names=names)

@@ -1,0 +1,220 @@
+"""The review queue: finding flagged conversations and what staff do with them.
+
+Every change a reviewer makes is written to the audit log in the same transaction, as
+`staff:<username>` with the flag id and the old and new values (never personal data).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.sql import Select
+
+from bot.audit import record_audit
+from bot.errors import BotError
+from bot.models import FLAG_REASONS, FLAG_STATUSES, Flag, FlagNote, StaffUser, utcnow
+
+CHANNELS = ("chat", "sms", "voice")
+MAX_NOTE_LENGTH = 2000
+
+
+class ReviewError(BotError, ValueError):
+    """A review action that cannot be carried out (unknown flag, empty note, wrong kind of flag)."""
+
+
+@dataclass(frozen=True)
+class Reviewer:
+    """The member of staff acting; kept apart from the ORM object so it outlives a session."""
+
+    id: int
+    username: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return f"staff:{self.username}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the queue shows; every field is optional. Dates are local days in the city's zone."""
+
+    reason: str | None = None
+    status: str | None = None
+    channel: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        for value, known, what in (
+            (self.reason, FLAG_REASONS, "reason"),
+            (self.status, FLAG_STATUSES, "status"),
+            (self.channel, CHANNELS, "channel"),
+        ):
+            if value is not None and value not in known:
+                raise ReviewError(f"unknown {what} {value!r}")
+        if self.date_from and self.date_to and self.date_from > self.date_to:
+            raise ReviewError("the start date is after the end date")
+
+    def apply(self, query: Select, tz: ZoneInfo, *, with_reason: bool = True) -> Select:
+        if with_reason and self.reason:
+            query = query.where(Flag.reason == self.reason)
+        if self.status:
+            query = query.where(Flag.status == self.status)
+        if self.channel:
+            query = query.where(Flag.channel == self.channel)
+        if self.date_from:
+            query = query.where(Flag.created_at >= _local_midnight(self.date_from, tz))
+        if self.date_to:
+            query = query.where(Flag.created_at < _local_midnight(self.date_to + dt.timedelta(days=1), tz))
+        return query
+
+
+def _local_midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), tz)
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    flags: list[Flag]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+
+def queue_page(session: Session, where: QueueFilter, tz: ZoneInfo, *, page: int = 1, per_page: int = 25) -> QueuePage:
+    """One page of the queue, newest first; a page past the end gives the last page."""
+    total = session.scalar(where.apply(select(func.count(Flag.id)), tz)) or 0
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(page, 1), pages)
+    query = (
+        where.apply(select(Flag), tz)
+        .options(selectinload(Flag.assignee))
+        .order_by(Flag.created_at.desc(), Flag.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return QueuePage(list(session.scalars(query)), total, page, per_page)
+
+
+def all_matching(session: Session, where: QueueFilter, tz: ZoneInfo) -> Iterable[Flag]:
+    """Every flag the filter matches, newest first (for the CSV export)."""
+    query = where.apply(select(Flag), tz).options(selectinload(Flag.assignee), selectinload(Flag.reviewer))
+    return session.scalars(query.order_by(Flag.created_at.desc(), Flag.id.desc()).execution_options(yield_per=500))
+
+
+def reason_counts(session: Session, where: QueueFilter, tz: ZoneInfo) -> dict[str, int]:
+    """How many flags per reason match the other filters (every reason listed, zeros included)."""
+    query = where.apply(select(Flag.reason, func.count(Flag.id)), tz, with_reason=False).group_by(Flag.reason)
+    counts = dict(session.execute(query).all())
+    return {reason: counts.get(reason, 0) for reason in FLAG_REASONS}
+
+
+def get_flag(session: Session, flag_id: int) -> Flag:
+    flag = session.get(Flag, flag_id, options=[selectinload(Flag.notes).selectinload(FlagNote.author)])
+    if flag is None:
+        raise ReviewError(f"there is no flag {flag_id}")
+    return flag
+
+
+def set_status(session: Session, flag_id: int, status: str, by: Reviewer) -> Flag:
+    """Mark a flag reviewed or escalated (open again is not a review outcome)."""
+    if status not in ("reviewed", "escalated"):
+        raise ReviewError(f"a flag can be marked reviewed or escalated, not {status!r}")
+    flag = get_flag(session, flag_id)
+    previous = flag.status
+    if previous != status:
+        flag.status = status
+        flag.reviewer_id = by.id
+        flag.reviewed_at = utcnow()
+        record_audit(
+            session, actor=by.actor, action=f"flag_{status}", target_type="flag", target_id=flag.id,
+            detail={"from": previous, "to": status},
+        )  # fmt: skip
+    session.flush()
+    return flag
+
+
+def mark_reviewed_in_bulk(session: Session, flag_ids: Iterable[int], by: Reviewer) -> int:
+    """Mark several `loss_reported` flags reviewed at once; any other kind refuses the whole batch."""
+    ids = sorted(set(flag_ids))
+    if not ids:
+        raise ReviewError("choose at least one flag")
+    flags = list(session.scalars(select(Flag).where(Flag.id.in_(ids))))
+    if len(flags) != len(ids):
+        raise ReviewError("some of the chosen flags no longer exist")
+    if any(flag.reason != "loss_reported" for flag in flags):
+        raise ReviewError("only loss report flags can be marked reviewed in bulk")
+    changed = [flag.id for flag in flags if flag.status != "reviewed"]
+    for flag_id in changed:
+        set_status(session, flag_id, "reviewed", by)
+    return len(changed)
+
+
+def assign_to(session: Session, flag_id: int, by: Reviewer) -> Flag:
+    """Take a flag on: it shows as the reviewer's."""
+    flag = get_flag(session, flag_id)
+    previous = flag.assignee_id
+    if previous != by.id:
+        flag.assignee_id = by.id
+        record_audit(
+            session, actor=by.actor, action="flag_assigned", target_type="flag", target_id=flag.id,
+            detail={"from": previous, "to": by.id},
+        )  # fmt: skip
+    session.flush()
+    return flag
+
+
+def add_note(session: Session, flag_id: int, text: str, by: Reviewer) -> FlagNote:
+    text = text.strip()
+    if not text:
+        raise ReviewError("the note is empty")
+    if len(text) > MAX_NOTE_LENGTH:
+        raise ReviewError(f"notes are at most {MAX_NOTE_LENGTH} characters")
+    flag = get_flag(session, flag_id)
+    note = FlagNote(flag_id=flag.id, author_id=by.id, text=text)
+    session.add(note)
+    session.flush()
+    record_audit(
+        session, actor=by.actor, action="flag_note_added", target_type="flag", target_id=flag.id,
+        detail={"note_id": note.id},
+    )  # fmt: skip
+    return note
+
+
+def record_reveal(session: Session, flag_id: int, reason: str, by: Reviewer) -> Flag:
+    """An admin is shown the personal data of a flagged conversation; the reason is kept in the audit log."""
+    if not by.is_admin:
+        raise ReviewError("only an admin can reveal personal data")
+    reason = reason.strip()
+    if len(reason) < 5:
+        raise ReviewError("give a reason of at least 5 characters")
+    flag = get_flag(session, flag_id)
+    record_audit(
+        session, actor=by.actor, action="personal_data_revealed", target_type="flag", target_id=flag.id,
+        detail={"reason": reason[:500]},
+    )  # fmt: skip
+    session.flush()
+    return flag
+
+
+def load_reviewer(session: Session, user_id: int) -> Reviewer | None:
+    """The active staff user with this id, or None (a deactivated user loses access at once)."""
+    user = session.get(StaffUser, user_id)
+    if user is None or not user.active:
+        return None
+    return Reviewer(user.id, user.username, user.role)
