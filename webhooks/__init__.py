@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import Flask
+from flask_wtf.csrf import CSRFProtect
 
 from webhooks.settings import WebSettings, load_web_settings
 
@@ -17,15 +19,26 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     web: WebSettings = (test_config or {}).get("WEB") or load_web_settings()
     app.config.update(SECRET_KEY=web.secret_key, WEB=web, JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=64 * 1024)
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Lax")
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=(web.public_base_url or "").startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        WTF_CSRF_TIME_LIMIT=8 * 3600,
+    )
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k != "WEB"})
     app.json.ensure_ascii = False
 
-    from webhooks import chat, health, sms, voice
+    from webhooks import chat, health, sms, staff, voice
 
+    # Every POST needs a CSRF token, except Twilio's webhooks, which are signed instead.
+    csrf = CSRFProtect(app)
+    csrf.exempt(sms.bp)
+    csrf.exempt(voice.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(voice.bp)
+    staff.init_app(app)
     return app

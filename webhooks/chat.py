@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, current_app, jsonify, render_template, request, session
+from flask_wtf.csrf import CSRFError
 
 from bot.text import detect_language
 from webhooks.turns import BadMessage, check_message, take_turn
@@ -17,6 +18,12 @@ def _conversation_id() -> str:
     if "conversation_id" not in session:
         session["conversation_id"] = "web-" + secrets.token_hex(12)
     return session["conversation_id"]
+
+
+@bp.errorhandler(CSRFError)
+def expired_page(_error: CSRFError):
+    """The page's token is missing or stale (e.g. left open overnight): ask for a reload."""
+    return jsonify(error="页面已过期，请刷新后再试。This page has expired; please reload it."), 400
 
 
 @bp.get("/")

@@ -9,7 +9,8 @@ from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import Settings, load_settings, merged_environment
+from bot.config import ROOT, Settings, load_settings, merged_environment
+from bot.conversations import TrackerStore
 from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError
 from bot.privacy import Vault
@@ -32,6 +33,9 @@ class WebSettings:
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     agent_number: str | None = None
     transfer_hours: tuple[dt.time, dt.time] = (dt.time(9), dt.time(17))
+    # Where Rasa keeps conversations (read by the staff console), and where login throttling counts.
+    tracker_store_url: str = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
+    ratelimit_storage_uri: str = "memory://"
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -40,6 +44,10 @@ class WebSettings:
     @cached_property
     def vault(self) -> Vault:
         return Vault(self.core)
+
+    @cached_property
+    def tracker_store(self) -> TrackerStore:
+        return TrackerStore(self.tracker_store_url)
 
     @cached_property
     def rasa(self) -> RasaClient:
@@ -82,7 +90,14 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         voice=voice,
         agent_number=env.get("AGENT_PHONE_NUMBER") or None,
         transfer_hours=_hours(env.get("TRANSFER_HOURS") or "09:00-17:00"),
+        tracker_store_url=env.get("TRACKER_STORE_URL") or _sqlite_tracker(env.get("TRACKER_SQLITE_PATH")),
+        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
     )
+
+
+def _sqlite_tracker(path: str | None) -> str:
+    """The embedded tracker store Rasa writes (see Procfile); relative paths are from the project root."""
+    return f"sqlite:///{ROOT / (path or 'var/tracker.db')}"
 
 
 def _hours(text: str) -> tuple[dt.time, dt.time]:

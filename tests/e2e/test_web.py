@@ -4,7 +4,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.config import load_settings
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings, open_chat_page
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e
@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def web_client(stack):
     web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url)
-    return create_app({"WEB": web, "TESTING": True}).test_client()
+    return open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
 
 
 def test_chat_turns_through_the_web_app(web_client):

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from flask.testing import FlaskClient
 
 from tests.support import free_port
 from webhooks import create_app
@@ -33,3 +36,16 @@ def app(settings, sessions):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def open_chat_page(client: FlaskClient) -> FlaskClient:
+    """Load the chat page as a browser would and send its CSRF token with every later request."""
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    return client
+
+
+@pytest.fixture
+def chat_client(client):
+    return open_chat_page(client)

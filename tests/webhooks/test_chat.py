@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from sqlalchemy import select
 
 from bot.models import Flag
-from tests.webhooks.conftest import make_web_settings
+from tests.webhooks.conftest import make_web_settings, open_chat_page
 from webhooks import create_app
 
 
@@ -18,7 +18,8 @@ def test_chat_page_is_self_contained(client):
     assert not re.search(r'(src|href)="(https?:)?//', html)  # no CDN or other external requests
 
 
-def test_rasa_down_gets_an_apology_and_a_flag(client, session):
+def test_rasa_down_gets_an_apology_and_a_flag(chat_client, session):
+    client = chat_client
     response = client.post("/chat/message", json={"message": "我的社保卡丢了"})
     assert response.status_code == 200
     (reply,) = response.get_json()["replies"]
@@ -30,7 +31,8 @@ def test_rasa_down_gets_an_apology_and_a_flag(client, session):
     assert flags[0].conversation_id.startswith("web-")
 
 
-def test_bad_input_is_refused_clearly(client):
+def test_bad_input_is_refused_clearly(chat_client):
+    client = chat_client
     assert client.post("/chat/message", json={"message": "   "}).get_json() == {"error": "请输入您要咨询的内容。"}
     assert client.post("/chat/message", json={"message": "x" * 501}).status_code == 400
     assert client.post("/chat/message", data="message=hi").status_code == 400
@@ -58,7 +60,7 @@ def test_empty_answer_from_rasa_gets_an_apology(settings, sessions, session):
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         web = make_web_settings(settings, rasa_url=f"http://127.0.0.1:{server.server_port}")
-        client = create_app({"WEB": web, "TESTING": True}).test_client()
+        client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
         (reply,) = client.post("/chat/message", json={"message": "查进度"}).get_json()["replies"]
     finally:
         server.shutdown()
@@ -67,6 +69,14 @@ def test_empty_answer_from_rasa_gets_an_apology(settings, sessions, session):
     assert [f.reason for f in session.scalars(select(Flag))] == ["action_error"]
 
 
-def test_text_that_is_not_unicode_is_refused(client):
-    response = client.post("/chat/message", data='{"message": "\\ud800"}', headers={"Content-Type": "application/json"})
+def test_text_that_is_not_unicode_is_refused(chat_client):
+    response = chat_client.post("/chat/message", data='{"message": "\\ud800"}', headers={"Content-Type": "application/json"})
     assert response.status_code == 400
+
+
+def test_a_message_without_the_page_token_is_refused_and_changes_nothing(client, session):
+    """Another site cannot post into a visitor's chat: the page's CSRF token must come along."""
+    response = client.post("/chat/message", json={"message": "我的社保卡丢了"})
+    assert response.status_code == 400
+    assert "reload" in response.get_json()["error"]
+    assert session.scalars(select(Flag)).all() == []  # Rasa was never asked (it would have flagged)

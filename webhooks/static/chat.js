@@ -4,6 +4,7 @@
   const form = document.getElementById("composer");
   const input = document.getElementById("message");
   const button = form.querySelector("button");
+  const token = document.querySelector('meta[name="csrf-token"]').content;
 
   function show(text, kind) {
     const p = document.createElement("p");
@@ -23,7 +24,7 @@
     try {
       const response = await fetch("/chat/message", {
         method: "POST",
-        headers: {"Content-Type": "application/json"},
+        headers: {"Content-Type": "application/json", "X-CSRFToken": token},
         body: JSON.stringify({message: text}),
       });
       const body = await response.json();

@@ -1,0 +1,168 @@
+"""Signing in and out, who is signed in, and what their role lets them do."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.audit import record_audit
+from bot.models import utcnow
+from bot.review import Reviewer, load_reviewer
+from bot.staff import authenticate
+from webhooks.staff import bp, labels, limiter, login_manager
+from webhooks.staff.forms import LoginForm
+from webhooks.staff.labels import t
+
+log = logging.getLogger(__name__)
+
+# Failed sign-ins only count against these (a successful one costs nothing).
+PER_NAME_LIMIT = "5 per 15 minutes"
+PER_ADDRESS_LIMIT = "20 per 15 minutes"
+
+
+class StaffLogin(UserMixin):
+    """The signed-in member of staff as Flask-Login sees them."""
+
+    def __init__(self, reviewer: Reviewer) -> None:
+        self.reviewer = reviewer
+        self.id = reviewer.id
+
+
+@login_manager.user_loader
+def load_user(user_id: str) -> StaffLogin | None:
+    """Reloaded on every request, so a deactivated account is signed out at once."""
+    if not user_id.isdigit():
+        return None
+    with current_app.config["WEB"].sessions.begin() as db:
+        reviewer = load_reviewer(db, int(user_id))
+    return StaffLogin(reviewer) if reviewer else None
+
+
+@login_manager.unauthorized_handler
+def unauthorized() -> Any:
+    flash(t("please_login"))
+    return redirect(url_for("staff.login", next=request.full_path if request.method == "GET" else None))
+
+
+def reviewer() -> Reviewer:
+    return current_user.reviewer
+
+
+def admin_required(view: Callable) -> Callable:
+    @functools.wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if not reviewer().is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.before_request
+def require_sign_in() -> Any:
+    """Every console page but the sign-in page needs a session (no view can forget it)."""
+    if request.endpoint != "staff.login" and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+@bp.context_processor
+def page_context() -> dict[str, Any]:
+    return {
+        "t": t,
+        "label": labels.label,
+        "lang": labels.language(),
+        "local": labels.local_time,
+        "REASONS": labels.REASONS,
+        "STATUSES": labels.STATUSES,
+        "CHANNELS": labels.CHANNELS,
+        "ROLES": labels.ROLES,
+        "me": current_user.reviewer if current_user.is_authenticated else None,
+    }
+
+
+def _failed(response: Any) -> bool:
+    return response.status_code == 401
+
+
+def _user_name_key() -> str:
+    return "staff-login:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+@bp.errorhandler(429)
+def too_many_attempts(_error: Exception) -> Any:
+    flash(t("too_many"))
+    return render_template("staff/login.html", form=LoginForm()), 429
+
+
+@bp.errorhandler(403)
+def forbidden(_error: Exception) -> Any:
+    return render_template("staff/message.html", message=t("admins_only")), 403
+
+
+@bp.errorhandler(CSRFError)
+def bad_token(_error: Exception) -> Any:
+    return render_template("staff/message.html", message=t("bad_form")), 400
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(PER_NAME_LIMIT, key_func=_user_name_key, methods=["POST"], deduct_when=_failed)
+@limiter.limit(PER_ADDRESS_LIMIT, methods=["POST"], deduct_when=_failed)
+def login() -> Any:
+    form = LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        signed_in = _check_password(form.username.data.strip().lower(), form.password.data)
+        if signed_in is not None:
+            language = session.get("staff_lang")
+            session.clear()  # a fresh session on sign-in (no fixation)
+            if language:
+                session["staff_lang"] = language
+            login_user(StaffLogin(signed_in))
+            session.permanent = True
+            return redirect(_next_page())
+        flash(t("login_failed"))
+        status = 401
+    elif request.method == "POST":
+        flash(t("bad_form"))
+        status = 400
+    return render_template("staff/login.html", form=form), status
+
+
+def _check_password(username: str, password: str) -> Reviewer | None:
+    try:
+        with current_app.config["WEB"].sessions.begin() as db:
+            user = authenticate(db, username=username, password=password)
+            if user is None:
+                log.info("staff sign-in refused")
+                return None
+            user.last_login_at = utcnow()
+            record_audit(db, actor=f"staff:{user.username}", action="staff_login", target_type="staff_user",
+                         target_id=user.id)  # fmt: skip
+            return Reviewer(user.id, user.username, user.role)
+    except SQLAlchemyError as error:
+        log.error("staff sign-in: database error %s", type(error).__name__)
+        abort(503)
+
+
+def _next_page() -> str:
+    """Back to the page that asked for sign-in, but only ever a console page (no open redirect)."""
+    target = request.args.get("next") or ""
+    if target.startswith("/staff/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for("staff.overview")
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    flash(t("signed_out"))
+    return redirect(url_for("staff.login"))

@@ -1,0 +1,62 @@
+"""The console's forms. Every form that changes something carries a CSRF token (Flask-WTF)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional, Regexp
+
+from bot.models import FLAG_REASONS, FLAG_STATUSES, INTENTS, STAFF_ROLES
+from bot.review import CHANNELS, MAX_NOTE_LENGTH
+from bot.staff import MIN_PASSWORD_LENGTH
+
+
+class LoginForm(FlaskForm):
+    username = StringField(validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(max=200)])
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters, read from the query string (a GET form changes nothing, so no token)."""
+
+    class Meta:
+        csrf = False
+
+    reason = SelectField(choices=[("", "")] + [(r, r) for r in FLAG_REASONS], validators=[Optional()])
+    status = SelectField(choices=[("", "")] + [(s, s) for s in FLAG_STATUSES], validators=[Optional()])
+    channel = SelectField(choices=[("", "")] + [(c, c) for c in CHANNELS], validators=[Optional()])
+    date_from = DateField(validators=[Optional()])
+    date_to = DateField(validators=[Optional()])
+    page = IntegerField(validators=[Optional()], default=1)
+
+
+class NoteForm(FlaskForm):
+    text = TextAreaField(validators=[DataRequired(), Length(max=MAX_NOTE_LENGTH)])
+
+
+class RevealForm(FlaskForm):
+    reason = StringField(validators=[DataRequired(), Length(min=5, max=500)])
+
+
+class LabelForm(FlaskForm):
+    message_id = HiddenField(validators=[DataRequired(), Regexp(r"^[A-Za-z0-9_-]{1,64}$")])
+    intent = SelectField(choices=[(i, i) for i in INTENTS], validators=[DataRequired()])
+
+
+class BulkReviewForm(FlaskForm):
+    flag_ids = SelectMultipleField(coerce=int, validate_choice=False, validators=[DataRequired()])
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(validators=[DataRequired(), Length(min=2, max=64)])
+    password = PasswordField(validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
+    role = SelectField(choices=[(r, r) for r in STAFF_ROLES], validators=[DataRequired()])

@@ -1,0 +1,147 @@
+"""The console's words in Mandarin (the default) and English, and how times are shown."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, request, session
+
+LANGUAGES = ("zh", "en")
+
+TEXT: dict[str, tuple[str, str]] = {
+    "console": ("社保卡助手 · 审核台", "Card assistant · review console"),
+    "overview": ("概览", "Overview"),
+    "queue": ("待审队列", "Review queue"),
+    "users": ("账号管理", "Staff accounts"),
+    "audit": ("审计日志", "Audit log"),
+    "logout": ("退出", "Sign out"),
+    "login": ("登录", "Sign in"),
+    "username": ("用户名", "User name"),
+    "password": ("密码", "Password"),
+    "login_failed": ("用户名或密码不正确。", "Wrong user name or password."),
+    "too_many": ("尝试次数过多，请稍后再试。", "Too many attempts; please try again later."),
+    "signed_out": ("您已退出。", "You have signed out."),
+    "please_login": ("请先登录。", "Please sign in first."),
+    "admins_only": ("仅管理员可执行此操作。", "Only an admin can do that."),
+    "bad_form": ("表单已过期或无效，请重试。", "The form expired or was not valid; please try again."),
+    "reason": ("原因", "Reason"),
+    "status": ("状态", "Status"),
+    "channel": ("渠道", "Channel"),
+    "date_from": ("起始日期", "From"),
+    "date_to": ("截止日期", "To"),
+    "any": ("全部", "Any"),
+    "filter": ("筛选", "Filter"),
+    "export_csv": ("导出 CSV", "Export CSV"),
+    "created": ("时间", "Created"),
+    "conversation": ("会话", "Conversation"),
+    "assignee": ("负责人", "Assigned to"),
+    "open_item": ("查看", "Open"),
+    "no_flags": ("没有符合条件的记录。", "Nothing matches."),
+    "page": ("第 {page} / {pages} 页，共 {total} 条", "Page {page} of {pages}, {total} in all"),
+    "previous": ("上一页", "Previous"),
+    "next": ("下一页", "Next"),
+    "bulk_review": ("将所选挂失记录标为已审", "Mark the selected loss reports reviewed"),
+    "bulk_done": ("已标记 {count} 条为已审。", "{count} marked reviewed."),
+    "select": ("选择", "Select"),
+    "transcript": ("对话记录", "Transcript"),
+    "transcript_unavailable": ("暂时无法读取对话记录。", "The transcript cannot be read right now."),
+    "no_transcript": ("该会话没有对话记录。", "This conversation has no transcript."),
+    "citizen": ("市民", "Citizen"),
+    "assistant": ("助手", "Assistant"),
+    "action": ("动作", "Action"),
+    "intent": ("意图", "Intent"),
+    "confidence": ("置信度", "Confidence"),
+    "misunderstood": ("未理解", "not understood"),
+    "right_intent": ("正确意图", "Right intent"),
+    "save_label": ("保存标注", "Save label"),
+    "labelled": ("已标注：", "Labelled: "),
+    "label_saved": ("标注已保存，可用 review export-nlu 导出。", "Label saved; `review export-nlu` exports it."),
+    "card": ("卡片", "Card"),
+    "cardholder": ("持卡人", "Cardholder"),
+    "id_number": ("身份证号", "ID number"),
+    "phone": ("电话", "Phone"),
+    "card_number": ("卡号", "Card number"),
+    "card_status": ("卡状态", "Card status"),
+    "loss_report": ("挂失记录", "Loss report"),
+    "reference": ("挂失编号", "Reference"),
+    "expires": ("有效期至", "Expires"),
+    "no_card": ("未关联持卡人。", "No cardholder linked."),
+    "mark_reviewed": ("标为已审", "Mark reviewed"),
+    "escalate": ("升级处理", "Escalate"),
+    "assign_me": ("分配给我", "Assign to me"),
+    "add_note": ("添加备注", "Add note"),
+    "note": ("备注", "Note"),
+    "notes": ("备注记录", "Notes"),
+    "history": ("处理记录", "History"),
+    "saved": ("已保存。", "Saved."),
+    "reveal": ("显示完整个人信息", "Reveal personal data"),
+    "reveal_reason": ("查看原因（将记入审计日志）", "Reason (written to the audit log)"),
+    "revealed": ("以下为完整个人信息，本次查看已记入审计日志。", "Personal data shown in full; this was audited."),
+    "open_flags_by_reason": ("待处理标记（按原因）", "Open flags by reason"),
+    "loss_per_day": ("近30天每日挂失数", "Loss reports per day, last 30 days"),
+    "fallback_rate": ("近30天未理解率", "Fallback rate, last 30 days"),
+    "fallback_unavailable": ("暂时无法读取对话数据。", "Conversation data cannot be read right now."),
+    "role": ("角色", "Role"),
+    "active": ("启用", "Active"),
+    "last_login": ("上次登录", "Last sign-in"),
+    "create_user": ("新建账号", "New account"),
+    "deactivate": ("停用", "Deactivate"),
+    "reactivate": ("启用", "Reactivate"),
+    "actor": ("操作人", "Who"),
+    "what": ("操作", "What"),
+    "target": ("对象", "Target"),
+    "detail": ("详情", "Detail"),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "back_to_queue": ("返回队列", "Back to the queue"),
+    "not_found": ("找不到该记录。", "There is no such record."),
+}
+
+REASONS: dict[str, tuple[str, str]] = {
+    "nlu_fallback": ("未理解", "not understood"),
+    "human_requested": ("要求人工", "asked for a person"),
+    "identity_failed": ("身份核验失败", "identity check failed"),
+    "loss_reported": ("已挂失", "loss reported"),
+    "loss_cancelled": ("已解挂", "loss report cancelled"),
+    "call_dropped": ("通话中断", "call dropped"),
+    "action_error": ("系统错误", "system error"),
+}
+STATUSES: dict[str, tuple[str, str]] = {
+    "open": ("待处理", "open"),
+    "reviewed": ("已审", "reviewed"),
+    "escalated": ("已升级", "escalated"),
+}
+CHANNELS: dict[str, tuple[str, str]] = {
+    "chat": ("网页", "web chat"),
+    "sms": ("短信", "SMS"),
+    "voice": ("电话", "phone"),
+}
+ROLES: dict[str, tuple[str, str]] = {"reviewer": ("审核员", "reviewer"), "admin": ("管理员", "admin")}
+
+
+def language() -> str:
+    """The page language: `?lang=` switches it for the rest of the session."""
+    wanted = request.args.get("lang")
+    if wanted in LANGUAGES:
+        session["staff_lang"] = wanted
+    return session.get("staff_lang", "zh")
+
+
+def pick(pair: tuple[str, str]) -> str:
+    return pair[LANGUAGES.index(language())]
+
+
+def t(key: str, **values: object) -> str:
+    text = pick(TEXT[key])
+    return text.format(**values) if values else text
+
+
+def label(table: dict[str, tuple[str, str]], value: str | None) -> str:
+    return pick(table[value]) if value in table else (value or "")
+
+
+def local_time(moment: dt.datetime | None) -> str:
+    """A stored UTC time as the city's local time, to the minute."""
+    if moment is None:
+        return ""
+    return moment.astimezone(current_app.config["WEB"].core.timezone).strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,43 @@
+"""The overview page: open flags by reason, loss reports per day and the fallback rate, as charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import current_app, render_template
+
+from bot.conversations import TrackerStoreUnavailable
+from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
+from webhooks.staff import bp
+from webhooks.staff.charts import columns, horizontal_bars
+from webhooks.staff.labels import REASONS, label
+
+log = logging.getLogger(__name__)
+DAYS = 30
+
+
+@bp.get("/")
+def overview() -> Any:
+    web = current_app.config["WEB"]
+    tz = web.core.timezone
+    today = dt.datetime.now(tz).date()
+    with web.sessions.begin() as db:
+        open_flags = open_flags_by_reason(db)
+        losses = loss_reports_per_day(db, tz, today=today, days=DAYS)
+    try:
+        fallback = fallback_rate_per_day(web.tracker_store, tz, today=today, days=DAYS)
+    except TrackerStoreUnavailable as error:
+        log.warning("fallback rate unavailable: %s", error)
+        fallback = None
+    return render_template(
+        "staff/overview.html",
+        open_flags=open_flags,
+        flags_chart=horizontal_bars([(label(REASONS, r), n) for r, n in open_flags.items()]),
+        loss_chart=columns([(f.day.strftime("%m-%d"), f.value) for f in losses]),
+        fallback_chart=None
+        if fallback is None
+        else columns([(f.day.strftime("%m-%d"), f.value) for f in fallback], percent=True),
+        fallback_turns=sum(f.of for f in fallback or []),
+    )

@@ -1,0 +1,292 @@
+"""The review queue, its CSV export, one flagged conversation, and what reviewers do with it."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import logging
+from typing import Any
+
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from bot.audit import record_audit
+from bot.conversations import TrackerStoreUnavailable, Transcript
+from bot.models import AuditEntry, Cardholder, LossReport
+from bot.privacy import mask_id_number, mask_name, mask_phone
+from bot.redaction import mask_text
+from bot.review import (
+    QueueFilter,
+    ReviewError,
+    add_note,
+    all_matching,
+    assign_to,
+    get_flag,
+    mark_reviewed_in_bulk,
+    queue_page,
+    reason_counts,
+    record_reveal,
+    set_status,
+)
+from bot.statuses import CardStatus
+from bot.training_labels import label_message, labels_by_message
+from webhooks.staff import bp
+from webhooks.staff.auth import admin_required, reviewer
+from webhooks.staff.forms import BulkReviewForm, LabelForm, NoteForm, QueueFilterForm, RevealForm
+from webhooks.staff.labels import language, local_time, t
+
+log = logging.getLogger(__name__)
+CSV_COLUMNS = ("id", "created", "channel", "reason", "status", "conversation_id", "assignee", "reviewer", "reviewed")
+
+
+def _filters() -> tuple[QueueFilterForm, QueueFilter, int]:
+    """The queue filters from the query string; unknown values are reported and ignored."""
+    form = QueueFilterForm(formdata=request.args)
+    if not form.validate():
+        flash(t("bad_form"))
+        return form, QueueFilter(), 1
+    try:
+        where = QueueFilter(
+            reason=form.reason.data or None,
+            status=form.status.data or None,
+            channel=form.channel.data or None,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+        )
+    except ReviewError as error:
+        flash(str(error))
+        return form, QueueFilter(), 1
+    return form, where, max(form.page.data or 1, 1)
+
+
+@bp.get("/flags")
+def flags() -> Any:
+    form, where, page_number = _filters()
+    web = current_app.config["WEB"]
+    with web.sessions.begin() as db:
+        page = queue_page(db, where, web.core.timezone, page=page_number)
+        counts = reason_counts(db, where, web.core.timezone)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
+    return render_template(
+        "staff/queue.html",
+        form=form,
+        page=page,
+        counts=counts,
+        where=where,
+        args=args,
+        bulk=where.reason == "loss_reported",
+    )
+
+
+@bp.get("/flags.csv")
+def flags_csv() -> Any:
+    _form, where, _page = _filters()
+    web = current_app.config["WEB"]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    with web.sessions.begin() as db:
+        count = 0
+        for flag in all_matching(db, where, web.core.timezone):
+            count += 1
+            writer.writerow(
+                [
+                    flag.id,
+                    flag.created_at.astimezone(web.core.timezone).isoformat(),
+                    flag.channel,
+                    flag.reason,
+                    flag.status,
+                    flag.conversation_id,
+                    flag.assignee.username if flag.assignee else "",
+                    flag.reviewer.username if flag.reviewer else "",
+                    flag.reviewed_at.astimezone(web.core.timezone).isoformat() if flag.reviewed_at else "",
+                ]
+            )
+        record_audit(db, actor=reviewer().actor, action="queue_exported", target_type="flag",
+                     detail={"rows": count, **{k: str(v) for k, v in vars(where).items() if v}})  # fmt: skip
+    stamp = dt.datetime.now(web.core.timezone).strftime("%Y%m%d-%H%M")
+    return Response(
+        "\ufeff" + out.getvalue(),  # a BOM so spreadsheet programs read the file as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="flags-{stamp}.csv"'},
+    )
+
+
+@bp.post("/flags/bulk-review")
+def bulk_review() -> Any:
+    form = BulkReviewForm()
+    if not form.validate_on_submit():
+        flash(t("bad_form"))
+        return redirect(request.referrer if _is_console(request.referrer) else url_for("staff.flags"), 303)
+    try:
+        with current_app.config["WEB"].sessions.begin() as db:
+            count = mark_reviewed_in_bulk(db, form.flag_ids.data, reviewer())
+    except ReviewError as error:
+        flash(str(error))
+        return redirect(url_for("staff.flags", reason="loss_reported"), 303)
+    flash(t("bulk_done", count=count))
+    return redirect(url_for("staff.flags", reason="loss_reported"), 303)
+
+
+def _is_console(url: str | None) -> bool:
+    return bool(url) and url.startswith(request.host_url + "staff/")
+
+
+@bp.get("/flags/<int:flag_id>")
+def flag(flag_id: int) -> Any:
+    return _render_flag(flag_id)
+
+
+def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> Any:
+    web = current_app.config["WEB"]
+    with web.sessions.begin() as db:
+        try:
+            item = get_flag(db, flag_id)
+        except ReviewError:
+            return render_template("staff/message.html", message=t("not_found")), 404
+        holder = db.get(Cardholder, item.cardholder_id) if item.cardholder_id else None
+        report = db.get(LossReport, item.loss_report_id) if item.loss_report_id else None
+        card = _card_view(holder, report, revealed)
+        history = list(
+            db.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.target_type == "flag", AuditEntry.target_id == str(item.id))
+                .order_by(AuditEntry.created_at, AuditEntry.id)
+            )
+        )
+        labels = labels_by_message(db, item.conversation_id)
+        notes = [(n.author.username if n.author else "", local_time(n.created_at), n.text) for n in item.notes]
+        names = {holder.name} if holder else set()
+    lines, unavailable = _transcript_lines(item.conversation_id, names, revealed)
+    return render_template(
+        "staff/flag.html",
+        flag=item,
+        card=card,
+        lines=lines,
+        transcript_unavailable=unavailable,
+        labels=labels,
+        notes=notes,
+        history=history,
+        revealed=revealed,
+        note_form=NoteForm(formdata=None),
+        reveal_form=RevealForm(formdata=None),
+        label_form=LabelForm(formdata=None),
+    ), status
+
+
+def _transcript_lines(conversation_id: str, names: set[str], revealed: bool) -> tuple[list[dict], bool]:
+    try:
+        transcript: Transcript = current_app.config["WEB"].tracker_store.transcript(conversation_id)
+    except TrackerStoreUnavailable as error:
+        log.warning("transcript unavailable: %s", error)
+        return [], True
+    known = transcript.names | names
+    shown = (lambda text: text) if revealed else (lambda text: mask_text(text, known))
+    return [
+        {
+            "kind": line.kind,
+            "time": local_time(line.time),
+            "text": shown(line.text) if line.kind != "action" else line.text,
+            "intent": line.intent,
+            "confidence": line.confidence,
+            "message_id": line.message_id,
+            "misunderstood": line.misunderstood,
+        }
+        for line in transcript.lines
+    ], False
+
+
+def _card_view(holder: Cardholder | None, report: LossReport | None, revealed: bool) -> dict[str, Any] | None:
+    if holder is None:
+        return None
+    web = current_app.config["WEB"]
+    id_number = web.vault.decrypt(holder.id_cipher)
+    card = holder.current_card
+    status = CardStatus(card.status) if card else None
+    return {
+        "name": holder.name if revealed else mask_name(holder.name),
+        "id_number": id_number if revealed else mask_id_number(id_number),
+        "phone": holder.phone if revealed else mask_phone(holder.phone),
+        "card_number": card.card_number if card else "",
+        "status": status.label(language()) if status else "",
+        "office": card.office if card else "",
+        "report": None
+        if report is None
+        else {"reference": report.reference, "state": report.state, "expires": local_time(report.expires_at)},
+    }
+
+
+def _act(flag_id: int, change) -> Any:
+    """Run one review action; a refusal re-shows the page with the reason and changes nothing."""
+    try:
+        with current_app.config["WEB"].sessions.begin() as db:
+            change(db)
+    except ReviewError as error:
+        flash(str(error))
+        return _render_flag(flag_id, status=400)
+    flash(t("saved"))
+    return redirect(url_for("staff.flag", flag_id=flag_id), 303)
+
+
+@bp.post("/flags/<int:flag_id>/review")
+def mark_reviewed(flag_id: int) -> Any:
+    return _act(flag_id, lambda db: set_status(db, flag_id, "reviewed", reviewer()))
+
+
+@bp.post("/flags/<int:flag_id>/escalate")
+def escalate(flag_id: int) -> Any:
+    return _act(flag_id, lambda db: set_status(db, flag_id, "escalated", reviewer()))
+
+
+@bp.post("/flags/<int:flag_id>/assign")
+def assign(flag_id: int) -> Any:
+    return _act(flag_id, lambda db: assign_to(db, flag_id, reviewer()))
+
+
+@bp.post("/flags/<int:flag_id>/note")
+def note(flag_id: int) -> Any:
+    form = NoteForm()
+    if not form.validate_on_submit():
+        flash(t("bad_form"))
+        return _render_flag(flag_id, status=400)
+    return _act(flag_id, lambda db: add_note(db, flag_id, form.text.data, reviewer()))
+
+
+@bp.post("/flags/<int:flag_id>/label")
+def label(flag_id: int) -> Any:
+    form = LabelForm()
+    if not form.validate_on_submit():
+        flash(t("bad_form"))
+        return _render_flag(flag_id, status=400)
+
+    def save(db) -> None:
+        item = get_flag(db, flag_id)
+        holder = db.get(Cardholder, item.cardholder_id) if item.cardholder_id else None
+        try:
+            transcript = current_app.config["WEB"].tracker_store.transcript(item.conversation_id)
+        except TrackerStoreUnavailable:
+            raise ReviewError(t("transcript_unavailable")) from None
+        label_message(
+            db, flag=item, transcript=transcript, message_id=form.message_id.data, intent=form.intent.data,
+            known_names={holder.name} if holder else set(), by=reviewer(),
+        )  # fmt: skip
+
+    return _act(flag_id, save)
+
+
+@bp.post("/flags/<int:flag_id>/reveal")
+@admin_required
+def reveal(flag_id: int) -> Any:
+    form = RevealForm()
+    if not form.validate_on_submit():
+        flash(t("bad_form"))
+        return _render_flag(flag_id, status=400)
+    try:
+        with current_app.config["WEB"].sessions.begin() as db:
+            record_reveal(db, flag_id, form.reason.data, reviewer())
+    except ReviewError as error:
+        flash(str(error))
+        return _render_flag(flag_id, status=400)
+    # Shown in this response only: reloading the page masks the data again.
+    return _render_flag(flag_id, revealed=True)
