@@ -21,7 +21,8 @@ class DayFigure:
 
 
 def open_flags_by_reason(session: Session) -> dict[str, int]:
-    rows = dict(session.execute(select(Flag.reason, func.count()).where(Flag.status == "open").group_by(Flag.reason)))
+    query = select(Flag.reason, func.count()).where(Flag.status == "open").group_by(Flag.reason)
+    rows = dict(session.execute(query).all())
     return {reason: rows.get(reason, 0) for reason in FLAG_REASONS}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -41,3 +42,40 @@ def add_card(
     )
     apply_rows(session, vault=vault, rows=[row], now=updated_at)
     return get_cardholder(session, vault=vault, id_number=id_number).current_card
+
+
+def save_conversation(
+    tracker_db: Path, conversation_id: str, turns: list[tuple[str, str, float, str]], *, start: float | None = None
+) -> None:
+    """Write a conversation into a SQLite tracker store with Rasa's own SQLTrackerStore.
+
+    Each turn is (what the person said, intent, confidence, the assistant's reply); the identity
+    form's person_name slot is set when a turn's intent is `inform` and it holds no digits.
+    """
+    import asyncio
+    import time
+    import warnings
+
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, SlotSet, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    tracker = DialogueStateTracker(conversation_id, slots=None)
+    start = time.time() - 3600 if start is None else start
+    for n, (text, intent, confidence, reply) in enumerate(turns):
+        at = start + n * 10
+        tracker.update(ActionExecuted("action_listen", timestamp=at))
+        tracker.update(
+            UserUttered(text, intent={"name": intent, "confidence": confidence}, message_id=f"m{n}", timestamp=at + 1)
+        )
+        if intent == "inform" and not any(ch.isdigit() for ch in text):
+            tracker.update(SlotSet("person_name", text, timestamp=at + 2))
+        tracker.update(ActionExecuted("identity_form" if intent == "inform" else "utter_reply", timestamp=at + 2))
+        tracker.update(BotUttered(reply, timestamp=at + 3))
+    with warnings.catch_warnings():  # Rasa's store uses SQLAlchemy 1.x APIs of its own
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from rasa.core.tracker_store import SQLTrackerStore
+
+        store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
+    asyncio.run(store.save(tracker))
+    store.engine.dispose()

@@ -70,7 +70,9 @@ def test_empty_answer_from_rasa_gets_an_apology(settings, sessions, session):
 
 
 def test_text_that_is_not_unicode_is_refused(chat_client):
-    response = chat_client.post("/chat/message", data='{"message": "\\ud800"}', headers={"Content-Type": "application/json"})
+    response = chat_client.post(
+        "/chat/message", data='{"message": "\\ud800"}', headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
 
 

@@ -1,0 +1,59 @@
+"""Masking personal data for display, and replacing it with fictitious values for training data."""
+
+import random
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot.extraction import extract_numbers
+from bot.idnumbers import is_valid_id_number, with_check_character
+from bot.privacy import mask_name, mask_phone
+from bot.redaction import mask_text, scrub_text
+
+ID = "320102198605257079"
+
+
+def test_masks_follow_the_console_format():
+    assert mask_phone("+8613900001007") == "+86 139****1007"
+    assert mask_phone("+442079460000") == "+44******0000"
+    assert mask_name("赵敏") == "赵*"
+    assert mask_name("Maria Garcia") == "M**** G*****"
+
+
+def test_every_form_of_an_id_number_is_masked():
+    for said in (
+        ID,
+        "3201 0219 8605 2570 79",
+        "３２０１０２１９８６０５２５７０７９",
+        "三二零幺零二幺九八六零五二五七零七九",
+    ):
+        masked = mask_text(f"我的身份证是{said}谢谢")
+        assert "3201**********7079" in masked and "谢谢" in masked
+        assert "198605" not in masked
+
+
+def test_phones_digits_and_names_are_masked():
+    masked = mask_text("我是赵敏，电话 139-0000-1007，尾号1007，卡号A00000007", names={"赵敏"})
+    assert "赵敏" not in masked and "赵*" in masked
+    assert "+86 139****1007" in masked
+    assert "1007，卡号" not in masked and "尾号****" in masked
+    assert "A00000007" not in masked
+    assert mask_text("查一下进度") == "查一下进度"  # nothing personal: left as typed
+
+
+def test_scrubbed_text_keeps_its_shape_with_fictitious_values():
+    scrubbed = scrub_text(f"身份证{ID} 手机13900001007 我叫赵敏", names={"赵敏"}, rng=random.Random(7))
+    assert ID not in scrubbed and "13900001007" not in scrubbed and "赵敏" not in scrubbed
+    found = extract_numbers(scrubbed)
+    assert len(found.id_numbers) == 1 and is_valid_id_number(found.id_numbers[0])  # still reads as an ID
+    assert len(found.phone_numbers) == 1  # and as a phone
+    assert scrubbed.startswith("身份证") and "我叫" in scrubbed
+
+
+@given(st.text(alphabet="0123456789 -", min_size=0, max_size=12), st.text(max_size=20))
+def test_no_id_number_survives_scrubbing(noise, words):
+    """Whatever surrounds it, a real ID number never reaches the training data."""
+    id_number = with_check_character("11010519900307101")
+    text = f"{words}{noise}{id_number}{noise}"
+    assert id_number not in scrub_text(text, rng=random.Random(1))
+    assert id_number not in mask_text(text)

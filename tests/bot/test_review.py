@@ -1,0 +1,235 @@
+"""The review queue and what staff do with it: filters, pages, audited actions, labels and export."""
+
+import datetime as dt
+
+import pytest
+import yaml
+from sqlalchemy import select
+
+from bot.audit import record_audit
+from bot.conversations import TrackerStore, TrackerStoreUnavailable
+from bot.flags import flag_conversation
+from bot.models import AuditEntry, Flag, NluLabel
+from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
+from bot.review import (
+    QueueFilter,
+    Reviewer,
+    ReviewError,
+    add_note,
+    assign_to,
+    mark_reviewed_in_bulk,
+    queue_page,
+    reason_counts,
+    record_reveal,
+    set_status,
+)
+from bot.staff import add_staff_user
+from bot.training_labels import export_nlu_yaml, label_message
+from tests.factories import save_conversation
+
+TZ = dt.timezone(dt.timedelta(hours=8))
+
+
+@pytest.fixture
+def reviewer(session) -> Reviewer:
+    user = add_staff_user(session, username="li.reviewer", password="a-long-password", role="reviewer")
+    return Reviewer(user.id, user.username, user.role)
+
+
+def _flag(session, reason="nlu_fallback", channel="chat", created=None, conversation="web-1") -> Flag:
+    flag = flag_conversation(session, conversation_id=conversation, channel=channel, reason=reason)
+    if created:
+        flag.created_at = created
+    session.flush()
+    return flag
+
+
+def _tz(settings):
+    return settings.timezone
+
+
+def test_queue_filters_pages_and_counts(session, settings):
+    day = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc)
+    for n in range(30):
+        _flag(
+            session,
+            reason="loss_reported",
+            channel="voice",
+            created=day + dt.timedelta(minutes=n),
+            conversation=f"c{n}",
+        )
+    _flag(session, reason="human_requested", channel="chat", created=day - dt.timedelta(days=3), conversation="old")
+    tz = settings.timezone
+    first = queue_page(session, QueueFilter(), tz, page=1, per_page=25)
+    assert (first.total, first.pages, len(first.flags)) == (31, 2, 25)
+    assert first.flags[0].conversation_id == "c29"  # newest first
+    last = queue_page(session, QueueFilter(), tz, page=99, per_page=25)
+    assert last.page == 2 and [f.conversation_id for f in last.flags][-1] == "old"
+    voice = queue_page(session, QueueFilter(channel="voice"), tz)
+    assert voice.total == 30
+    local_day = day.astimezone(tz).date()
+    that_day = queue_page(session, QueueFilter(date_from=local_day, date_to=local_day), tz)
+    assert that_day.total == 30
+    counts = reason_counts(session, QueueFilter(reason="loss_reported"), tz)
+    assert counts["loss_reported"] == 30 and counts["human_requested"] == 1 and counts["call_dropped"] == 0
+
+
+def test_unknown_filters_are_refused():
+    with pytest.raises(ReviewError):
+        QueueFilter(reason="bogus")
+    with pytest.raises(ReviewError):
+        QueueFilter(date_from=dt.date(2026, 2, 1), date_to=dt.date(2026, 1, 1))
+
+
+def test_review_actions_are_audited(session, reviewer):
+    flag = _flag(session)
+    set_status(session, flag.id, "escalated", reviewer)
+    set_status(session, flag.id, "reviewed", reviewer)
+    set_status(session, flag.id, "reviewed", reviewer)  # no change, no entry
+    assign_to(session, flag.id, reviewer)
+    add_note(session, flag.id, "  called back, resolved  ", reviewer)
+    session.flush()
+    assert (flag.status, flag.reviewer_id, flag.assignee_id) == ("reviewed", reviewer.id, reviewer.id)
+    assert flag.reviewed_at is not None and [n.text for n in flag.notes] == ["called back, resolved"]
+    entries = session.scalars(select(AuditEntry).where(AuditEntry.target_id == str(flag.id))).all()
+    assert [(e.actor, e.action) for e in entries] == [
+        ("staff:li.reviewer", "flag_escalated"),
+        ("staff:li.reviewer", "flag_reviewed"),
+        ("staff:li.reviewer", "flag_assigned"),
+        ("staff:li.reviewer", "flag_note_added"),
+    ]
+    with pytest.raises(ReviewError):
+        set_status(session, flag.id, "open", reviewer)
+    with pytest.raises(ReviewError):
+        add_note(session, flag.id, "   ", reviewer)
+    with pytest.raises(ReviewError):
+        set_status(session, 99999, "reviewed", reviewer)
+
+
+def test_bulk_review_takes_loss_reports_only_and_all_or_nothing(session, reviewer):
+    losses = [_flag(session, reason="loss_reported", conversation=f"l{n}") for n in range(3)]
+    other = _flag(session, reason="identity_failed", conversation="x")
+    with pytest.raises(ReviewError):
+        mark_reviewed_in_bulk(session, [losses[0].id, other.id], reviewer)
+    assert all(f.status == "open" for f in losses)
+    assert mark_reviewed_in_bulk(session, [f.id for f in losses], reviewer) == 3
+    assert {f.status for f in losses} == {"reviewed"}
+    assert mark_reviewed_in_bulk(session, [losses[0].id], reviewer) == 0
+
+
+def test_only_an_admin_reveals_and_the_reason_is_kept(session, reviewer):
+    flag = _flag(session)
+    with pytest.raises(ReviewError):
+        record_reveal(session, flag.id, "caller disputes the report", reviewer)
+    admin = Reviewer(reviewer.id, "wang.admin", "admin")
+    with pytest.raises(ReviewError):
+        record_reveal(session, flag.id, "x", admin)
+    record_reveal(session, flag.id, "caller disputes the report", admin)
+    entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "personal_data_revealed")).one()
+    assert entry.actor == "staff:wang.admin" and "caller disputes" in entry.detail
+
+
+def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path, settings):
+    db = tmp_path / "tracker.db"
+    save_conversation(
+        db,
+        "web-1",
+        [("我要挂失", "report_loss", 0.97, "请提供身份证号"), ("嗯那个啥", "nlu_fallback", 0.2, "抱歉")],
+        start=dt.datetime(2026, 11, 20, 2, tzinfo=dt.timezone.utc).timestamp(),
+    )
+    save_conversation(
+        db,
+        "web-2",
+        [("赵敏", "inform", 0.9, "好的")],
+        start=dt.datetime(2026, 11, 21, 2, tzinfo=dt.timezone.utc).timestamp(),
+    )
+    store = TrackerStore(f"sqlite:///{db}")
+    transcript = store.transcript("web-1")
+    users = [line for line in transcript.lines if line.kind == "user"]
+    assert [(u.text, u.intent, u.misunderstood) for u in users] == [
+        ("我要挂失", "report_loss", False),
+        ("嗯那个啥", "nlu_fallback", True),
+    ]
+    assert [line.text for line in transcript.lines if line.kind == "bot"] == ["请提供身份证号", "抱歉"]
+    assert store.transcript("web-2").names == {"赵敏"}
+    assert store.transcript("nobody").lines == []
+    rates = fallback_rate_per_day(store, settings.timezone, today=dt.date(2026, 11, 21), days=3)
+    assert [(f.day.day, f.value, f.of) for f in rates] == [(19, 0.0, 0), (20, 0.5, 2), (21, 0.0, 1)]
+    store.dispose()
+    with pytest.raises(TrackerStoreUnavailable):
+        TrackerStore(f"sqlite:///{tmp_path / 'missing.db'}").transcript("web-1")
+
+
+# Rasa's YAML schema check loads pykwalify extensions with importlib's deprecated load_module().
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_labels_keep_scrubbed_text_and_export_as_rasa_training_data(tmp_path, session, reviewer):
+    db = tmp_path / "tracker.db"
+    save_conversation(
+        db,
+        "web-7",
+        [
+            ("赵敏", "inform", 0.9, "请说明"),
+            ("我身份证320102198605257079的那张卡不见了咋整", "nlu_fallback", 0.3, "抱歉"),
+            ("帮我转个人工呗 电话13900001007", "nlu_fallback", 0.4, "抱歉"),
+        ],
+    )
+    transcript = TrackerStore(f"sqlite:///{db}").transcript("web-7")
+    flag = _flag(session, conversation="web-7")
+    label_message(
+        session, flag=flag, transcript=transcript, message_id="m1", intent="report_loss", known_names=set(), by=reviewer
+    )
+    label_message(
+        session,
+        flag=flag,
+        transcript=transcript,
+        message_id="m2",
+        intent="out_of_scope",
+        known_names=set(),
+        by=reviewer,
+    )
+    label_message(
+        session,
+        flag=flag,
+        transcript=transcript,
+        message_id="m2",
+        intent="request_human",
+        known_names=set(),
+        by=reviewer,
+    )
+    with pytest.raises(ReviewError):
+        label_message(
+            session, flag=flag, transcript=transcript, message_id="nope", intent="greet", known_names=set(), by=reviewer
+        )
+    with pytest.raises(ReviewError):
+        label_message(
+            session, flag=flag, transcript=transcript, message_id="m1", intent="bogus", known_names=set(), by=reviewer
+        )
+    labels = session.scalars(select(NluLabel).order_by(NluLabel.message_id)).all()
+    assert [(x.message_id, x.intent, x.predicted_intent) for x in labels] == [
+        ("m1", "report_loss", "nlu_fallback"),
+        ("m2", "request_human", "nlu_fallback"),
+    ]
+    text, count = export_nlu_yaml(session)
+    assert count == 2
+    assert "320102198605257079" not in text and "13900001007" not in text
+    data = yaml.safe_load(text)
+    assert [block["intent"] for block in data["nlu"]] == ["report_loss", "request_human"]
+    assert "不见了咋整" in data["nlu"][0]["examples"]
+
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
+
+    training = RasaYAMLReader().reads(text)
+    assert {m.get("intent") for m in training.intent_examples} == {"report_loss", "request_human"}
+
+
+def test_overview_figures(session, settings):
+    record_audit(session, actor="test", action="x", target_type="y")  # unrelated rows do not count
+    _flag(session, reason="identity_failed", conversation="a")
+    _flag(session, reason="identity_failed", conversation="b")
+    done = _flag(session, reason="human_requested", conversation="c")
+    done.status = "reviewed"
+    session.flush()
+    counts = open_flags_by_reason(session)
+    assert counts["identity_failed"] == 2 and counts["human_requested"] == 0
+    days = loss_reports_per_day(session, settings.timezone, today=dt.date(2026, 11, 29), days=30)
+    assert len(days) == 30 and days[-1].day == dt.date(2026, 11, 29) and sum(d.value for d in days) == 0
