@@ -73,7 +73,7 @@ def save_conversation(
         tracker.update(ActionExecuted("identity_form" if intent == "inform" else "utter_reply", timestamp=at + 2))
         tracker.update(BotUttered(reply, timestamp=at + 3))
     with warnings.catch_warnings():  # Rasa's store uses SQLAlchemy 1.x APIs of its own
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         from rasa.core.tracker_store import SQLTrackerStore
 
         store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
