@@ -158,10 +158,12 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
         labels = labels_by_message(db, item.conversation_id)
         notes = [(n.author.username if n.author else "", local_time(n.created_at), n.text) for n in item.notes]
         names = {holder.name} if holder else set()
+        assignee = item.assignee.username if item.assignee else None
     lines, unavailable = _transcript_lines(item.conversation_id, names, revealed)
     return render_template(
         "staff/flag.html",
         flag=item,
+        assignee=assignee,
         card=card,
         lines=lines,
         transcript_unavailable=unavailable,

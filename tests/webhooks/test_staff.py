@@ -1,0 +1,324 @@
+"""The staff console through the Flask test client: sign-in, roles, CSRF, masking, audit, export."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+
+from bot.assistant import report_card_lost
+from bot.flags import flag_conversation
+from bot.models import AuditEntry, Flag, NluLabel, StaffUser, utcnow
+from bot.staff import add_staff_user
+from tests.factories import ID_ZHANG, add_card, save_conversation
+from tests.webhooks.conftest import make_web_settings
+from webhooks import create_app
+
+PASSWORD = "correct horse battery"
+CONVERSATION = "web-5f3a"
+
+
+@pytest.fixture
+def tracker_db(tmp_path):
+    db = tmp_path / "tracker.db"
+    save_conversation(
+        db,
+        CONVERSATION,
+        [
+            ("我的卡丢了", "report_loss", 0.96, "请提供您的身份证号码。"),
+            (f"{ID_ZHANG[:6]} {ID_ZHANG[6:14]} {ID_ZHANG[14:]}", "inform", 0.99, "请提供您的姓名。"),
+            ("张伟", "inform", 0.93, "确认挂失吗？"),
+            ("那啥 电话13912345678打不通咋办", "nlu_fallback", 0.31, "抱歉，我没有听懂。"),
+        ],
+    )
+    return db
+
+
+@pytest.fixture
+def staff_app(settings, sessions, tracker_db):
+    web = replace(make_web_settings(settings), tracker_store_url=f"sqlite:///{tracker_db}")
+    return create_app({"WEB": web, "TESTING": True})
+
+
+@pytest.fixture
+def flagged(sessions, settings, vault):
+    """A real loss report (which flags the conversation), a fallback flag on it, and three voice flags."""
+    with sessions.begin() as db:
+        add_card(db, vault)
+        report, _ = report_card_lost(
+            db, settings=settings, id_number=ID_ZHANG, conversation_id=CONVERSATION, channel="chat", now=utcnow()
+        )
+        fallback = flag_conversation(db, conversation_id=CONVERSATION, channel="chat", reason="nlu_fallback")
+        for n in range(3):
+            flag_conversation(db, conversation_id=f"call-{n}", channel="voice", reason="human_requested")
+        add_staff_user(db, username="li.reviewer", password=PASSWORD, role="reviewer")
+        add_staff_user(db, username="wang.admin", password=PASSWORD, role="admin")
+        return {
+            "loss": db.scalars(select(Flag.id).where(Flag.reason == "loss_reported")).one(),
+            "fallback": fallback.id,
+            "reference": report.reference,
+        }
+
+
+def token(client, path: str = "/staff/login") -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
+
+
+def sign_in(client, username: str, password: str = PASSWORD, **kwargs):
+    return client.post(
+        "/staff/login",
+        data={"username": username, "password": password, "csrf_token": token(client)},
+        **kwargs,
+    )
+
+
+@pytest.fixture
+def reviewer(staff_app, flagged):
+    client = staff_app.test_client()
+    assert sign_in(client, "li.reviewer").status_code == 302
+    return client
+
+
+@pytest.fixture
+def admin(staff_app, flagged):
+    client = staff_app.test_client()
+    assert sign_in(client, "wang.admin").status_code == 302
+    return client
+
+
+def test_every_console_page_needs_a_session(staff_app, flagged):
+    client = staff_app.test_client()
+    pages = [r.rule for r in staff_app.url_map.iter_rules() if r.rule.startswith("/staff") and r.rule != "/staff/login"]
+    assert len(pages) >= 12
+    for rule in pages:
+        path = rule.replace("<int:flag_id>", str(flagged["loss"])).replace("<int:user_id>", "1")
+        for method in ("GET", "POST"):
+            response = client.open(path, method=method)
+            if response.status_code == 405:
+                continue
+            assert response.status_code in (302, 400), (method, path)
+            if response.status_code == 302:
+                assert "/staff/login" in response.headers["Location"]
+
+
+def test_sign_in_and_out(staff_app, flagged, sessions):
+    client = staff_app.test_client()
+    assert sign_in(client, "li.reviewer", "wrong password!").status_code == 401
+    response = sign_in(client, "li.reviewer", query_string={"next": "https://evil.example/"})
+    assert response.status_code == 302 and response.headers["Location"] == "/staff/"
+    assert "li.reviewer" in client.get("/staff/").get_data(as_text=True)
+    client.post("/staff/logout", data={"csrf_token": token(client, "/staff/")})
+    assert client.get("/staff/flags").status_code == 302
+    with sessions() as db:
+        user = db.scalars(select(StaffUser).where(StaffUser.username == "li.reviewer")).one()
+        assert user.last_login_at is not None
+        assert db.scalars(select(AuditEntry.action).where(AuditEntry.actor == "staff:li.reviewer")).all() == [
+            "staff_login"
+        ]
+
+
+def test_sign_in_goes_back_to_the_page_asked_for(staff_app, flagged):
+    client = staff_app.test_client()
+    asked = client.get("/staff/flags?reason=loss_reported")
+    next_page = re.search(r"next=([^\s\"&]+)", asked.headers["Location"]).group(1)
+    response = sign_in(
+        client,
+        "li.reviewer",
+        query_string={"next": next_page.replace("%2F", "/").replace("%3F", "?").replace("%3D", "=")},
+    )
+    assert response.headers["Location"] == "/staff/flags?reason=loss_reported"
+
+
+def test_failed_sign_ins_are_throttled_per_user_name(staff_app, flagged):
+    client = staff_app.test_client()
+    for _ in range(5):
+        assert sign_in(client, "wang.admin", "not the password").status_code == 401
+    refused = sign_in(client, "wang.admin")  # even the right password, for a while
+    assert refused.status_code == 429
+    assert "尝试次数过多" in refused.get_data(as_text=True)
+    assert sign_in(client, "li.reviewer").status_code == 302  # other accounts are unaffected
+
+
+def test_a_deactivated_account_loses_access_at_once(reviewer, sessions):
+    with sessions.begin() as db:
+        db.scalars(select(StaffUser).where(StaffUser.username == "li.reviewer")).one().active = False
+    assert reviewer.get("/staff/flags").status_code == 302
+
+
+def test_queue_filters_counts_and_pages(reviewer, flagged):
+    page = reviewer.get("/staff/flags").get_data(as_text=True)
+    assert page.count('href="/staff/flags/') == 5
+    assert "共 5 条" in page
+    voice = reviewer.get("/staff/flags?channel=voice").get_data(as_text=True)
+    assert voice.count('href="/staff/flags/') == 3 and "要求人工 <b>3</b>" in voice
+    losses = reviewer.get("/staff/flags?reason=loss_reported").get_data(as_text=True)
+    assert 'name="flag_ids"' in losses  # bulk review is offered for loss reports only
+    assert 'name="flag_ids"' not in voice
+    bad = reviewer.get("/staff/flags?reason=bogus&page=x").get_data(as_text=True)
+    assert "表单已过期或无效" in bad and bad.count('href="/staff/flags/') == 5
+    english = reviewer.get("/staff/flags?lang=en").get_data(as_text=True)
+    assert "Review queue" in english and "5 in all" in english
+    assert "Review queue" in reviewer.get("/staff/flags").get_data(as_text=True)  # the choice sticks
+
+
+def test_transcript_is_masked_with_intents_and_the_linked_card(reviewer, flagged):
+    page = reviewer.get(f"/staff/flags/{flagged['loss']}").get_data(as_text=True)
+    assert "我的卡丢了" in page and "report_loss" in page and "0.96" in page
+    assert "1101**********002X" in page  # the ID number the person typed, masked
+    assert ID_ZHANG not in page and ID_ZHANG[6:14] not in page
+    assert "张伟" not in page and "张*" in page
+    assert "13912345678" not in page and "+86 139****5678" in page
+    assert flagged["reference"] in page  # the loss report reference is not personal data
+    assert "nlu_fallback" in page and 'name="intent"' in page
+    assert 'action="/staff/flags/' in page and "/reveal" not in page  # reviewers cannot reveal
+
+
+def test_mark_reviewed_persists_and_is_audited(reviewer, flagged, sessions):
+    flag_id = flagged["loss"]
+    response = reviewer.post(
+        f"/staff/flags/{flag_id}/review", data={"csrf_token": token(reviewer, f"/staff/flags/{flag_id}")}
+    )
+    assert response.status_code == 303
+    with sessions() as db:
+        flag = db.get(Flag, flag_id)
+        assert flag.status == "reviewed" and flag.reviewed_at is not None
+        entry = db.scalars(select(AuditEntry).where(AuditEntry.action == "flag_reviewed")).one()
+        assert (entry.actor, entry.target_id) == ("staff:li.reviewer", str(flag_id))
+    assert "已审" in reviewer.get(f"/staff/flags/{flag_id}").get_data(as_text=True)
+
+
+def test_posts_without_the_csrf_token_are_refused_and_change_nothing(reviewer, flagged, sessions):
+    flag_id = flagged["loss"]
+    for action, data in (("review", {}), ("escalate", {}), ("assign", {}), ("note", {"text": "x"})):
+        response = reviewer.post(f"/staff/flags/{flag_id}/{action}", data=data)
+        assert response.status_code == 400
+    assert reviewer.post("/staff/flags/bulk-review", data={"flag_ids": [flag_id]}).status_code == 400
+    wrong = reviewer.post(f"/staff/flags/{flag_id}/review", data={"csrf_token": "forged"})
+    assert wrong.status_code == 400 and "表单已过期或无效" in wrong.get_data(as_text=True)
+    with sessions() as db:
+        flag = db.get(Flag, flag_id)
+        assert (flag.status, flag.assignee_id, flag.notes) == ("open", None, [])
+        assert db.scalars(select(AuditEntry).where(AuditEntry.target_type == "flag")).all() == []
+
+
+def test_notes_assignment_escalation_and_bulk_review(reviewer, flagged, sessions):
+    loss, fallback = flagged["loss"], flagged["fallback"]
+    csrf = token(reviewer, f"/staff/flags/{fallback}")
+    reviewer.post(f"/staff/flags/{fallback}/assign", data={"csrf_token": csrf})
+    reviewer.post(f"/staff/flags/{fallback}/escalate", data={"csrf_token": csrf})
+    reviewer.post(f"/staff/flags/{fallback}/note", data={"csrf_token": csrf, "text": "需要回访"})
+    empty = reviewer.post(f"/staff/flags/{fallback}/note", data={"csrf_token": csrf, "text": "   "})
+    assert empty.status_code == 400
+    page = reviewer.get(f"/staff/flags/{fallback}").get_data(as_text=True)
+    assert "需要回访" in page and "已升级" in page and "flag_assigned" in page
+    refused = reviewer.post("/staff/flags/bulk-review", data={"csrf_token": csrf, "flag_ids": [loss, fallback]})
+    assert refused.status_code == 303
+    with sessions() as db:
+        assert db.get(Flag, loss).status == "open"  # a mixed batch changes nothing
+    reviewer.post("/staff/flags/bulk-review", data={"csrf_token": csrf, "flag_ids": [loss]})
+    with sessions() as db:
+        assert db.get(Flag, loss).status == "reviewed"
+        assert db.get(Flag, fallback).assignee.username == "li.reviewer"
+
+
+def test_only_an_admin_reveals_and_every_reveal_is_audited(reviewer, admin, flagged, sessions):
+    flag_id = flagged["loss"]
+    csrf = token(reviewer, f"/staff/flags/{flag_id}")
+    assert (
+        reviewer.post(f"/staff/flags/{flag_id}/reveal", data={"csrf_token": csrf, "reason": "just curious"}).status_code
+        == 403
+    )
+    assert reviewer.get("/staff/users").status_code == 403
+    csrf = token(admin, f"/staff/flags/{flag_id}")
+    no_reason = admin.post(f"/staff/flags/{flag_id}/reveal", data={"csrf_token": csrf, "reason": ""})
+    assert no_reason.status_code == 400 and ID_ZHANG not in no_reason.get_data(as_text=True)
+    shown = admin.post(
+        f"/staff/flags/{flag_id}/reveal", data={"csrf_token": csrf, "reason": "citizen disputes the report"}
+    )
+    page = shown.get_data(as_text=True)
+    assert shown.status_code == 200 and ID_ZHANG in page and "张伟" in page and "+8613912345678" in page
+    assert ID_ZHANG not in admin.get(f"/staff/flags/{flag_id}").get_data(as_text=True)  # masked again
+    with sessions() as db:
+        entries = db.scalars(select(AuditEntry).where(AuditEntry.action == "personal_data_revealed")).all()
+    assert [(e.actor, e.target_id) for e in entries] == [("staff:wang.admin", str(flag_id))]
+    assert "citizen disputes" in entries[0].detail
+
+
+def test_admin_manages_accounts(admin, sessions):
+    csrf = token(admin, "/staff/users")
+    weak = admin.post(
+        "/staff/users", data={"csrf_token": csrf, "username": "zhao", "password": "short", "role": "reviewer"}
+    )
+    assert weak.status_code == 400
+    made = admin.post(
+        "/staff/users", data={"csrf_token": csrf, "username": "zhao.li", "password": PASSWORD, "role": "reviewer"}
+    )
+    assert made.status_code == 303
+    with sessions() as db:
+        user = db.scalars(select(StaffUser).where(StaffUser.username == "zhao.li")).one()
+    admin.post(f"/staff/users/{user.id}/active", data={"csrf_token": csrf})
+    with sessions() as db:
+        assert db.get(StaffUser, user.id).active is False
+    assert "staff_deactivated" in admin.get("/staff/audit").get_data(as_text=True)
+
+
+def test_labelling_a_missed_message_feeds_the_export(reviewer, flagged, sessions):
+    flag_id = flagged["fallback"]
+    csrf = token(reviewer, f"/staff/flags/{flag_id}")
+    saved = reviewer.post(
+        f"/staff/flags/{flag_id}/label", data={"csrf_token": csrf, "message_id": "m3", "intent": "request_human"}
+    )
+    assert saved.status_code == 303
+    foreign = reviewer.post(
+        f"/staff/flags/{flag_id}/label", data={"csrf_token": csrf, "message_id": "zz", "intent": "greet"}
+    )
+    assert foreign.status_code == 400
+    with sessions() as db:
+        (label,) = db.scalars(select(NluLabel)).all()
+    assert label.intent == "request_human" and label.predicted_intent == "nlu_fallback"
+    assert "13912345678" not in label.text and label.text.startswith("那啥 电话")
+    assert "request_human" in reviewer.get(f"/staff/flags/{flag_id}").get_data(as_text=True)
+
+
+def test_csv_export_of_the_filtered_queue(reviewer, flagged, sessions):
+    response = reviewer.get("/staff/flags.csv?channel=voice")
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert len(rows) == 3 and {r["reason"] for r in rows} == {"human_requested"}
+    assert list(rows[0]) == [
+        "id",
+        "created",
+        "channel",
+        "reason",
+        "status",
+        "conversation_id",
+        "assignee",
+        "reviewer",
+        "reviewed",
+    ]
+    with sessions() as db:
+        assert db.scalars(select(AuditEntry.action).where(AuditEntry.action == "queue_exported")).all() == [
+            "queue_exported"
+        ]
+
+
+def test_overview_charts_are_inline_svg(reviewer, flagged):
+    page = reviewer.get("/staff/").get_data(as_text=True)
+    assert page.count("<svg") == 3
+    assert "已挂失: 1" in page  # open flags by reason, as text too
+    assert "25%" in page  # 1 of the 4 messages today fell back
+    assert not re.search(r'(src|href)="(https?:)?//', page)  # nothing from another host
+
+
+def test_pages_work_when_the_tracker_store_cannot_be_read(settings, sessions, flagged, tmp_path):
+    web = replace(make_web_settings(settings), tracker_store_url=f"sqlite:///{tmp_path / 'absent.db'}")
+    client = create_app({"WEB": web, "TESTING": True}).test_client()
+    sign_in(client, "li.reviewer")
+    assert "暂时无法读取对话记录" in client.get(f"/staff/flags/{flagged['loss']}").get_data(as_text=True)
+    assert "暂时无法读取对话数据" in client.get("/staff/").get_data(as_text=True)
+    assert client.get("/staff/flags/99999").status_code == 404
