@@ -18,6 +18,8 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, an
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.assistant import name_from_answer
+
 FALLBACK_INTENT = "nlu_fallback"
 _SECONDS_PER_DAY = 86400
 
@@ -58,7 +60,7 @@ class Line:
 @dataclass(frozen=True)
 class Transcript:
     lines: list[Line]
-    names: set[str]  # names the person gave (the person_name slot), to mask in the text
+    names: set[str]  # what the person gave when asked for their name, to mask wherever it appears
 
 
 # Rasa's internal actions are bookkeeping; the transcript shows the ones that did something.
@@ -111,13 +113,20 @@ def _read_only_engine(url: str) -> Engine:
 
 
 def build_transcript(events: list[dict[str, Any]]) -> Transcript:
-    """The readable lines of a conversation's events, and the names given in it."""
+    """The readable lines of a conversation's events, and the names given in it.
+
+    A name is whatever the person answered while the identity form was asking for it (wrong
+    names included, which never reach a slot), and any name the person_name slot took.
+    """
     lines: list[Line] = []
     names: set[str] = set()
+    asking_for = None
     for event in events:
         kind = event.get("event")
         time = dt.datetime.fromtimestamp(float(event.get("timestamp") or 0), dt.timezone.utc)
         if kind == "user":
+            if asking_for == "person_name" and (name := name_from_answer(str(event.get("text") or ""))):
+                names.add(name)
             intent = (event.get("parse_data") or {}).get("intent") or {}
             lines.append(
                 Line(
@@ -133,6 +142,8 @@ def build_transcript(events: list[dict[str, Any]]) -> Transcript:
             lines.append(Line("bot", time, text=str(event["text"])))
         elif kind == "action" and event.get("name") not in _QUIET_ACTIONS:
             lines.append(Line("action", time, text=str(event["name"])))
+        elif kind == "slot" and event.get("name") == "requested_slot":
+            asking_for = event.get("value")
         elif kind == "slot" and event.get("name") == "person_name" and isinstance(event.get("value"), str):
             names.add(event["value"])
     return Transcript(lines=lines, names=names)

@@ -7,7 +7,7 @@ import yaml
 from sqlalchemy import select
 
 from bot.audit import record_audit
-from bot.conversations import TrackerStore, TrackerStoreUnavailable
+from bot.conversations import TrackerStore, TrackerStoreUnavailable, build_transcript
 from bot.flags import flag_conversation
 from bot.models import AuditEntry, Flag, NluLabel
 from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
@@ -233,3 +233,14 @@ def test_overview_figures(session, settings):
     assert counts["identity_failed"] == 2 and counts["human_requested"] == 0
     days = loss_reports_per_day(session, settings.timezone, today=dt.date(2026, 11, 29), days=30)
     assert len(days) == 30 and days[-1].day == dt.date(2026, 11, 29) and sum(d.value for d in days) == 0
+
+
+def test_whatever_answers_the_name_question_counts_as_a_name():
+    """Wrong names never reach a slot, but they are still names: mask them too."""
+    events = [
+        {"event": "slot", "name": "requested_slot", "value": "person_name", "timestamp": 1.0},
+        {"event": "user", "text": "我叫李四。", "parse_data": {"intent": {"name": "inform", "confidence": 0.9}}},
+        {"event": "slot", "name": "requested_slot", "value": "id_number", "timestamp": 2.0},
+        {"event": "user", "text": "查进度", "parse_data": {"intent": {"name": "check_progress", "confidence": 0.9}}},
+    ]
+    assert build_transcript(events).names == {"李四"}
