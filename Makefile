@@ -39,10 +39,12 @@ run: install
 	@model=$$($(PY) -m bot model ensure) && \
 	port=$$(grep -s '^WEB_PORT=' .env | cut -d= -f2); port=$${WEB_PORT:-$${port:-8000}}; \
 	echo "web chat:       http://127.0.0.1:$$port/"; \
+	echo "staff console:  http://127.0.0.1:$$port/staff/ (first account: .venv/bin/python -m bot staff add-user NAME --role admin)"; \
 	echo "health:         http://127.0.0.1:$$port/healthz"; \
 	echo "Twilio SMS:     http://127.0.0.1:$$port/twilio/sms"; \
 	echo "Twilio voice:   http://127.0.0.1:$$port/twilio/voice (status callback /twilio/status)"; \
 	echo "model:          $$model"; \
+	echo; echo "demo cardholders (fictional):"; $(PY) -m bot demo list; echo; \
 	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile --env .env start
 
 chat: install

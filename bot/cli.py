@@ -182,6 +182,10 @@ def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> None:
     print(demo_table())
 
 
+def cmd_demo_list(args: argparse.Namespace, settings: Settings | None) -> None:
+    print(demo_table())
+
+
 def cmd_review_export_nlu(args: argparse.Namespace, settings: Settings) -> None:
     since = dt.datetime.combine(args.since, dt.time(), settings.timezone) if args.since else None
     with _sessions(settings).begin() as session:
@@ -263,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", type=_day, help="only labels made on or after this day (YYYY-MM-DD)")
     seed = command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
     seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if there are cardholders")
+    command("demo", "list", cmd_demo_list, "the fictional demo cardholders, to try the assistant with")
     model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")
     model.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     return parser
@@ -272,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        settings = None if args.handler in (cmd_env_init, cmd_model_ensure) else load_settings()
+        settings = None if args.handler in (cmd_env_init, cmd_model_ensure, cmd_demo_list) else load_settings()
         args.handler(args, settings)
     except CommandFailed as error:
         print(f"error: {error}", file=sys.stderr)

@@ -149,3 +149,32 @@ def test_python_dash_m_bot_exit_codes(cli_env, tmp_path):
     assert result.returncode == 2
     assert result.stderr.startswith("line 2: status must be one of: submitted, under_review")
     assert "Traceback" not in result.stderr
+
+
+def test_review_export_nlu_writes_rasa_yaml_without_partial_files(cli_env, tmp_path, capsys):
+    from bot.db import make_engine, make_session_factory
+    from bot.models import NluLabel
+
+    engine = make_engine(cli_env["DATABASE_URL"])
+    with make_session_factory(engine).begin() as session:
+        session.add(NluLabel(conversation_id="web-1", message_id="m1", text="卡不见了咋整", intent="report_loss"))
+        session.add(NluLabel(conversation_id="web-1", message_id="m2", text="找个真人", intent="request_human"))
+    engine.dispose()
+    code, out, err = run(capsys, "review", "export-nlu")
+    assert code == 0 and "- intent: report_loss" in out and "    - 卡不见了咋整" in out and "2 labelled" in err
+    target = tmp_path / "reviewed.yml"
+    assert run(capsys, "review", "export-nlu", "--output", str(target))[0] == 0
+    assert target.read_text(encoding="utf-8") == out
+    code, out, _ = run(capsys, "review", "export-nlu", "--since", "2999-01-01")
+    assert code == 0 and "nlu: []" in out
+    code, _, err = run(capsys, "review", "export-nlu", "--output", str(tmp_path / "missing" / "x.yml"))
+    assert code == 2 and "cannot write" in err and not list(tmp_path.glob("missing*"))
+    with pytest.raises(SystemExit) as bad_date:
+        main(["review", "export-nlu", "--since", "yesterday"])
+    assert bad_date.value.code == 2
+
+
+def test_demo_list_needs_no_database(capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    code, out, _ = run(capsys, "demo", "list")
+    assert code == 0 and all(d.id_number in out for d in DEMO_CARDHOLDERS)
