@@ -73,6 +73,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "note": ("备注", "Note"),
     "notes": ("备注记录", "Notes"),
     "history": ("处理记录", "History"),
+    "other_flags": ("同一会话的其他标记", "Other flags on this conversation"),
     "saved": ("已保存。", "Saved."),
     "reveal": ("显示完整个人信息", "Reveal personal data"),
     "reveal_reason": ("查看原因（将记入审计日志）", "Reason (written to the audit log)"),

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.audit import record_audit
 from bot.conversations import TrackerStoreUnavailable, Transcript
-from bot.models import AuditEntry, Cardholder, LossReport
+from bot.models import AuditEntry, Cardholder, Flag, LossReport
 from bot.privacy import mask_id_number, mask_name, mask_phone
 from bot.redaction import mask_text
 from bot.review import (
@@ -159,11 +159,17 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
         notes = [(n.author.username if n.author else "", local_time(n.created_at), n.text) for n in item.notes]
         names = {holder.name} if holder else set()
         assignee = item.assignee.username if item.assignee else None
+        others = db.execute(
+            select(Flag.id, Flag.reason, Flag.status)
+            .where(Flag.conversation_id == item.conversation_id, Flag.id != item.id)
+            .order_by(Flag.id)
+        ).all()
     lines, unavailable = _transcript_lines(item.conversation_id, names, revealed)
     return render_template(
         "staff/flag.html",
         flag=item,
         assignee=assignee,
+        others=others,
         card=card,
         lines=lines,
         transcript_unavailable=unavailable,
