@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.assistant import name_from_answer
 
 FALLBACK_INTENT = "nlu_fallback"
-_SECONDS_PER_DAY = 86400
+_BUCKET_SECONDS = 900
 
 # The columns of Rasa 3.6's SQLTrackerStore table that are read here (Rasa creates the table).
 _events = Table(
@@ -83,22 +83,30 @@ class TrackerStore:
         return build_transcript(events)
 
     def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
-        """For each local day from `since`: (messages from people, of which NLU fell back)."""
-        offset = (since.astimezone(tz).utcoffset() or dt.timedelta()).total_seconds()
-        day = cast((_events.c.timestamp + offset) / _SECONDS_PER_DAY, Integer).label("day")
+        """For each local day from `since`: (messages from people, of which NLU fell back).
+
+        The database groups messages into quarter-hours (every time zone's offset is a whole
+        number of them, daylight saving included); Python then assigns each to its local day.
+        """
+        # Integer division of integers floors on every backend (CAST of a float may round).
+        bucket = (cast(_events.c.timestamp, Integer) / _BUCKET_SECONDS).label("bucket")
         fallbacks = func.sum(case((_events.c.intent_name == FALLBACK_INTENT, 1), else_=0))
         query = (
-            select(day, func.count(), fallbacks)
+            select(bucket, func.count(), fallbacks)
             .where(and_(_events.c.type_name == "user", _events.c.timestamp >= since.timestamp()))
-            .group_by(day)
+            .group_by(bucket)
         )
-        epoch = dt.date(1970, 1, 1)
         try:
             with self._engine.connect() as conn:
                 rows = conn.execute(query).all()
         except SQLAlchemyError as error:
             raise TrackerStoreUnavailable(type(error).__name__) from None
-        return {epoch + dt.timedelta(days=int(d)): (int(n), int(f or 0)) for d, n, f in rows}
+        days: dict[dt.date, tuple[int, int]] = {}
+        for quarter, count, fell_back in rows:
+            day = dt.datetime.fromtimestamp(int(quarter) * _BUCKET_SECONDS, tz).date()
+            turns, misses = days.get(day, (0, 0))
+            days[day] = (turns + int(count), misses + int(fell_back or 0))
+        return days
 
     def dispose(self) -> None:
         self._engine.dispose()

@@ -57,14 +57,19 @@ def mask_id_number(id_number: str) -> str:
 
 
 def mask_phone(e164: str) -> str:
-    """``+8613900001001`` -> ``+86 139****1001``: enough to tell numbers apart, not to call one."""
+    """``+8613900001001`` -> ``+86 139******01``: enough to tell numbers apart, not to call one.
+
+    The last four digits stay hidden because callers prove who they are with them.
+    """
     if e164.startswith("+86"):
         national = e164[3:]
-        return "+86 " + national[:3] + "*" * max(len(national) - 7, 1) + national[-4:]
+        return "+86 " + national[:3] + "*" * max(len(national) - 5, 1) + national[-2:]
     digits = e164.lstrip("+")
-    return "+" + digits[:2] + "*" * max(len(digits) - 6, 1) + digits[-4:]
+    return "+" + digits[:2] + "*" * max(len(digits) - 4, 1) + digits[-2:]
 
 
 def mask_name(name: str) -> str:
-    """``张伟`` -> ``张*``, ``Maria Garcia`` -> ``M**** G*****``: the first letter of each part."""
+    """``张伟`` -> ``张*``, ``Maria Garcia`` -> ``M**** G*****``: the first letter (of each part)."""
+    if not name.isascii():
+        return name[:1] + "*" * (len(name) - 1)
     return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split())

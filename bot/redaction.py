@@ -2,24 +2,32 @@
 
 Staff see transcripts masked by default; an example exported for training carries plausible
 fictitious values instead, so the NLU still learns what an ID number or a phone looks like in
-a sentence. Numbers are found with the same rules the assistant uses to read them
-(`bot.extraction`), so a spoken or spaced-out ID number is caught too; names are the ones the
-conversation itself gave or the linked cardholder's. Any other run of four or more digits
-(a card number, the last four digits of a phone) is treated as personal as well.
+a sentence. Numbers are read with the assistant's own rules (`bot.extraction`: full-width,
+spoken and English digit words, spaced or grouped), so an ID number is caught however it was
+given. Any other run of four or more digits, even split into groups ("320 102 198 …", the
+last four digits of a phone, a card number) counts as personal too, valid or not: a wrong ID
+number is still somebody's. Names are the ones the conversation gave or the linked
+cardholder's, matched across spacing, case, full-width and traditional forms.
 """
 
 from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from bot.extraction import extract_numbers
 from bot.idnumbers import with_check_character
 from bot.privacy import mask_id_number, mask_name, mask_phone
+from bot.text import to_simplified
 
-_DIGIT_RUN = re.compile(r"\d{4,}")
+# Digits joined the way people group them (the same joiners the number extraction accepts).
+_DIGIT_CHAIN = re.compile(r"\d(?:[\s\-.,()]{0,3}\d)*")
+_MIN_DIGITS = 4
+# What people or recognisers put between the characters of a name.
+_NAME_GAP = r"[\s\u200b-\u200d\u00b7\u2022\u30fb.·]*"
 _FICTITIOUS_NAMES_ZH = ("李明", "王小红", "陈建国", "刘芳芳", "张志强", "赵丽")
 _FICTITIOUS_NAMES_EN = ("Alex Chen", "Sam Lee", "Jordan Wu", "Taylor Lin")
 
@@ -28,7 +36,7 @@ _FICTITIOUS_NAMES_EN = ("Alex Chen", "Sam Lee", "Jordan Wu", "Taylor Lin")
 class Span:
     """A piece of personal data: its kind, its value, and where it sits in the text."""
 
-    kind: str
+    kind: str  # id_number, phone_number, card_number, digits or name
     value: str
     start: int
     end: int
@@ -37,22 +45,66 @@ class Span:
 def personal_spans(text: str, names: Iterable[str] = ()) -> tuple[str, list[Span]]:
     """The text the spans refer to, and the spans of personal data in it, in order.
 
-    When the text holds numbers the spans refer to its normalised form (full-width and spoken
-    digits made ASCII), which is what is then shown; otherwise to the text as given.
+    When the text holds digits in any form, the spans refer to its normalised form (full-width
+    and spoken digits made ASCII), which is then what is shown; otherwise to the text as given.
     """
     numbers = extract_numbers(text)
-    base = numbers.text if numbers.found else text
-    spans = [Span(f.kind, f.value, f.start, f.end) for f in numbers.found]
-    spans += [
-        Span("digits", m.group(0), m.start(), m.end())
-        for m in _DIGIT_RUN.finditer(base)
-        if not _overlaps(spans, m.start(), m.end())
-    ]
-    for name in sorted({n.strip() for n in names if n and len(n.strip()) >= 2}, key=len, reverse=True):
-        for m in re.finditer(re.escape(name), base, flags=re.IGNORECASE):
-            if not _overlaps(spans, m.start(), m.end()):
-                spans.append(Span("name", m.group(0), m.start(), m.end()))
+    base = numbers.text if re.search(r"\d", numbers.text) else text
+    found = [Span(f.kind, f.value, f.start, f.end) for f in numbers.found] if base is numbers.text else []
+    spans: list[Span] = []
+    for chain in _DIGIT_CHAIN.finditer(base):
+        if sum(ch.isdigit() for ch in chain.group(0)) < _MIN_DIGITS:
+            continue
+        inside = [f for f in found if f.start < chain.end() and chain.start() < f.end]
+        if _digits_outside(base, chain.start(), chain.end(), inside):
+            # More digits than the numbers recognised in them (e.g. an ID read out with commas
+            # that happens to contain a valid phone): mask the whole chain, not just a part.
+            spans.append(Span("digits", chain.group(0), chain.start(), chain.end()))
+        else:
+            spans += [f for f in inside if f not in spans]
+    spans += [f for f in found if not _overlaps(spans, f.start, f.end)]  # card numbers
+    for span in _name_spans(base, names):
+        if not _overlaps(spans, span.start, span.end):
+            spans.append(span)
     return base, sorted(spans, key=lambda s: s.start)
+
+
+def _digits_outside(text: str, start: int, end: int, found: list[Span]) -> bool:
+    return any(
+        ch.isdigit() and not any(f.start <= i < f.end for f in found) for i, ch in enumerate(text[start:end], start)
+    )
+
+
+def _fold(text: str) -> str:
+    """Full-width to ASCII, traditional to simplified, lower case: for matching names only."""
+    return to_simplified(unicodedata.normalize("NFKC", text)).casefold()
+
+
+def _name_patterns(name: str) -> list[re.Pattern[str]]:
+    folded = _fold(name)
+    if folded.isascii():
+        parts = [p for p in re.split(r"[\s.\-·]+", folded) if len(p) >= 2]
+        whole = _NAME_GAP.join(map(re.escape, "".join(parts)))
+        words = [rf"(?<![a-z]){re.escape(p)}(?![a-z])" for p in parts]
+        return [re.compile(p) for p in ([whole] if whole else []) + words]
+    chars = [ch for ch in folded if not re.fullmatch(_NAME_GAP, ch)]
+    patterns = [_NAME_GAP.join(map(re.escape, chars))] if len(chars) >= 2 else []
+    if len(chars) >= 3:  # the given name alone ("叫小伟"); a lone surname is too common to mask
+        patterns.append(_NAME_GAP.join(map(re.escape, chars[1:])))
+    return [re.compile(p) for p in patterns]
+
+
+def _name_spans(base: str, names: Iterable[str]) -> list[Span]:
+    folded = _fold(base)
+    # Folding keeps the length for all but a few compatibility characters; then match as given.
+    haystack = folded if len(folded) == len(base) else base.casefold()
+    spans: list[Span] = []
+    for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
+        for pattern in _name_patterns(name):
+            for m in pattern.finditer(haystack):
+                if m.end() > m.start() and not _overlaps(spans, m.start(), m.end()):
+                    spans.append(Span("name", base[m.start() : m.end()], m.start(), m.end()))
+    return spans
 
 
 def _overlaps(spans: list[Span], start: int, end: int) -> bool:
@@ -80,7 +132,9 @@ def _mask(span: Span) -> str:
         return mask_phone(span.value)
     if span.kind == "name":
         return mask_name(span.value)
-    return span.value[0] + "*" * (len(span.value) - 1) if span.kind == "card_number" else "*" * len(span.value)
+    if span.kind == "card_number":
+        return span.value[0] + "*" * (len(span.value) - 1)
+    return re.sub(r"\d", "*", span.value)
 
 
 def scrub_text(text: str, names: Iterable[str] = (), *, rng: random.Random | None = None) -> str:
@@ -98,6 +152,5 @@ def _fictitious(span: Span, rng: random.Random) -> str:
     if span.kind == "card_number":
         return "A" + "".join(rng.choice("0123456789") for _ in range(8))
     if span.kind == "name":
-        latin = span.value.isascii()
-        return rng.choice(_FICTITIOUS_NAMES_EN if latin else _FICTITIOUS_NAMES_ZH)
-    return "".join(rng.choice("0123456789") for _ in span.value)
+        return rng.choice(_FICTITIOUS_NAMES_EN if _fold(span.value).isascii() else _FICTITIOUS_NAMES_ZH)
+    return re.sub(r"\d", lambda _m: rng.choice("0123456789"), span.value)

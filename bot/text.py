@@ -51,9 +51,14 @@ def _to_simplified() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified ones (other text unchanged)."""
+    return _to_simplified().convert(text)
+
+
 def normalise_for_understanding(text: str) -> str:
     """Simplified characters, corrected key terms and ASCII digits; other words untouched."""
-    simplified = _to_simplified().convert(normalise_message(text))
+    simplified = to_simplified(normalise_message(text))
     return _FIXES.sub(lambda m: HOMOPHONE_FIXES[m.group(0)], simplified)
 
 

@@ -2,6 +2,7 @@
 
 import random
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -14,8 +15,8 @@ ID = "320102198605257079"
 
 
 def test_masks_follow_the_console_format():
-    assert mask_phone("+8613900001007") == "+86 139****1007"
-    assert mask_phone("+442079460000") == "+44******0000"
+    assert mask_phone("+8613900001007") == "+86 139******07"
+    assert mask_phone("+442079460000") == "+44********00"
     assert mask_name("赵敏") == "赵*"
     assert mask_name("Maria Garcia") == "M**** G*****"
 
@@ -35,7 +36,7 @@ def test_every_form_of_an_id_number_is_masked():
 def test_phones_digits_and_names_are_masked():
     masked = mask_text("我是赵敏，电话 139-0000-1007，尾号1007，卡号A00000007", names={"赵敏"})
     assert "赵敏" not in masked and "赵*" in masked
-    assert "+86 139****1007" in masked
+    assert "+86 139******07" in masked
     assert "1007，卡号" not in masked and "尾号****" in masked
     assert "A00000007" not in masked
     assert mask_text("查一下进度") == "查一下进度"  # nothing personal: left as typed
@@ -57,3 +58,62 @@ def test_no_id_number_survives_scrubbing(noise, words):
     text = f"{words}{noise}{id_number}{noise}"
     assert id_number not in scrub_text(text, rng=random.Random(1))
     assert id_number not in mask_text(text)
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "三二零一零二一九八五零三一二一零一六",  # spoken, one check digit off
+        "320 102 198 503 121 016",
+        "three two zero one zero two one nine eight five zero three one two one zero one six",
+        "三二零一零二一九八503121016",
+        "3,2,0,1,0,2,1,9,9,0,0,3,0,7,1,0,1,6",
+        "尾号五六七八",
+        "一二三 四五六七 八九零一",
+    ],
+)
+def test_wrong_spoken_and_grouped_numbers_are_masked_entirely(said):
+    masked = mask_text(said)
+    assert not any(ch.isdigit() for ch in masked), masked
+    assert not any(ch.isdigit() for ch in mask_text(f"电话13900001001，身份证{said}").split("身份证")[1])
+
+
+@pytest.mark.parametrize(
+    ("said", "name"),
+    [
+        ("我叫张 伟", "张伟"),
+        ("张\u200b伟", "张伟"),
+        ("我是張偉", "张伟"),
+        ("Maria  Garcia", "Maria Garcia"),
+        ("mariagarcia", "Maria Garcia"),
+        ("GARCIA Maria", "Maria Garcia"),
+        ("it's Garcia here", "Maria Garcia"),
+        ("ＭＡＲＩＡ ＧＡＲＣＩＡ", "Maria Garcia"),
+        ("艾力·买买提", "艾力买买提"),
+        ("我姓张，叫小伟", "张小伟"),
+    ],
+)
+def test_names_are_found_across_spacing_case_width_and_script(said, name):
+    masked = mask_text(said, {name})
+    assert "*" in masked, masked
+    scrubbed = scrub_text(said, {name}, rng=random.Random(3))
+    for part in ("伟", "偉", "garcia", "买买提", "小伟"):
+        if part in said.casefold() and part != said.casefold():
+            assert part not in scrubbed.casefold(), scrubbed
+    assert mask_text("我想办一张卡", {name}) == "我想办一张卡"  # a surname alone is not masked
+
+
+@given(
+    st.lists(st.integers(min_value=0, max_value=9), min_size=18, max_size=18),
+    st.lists(st.sampled_from(["", " ", "-", ", ", " - "]), min_size=17, max_size=17),
+    st.booleans(),
+)
+def test_eighteen_digits_never_survive_however_grouped(digits, gaps, spoken):
+    words = "零一二三四五六七八九"
+    text = digits_text = ""
+    for i, d in enumerate(digits):
+        text += (words[d] if spoken else str(d)) + (gaps[i] if i < 17 else "")
+        digits_text += str(d)
+    shown = "".join(ch for ch in mask_text(f"号码{text}好的") if ch.isdigit())
+    assert digits_text[4:14] not in shown
+    assert digits_text not in "".join(ch for ch in scrub_text(text, rng=random.Random(0)) if ch.isdigit())

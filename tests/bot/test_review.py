@@ -244,3 +244,44 @@ def test_whatever_answers_the_name_question_counts_as_a_name():
         {"event": "user", "text": "查进度", "parse_data": {"intent": {"name": "check_progress", "confidence": 0.9}}},
     ]
     assert build_transcript(events).names == {"李四"}
+
+
+def test_tracker_store_reads_on_each_backend_with_local_days(database_url, settings):
+    """The same queries over Rasa's events table on SQLite and PostgreSQL, days cut at local midnight."""
+    import json
+
+    from sqlalchemy import insert
+
+    from bot.conversations import _events
+    from bot.db import make_engine
+
+    engine = make_engine(database_url)
+    _events.metadata.create_all(engine)
+    utc = dt.timezone.utc
+    times = [
+        (dt.datetime(2026, 11, 20, 7, 0, tzinfo=utc), "report_loss"),  # 15:00 in Shanghai
+        (dt.datetime(2026, 11, 20, 15, 50, tzinfo=utc), "nlu_fallback"),  # 23:50
+        (dt.datetime(2026, 11, 20, 16, 10, tzinfo=utc), "greet"),  # 00:10 the next day
+    ]
+    try:
+        with engine.begin() as conn:
+            for n, (at, intent) in enumerate(times):
+                data = {"event": "user", "text": f"m{n}", "timestamp": at.timestamp(), "message_id": f"m{n}",
+                        "parse_data": {"intent": {"name": intent, "confidence": 0.5}}}  # fmt: skip
+                conn.execute(
+                    insert(_events).values(
+                        sender_id="web-9",
+                        type_name="user",
+                        timestamp=at.timestamp(),
+                        intent_name=intent,
+                        data=json.dumps(data),
+                    )  # fmt: skip
+                )
+        store = TrackerStore(database_url)
+        counts = store.daily_fallback_counts(dt.datetime(2026, 11, 19, tzinfo=utc), settings.timezone)
+        assert counts == {dt.date(2026, 11, 20): (2, 1), dt.date(2026, 11, 21): (1, 0)}
+        assert [line.text for line in store.transcript("web-9").lines] == ["m0", "m1", "m2"]
+        store.dispose()
+    finally:
+        _events.drop(engine)
+        engine.dispose()
