@@ -73,14 +73,19 @@ class TrackerStore:
     def __init__(self, url: str) -> None:
         self._engine: Engine = _read_only_engine(url)
 
-    def transcript(self, conversation_id: str) -> Transcript:
+    def transcript(self, conversation_id: str, *, around: dt.datetime | None = None) -> Transcript:
+        """The conversation's events as lines; with `around`, only the Rasa session running then.
+
+        An SMS number keeps one conversation id for good, so without `around` a reviewer would
+        see every session that person ever had.
+        """
         query = select(_events.c.data).where(_events.c.sender_id == conversation_id).order_by(_events.c.id)
         try:
             with self._engine.connect() as conn:
                 events = [json.loads(data) for data in conn.scalars(query)]
         except (SQLAlchemyError, ValueError) as error:
             raise TrackerStoreUnavailable(type(error).__name__) from None
-        return build_transcript(events)
+        return build_transcript(session_around(events, around) if around else events)
 
     def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
         """For each local day from `since`: (messages from people, of which NLU fell back).
@@ -118,6 +123,18 @@ def _read_only_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return create_engine(f"sqlite:///file:{parsed.database}?mode=ro&uri=true", future=True)
     return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def session_around(events: list[dict[str, Any]], moment: dt.datetime) -> list[dict[str, Any]]:
+    """The events of the last Rasa session (they begin with `session_started`) that began by `moment`."""
+    sessions: list[list[dict[str, Any]]] = [[]]
+    for event in events:
+        if event.get("event") == "session_started" and sessions[-1]:
+            sessions.append([])
+        sessions[-1].append(event)
+    limit = moment.timestamp() + 1  # a flag is written while its turn is still being handled
+    started = [s for s in sessions if float(s[0].get("timestamp") or 0) <= limit]
+    return started[-1] if started else sessions[0]
 
 
 def build_transcript(events: list[dict[str, Any]]) -> Transcript:

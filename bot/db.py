@@ -9,14 +9,20 @@ from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout for concurrent writers."""
+def make_engine(url: str, *, for_reads: bool = False) -> Engine:
+    """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout for concurrent writers.
+
+    `for_reads` leaves out SQLite's IMMEDIATE transactions: pages that only read (the staff
+    console) must not hold the write lock the assistant's loss reports wait for.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, future=True, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if for_reads:
+            return engine
         # pysqlite opens transactions lazily, which breaks SELECT-then-write locking; begin
         # every transaction as IMMEDIATE so writers queue instead of failing.
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))

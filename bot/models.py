@@ -243,6 +243,8 @@ class StaffUser(Base):
     active: Mapped[bool] = Column(Boolean, nullable=False, default=True)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     last_login_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+    # Bumped on sign-out and deactivation: every session signed in before then stops working.
+    session_epoch: Mapped[int] = Column(Integer, nullable=False, default=0, server_default=text("0"))
 
 
 class IdentityAttempt(Base):

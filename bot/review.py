@@ -24,8 +24,18 @@ CHANNELS = ("chat", "sms", "voice")
 MAX_NOTE_LENGTH = 2000
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers on every backend
+
+
 class ReviewError(BotError, ValueError):
-    """A review action that cannot be carried out (unknown flag, empty note, wrong kind of flag)."""
+    """A review action that cannot be carried out (unknown flag, empty note, wrong kind of flag).
+
+    `code` names the refusal so the console can say it in the reviewer's language.
+    """
+
+    def __init__(self, message: str, code: str = "invalid") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class Reviewer:
     id: int
     username: str
     role: str
+    epoch: int = 0  # the account's session epoch when this member of staff signed in
 
     @property
     def actor(self) -> str:
@@ -62,9 +73,9 @@ class QueueFilter:
             (self.channel, CHANNELS, "channel"),
         ):
             if value is not None and value not in known:
-                raise ReviewError(f"unknown {what} {value!r}")
+                raise ReviewError(f"unknown {what} {value!r}", "unknown_filter")
         if self.date_from and self.date_to and self.date_from > self.date_to:
-            raise ReviewError("the start date is after the end date")
+            raise ReviewError("the start date is after the end date", "date_order")
 
     def apply(self, query: Select, tz: ZoneInfo, *, with_reason: bool = True) -> Select:
         if with_reason and self.reason:
@@ -125,9 +136,11 @@ def reason_counts(session: Session, where: QueueFilter, tz: ZoneInfo) -> dict[st
 
 
 def get_flag(session: Session, flag_id: int) -> Flag:
+    if not 0 < flag_id <= MAX_ID:
+        raise ReviewError(f"there is no flag {flag_id}", "no_flag")
     flag = session.get(Flag, flag_id, options=[selectinload(Flag.notes).selectinload(FlagNote.author)])
     if flag is None:
-        raise ReviewError(f"there is no flag {flag_id}")
+        raise ReviewError(f"there is no flag {flag_id}", "no_flag")
     return flag
 
 
@@ -150,16 +163,21 @@ def set_status(session: Session, flag_id: int, status: str, by: Reviewer) -> Fla
 
 
 def mark_reviewed_in_bulk(session: Session, flag_ids: Iterable[int], by: Reviewer) -> int:
-    """Mark several `loss_reported` flags reviewed at once; any other kind refuses the whole batch."""
+    """Mark several open `loss_reported` flags reviewed at once; any other kind refuses the whole batch.
+
+    Escalated ones are left as they are: someone asked for a closer look at those.
+    """
     ids = sorted(set(flag_ids))
+    if any(not 0 < flag_id <= MAX_ID for flag_id in ids):
+        raise ReviewError("some of the chosen flags no longer exist", "no_flag")
     if not ids:
-        raise ReviewError("choose at least one flag")
+        raise ReviewError("choose at least one flag", "bulk_empty")
     flags = list(session.scalars(select(Flag).where(Flag.id.in_(ids))))
     if len(flags) != len(ids):
-        raise ReviewError("some of the chosen flags no longer exist")
+        raise ReviewError("some of the chosen flags no longer exist", "no_flag")
     if any(flag.reason != "loss_reported" for flag in flags):
-        raise ReviewError("only loss report flags can be marked reviewed in bulk")
-    changed = [flag.id for flag in flags if flag.status != "reviewed"]
+        raise ReviewError("only loss report flags can be marked reviewed in bulk", "bulk_loss_only")
+    changed = [flag.id for flag in flags if flag.status == "open"]
     for flag_id in changed:
         set_status(session, flag_id, "reviewed", by)
     return len(changed)
@@ -182,9 +200,9 @@ def assign_to(session: Session, flag_id: int, by: Reviewer) -> Flag:
 def add_note(session: Session, flag_id: int, text: str, by: Reviewer) -> FlagNote:
     text = text.strip()
     if not text:
-        raise ReviewError("the note is empty")
+        raise ReviewError("the note is empty", "note_empty")
     if len(text) > MAX_NOTE_LENGTH:
-        raise ReviewError(f"notes are at most {MAX_NOTE_LENGTH} characters")
+        raise ReviewError(f"notes are at most {MAX_NOTE_LENGTH} characters", "note_long")
     flag = get_flag(session, flag_id)
     note = FlagNote(flag_id=flag.id, author_id=by.id, text=text)
     session.add(note)
@@ -199,10 +217,10 @@ def add_note(session: Session, flag_id: int, text: str, by: Reviewer) -> FlagNot
 def record_reveal(session: Session, flag_id: int, reason: str, by: Reviewer) -> Flag:
     """An admin is shown the personal data of a flagged conversation; the reason is kept in the audit log."""
     if not by.is_admin:
-        raise ReviewError("only an admin can reveal personal data")
+        raise ReviewError("only an admin can reveal personal data", "admins_only")
     reason = reason.strip()
     if len(reason) < 5:
-        raise ReviewError("give a reason of at least 5 characters")
+        raise ReviewError("give a reason of at least 5 characters", "reveal_reason")
     flag = get_flag(session, flag_id)
     record_audit(
         session, actor=by.actor, action="personal_data_revealed", target_type="flag", target_id=flag.id,
@@ -212,9 +230,12 @@ def record_reveal(session: Session, flag_id: int, reason: str, by: Reviewer) -> 
     return flag
 
 
-def load_reviewer(session: Session, user_id: int) -> Reviewer | None:
-    """The active staff user with this id, or None (a deactivated user loses access at once)."""
+def load_reviewer(session: Session, user_id: int, epoch: int) -> Reviewer | None:
+    """The active staff user with this id, if signed in since the account's last sign-out; else None.
+
+    A deactivated account, or a session from before the user signed out, loses access at once.
+    """
     user = session.get(StaffUser, user_id)
-    if user is None or not user.active:
+    if user is None or not user.active or user.session_epoch != epoch:
         return None
-    return Reviewer(user.id, user.username, user.role)
+    return Reviewer(user.id, user.username, user.role, user.session_epoch)

@@ -35,9 +35,21 @@ def add_staff_user(session: Session, *, username: str, password: str, role: str)
     return user
 
 
+# Checked when there is no such user, so an unknown name takes as long as a wrong password.
+_NO_USER_HASH = generate_password_hash("no such user")
+
+
 def authenticate(session: Session, *, username: str, password: str) -> StaffUser | None:
-    """The active user with this name and password, or None."""
+    """The active user with this name and password, or None (in the same time either way)."""
     user = session.scalars(select(StaffUser).where(StaffUser.username == username)).first()
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if user is None or not user.active:
+        check_password_hash(_NO_USER_HASH, password)
         return None
-    return user
+    return user if check_password_hash(user.password_hash, password) else None
+
+
+def end_sessions(session: Session, user_id: int) -> None:
+    """Sign the user out everywhere: sessions carry the epoch they began in."""
+    user = session.get(StaffUser, user_id)
+    if user is not None:
+        user.session_epoch += 1

@@ -32,13 +32,16 @@ def label_message(
 ) -> NluLabel:
     """Record the right intent for one of the conversation's messages; relabelling replaces the label."""
     if intent not in INTENTS:
-        raise ReviewError(f"unknown intent {intent!r}")
+        raise ReviewError(f"unknown intent {intent!r}", "unknown_intent")
     line = next((x for x in transcript.lines if x.kind == "user" and x.message_id == message_id), None)
     if line is None:
-        raise ReviewError("that message is not part of this conversation")
-    text = " ".join(scrub_text(line.text, transcript.names | known_names).split())
+        raise ReviewError("that message is not part of this conversation", "not_in_conversation")
+    # Square brackets would read as Rasa entity markup ([text](entity)); the NLU reads the
+    # full-width ones the same, since it folds full-width forms first.
+    scrubbed = scrub_text(line.text, transcript.names | known_names).replace("[", "［").replace("]", "］")
+    text = " ".join(scrubbed.split())
     if not text:
-        raise ReviewError("the message is empty")
+        raise ReviewError("the message is empty", "note_empty")
     label = session.scalars(
         select(NluLabel).where(NluLabel.conversation_id == flag.conversation_id, NluLabel.message_id == message_id)
     ).first()

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from webhooks.settings import WebSettings, load_web_settings
 
@@ -29,6 +30,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items() if k != "WEB"})
     app.json.ensure_ascii = False
+    if web.trusted_proxies:
+        # Behind a proxy every request comes from it: take the client address it forwards, or
+        # one person's failed sign-ins would throttle everyone's.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=web.trusted_proxies)  # type: ignore[method-assign]
 
     from webhooks import chat, health, sms, staff, voice
 

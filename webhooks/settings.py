@@ -36,10 +36,18 @@ class WebSettings:
     # Where Rasa keeps conversations (read by the staff console), and where login throttling counts.
     tracker_store_url: str = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
     ratelimit_storage_uri: str = "memory://"
+    trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         return make_session_factory(make_engine(self.core.database_url))
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        """For pages that only read; on SQLite they take no write lock (see bot.db.make_engine)."""
+        if self.core.database_url.startswith("sqlite"):
+            return make_session_factory(make_engine(self.core.database_url, for_reads=True))
+        return self.sessions
 
     @cached_property
     def vault(self) -> Vault:
@@ -92,7 +100,15 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         transfer_hours=_hours(env.get("TRANSFER_HOURS") or "09:00-17:00"),
         tracker_store_url=env.get("TRACKER_STORE_URL") or _sqlite_tracker(env.get("TRACKER_SQLITE_PATH")),
         ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        trusted_proxies=_count(env, "TRUSTED_PROXIES"),
     )
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    raw = env.get(name) or "0"
+    if not raw.isdigit() or int(raw) > 10:
+        raise ConfigError(f"{name} must be a small whole number, got {raw!r}")
+    return int(raw)
 
 
 def _sqlite_tracker(path: str | None) -> str:

@@ -47,6 +47,9 @@ def upgrade() -> None:
     with op.batch_alter_table('nlu_labels', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_nlu_labels_created_at'), ['created_at'], unique=False)
 
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_epoch', sa.Integer(), server_default=sa.text('0'), nullable=False))
+
     with op.batch_alter_table('flags', schema=None) as batch_op:
         batch_op.add_column(sa.Column('assignee_id', sa.Integer(), nullable=True))
         batch_op.create_foreign_key('fk_flags_assignee_id', 'staff_users', ['assignee_id'], ['id'], ondelete='SET NULL')
@@ -56,6 +59,9 @@ def downgrade() -> None:
     with op.batch_alter_table('flags', schema=None) as batch_op:
         batch_op.drop_constraint('fk_flags_assignee_id', type_='foreignkey')
         batch_op.drop_column('assignee_id')
+
+    with op.batch_alter_table('staff_users', schema=None) as batch_op:
+        batch_op.drop_column('session_epoch')
 
     with op.batch_alter_table('nlu_labels', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_nlu_labels_created_at'))

@@ -115,6 +115,9 @@ def test_bulk_review_takes_loss_reports_only_and_all_or_nothing(session, reviewe
     assert mark_reviewed_in_bulk(session, [f.id for f in losses], reviewer) == 3
     assert {f.status for f in losses} == {"reviewed"}
     assert mark_reviewed_in_bulk(session, [losses[0].id], reviewer) == 0
+    escalated = _flag(session, reason="loss_reported", conversation="e")
+    set_status(session, escalated.id, "escalated", reviewer)
+    assert mark_reviewed_in_bulk(session, [escalated.id], reviewer) == 0 and escalated.status == "escalated"
 
 
 def test_only_an_admin_reveals_and_the_reason_is_kept(session, reviewer):

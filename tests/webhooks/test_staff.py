@@ -93,17 +93,17 @@ def admin(staff_app, flagged):
 
 def test_every_console_page_needs_a_session(staff_app, flagged):
     client = staff_app.test_client()
+    csrf = token(client)  # a valid token, so POSTs are refused for want of a session, not of a token
     pages = [r.rule for r in staff_app.url_map.iter_rules() if r.rule.startswith("/staff") and r.rule != "/staff/login"]
     assert len(pages) >= 12
     for rule in pages:
-        path = rule.replace("<int:flag_id>", str(flagged["loss"])).replace("<int:user_id>", "1")
+        path = rule.replace("<id:flag_id>", str(flagged["loss"])).replace("<id:user_id>", "1")
         for method in ("GET", "POST"):
-            response = client.open(path, method=method)
+            response = client.open(path, method=method, data={"csrf_token": csrf} if method == "POST" else None)
             if response.status_code == 405:
                 continue
-            assert response.status_code in (302, 400), (method, path)
-            if response.status_code == 302:
-                assert "/staff/login" in response.headers["Location"]
+            assert response.status_code == 302, (method, path)
+            assert "/staff/login" in response.headers["Location"]
 
 
 def test_sign_in_and_out(staff_app, flagged, sessions):
@@ -144,6 +144,17 @@ def test_failed_sign_ins_are_throttled_per_user_name(staff_app, flagged):
     assert sign_in(client, "li.reviewer").status_code == 302  # other accounts are unaffected
 
 
+def test_behind_a_proxy_sign_ins_are_counted_per_client(settings, sessions, flagged):
+    web = replace(make_web_settings(settings), trusted_proxies=1)
+    client = create_app({"WEB": web, "TESTING": True}).test_client()
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.1"
+    for n in range(20):
+        sign_in(client, f"nobody{n}", "not the password")
+    assert sign_in(client, "li.reviewer").status_code == 429  # this client made 20 failed attempts
+    client.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.7"
+    assert sign_in(client, "li.reviewer").status_code == 302  # another client, behind the same proxy, is not
+
+
 def test_a_deactivated_account_loses_access_at_once(reviewer, sessions):
     with sessions.begin() as db:
         db.scalars(select(StaffUser).where(StaffUser.username == "li.reviewer")).one().active = False
@@ -159,8 +170,11 @@ def test_queue_filters_counts_and_pages(reviewer, flagged):
     losses = reviewer.get("/staff/flags?reason=loss_reported").get_data(as_text=True)
     assert 'name="flag_ids"' in losses  # bulk review is offered for loss reports only
     assert 'name="flag_ids"' not in voice
-    bad = reviewer.get("/staff/flags?reason=bogus&page=x").get_data(as_text=True)
-    assert "表单已过期或无效" in bad and bad.count('href="/staff/flags/') == 5
+    bad = reviewer.get("/staff/flags?reason=bogus&page=x&channel=voice")
+    assert bad.status_code == 400
+    text = bad.get_data(as_text=True)
+    assert "“reason”无效" in text and "“page”无效" in text
+    assert text.count('href="/staff/flags/') == 3  # the valid filter still applies
     english = reviewer.get("/staff/flags?lang=en").get_data(as_text=True)
     assert "Review queue" in english and "5 in all" in english
     assert "Review queue" in reviewer.get("/staff/flags").get_data(as_text=True)  # the choice sticks
@@ -323,3 +337,51 @@ def test_pages_work_when_the_tracker_store_cannot_be_read(settings, sessions, fl
     assert "暂时无法读取对话记录" in client.get(f"/staff/flags/{flagged['loss']}").get_data(as_text=True)
     assert "暂时无法读取对话数据" in client.get("/staff/").get_data(as_text=True)
     assert client.get("/staff/flags/99999").status_code == 404
+
+
+def test_malformed_queries_get_a_clear_answer_not_an_error(reviewer, flagged, sessions):
+    for query in ("date_to=9999-12-31", "date_from=0001-01-01", "date_from=2026-13-40", "page=-3"):
+        response = reviewer.get(f"/staff/flags?{query}")
+        assert response.status_code == 400 and "无效" in response.get_data(as_text=True), query
+    later = reviewer.get("/staff/flags?date_from=2026-12-01&date_to=2026-11-01")
+    assert later.status_code == 400 and "起始日期晚于截止日期" in later.get_data(as_text=True)
+    odd = reviewer.get("/staff/flags?_method=POST&_external=1&_anchor=x&reason=call_dropped")
+    assert odd.status_code == 200 and "http://" not in odd.get_data(as_text=True).split("<main>")[1]
+    assert reviewer.get("/staff/flags/99999999999999999999999").status_code == 404
+    csrf = token(reviewer, "/staff/flags")
+    assert reviewer.post("/staff/flags/99999999999999999999999/review", data={"csrf_token": csrf}).status_code == 404
+    huge = reviewer.post("/staff/flags/bulk-review", data={"csrf_token": csrf, "flag_ids": ["99999999999999999999999"]})
+    assert huge.status_code == 303
+    csv_refused = reviewer.get("/staff/flags.csv?reason=bogus")
+    assert csv_refused.status_code == 400 and "reason" in csv_refused.get_data(as_text=True)
+    with sessions() as db:
+        assert db.scalars(select(AuditEntry).where(AuditEntry.action == "queue_exported")).all() == []
+        assert {f.status for f in db.scalars(select(Flag))} == {"open"}
+
+
+def test_signing_out_ends_copies_of_the_session_and_pages_are_not_cached(staff_app, flagged):
+    first = staff_app.test_client()
+    sign_in(first, "li.reviewer")
+    page = first.get("/staff/flags")
+    assert page.headers["Cache-Control"] == "no-store"
+    copy = staff_app.test_client()
+    cookie = first.get_cookie("session")
+    copy.set_cookie("session", cookie.value)
+    assert copy.get("/staff/flags").status_code == 200
+    first.post("/staff/logout", data={"csrf_token": token(first, "/staff/")})
+    assert copy.get("/staff/flags").status_code == 302  # the copied cookie stopped working too
+
+
+def test_notes_and_card_numbers_are_masked_for_other_readers(reviewer, admin, flagged):
+    flag_id = flagged["loss"]
+    csrf = token(reviewer, f"/staff/flags/{flag_id}")
+    reviewer.post(
+        f"/staff/flags/{flag_id}/note", data={"csrf_token": csrf, "text": f"回拨 13912345678，证件 {ID_ZHANG}"}
+    )
+    page = admin.get(f"/staff/flags/{flag_id}").get_data(as_text=True)
+    assert "回拨" in page and "13912345678" not in page and ID_ZHANG not in page
+    assert "A12345678" not in page and "A********" in page
+    english = admin.get(f"/staff/flags/{flag_id}?lang=en").get_data(as_text=True)
+    assert "Transcript" in english
+    after_post = admin.post(f"/staff/flags/{flag_id}/note", data={"csrf_token": csrf, "text": " "})
+    assert 'class="lang" href="/staff/?lang=zh"' in after_post.get_data(as_text=True)  # not back to a POST-only URL

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.audit import record_audit
 from bot.models import AuditEntry, StaffUser
-from bot.staff import StaffAccountError, add_staff_user
+from bot.staff import StaffAccountError, add_staff_user, end_sessions
 from webhooks.staff import bp
 from webhooks.staff.auth import admin_required, reviewer
 from webhooks.staff.forms import NewUserForm
@@ -19,7 +19,7 @@ AUDIT_PAGE = 200
 
 
 def _render_users(form: NewUserForm, status: int = 200) -> Any:
-    with current_app.config["WEB"].sessions.begin() as db:
+    with current_app.config["WEB"].read_sessions.begin() as db:
         users = list(db.scalars(select(StaffUser).order_by(StaffUser.username)))
     return render_template("staff/users.html", users=users, form=form), status
 
@@ -51,7 +51,7 @@ def create_user() -> Any:
     return redirect(url_for("staff.users"), 303)
 
 
-@bp.post("/users/<int:user_id>/active")
+@bp.post("/users/<id:user_id>/active")
 @admin_required
 def toggle_active(user_id: int) -> Any:
     """Deactivate or reactivate an account; an admin cannot lock themselves out."""
@@ -61,6 +61,7 @@ def toggle_active(user_id: int) -> Any:
             flash(t("bad_form"))
             return redirect(url_for("staff.users"), 303)
         user.active = not user.active
+        end_sessions(db, user.id)
         record_audit(db, actor=reviewer().actor, action="staff_activated" if user.active else "staff_deactivated",
                      target_type="staff_user", target_id=user.id)  # fmt: skip
     flash(t("saved"))
@@ -70,6 +71,6 @@ def toggle_active(user_id: int) -> Any:
 @bp.get("/audit")
 @admin_required
 def audit() -> Any:
-    with current_app.config["WEB"].sessions.begin() as db:
+    with current_app.config["WEB"].read_sessions.begin() as db:
         entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
     return render_template("staff/audit.html", entries=entries)

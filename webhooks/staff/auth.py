@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.audit import record_audit
 from bot.models import utcnow
 from bot.review import Reviewer, load_reviewer
-from bot.staff import authenticate
+from bot.staff import authenticate, end_sessions
 from webhooks.staff import bp, labels, limiter, login_manager
 from webhooks.staff.forms import LoginForm
 from webhooks.staff.labels import t
@@ -32,16 +32,19 @@ class StaffLogin(UserMixin):
 
     def __init__(self, reviewer: Reviewer) -> None:
         self.reviewer = reviewer
-        self.id = reviewer.id
+
+    def get_id(self) -> str:
+        return f"{self.reviewer.id}.{self.reviewer.epoch}"
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> StaffLogin | None:
-    """Reloaded on every request, so a deactivated account is signed out at once."""
-    if not user_id.isdigit():
+def load_user(session_id: str) -> StaffLogin | None:
+    """Reloaded on every request, so deactivation or signing out elsewhere takes effect at once."""
+    user_id, _, epoch = session_id.partition(".")
+    if not (user_id.isdigit() and epoch.isdigit()) or len(session_id) > 40:
         return None
-    with current_app.config["WEB"].sessions.begin() as db:
-        reviewer = load_reviewer(db, int(user_id))
+    with current_app.config["WEB"].read_sessions.begin() as db:
+        reviewer = load_reviewer(db, int(user_id), int(epoch))
     return StaffLogin(reviewer) if reviewer else None
 
 
@@ -79,6 +82,7 @@ def page_context() -> dict[str, Any]:
         "t": t,
         "label": labels.label,
         "lang": labels.language(),
+        "switch_language_url": labels.switch_language_url,
         "local": labels.local_time,
         "REASONS": labels.REASONS,
         "STATUSES": labels.STATUSES,
@@ -94,6 +98,13 @@ def _failed(response: Any) -> bool:
 
 def _user_name_key() -> str:
     return "staff-login:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+@bp.after_request
+def never_cached(response: Any) -> Any:
+    """Console pages may show personal data (a reveal): keep them out of caches and the Back button."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.errorhandler(429)
@@ -146,7 +157,7 @@ def _check_password(username: str, password: str) -> Reviewer | None:
             user.last_login_at = utcnow()
             record_audit(db, actor=f"staff:{user.username}", action="staff_login", target_type="staff_user",
                          target_id=user.id)  # fmt: skip
-            return Reviewer(user.id, user.username, user.role)
+            return Reviewer(user.id, user.username, user.role, user.session_epoch)
     except SQLAlchemyError as error:
         log.error("staff sign-in: database error %s", type(error).__name__)
         abort(503)
@@ -162,6 +173,8 @@ def _next_page() -> str:
 
 @bp.post("/logout")
 def logout() -> Any:
+    with current_app.config["WEB"].sessions.begin() as db:
+        end_sessions(db, reviewer().id)
     logout_user()
     session.clear()
     flash(t("signed_out"))

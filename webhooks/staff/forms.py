@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
@@ -13,11 +15,19 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, Regexp
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from bot.models import FLAG_REASONS, FLAG_STATUSES, INTENTS, STAFF_ROLES
 from bot.review import CHANNELS, MAX_NOTE_LENGTH
 from bot.staff import MIN_PASSWORD_LENGTH
+
+
+class DateRange:
+    """Dates the queue can hold (far-off years would overflow the time zone arithmetic)."""
+
+    def __call__(self, form: FlaskForm, field: DateField) -> None:
+        if field.data and not dt.date(2000, 1, 1) <= field.data <= dt.date(2100, 12, 31):
+            raise ValidationError("out of range")
 
 
 class LoginForm(FlaskForm):
@@ -34,9 +44,9 @@ class QueueFilterForm(FlaskForm):
     reason = SelectField(choices=[("", "")] + [(r, r) for r in FLAG_REASONS], validators=[Optional()])
     status = SelectField(choices=[("", "")] + [(s, s) for s in FLAG_STATUSES], validators=[Optional()])
     channel = SelectField(choices=[("", "")] + [(c, c) for c in CHANNELS], validators=[Optional()])
-    date_from = DateField(validators=[Optional()])
-    date_to = DateField(validators=[Optional()])
-    page = IntegerField(validators=[Optional()], default=1)
+    date_from = DateField(validators=[Optional(), DateRange()])
+    date_to = DateField(validators=[Optional(), DateRange()])
+    page = IntegerField(validators=[Optional(), NumberRange(min=1, max=100_000)], default=1)
 
 
 class NoteForm(FlaskForm):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import current_app, request, session
+from flask import current_app, request, session, url_for
 
 LANGUAGES = ("zh", "en")
 
@@ -96,6 +96,23 @@ TEXT: dict[str, tuple[str, str]] = {
     "no": ("否", "no"),
     "back_to_queue": ("返回队列", "Back to the queue"),
     "not_found": ("找不到该记录。", "There is no such record."),
+    "bad_filter": ("筛选条件“{name}”无效，已忽略。", "The filter '{name}' is not valid and was ignored."),
+    "system_note": ("系统备注", "System note"),
+    "err_unknown_filter": ("筛选条件无效。", "Unknown filter value."),
+    "err_date_order": (
+        "起始日期晚于截止日期，日期条件已忽略。",
+        "The start date is after the end date; dates ignored.",
+    ),
+    "err_no_flag": ("所选记录不存在。", "Some of the chosen flags do not exist."),
+    "err_bulk_empty": ("请至少选择一条记录。", "Choose at least one flag."),
+    "err_bulk_loss_only": ("批量处理仅适用于挂失记录。", "Only loss report flags can be marked reviewed in bulk."),
+    "err_note_empty": ("内容不能为空。", "It is empty."),
+    "err_note_long": ("备注过长。", "The note is too long."),
+    "err_admins_only": ("仅管理员可执行此操作。", "Only an admin can do that."),
+    "err_reveal_reason": ("请填写至少5个字的查看原因。", "Give a reason of at least 5 characters."),
+    "err_unknown_intent": ("未知意图。", "Unknown intent."),
+    "err_not_in_conversation": ("该消息不属于此会话。", "That message is not part of this conversation."),
+    "err_transcript_unavailable": ("暂时无法读取对话记录。", "The transcript cannot be read right now."),
 }
 
 REASONS: dict[str, tuple[str, str]] = {
@@ -135,6 +152,22 @@ def pick(pair: tuple[str, str]) -> str:
 def t(key: str, **values: object) -> str:
     text = pick(TEXT[key])
     return text.format(**values) if values else text
+
+
+def error_text(error: Exception) -> str:
+    """A refusal from the review core in the page's language (its own words if there is no entry)."""
+    key = "err_" + getattr(error, "code", "")
+    return t(key) if key in TEXT else str(error)
+
+
+def switch_language_url() -> str:
+    """This page in the other language; a page that answered a form links to the overview instead."""
+    other = "en" if language() == "zh" else "zh"
+    if request.method != "GET":
+        return url_for("staff.overview", lang=other)
+    # Names starting with "_" are url_for's own options, never query parameters of ours.
+    args = {k: v for k, v in request.args.items() if not k.startswith("_")}
+    return url_for(request.endpoint, **(request.view_args or {}), **{**args, "lang": other})
 
 
 def label(table: dict[str, tuple[str, str]], value: str | None) -> str:

@@ -23,7 +23,7 @@ def overview() -> Any:
     web = current_app.config["WEB"]
     tz = web.core.timezone
     today = dt.datetime.now(tz).date()
-    with web.sessions.begin() as db:
+    with web.read_sessions.begin() as db:
         open_flags = open_flags_by_reason(db)
         losses = loss_reports_per_day(db, tz, today=today, days=DAYS)
     try:

@@ -34,60 +34,65 @@ from bot.training_labels import label_message, labels_by_message
 from webhooks.staff import bp
 from webhooks.staff.auth import admin_required, reviewer
 from webhooks.staff.forms import BulkReviewForm, LabelForm, NoteForm, QueueFilterForm, RevealForm
-from webhooks.staff.labels import language, local_time, t
+from webhooks.staff.labels import error_text, language, local_time, t
 
 log = logging.getLogger(__name__)
 CSV_COLUMNS = ("id", "created", "channel", "reason", "status", "conversation_id", "assignee", "reviewer", "reviewed")
 
 
-def _filters() -> tuple[QueueFilterForm, QueueFilter, int]:
-    """The queue filters from the query string; unknown values are reported and ignored."""
+FILTERS = ("reason", "status", "channel", "date_from", "date_to")
+
+
+def _filters() -> tuple[QueueFilter, int, list[str]]:
+    """The queue filters from the query string: the valid ones, the page, and what was refused."""
     form = QueueFilterForm(formdata=request.args)
-    if not form.validate():
-        flash(t("bad_form"))
-        return form, QueueFilter(), 1
+    form.validate()
+    refused = [t("bad_filter", name=name) for name, field in form._fields.items() if field.errors]
+    values = {name: (form[name].data or None) if not form[name].errors else None for name in FILTERS}
     try:
-        where = QueueFilter(
-            reason=form.reason.data or None,
-            status=form.status.data or None,
-            channel=form.channel.data or None,
-            date_from=form.date_from.data,
-            date_to=form.date_to.data,
-        )
+        where = QueueFilter(**values)
     except ReviewError as error:
-        flash(str(error))
-        return form, QueueFilter(), 1
-    return form, where, max(form.page.data or 1, 1)
+        refused.append(error_text(error))
+        where = QueueFilter(**{**values, "date_from": None, "date_to": None})
+    page = form.page.data if not form.page.errors and form.page.data else 1
+    return where, max(page, 1), refused
+
+
+def _query_args(where: QueueFilter) -> dict[str, str]:
+    """The filters in force, for links (only known names reach url_for)."""
+    return {name: str(getattr(where, name)) for name in FILTERS if getattr(where, name)}
 
 
 @bp.get("/flags")
 def flags() -> Any:
-    form, where, page_number = _filters()
+    where, page_number, refused = _filters()
+    for message in refused:
+        flash(message)
     web = current_app.config["WEB"]
-    with web.sessions.begin() as db:
+    with web.read_sessions.begin() as db:
         page = queue_page(db, where, web.core.timezone, page=page_number)
         counts = reason_counts(db, where, web.core.timezone)
-    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
     return render_template(
         "staff/queue.html",
-        form=form,
         page=page,
         counts=counts,
         where=where,
-        args=args,
+        args=_query_args(where),
         bulk=where.reason == "loss_reported",
-    )
+    ), 400 if refused else 200
 
 
 @bp.get("/flags.csv")
 def flags_csv() -> Any:
-    _form, where, _page = _filters()
+    where, _page, refused = _filters()
+    if refused:  # export exactly what was asked for, or nothing
+        return Response("\n".join(refused) + "\n", status=400, mimetype="text/plain")
     web = current_app.config["WEB"]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    with web.sessions.begin() as db:
-        count = 0
+    count = 0
+    with web.read_sessions.begin() as db:
         for flag in all_matching(db, where, web.core.timezone):
             count += 1
             writer.writerow(
@@ -103,8 +108,9 @@ def flags_csv() -> Any:
                     flag.reviewed_at.astimezone(web.core.timezone).isoformat() if flag.reviewed_at else "",
                 ]
             )
+    with web.sessions.begin() as db:
         record_audit(db, actor=reviewer().actor, action="queue_exported", target_type="flag",
-                     detail={"rows": count, **{k: str(v) for k, v in vars(where).items() if v}})  # fmt: skip
+                     detail={"rows": count, **_query_args(where)})  # fmt: skip
     stamp = dt.datetime.now(web.core.timezone).strftime("%Y%m%d-%H%M")
     return Response(
         "\ufeff" + out.getvalue(),  # a BOM so spreadsheet programs read the file as UTF-8
@@ -118,29 +124,25 @@ def bulk_review() -> Any:
     form = BulkReviewForm()
     if not form.validate_on_submit():
         flash(t("bad_form"))
-        return redirect(request.referrer if _is_console(request.referrer) else url_for("staff.flags"), 303)
+        return redirect(url_for("staff.flags", reason="loss_reported"), 303)
     try:
         with current_app.config["WEB"].sessions.begin() as db:
             count = mark_reviewed_in_bulk(db, form.flag_ids.data, reviewer())
     except ReviewError as error:
-        flash(str(error))
+        flash(error_text(error))
         return redirect(url_for("staff.flags", reason="loss_reported"), 303)
     flash(t("bulk_done", count=count))
     return redirect(url_for("staff.flags", reason="loss_reported"), 303)
 
 
-def _is_console(url: str | None) -> bool:
-    return bool(url) and url.startswith(request.host_url + "staff/")
-
-
-@bp.get("/flags/<int:flag_id>")
+@bp.get("/flags/<id:flag_id>")
 def flag(flag_id: int) -> Any:
     return _render_flag(flag_id)
 
 
 def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> Any:
     web = current_app.config["WEB"]
-    with web.sessions.begin() as db:
+    with web.read_sessions.begin() as db:
         try:
             item = get_flag(db, flag_id)
         except ReviewError:
@@ -156,15 +158,17 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
             )
         )
         labels = labels_by_message(db, item.conversation_id)
-        notes = [(n.author.username if n.author else "", local_time(n.created_at), n.text) for n in item.notes]
         names = {holder.name} if holder else set()
+        shown = (lambda text: text) if revealed else (lambda text: mask_text(text, names))
+        notes = [(n.author.username if n.author else "", local_time(n.created_at), shown(n.text)) for n in item.notes]
+        system_note = shown(item.note) if item.note else None
         assignee = item.assignee.username if item.assignee else None
         others = db.execute(
             select(Flag.id, Flag.reason, Flag.status)
             .where(Flag.conversation_id == item.conversation_id, Flag.id != item.id)
             .order_by(Flag.id)
         ).all()
-    lines, unavailable = _transcript_lines(item.conversation_id, names, revealed)
+    lines, unavailable = _transcript_lines(item, names, revealed)
     return render_template(
         "staff/flag.html",
         flag=item,
@@ -175,6 +179,7 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
         transcript_unavailable=unavailable,
         labels=labels,
         notes=notes,
+        system_note=system_note,
         history=history,
         revealed=revealed,
         note_form=NoteForm(formdata=None),
@@ -183,9 +188,11 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
     ), status
 
 
-def _transcript_lines(conversation_id: str, names: set[str], revealed: bool) -> tuple[list[dict], bool]:
+def _transcript_lines(item: Flag, names: set[str], revealed: bool) -> tuple[list[dict], bool]:
     try:
-        transcript: Transcript = current_app.config["WEB"].tracker_store.transcript(conversation_id)
+        transcript: Transcript = current_app.config["WEB"].tracker_store.transcript(
+            item.conversation_id, around=item.created_at
+        )
     except TrackerStoreUnavailable as error:
         log.warning("transcript unavailable: %s", error)
         return [], True
@@ -216,7 +223,7 @@ def _card_view(holder: Cardholder | None, report: LossReport | None, revealed: b
         "name": holder.name if revealed else mask_name(holder.name),
         "id_number": id_number if revealed else mask_id_number(id_number),
         "phone": holder.phone if revealed else mask_phone(holder.phone),
-        "card_number": card.card_number if card else "",
+        "card_number": (card.card_number if revealed else mask_text(card.card_number)) if card else "",
         "status": status.label(language()) if status else "",
         "office": card.office if card else "",
         "report": None
@@ -231,28 +238,28 @@ def _act(flag_id: int, change) -> Any:
         with current_app.config["WEB"].sessions.begin() as db:
             change(db)
     except ReviewError as error:
-        flash(str(error))
+        flash(error_text(error))
         return _render_flag(flag_id, status=400)
     flash(t("saved"))
     return redirect(url_for("staff.flag", flag_id=flag_id), 303)
 
 
-@bp.post("/flags/<int:flag_id>/review")
+@bp.post("/flags/<id:flag_id>/review")
 def mark_reviewed(flag_id: int) -> Any:
     return _act(flag_id, lambda db: set_status(db, flag_id, "reviewed", reviewer()))
 
 
-@bp.post("/flags/<int:flag_id>/escalate")
+@bp.post("/flags/<id:flag_id>/escalate")
 def escalate(flag_id: int) -> Any:
     return _act(flag_id, lambda db: set_status(db, flag_id, "escalated", reviewer()))
 
 
-@bp.post("/flags/<int:flag_id>/assign")
+@bp.post("/flags/<id:flag_id>/assign")
 def assign(flag_id: int) -> Any:
     return _act(flag_id, lambda db: assign_to(db, flag_id, reviewer()))
 
 
-@bp.post("/flags/<int:flag_id>/note")
+@bp.post("/flags/<id:flag_id>/note")
 def note(flag_id: int) -> Any:
     form = NoteForm()
     if not form.validate_on_submit():
@@ -261,7 +268,7 @@ def note(flag_id: int) -> Any:
     return _act(flag_id, lambda db: add_note(db, flag_id, form.text.data, reviewer()))
 
 
-@bp.post("/flags/<int:flag_id>/label")
+@bp.post("/flags/<id:flag_id>/label")
 def label(flag_id: int) -> Any:
     form = LabelForm()
     if not form.validate_on_submit():
@@ -272,9 +279,11 @@ def label(flag_id: int) -> Any:
         item = get_flag(db, flag_id)
         holder = db.get(Cardholder, item.cardholder_id) if item.cardholder_id else None
         try:
-            transcript = current_app.config["WEB"].tracker_store.transcript(item.conversation_id)
+            transcript = current_app.config["WEB"].tracker_store.transcript(
+                item.conversation_id, around=item.created_at
+            )
         except TrackerStoreUnavailable:
-            raise ReviewError(t("transcript_unavailable")) from None
+            raise ReviewError("the transcript cannot be read", "transcript_unavailable") from None
         label_message(
             db, flag=item, transcript=transcript, message_id=form.message_id.data, intent=form.intent.data,
             known_names={holder.name} if holder else set(), by=reviewer(),
@@ -283,7 +292,7 @@ def label(flag_id: int) -> Any:
     return _act(flag_id, save)
 
 
-@bp.post("/flags/<int:flag_id>/reveal")
+@bp.post("/flags/<id:flag_id>/reveal")
 @admin_required
 def reveal(flag_id: int) -> Any:
     form = RevealForm()
@@ -294,7 +303,7 @@ def reveal(flag_id: int) -> Any:
         with current_app.config["WEB"].sessions.begin() as db:
             record_reveal(db, flag_id, form.reason.data, reviewer())
     except ReviewError as error:
-        flash(str(error))
+        flash(error_text(error))
         return _render_flag(flag_id, status=400)
     # Shown in this response only: reloading the page masks the data again.
     return _render_flag(flag_id, revealed=True)
