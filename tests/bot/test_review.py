@@ -288,3 +288,31 @@ def test_tracker_store_reads_on_each_backend_with_local_days(database_url, setti
     finally:
         _events.drop(engine)
         engine.dispose()
+
+
+def test_a_flag_shows_the_session_it_was_raised_in():
+    """An SMS number keeps its conversation id; each Rasa session starts with session_started."""
+    from bot.conversations import session_around
+
+    def user(text, at):
+        return {"event": "user", "text": text, "timestamp": at, "parse_data": {"intent": {"name": "greet"}}}
+
+    events = [
+        {"event": "session_started", "timestamp": 100.0}, user("上个月的事", 101.0),
+        {"event": "session_started", "timestamp": 5000.0}, user("今天的事", 5001.0),
+        {"event": "session_started", "timestamp": 9000.0}, user("以后的事", 9001.0),
+    ]  # fmt: skip
+    moment = dt.datetime.fromtimestamp(5002.0, dt.timezone.utc)
+    assert [line.text for line in build_transcript(session_around(events, moment)).lines] == ["今天的事"]
+
+
+def test_exported_examples_cannot_smuggle_entity_markup(tmp_path, session, reviewer):
+    db = tmp_path / "tracker.db"
+    save_conversation(db, "web-8", [("我的[卡](card_number)丢了", "nlu_fallback", 0.2, "抱歉")])
+    transcript = TrackerStore(f"sqlite:///{db}").transcript("web-8")
+    flag = _flag(session, conversation="web-8")
+    label_message(
+        session, flag=flag, transcript=transcript, message_id="m0", intent="report_loss", known_names=set(), by=reviewer
+    )
+    text, _ = export_nlu_yaml(session)
+    assert "[卡](card_number)" not in text and "［卡］(card_number)" in text
