@@ -178,35 +178,18 @@ def test_labels_keep_scrubbed_text_and_export_as_rasa_training_data(tmp_path, se
     )
     transcript = TrackerStore(f"sqlite:///{db}").transcript("web-7")
     flag = _flag(session, conversation="web-7")
-    label_message(
-        session, flag=flag, transcript=transcript, message_id="m1", intent="report_loss", known_names=set(), by=reviewer
-    )
-    label_message(
-        session,
-        flag=flag,
-        transcript=transcript,
-        message_id="m2",
-        intent="out_of_scope",
-        known_names=set(),
-        by=reviewer,
-    )
-    label_message(
-        session,
-        flag=flag,
-        transcript=transcript,
-        message_id="m2",
-        intent="request_human",
-        known_names=set(),
-        by=reviewer,
-    )
+
+    def label(message_id: str, intent: str) -> None:
+        label_message(session, flag=flag, transcript=transcript, message_id=message_id, intent=intent,
+                      known_names=set(), by=reviewer)  # fmt: skip
+
+    label("m1", "report_loss")
+    label("m2", "out_of_scope")
+    label("m2", "request_human")
     with pytest.raises(ReviewError):
-        label_message(
-            session, flag=flag, transcript=transcript, message_id="nope", intent="greet", known_names=set(), by=reviewer
-        )
+        label("nope", "greet")
     with pytest.raises(ReviewError):
-        label_message(
-            session, flag=flag, transcript=transcript, message_id="m1", intent="bogus", known_names=set(), by=reviewer
-        )
+        label("m1", "bogus")
     labels = session.scalars(select(NluLabel).order_by(NluLabel.message_id)).all()
     assert [(x.message_id, x.intent, x.predicted_intent) for x in labels] == [
         ("m1", "report_loss", "nlu_fallback"),
