@@ -77,5 +77,11 @@ def save_conversation(
         from rasa.core.tracker_store import SQLTrackerStore
 
         store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
-    asyncio.run(store.save(tracker))
+    # A loop of its own that leaves the current one alone (asyncio.run would replace, and so
+    # orphan, the loop pytest-asyncio keeps between async tests).
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(store.save(tracker))
+    finally:
+        loop.close()
     store.engine.dispose()
