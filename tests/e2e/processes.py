@@ -81,10 +81,12 @@ def seed_demo_database(env: dict[str, str]) -> None:
     engine.dispose()
 
 
-def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
-    """A process of the stack, its output appended to `log`."""
+def start(command: list[str], env: dict[str, str], log: Path, *, own_group: bool = False) -> subprocess.Popen:
+    """A process of the stack, its output appended to `log`; `own_group` so it can be killed with its workers."""
     with log.open("ab") as handle:
-        return subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=own_group
+        )
 
 
 def action_server_command(port: int) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -91,25 +92,34 @@ class ProductionStack(Stack):
     def start_actions(self) -> None:
         command = [sys.executable, "-m", "actions", "-p", str(self.ports["actions"])]
         env = {**self.env, "ACTION_SERVER_SANIC_WORKERS": "2"}  # several action-server workers, as in production
-        self.processes["actions"] = start(command, env, self.work / "actions.log")
+        self.processes["actions"] = start(command, env, self.work / "actions.log", own_group=True)
         wait_for_action_server(self.ports["actions"], [self.processes["actions"]])
 
     def start_rasa(self, *names: str) -> None:
         """Start the named Rasa servers together, then wait for each to load the model."""
         for name in names:
             command = [str(ROOT / "deploy" / "rasa.sh"), str(self.ports[name])]
-            self.processes[name] = start(command, self.env, self.work / f"{name}.log")
+            self.processes[name] = start(command, self.env, self.work / f"{name}.log", own_group=True)
         for name in names:
             wait_for_rasa(f"http://127.0.0.1:{self.ports[name]}", self.token, [self.processes[name]])
 
     def kill(self, name: str) -> None:
-        """SIGKILL: the process gets no chance to finish anything, as in a crash."""
+        """SIGKILL to the process and its workers: none gets a chance to finish anything, as in a crash."""
         process = self.processes.pop(name)
-        process.kill()
+        os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
     def stop_all(self) -> None:
+        """SIGTERM to each process group (the action server's workers too), SIGKILL after 20 s."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
         stop(*self.processes.values())
+        for process in self.processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # anything the group leader left behind
+            except ProcessLookupError:
+                pass
         self.processes.clear()
 
 
