@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test run chat call train db demo clean
+.PHONY: install test run run-prod chat call train db demo clean
 
 install: $(STAMP) .env
 
@@ -46,6 +46,13 @@ run: install
 	echo "model:          $$model"; \
 	echo; echo "demo cardholders (fictional):"; $(PY) -m bot demo list; echo; \
 	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile --env .env start
+
+# Production mode on one machine (deploy/README.md): settings and secrets from the environment only
+# (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn.
+run-prod: $(STAMP)
+	@export APP_ENV=production; $(PY) -m bot config check && $(PY) -m bot config check --rasa && \
+	$(PY) -m bot db upgrade && model=$$($(PY) -m bot model ensure) && \
+	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile.production --env /dev/null start
 
 chat: install
 	$(PY) -m webhooks.terminal_chat

@@ -188,8 +188,8 @@ def rasa_store_problems(env: Mapping[str, str], dev_values: Mapping[str, str | N
         problems.append("LOCK_STORE_URL is not set (the Redis host every Rasa process shares)")
     elif "://" in lock_host or ":" in lock_host:
         problems.append("LOCK_STORE_URL is the Redis host name only; set LOCK_STORE_PORT and LOCK_STORE_DB apart")
-    for name in ("LOCK_STORE_PORT", "LOCK_STORE_DB"):
-        if not (env.get(name) or "").isdigit():
+    for name in ("LOCK_STORE_PORT", "LOCK_STORE_DB"):  # unset: deploy/rasa.sh uses 6379 and 1
+        if env.get(name) and not env[name].isdigit():
             problems.append(f"{name} must be a number")
     return problems
 
