@@ -27,8 +27,8 @@ $(STAMP): requirements.txt constraints.txt
 
 # Lint first (cheap), then the whole suite; set TEST_DATABASE_URL to run the database tests on PostgreSQL too.
 test: install
-	$(VENV)/bin/ruff check bot actions nlu webhooks tests migrations bench
-	$(VENV)/bin/ruff format --check bot actions nlu webhooks tests migrations bench
+	$(VENV)/bin/ruff check bot actions nlu rasa_addons webhooks tests migrations bench
+	$(VENV)/bin/ruff format --check bot actions nlu rasa_addons webhooks tests migrations bench
 	$(PY) -m pytest
 
 # Install, migrate, load the demo cardholders into an empty database, train if the model is missing

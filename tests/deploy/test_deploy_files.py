@@ -88,6 +88,8 @@ def test_services_point_at_each_other(compose):
     services = compose["services"]
     web, rasa = environment(services["web"]), environment(services["rasa-1"])
     assert web["RASA_URLS"] == "http://rasa-1:5005,http://rasa-2:5005"
+    assert web["TRACKER_STORE_URL"] == rasa["TRACKER_STORE_URL"]  # the staff console reads transcripts there
+    assert re.fullmatch(r"redis://:\w+@redis:6379/2", web["RATELIMIT_STORAGE_URI"])
     assert all(services[name]["command"] == ["5005"] for name in ("rasa-1", "rasa-2"))
     assert web["ACTIONS_URL"] == "http://actions:5055" and rasa["ACTION_ENDPOINT_URL"] == "http://actions:5055/webhook"
     assert "-p 5055" in " ".join(services["actions"]["command"])
@@ -119,7 +121,8 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
     }
     assert used <= compose_env and used - {"TRACKER_STORE_URL", "LOCK_STORE_URL"} <= defaulted
     config = yaml.safe_load(endpoints)
-    assert config["tracker_store"]["type"] == "SQL" and config["lock_store"]["type"] == "redis"
+    assert config["tracker_store"]["type"] == "SQL"
+    assert config["lock_store"]["type"] == "rasa_addons.lock_store.AtomicRedisLockStore"
 
 
 def test_procfile_production_runs_what_exists():
@@ -132,6 +135,14 @@ def test_procfile_production_runs_what_exists():
         for word in shlex.split(command):
             if word.startswith("deploy/"):
                 assert (ROOT / word).exists(), word
+
+
+def test_images_install_the_runtime_requirements_only():
+    """The Dockerfiles cut requirements.txt at its test section; without the marker they would install it all."""
+    lines = (ROOT / "requirements.txt").read_text().splitlines()
+    marker = lines.index("# Development and tests")
+    assert any(line.startswith("rasa[") for line in lines[:marker])
+    assert any(line.startswith("pytest==") for line in lines[marker:])
 
 
 @pytest.mark.parametrize("dockerfile", ["Dockerfile", "Dockerfile.actions"])
