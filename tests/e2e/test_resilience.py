@@ -14,6 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.demo import DEMO_CARDHOLDERS
 from tests.e2e.production import admin
+from tests.webhooks.conftest import open_chat_page
 from webhooks import create_app
 from webhooks.call_simulator import Call
 from webhooks.settings import load_web_settings
@@ -32,6 +33,11 @@ def web_app(stack, *rasa_urls: str):
     """The real web app in production mode (its settings read from the stack's environment)."""
     web = load_web_settings({**stack.env, "RASA_URLS": ",".join(rasa_urls or stack.rasa_urls[:1])})
     return create_app({"WEB": web, "TESTING": True})
+
+
+def chat_client(stack, *rasa_urls: str):
+    """A browser on the chat page (it holds the page's CSRF token)."""
+    return open_chat_page(web_app(stack, *rasa_urls).test_client())
 
 
 def chat(client, message: str) -> list[str]:
@@ -54,7 +60,7 @@ def voice_transport(stack, client):
 def test_action_server_killed_mid_conversation(production_stack):
     stack, person = production_stack, holder("杨帆")  # issued: can be reported lost
     rasa_pids = {name: p.pid for name, p in stack.processes.items() if name.startswith("rasa")}
-    client = web_app(stack).test_client()
+    client = chat_client(stack)
     chat(client, "我的社保卡丢了")
     stack.kill("actions")
     try:
@@ -75,7 +81,7 @@ def test_action_server_killed_mid_conversation(production_stack):
 def test_card_database_refusing_connections(production_stack):
     """The card database goes away (connections refused, open ones cut); the server itself stays up."""
     stack, person = production_stack, holder("陈静")  # ready for pickup
-    client = web_app(stack).test_client()
+    client = chat_client(stack)
     chat(client, "帮我查下社保卡办到哪一步了")
     chat(client, person.id_number)
     admin(f"ALTER DATABASE {stack.card_database} ALLOW_CONNECTIONS false")
@@ -110,7 +116,7 @@ def test_rasa_killed_mid_call(production_stack):
         assert "抱歉" in spoken and "留言" in spoken, call.spoken  # apology, then a voicemail offer
         (reference,) = set(REFERENCE.findall(spoken))
         # a web app that knows both servers carries on through Rasa B while A is down
-        failover = web_app(stack, *stack.rasa_urls).test_client()
+        failover = chat_client(stack, *stack.rasa_urls)
         assert not any(UNAVAILABLE_ZH in text for text in chat(failover, "怎么激活社保卡"))
     finally:
         stack.start_rasa("rasa_a")
