@@ -40,7 +40,7 @@ def test_tickets_issued_at_the_same_moment_are_all_different(stores):
     assert sorted(tickets) == list(range(64))
 
 
-async def test_turns_of_one_conversation_never_overlap_across_stores(stores):
+def test_turns_of_one_conversation_never_overlap_across_stores(stores):
     conversation = "c-" + secrets.token_hex(4)
     inside, overlaps, served = 0, 0, 0
 
@@ -53,6 +53,13 @@ async def test_turns_of_one_conversation_never_overlap_across_stores(stores):
             inside -= 1
             served += 1
 
-    await asyncio.gather(*(turn(stores[n % 2]) for n in range(20)))
+    async def all_turns() -> None:
+        await asyncio.gather(*(turn(stores[n % 2]) for n in range(20)))
+
+    loop = asyncio.new_event_loop()  # its own loop, closed here: nothing left for later tests to collect
+    try:
+        loop.run_until_complete(all_turns())
+    finally:
+        loop.close()
     assert (served, overlaps) == (20, 0)
     assert stores[0].get_lock(conversation) is None  # the last turn removed the lock
