@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test run chat call train db demo clean
+.PHONY: install test run run-prod chat call train db demo clean
 
 install: $(STAMP) .env
 
@@ -27,8 +27,8 @@ $(STAMP): requirements.txt constraints.txt
 
 # Lint first (cheap), then the whole suite; set TEST_DATABASE_URL to run the database tests on PostgreSQL too.
 test: install
-	$(VENV)/bin/ruff check bot actions nlu webhooks tests migrations bench
-	$(VENV)/bin/ruff format --check bot actions nlu webhooks tests migrations bench
+	$(VENV)/bin/ruff check bot actions nlu rasa_addons webhooks tests migrations bench
+	$(VENV)/bin/ruff format --check bot actions nlu rasa_addons webhooks tests migrations bench
 	$(PY) -m pytest
 
 # Install, migrate, load the demo cardholders into an empty database, train if the model is missing
@@ -46,6 +46,13 @@ run: install
 	echo "model:          $$model"; \
 	echo; echo "demo cardholders (fictional):"; $(PY) -m bot demo list; echo; \
 	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile --env .env start
+
+# Production mode on one machine (deploy/README.md): settings and secrets from the environment only
+# (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn.
+run-prod: $(STAMP)
+	@export APP_ENV=production; $(PY) -m bot config check && $(PY) -m bot config check --rasa && \
+	$(PY) -m bot db upgrade && model=$$($(PY) -m bot model ensure) && \
+	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile.production --env /dev/null start
 
 chat: install
 	$(PY) -m webhooks.terminal_chat

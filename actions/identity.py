@@ -10,8 +10,9 @@ import re
 from typing import Any
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.forms import FormValidationAction
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values
@@ -75,7 +76,9 @@ class ValidateIdentityForm(FormValidationAction):
             return await super().run(dispatcher, tracker, domain)
         except UNAVAILABLE as error:
             await apologise(dispatcher, tracker, error)
-            return [{"event": "slot", "name": "identity_locked", "value": True}]
+            # End this attempt, but do not lock the conversation: the database failed, not the
+            # person, who may ask again once it is back.
+            return [SlotSet(slot, None) for slot in (*_RESET, "task", REQUESTED_SLOT)]
 
     async def extract_id_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict

@@ -21,7 +21,15 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from bot import card_import, demo
 from bot.audit import record_audit
 from bot.cards import describe_cardholder, get_cardholder
-from bot.config import Settings, init_env_file, load_settings
+from bot.config import (
+    Settings,
+    check_production,
+    init_env_file,
+    is_production,
+    load_settings,
+    merged_environment,
+    rasa_store_problems,
+)
 from bot.db import make_engine, make_session_factory
 from bot.errors import BotError, CardImportError, CardNotFound, ConfigError
 from bot.flags import describe_flag, list_flags
@@ -61,6 +69,18 @@ def _sessions(settings: Settings):
 def cmd_env_init(args: argparse.Namespace, settings: Settings | None) -> None:
     added = init_env_file()
     print(f".env: added {', '.join(added)}" if added else ".env: already complete")
+
+
+def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> None:
+    """Exit 3 naming every problem; in production mode it gates each process before it starts."""
+    if args.rasa:
+        env = merged_environment()
+        if is_production(env):
+            check_production(rasa_store_problems(env))
+    else:
+        load_settings()
+    mode = "production" if is_production() else "development (.env, then the environment)"
+    print(f"configuration is complete for {'Rasa' if args.rasa else 'the web app, actions and CLI'}: {mode}")
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
@@ -242,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     subparsers: dict[str, argparse._SubParsersAction] = {}
     command("env", "init", cmd_env_init, "create .env with random secrets, or complete it")
+    check = command("config", "check", cmd_config_check, "check the settings; in production mode, refuse unsafe ones")
+    check.add_argument("--rasa", action="store_true", help="check what Rasa needs: its token, tracker and lock store")
     command("db", "upgrade", cmd_db_upgrade, "create or migrate the schema at DATABASE_URL")
     command("cards", "import", cmd_cards_import, "load card records from a CSV file, all or nothing").add_argument(
         "file"
@@ -277,7 +299,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        settings = None if args.handler in (cmd_env_init, cmd_model_ensure, cmd_demo_list) else load_settings()
+        no_settings = (cmd_env_init, cmd_model_ensure, cmd_demo_list, cmd_config_check)
+        settings = None if args.handler in no_settings else load_settings()
         args.handler(args, settings)
     except CommandFailed as error:
         print(f"error: {error}", file=sys.stderr)

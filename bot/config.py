@@ -1,19 +1,24 @@
 """Settings read once from the environment, with a `.env` file at the project root as fallback.
 
-Environment variables always win over `.env`, so a deployment can set everything itself.
+Environment variables always win over `.env`, so a deployment can set everything itself. In
+production mode (`APP_ENV=production` in the environment) `.env` is not read at all, and every
+entry point refuses to start while a secret is missing, short or a known default, or while the
+card database is SQLite (`check_production`).
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from dotenv import dotenv_values
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 
@@ -29,6 +34,29 @@ GENERATED_SECRETS = {
     "ID_HASH_KEY": lambda: secrets.token_hex(32),
     "DATA_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
 }
+
+# Production mode: secrets shorter than this, with fewer distinct characters, or equal to a value
+# this repository uses for development or tests, are refused.
+PRODUCTION = "production"
+MIN_SECRET_LENGTH = 16
+MIN_DISTINCT_CHARACTERS = 8
+KNOWN_DEV_SECRETS = frozenset(
+    {
+        "changeme",
+        "change-me",
+        "secret",
+        "password",
+        "token",
+        "dev",
+        "development",
+        "test",
+        "e2e-token",
+        "e2e-hash-key",
+        "rasa-token",
+        "cli-test-key",
+        "test-twilio-auth-token",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -96,11 +124,80 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
+def is_production(environ: Mapping[str, str] | None = None) -> bool:
+    """True when the environment (never `.env`) says `APP_ENV=production`."""
+    env = os.environ if environ is None else environ
+    return (env.get("APP_ENV") or "").strip().lower() == PRODUCTION
+
+
 def merged_environment(environ: Mapping[str, str] | None = None, env_file: Path | None = ENV_FILE) -> dict[str, str]:
-    """`.env` values (unless `env_file` is None) overlaid by the process environment or `environ`."""
-    env = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file else {}
-    env.update(os.environ if environ is None else environ)
+    """`.env` values (unless `env_file` is None, or in production) overlaid by the environment or `environ`."""
+    source = os.environ if environ is None else environ
+    use_file = env_file is not None and not is_production(source)
+    env = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if use_file else {}
+    env.update(source)
     return env
+
+
+def secret_problems(env: Mapping[str, str], names: Iterable[str], dev_values: Mapping[str, str | None]) -> list[str]:
+    """Why each named secret is unfit for production (names only: values never appear in messages)."""
+    problems = []
+    for name in names:
+        value = env.get(name) or ""
+        if not value:
+            problems.append(f"{name} is not set")
+        elif value.strip().lower() in KNOWN_DEV_SECRETS:
+            problems.append(f"{name} is a known default value")
+        elif value == dev_values.get(name):
+            problems.append(f"{name} is the development value from .env")
+        elif len(value) < MIN_SECRET_LENGTH or len(set(value)) < MIN_DISTINCT_CHARACTERS:
+            problems.append(f"{name} is too short or too simple (at least {MIN_SECRET_LENGTH} random characters)")
+    return problems
+
+
+def _is_sqlite(url: str) -> bool:
+    try:
+        return make_url(url).get_backend_name() == "sqlite"
+    except ArgumentError:
+        return False  # a malformed URL fails later, when something connects
+
+
+def production_problems(env: Mapping[str, str], dev_values: Mapping[str, str | None] | None = None) -> list[str]:
+    """What stops the web app, the action server or the CLI from starting in production mode."""
+    dev = dotenv_values(ENV_FILE) if dev_values is None and ENV_FILE.exists() else (dev_values or {})
+    problems = secret_problems(env, GENERATED_SECRETS, dev)
+    database_url = env.get("DATABASE_URL") or ""
+    if not database_url:
+        problems.append("DATABASE_URL is not set (production needs PostgreSQL)")
+    elif _is_sqlite(database_url):
+        problems.append("DATABASE_URL is SQLite; production needs PostgreSQL")
+    return problems
+
+
+def rasa_store_problems(env: Mapping[str, str], dev_values: Mapping[str, str | None] | None = None) -> list[str]:
+    """What stops Rasa from starting in production mode: its token, a shared tracker store and lock store."""
+    dev = dotenv_values(ENV_FILE) if dev_values is None and ENV_FILE.exists() else (dev_values or {})
+    problems = secret_problems(env, ["RASA_TOKEN"], dev)
+    tracker_url = env.get("TRACKER_STORE_URL") or ""
+    if not tracker_url:
+        problems.append("TRACKER_STORE_URL is not set (a postgresql:// URL for Rasa's tracker store)")
+    elif _is_sqlite(tracker_url) or "://" not in tracker_url:
+        problems.append("TRACKER_STORE_URL must be a PostgreSQL URL shared by every Rasa process")
+    lock_host = env.get("LOCK_STORE_URL") or ""
+    if not lock_host:
+        problems.append("LOCK_STORE_URL is not set (the Redis host every Rasa process shares)")
+    elif "://" in lock_host or ":" in lock_host:
+        problems.append("LOCK_STORE_URL is the Redis host name only; set LOCK_STORE_PORT and LOCK_STORE_DB apart")
+    for name in ("LOCK_STORE_PORT", "LOCK_STORE_DB"):  # unset: deploy/rasa.sh uses 6379 and 1
+        if env.get(name) and not env[name].isdigit():
+            problems.append(f"{name} must be a number")
+    return problems
+
+
+def check_production(problems: list[str]) -> None:
+    """Raise one ConfigError naming every problem, so an operator fixes them in one go."""
+    if problems:
+        raise ConfigError("production mode (APP_ENV=production) refuses to start: " + "; ".join(problems))
 
 
 def default_database_url() -> str:
@@ -110,6 +207,8 @@ def default_database_url() -> str:
 def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = ENV_FILE) -> Settings:
     """Build settings from `.env` and the environment; raise ConfigError on bad values."""
     env = merged_environment(environ, env_file)
+    if is_production(env):
+        check_production(production_problems(env))
     data_key = _required(env, "DATA_ENCRYPTION_KEY")
     try:
         Fernet(data_key.encode())

@@ -1,34 +1,78 @@
-"""Talking to Rasa's REST channel on loopback, with a time budget."""
+"""Talking to Rasa's REST channel, with a time budget, spread over one or more Rasa servers.
+
+Several Rasa servers can serve one conversation because they share the tracker store and the
+lock store. Turns go to them in turn; a server that refuses the connection (stopped, restarting)
+is skipped for that turn, since the message never reached it. A timeout or an error answer is not
+retried elsewhere: the first server may have acted on the message already.
+"""
 
 from __future__ import annotations
 
+import itertools
 import logging
-from typing import Any
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 import requests
+from urllib3.exceptions import NewConnectionError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class RasaUnavailable(Exception):
     """Rasa did not answer in time, answered with an error, or answered nothing."""
 
 
+def _not_delivered(error: requests.RequestException) -> bool:
+    """True when the request cannot have reached Rasa, so another server may take it."""
+    if isinstance(error, requests.ConnectTimeout):
+        return True
+    if not isinstance(error, requests.ConnectionError) or not error.args:
+        return False
+    return isinstance(getattr(error.args[0], "reason", None), NewConnectionError)
+
+
 class RasaClient:
     """One REST-channel turn: a message in, the bot's messages out."""
 
-    def __init__(self, base_url: str, *, timeout: float) -> None:
-        self.base_url = base_url
+    def __init__(self, base_urls: str | Sequence[str], *, timeout: float) -> None:
+        self.base_urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
+        if not self.base_urls:
+            raise ValueError("RasaClient needs at least one Rasa URL")
+        self.base_url = self.base_urls[0]
         self.timeout = timeout
         self._http = requests.Session()
+        self._next = itertools.cycle(range(len(self.base_urls)))
+        self._lock = threading.Lock()
+
+    def _servers(self) -> list[str]:
+        """Every server once, starting with the next in turn."""
+        with self._lock:
+            start = next(self._next)
+        return self.base_urls[start:] + self.base_urls[:start]
+
+    def _call(self, request: Callable[[str], requests.Response]) -> requests.Response:
+        """`request(base_url)` on the next server, moving on only while connections are refused."""
+        servers = self._servers()
+        for position, base_url in enumerate(servers):
+            try:
+                response = request(base_url)
+            except requests.RequestException as error:
+                if position + 1 < len(servers) and _not_delivered(error):
+                    log.warning("rasa server %d refused the connection; trying the next", position)
+                    continue
+                raise
+            return response
+        raise AssertionError("unreachable: the last server's failure is raised")
 
     def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         """The bot's replies to `text` in conversation `sender`; RasaUnavailable when there are none."""
+        body = {"sender": sender, "message": text, "metadata": metadata or {}}
         try:
-            response = self._http.post(
-                f"{self.base_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata or {}},
-                timeout=self.timeout,
+            response = self._call(
+                lambda base: self._http.post(f"{base}/webhooks/rest/webhook", json=body, timeout=self.timeout)
             )
             response.raise_for_status()
             messages = response.json()
@@ -42,19 +86,21 @@ class RasaClient:
 
     def tracker(self, sender: str, token: str) -> dict[str, Any]:
         """The conversation's tracker from Rasa's HTTP API; RasaUnavailable if it cannot be read."""
+        path, params = f"/conversations/{sender}/tracker", {"token": token}
         try:
-            response = self._http.get(
-                f"{self.base_url}/conversations/{sender}/tracker", params={"token": token}, timeout=self.timeout
-            )
+            response = self._call(lambda base: self._http.get(base + path, params=params, timeout=self.timeout))
             response.raise_for_status()
             return response.json()
         except (requests.RequestException, ValueError) as error:
             raise RasaUnavailable(type(error).__name__) from None
 
     def is_ready(self, token: str) -> bool:
-        """True when Rasa answers and has a model loaded."""
+        """True when a Rasa server answers with a model loaded (turns skip the ones that are down)."""
+        return any(self._ready(base_url, token) for base_url in self.base_urls)
+
+    def _ready(self, base_url: str, token: str) -> bool:
         try:
-            status = self._http.get(f"{self.base_url}/status", params={"token": token}, timeout=2).json()
+            status = self._http.get(f"{base_url}/status", params={"token": token}, timeout=2).json()
         except (requests.RequestException, ValueError):
             return False
         return bool(status.get("model_file"))

@@ -30,6 +30,8 @@ class WebSettings:
     twilio_auth_token: str
     public_base_url: str | None
     rasa_timeout: float = 8.0
+    # Every Rasa server turns may go to (they share the tracker and lock stores); empty: rasa_url alone.
+    rasa_urls: tuple[str, ...] = ()
     voice: VoiceConfig = field(default_factory=VoiceConfig)
     agent_number: str | None = None
     transfer_hours: tuple[dt.time, dt.time] = (dt.time(9), dt.time(17))
@@ -59,7 +61,7 @@ class WebSettings:
 
     @cached_property
     def rasa(self) -> RasaClient:
-        return RasaClient(self.rasa_url, timeout=self.rasa_timeout)
+        return RasaClient(self.rasa_urls or (self.rasa_url,), timeout=self.rasa_timeout)
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
@@ -70,6 +72,7 @@ def _port(env: Mapping[str, str], name: str, default: int) -> int:
 
 
 def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
+    core = load_settings(environ)  # first: in production mode it names every unsafe setting at once
     env = merged_environment(environ)
     secret = env.get("FLASK_SECRET_KEY") or ""
     if len(secret) < 16:
@@ -78,6 +81,7 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         timeout = float(env.get("RASA_TIMEOUT_SECONDS") or 8)
     except ValueError:
         raise ConfigError("RASA_TIMEOUT_SECONDS must be a number of seconds") from None
+    rasa_urls = _urls(env, "RASA_URLS") or (f"http://127.0.0.1:{_port(env, 'RASA_PORT', 5005)}",)
     defaults = VoiceConfig()
     voice = VoiceConfig(
         voice_zh=env.get("VOICE_ZH") or defaults.voice_zh,
@@ -87,11 +91,12 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         hints_en=env.get("SPEECH_HINTS_EN") or defaults.hints_en,
     )
     return WebSettings(
-        core=load_settings(environ),
+        core=core,
         secret_key=secret,
-        rasa_url=f"http://127.0.0.1:{_port(env, 'RASA_PORT', 5005)}",
+        rasa_url=rasa_urls[0],
+        rasa_urls=rasa_urls,
         rasa_token=env.get("RASA_TOKEN") or "",
-        actions_url=f"http://127.0.0.1:{_port(env, 'ACTIONS_PORT', 5055)}",
+        actions_url=(env.get("ACTIONS_URL") or f"http://127.0.0.1:{_port(env, 'ACTIONS_PORT', 5055)}").rstrip("/"),
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
         public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         rasa_timeout=timeout,
@@ -114,6 +119,15 @@ def _count(env: Mapping[str, str], name: str) -> int:
 def _sqlite_tracker(path: str | None) -> str:
     """The embedded tracker store Rasa writes (see Procfile); relative paths are from the project root."""
     return f"sqlite:///{ROOT / (path or 'var/tracker.db')}"
+
+
+def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """A comma-separated list of http(s) base URLs, e.g. RASA_URLS=http://rasa-1:5005,http://rasa-2:5005."""
+    urls = tuple(part.strip().rstrip("/") for part in (env.get(name) or "").split(",") if part.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{name} must list http:// or https:// base URLs separated by commas")
+    return urls
 
 
 def _hours(text: str) -> tuple[dt.time, dt.time]:

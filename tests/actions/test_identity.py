@@ -63,7 +63,7 @@ async def test_nothing_more_is_asked_once_verified(action_settings, dispatcher, 
     ]
 
 
-async def test_database_down_gets_an_apology(settings, monkeypatch, dispatcher, domain):
+async def test_database_down_gets_an_apology_and_no_lock(settings, monkeypatch, dispatcher, domain):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
     monkeypatch.setenv("ID_HASH_KEY", settings.id_hash_key)
     monkeypatch.setenv("DATA_ENCRYPTION_KEY", settings.data_encryption_key)
@@ -78,8 +78,10 @@ async def test_database_down_gets_an_apology(settings, monkeypatch, dispatcher, 
     )
     events = await FORM.run(dispatcher, tracker, domain)
     services.cache_clear()
-    assert "utter_service_unavailable" in responses(dispatcher)
-    assert {"event": "slot", "name": "identity_locked", "value": True} in events
+    assert responses(dispatcher) == ["utter_service_unavailable"]
+    slots = {event["name"]: event["value"] for event in events if event["event"] == "slot"}
+    assert slots == {"id_number": None, "person_name": None, "phone_last4": None, "task": None, "requested_slot": None}
+    assert "identity_locked" not in slots  # once the database is back, the person can try again
 
 
 def answering(slot: str, text: str, intent: str, confidence: float):

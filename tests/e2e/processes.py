@@ -1,0 +1,126 @@
+"""Starting and talking to the assistant's processes in end-to-end tests (shared by every stack)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from bot.config import ROOT, load_settings
+from bot.db import make_engine, make_session_factory
+from bot.demo import seed_demo
+from bot.migrate import upgrade
+
+VENV_BIN = Path(sys.executable).parent
+STARTUP_TIMEOUT = 180
+
+
+def wait_until(check: Callable[[], bool], timeout: float, what: str, processes: list[subprocess.Popen]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in processes:
+            if process.poll() is not None:
+                raise RuntimeError(f"{what}: a process exited with {process.returncode}")
+        try:
+            if check():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{what} did not come up within {timeout} s")
+
+
+@dataclass
+class Stack:
+    rasa_url: str
+    token: str
+    env: dict[str, str]
+
+    def say(self, sender: str, message: str, metadata: dict | None = None, *, rasa_url: str | None = None) -> list[str]:
+        """Send one message over the REST channel (of `rasa_url`, else this stack's Rasa); the text replies."""
+        body = {"sender": sender, "message": message, "metadata": metadata or {}}
+        response = requests.post(f"{rasa_url or self.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
+        response.raise_for_status()
+        return [m.get("text", "") for m in response.json()]
+
+    def tracker(self, sender: str, *, rasa_url: str | None = None) -> dict:
+        """The conversation as Rasa's HTTP API has it (read from the tracker store)."""
+        url = f"{rasa_url or self.rasa_url}/conversations/{sender}/tracker"
+        response = requests.get(url, params={"token": self.token}, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env, capture_output=True, text=True, timeout=60
+        )
+
+    def card(self, id_number: str) -> dict:
+        result = self.cli("cards", "show", id_number, "--json")
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def flags(self) -> list[dict]:
+        return json.loads(self.cli("flags", "list", "--json").stdout)
+
+
+def seed_demo_database(env: dict[str, str]) -> None:
+    """Migrate the card database at the environment's DATABASE_URL and load the demo cardholders."""
+    settings = load_settings(env, env_file=None)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine).begin() as session:
+        seed_demo(session, settings=settings, now=dt.datetime.now(dt.timezone.utc))
+    engine.dispose()
+
+
+def start(command: list[str], env: dict[str, str], log: Path, *, own_group: bool = False) -> subprocess.Popen:
+    """A process of the stack, its output appended to `log`; `own_group` so it can be killed with its workers."""
+    with log.open("ab") as handle:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=own_group
+        )
+
+
+def action_server_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "actions", "-p", str(port)]
+
+
+def rasa_command(port: int, *, token: str, model: Path) -> list[str]:
+    """`rasa run` as the Procfile runs it: REST channel and HTTP API on loopback, behind `token`."""
+    return [
+        str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1", "-p", str(port),
+        "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+    ]  # fmt: skip
+
+
+def wait_for_action_server(port: int, processes: list[subprocess.Popen]) -> None:
+    url = f"http://127.0.0.1:{port}/health"
+    wait_until(lambda: requests.get(url, timeout=2).ok, STARTUP_TIMEOUT, "action server", processes)
+
+
+def wait_for_rasa(rasa_url: str, token: str, processes: list[subprocess.Popen]) -> None:
+    def ready() -> bool:
+        return "model_file" in requests.get(f"{rasa_url}/status", params={"token": token}, timeout=2).json()
+
+    wait_until(ready, STARTUP_TIMEOUT, "Rasa", processes)
+
+
+def stop(*processes: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL for any process still running after 20 s."""
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

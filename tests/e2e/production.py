@@ -1,0 +1,174 @@
+"""The assistant in production mode against this machine's PostgreSQL and Redis, for tests.
+
+Each run gets throwaway databases (card database and Rasa's tracker store) and its own Redis key
+prefix, all removed afterwards; the server processes themselves are never touched. Processes are
+started exactly as `Procfile.production` starts them (`python -m actions`, `deploy/rasa.sh`), and
+tests may kill and restart them by name.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+import pytest
+import redis
+from cryptography.fernet import Fernet
+
+from bot.config import ROOT
+from tests.e2e.processes import (
+    Stack,
+    seed_demo_database,
+    start,
+    stop,
+    wait_for_action_server,
+    wait_for_rasa,
+)
+from tests.support import free_port
+
+POSTGRES = os.environ.get("PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+REDIS_HOST = os.environ.get("PRODUCTION_TEST_REDIS_HOST", "127.0.0.1")
+REDIS_PORT = int(os.environ.get("PRODUCTION_TEST_REDIS_PORT", "6379"))
+REDIS_DB = 1
+
+
+def services_missing() -> str | None:
+    """Why the production tests cannot run here, or None when PostgreSQL and Redis both answer."""
+    try:
+        psycopg2.connect(f"{POSTGRES}/postgres", connect_timeout=3).close()
+    except psycopg2.Error as error:
+        return f"PostgreSQL at {POSTGRES} is not reachable ({type(error).__name__})"
+    try:
+        redis.Redis(host=REDIS_HOST, port=REDIS_PORT, socket_timeout=3).ping()
+    except redis.RedisError as error:
+        return f"Redis at {REDIS_HOST}:{REDIS_PORT} is not reachable ({type(error).__name__})"
+    return None
+
+
+def require_services() -> None:
+    """Skip with the reason, or fail when REQUIRE_PRODUCTION_TESTS is set (CI has both services)."""
+    missing = services_missing()
+    if missing and os.environ.get("REQUIRE_PRODUCTION_TESTS"):
+        pytest.fail(f"production tests required but {missing}")
+    if missing:
+        pytest.skip(missing)
+
+
+def admin(sql: str) -> None:
+    """One statement on the server's maintenance database, outside a transaction."""
+    connection = psycopg2.connect(f"{POSTGRES}/postgres")
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+@dataclass
+class ProductionStack(Stack):
+    """Action server and Rasa servers in production mode; `rasa_urls` name every Rasa server."""
+
+    work: Path = Path()
+    model: Path = Path()
+    tag: str = ""
+    ports: dict[str, int] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return [f"http://127.0.0.1:{port}" for name, port in sorted(self.ports.items()) if name.startswith("rasa")]
+
+    @property
+    def card_database(self) -> str:
+        return f"cards_{self.tag}"
+
+    def start_actions(self) -> None:
+        command = [sys.executable, "-m", "actions", "-p", str(self.ports["actions"])]
+        env = {**self.env, "ACTION_SERVER_SANIC_WORKERS": "2"}  # several action-server workers, as in production
+        self.processes["actions"] = start(command, env, self.work / "actions.log", own_group=True)
+        wait_for_action_server(self.ports["actions"], [self.processes["actions"]])
+
+    def start_rasa(self, *names: str) -> None:
+        """Start the named Rasa servers together, then wait for each to load the model."""
+        for name in names:
+            command = [str(ROOT / "deploy" / "rasa.sh"), str(self.ports[name])]
+            self.processes[name] = start(command, self.env, self.work / f"{name}.log", own_group=True)
+        for name in names:
+            wait_for_rasa(f"http://127.0.0.1:{self.ports[name]}", self.token, [self.processes[name]])
+
+    def kill(self, name: str) -> None:
+        """SIGKILL to the process and its workers: none gets a chance to finish anything, as in a crash."""
+        process = self.processes.pop(name)
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+    def stop_all(self) -> None:
+        """SIGTERM to each process group (the action server's workers too), SIGKILL after 20 s."""
+        for process in self.processes.values():
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        stop(*self.processes.values())
+        for process in self.processes.values():
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # anything the group leader left behind
+            except ProcessLookupError:
+                pass
+        self.processes.clear()
+
+
+def production_env(tag: str, actions_port: int) -> dict[str, str]:
+    """A complete production environment with fresh secrets (nothing read from .env)."""
+    return {
+        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RASA_URLS", "TRACKER_SQLITE_PATH"}},
+        "APP_ENV": "production",
+        "FLASK_SECRET_KEY": secrets.token_hex(32),
+        "RASA_TOKEN": secrets.token_urlsafe(32),
+        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
+        "ID_HASH_KEY": secrets.token_hex(32),
+        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DATABASE_URL": f"{POSTGRES}/cards_{tag}",
+        "TRACKER_STORE_URL": f"{POSTGRES}/tracker_{tag}",
+        "LOCK_STORE_URL": REDIS_HOST,
+        "LOCK_STORE_PORT": str(REDIS_PORT),
+        "LOCK_STORE_DB": str(REDIS_DB),
+        "LOCK_STORE_PASSWORD": "",
+        "LOCK_STORE_KEY_PREFIX": f"t{tag}",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
+    }
+
+
+def production_stack(model: Path, work: Path):
+    """Generator behind the `production_stack` fixture: create, start, yield, then remove everything."""
+    tag = f"{os.getpid()}x{secrets.token_hex(4)}"
+    ports = {"actions": free_port(), "rasa_a": free_port(), "rasa_b": free_port()}
+    env = {**production_env(tag, ports["actions"]), "RASA_MODEL": str(model)}
+    admin(f"CREATE DATABASE cards_{tag}")
+    admin(f"CREATE DATABASE tracker_{tag}")
+    stack = ProductionStack(
+        rasa_url=f"http://127.0.0.1:{ports['rasa_a']}",
+        token=env["RASA_TOKEN"],
+        env=env,
+        work=work,
+        model=model,
+        tag=tag,
+        ports=ports,
+    )
+    try:
+        seed_demo_database(env)
+        stack.start_actions()
+        stack.start_rasa("rasa_a", "rasa_b")
+        yield stack
+    finally:
+        stack.stop_all()
+        admin(f"DROP DATABASE IF EXISTS cards_{tag} WITH (FORCE)")
+        admin(f"DROP DATABASE IF EXISTS tracker_{tag} WITH (FORCE)")
+        locks = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
+        for key in locks.scan_iter(f"t{tag}:*"):
+            locks.delete(key)

@@ -1,0 +1,115 @@
+"""Turns spread over several Rasa servers; a stopped one is skipped, an answered one never repeated."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from cryptography.fernet import Fernet
+
+from bot.errors import ConfigError
+from tests.support import free_port
+from webhooks.rasa_client import RasaClient, RasaUnavailable
+from webhooks.settings import load_web_settings
+
+
+@contextmanager
+def fake_rasa(name: str, received: list[str], delay: float = 0.0):
+    """A REST channel that answers with its own name and records each message it got."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            message = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["message"]
+            received.append(f"{name}:{message}")
+            time.sleep(delay)
+            body = json.dumps([{"recipient_id": "x", "text": name}]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_GET(self):
+            body = json.dumps({"model_file": f"{name}.tar.gz"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # the slow server writes to a client that gave up: expected here
+
+    server = Server(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_turns_go_to_each_server_in_turn():
+    received: list[str] = []
+    with fake_rasa("a", received) as a, fake_rasa("b", received) as b:
+        client = RasaClient([a, b], timeout=2)
+        answers = [client.send("c1", str(n))[0]["text"] for n in range(4)]
+    assert answers == ["a", "b", "a", "b"]
+    assert received == ["a:0", "b:1", "a:2", "b:3"]
+
+
+def test_a_stopped_server_is_skipped_and_nothing_is_sent_twice():
+    received: list[str] = []
+    stopped = f"http://127.0.0.1:{free_port()}"
+    with fake_rasa("a", received) as a:
+        client = RasaClient([stopped, a], timeout=2)
+        answers = [client.send("c1", str(n))[0]["text"] for n in range(3)]
+        assert client.is_ready("token")
+    assert answers == ["a", "a", "a"]
+    assert received == ["a:0", "a:1", "a:2"]
+
+
+def test_a_slow_server_is_not_retried_elsewhere():
+    """It may have acted on the message already: the person gets the apology instead of a double turn."""
+    received: list[str] = []
+    with fake_rasa("slow", received, delay=1.5) as slow, fake_rasa("b", received) as b:
+        client = RasaClient([slow, b], timeout=0.5)
+        with pytest.raises(RasaUnavailable):
+            client.send("c1", "确认")
+    assert received == ["slow:确认"]
+
+
+def test_all_servers_down_is_unavailable():
+    client = RasaClient([f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"], timeout=1)
+    with pytest.raises(RasaUnavailable):
+        client.send("c1", "你好")
+    assert not client.is_ready("token")
+
+
+def test_rasa_urls_setting(settings_env):
+    web = load_web_settings({**settings_env, "RASA_URLS": "http://rasa-1:5005/, http://rasa-2:5005"})
+    assert web.rasa.base_urls == ["http://rasa-1:5005", "http://rasa-2:5005"]
+    assert web.rasa_url == "http://rasa-1:5005"
+    single = load_web_settings({**settings_env, "RASA_PORT": "5105"})
+    assert single.rasa.base_urls == ["http://127.0.0.1:5105"]
+
+
+def test_bad_rasa_urls_are_named(settings_env):
+    with pytest.raises(ConfigError, match="RASA_URLS"):
+        load_web_settings({**settings_env, "RASA_URLS": "rasa-1:5005"})
+
+
+@pytest.fixture
+def settings_env() -> dict[str, str]:
+    return {
+        "FLASK_SECRET_KEY": "f" * 8 + "0123456789abcdef",
+        "ID_HASH_KEY": "k" * 32,
+        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    }
