@@ -3,15 +3,46 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
+from bot.logs import current_request_id
+from webhooks.metrics import RASA_ERRORS
+
 log = logging.getLogger(__name__)
+
+FALLBACK_INTENT = "nlu_fallback"
+# Actions Rasa runs when it did not understand: ours for an NLU miss, Rasa's own when no rule fits.
+FALLBACK_ACTIONS = frozenset({"action_nlu_fallback", "action_default_fallback"})
 
 
 class RasaUnavailable(Exception):
     """Rasa did not answer in time, answered with an error, or answered nothing."""
+
+
+@dataclass(frozen=True)
+class TurnSummary:
+    """What Rasa made of the latest user turn: its top intent and the actions that answered it."""
+
+    intent: str | None
+    actions: frozenset[str] = frozenset()
+
+    @property
+    def fallback(self) -> bool:
+        """The assistant did not understand: the top intent is nlu_fallback, or a fallback action ran."""
+        return self.intent == FALLBACK_INTENT or bool(self.actions & FALLBACK_ACTIONS)
+
+
+def _error_kind(error: Exception) -> str:
+    if isinstance(error, requests.Timeout):
+        return "timeout"
+    if isinstance(error, requests.ConnectionError):
+        return "unreachable"
+    if isinstance(error, requests.HTTPError):
+        return "http_error"
+    return "bad_reply"
 
 
 class RasaClient:
@@ -23,33 +54,62 @@ class RasaClient:
         self._http = requests.Session()
 
     def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """The bot's replies to `text` in conversation `sender`; RasaUnavailable when there are none."""
+        """The bot's replies to `text` in conversation `sender`; RasaUnavailable when there are none.
+
+        The current request id travels in the metadata, so the action server can log it.
+        """
+        metadata = dict(metadata or {})
+        if current_request_id():
+            metadata["request_id"] = current_request_id()
         try:
             response = self._http.post(
                 f"{self.base_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": text, "metadata": metadata or {}},
+                json={"sender": sender, "message": text, "metadata": metadata},
                 timeout=self.timeout,
             )
             response.raise_for_status()
             messages = response.json()
         except (requests.RequestException, ValueError) as error:
-            log.warning("rasa turn failed: %s", type(error).__name__)
-            raise RasaUnavailable(type(error).__name__) from None
+            kind = _error_kind(error)
+            RASA_ERRORS.labels(kind=kind).inc()
+            log.warning("rasa turn failed: %s", kind, extra={"outcome": type(error).__name__})
+            raise RasaUnavailable(kind) from None
         if not isinstance(messages, list) or not messages:
             # An empty answer means an action failed inside Rasa (e.g. the action server is down).
-            raise RasaUnavailable("no reply")
+            RASA_ERRORS.labels(kind="empty_reply").inc()
+            log.warning("rasa turn failed: empty_reply")
+            raise RasaUnavailable("empty_reply")
         return messages
 
-    def tracker(self, sender: str, token: str) -> dict[str, Any]:
+    def tracker(self, sender: str, token: str, include_events: str = "AFTER_RESTART") -> dict[str, Any]:
         """The conversation's tracker from Rasa's HTTP API; RasaUnavailable if it cannot be read."""
         try:
             response = self._http.get(
-                f"{self.base_url}/conversations/{sender}/tracker", params={"token": token}, timeout=self.timeout
+                f"{self.base_url}/conversations/{sender}/tracker",
+                params={"token": token, "include_events": include_events},
+                timeout=self.timeout,
             )
             response.raise_for_status()
             return response.json()
         except (requests.RequestException, ValueError) as error:
             raise RasaUnavailable(type(error).__name__) from None
+
+    def latest_turn(self, sender: str, token: str) -> TurnSummary:
+        """The intent of the conversation's latest user message and whether a fallback action answered it.
+
+        One extra request per turn: the REST channel's reply does not say what Rasa understood.
+        The events since the last restart are needed because Rasa's own fallback reverts the user
+        message, after which the tracker's `latest_message` is the turn before.
+        """
+        events = self.tracker(sender, token, include_events="AFTER_RESTART").get("events") or []
+        actions: set[str] = set()
+        for event in reversed(events):
+            if event.get("event") == "action":
+                actions.add(event.get("name") or "")
+            elif event.get("event") == "user":
+                intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+                return TurnSummary(intent=intent, actions=frozenset(actions))
+        return TurnSummary(intent=None)
 
     def is_ready(self, token: str) -> bool:
         """True when Rasa answers and has a model loaded."""

@@ -28,6 +28,8 @@ from tests.support import free_port
 
 VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 180
+# As in the Procfile: the action server writes JSON log lines, so tests can follow a request id.
+ACTION_SERVER = [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--logging-config_file", "bot/logging.yml"]
 
 
 def wait_until(check, timeout: float, what: str, processes: list[subprocess.Popen]) -> None:
@@ -50,6 +52,7 @@ class Stack:
     rasa_url: str
     token: str
     env: dict[str, str]
+    logs: Path | None = None  # holds actions.log (JSON lines) and rasa.log
 
     def say(self, sender: str, message: str, metadata: dict | None = None) -> list[str]:
         """Send one message over the REST channel; the bot's text replies."""
@@ -99,7 +102,7 @@ def stack(trained_model, tmp_path_factory) -> Stack:
     logs = {name: open(work / f"{name}.log", "wb") for name in ("actions", "rasa")}
     processes = [
         subprocess.Popen(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "-p", str(actions_port)],
+            [*ACTION_SERVER, "-p", str(actions_port)],
             cwd=ROOT,
             env=env,
             stdout=logs["actions"],
@@ -143,7 +146,7 @@ def stack(trained_model, tmp_path_factory) -> Stack:
             "Rasa",
             processes,
         )
-        yield Stack(rasa_url=rasa_url, token=token, env=env)
+        yield Stack(rasa_url=rasa_url, token=token, env=env, logs=work)
     finally:
         for process in processes:
             process.terminate()
