@@ -62,5 +62,11 @@ db: install
 demo: db
 	$(PY) -m bot demo seed
 
+# The benchmark report (docs/benchmarks.md): ours and a stock Rasa bot side by side, started on free
+# ports over a temporary database. Takes about ten minutes; not part of `make test`.
+.PHONY: bench
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
