@@ -158,8 +158,8 @@ def intent_lookup_table(measured: dict[int, dict[str, list[float]]]) -> str:
         base = list(modes.values())[0]
         for mode, values in modes.items():
             extra = (
-                f"+{statistics.median(values) - statistics.median(base):.0f} / "
-                f"+{percentile(values, 0.95) - percentile(base, 0.95):.0f}"
+                f"{statistics.median(values) - statistics.median(base):+.0f} / "
+                f"{percentile(values, 0.95) - percentile(base, 0.95):+.0f}"
             )
             rows.append((concurrency, mode, len(values), *_p(values, 0.5, 0.95), extra if values is not base else ""))
     return _table(("concurrent", "follow-up", "turns", "p50 ms", "p95 ms", "cost p50 / p95 ms"), rows)
