@@ -14,6 +14,7 @@ Run: .venv/bin/python -m bench.chat_latency [--rounds 15] [--via-web]
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 import uuid
@@ -41,6 +42,14 @@ CONCURRENCY = (1, 8)
 Timings = dict[str, list[float]]
 
 
+def open_chat(http: requests.Session, message_url: str) -> None:
+    """Load the chat page as a browser does: its session cookie, and its CSRF token for every message."""
+    page = http.get(message_url.removesuffix("chat/message"), timeout=30).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    if token:
+        http.headers["X-CSRFToken"] = token.group(1)
+
+
 def conversation(
     url: str, rounds: int, script: Sequence[tuple[str, str]] = SCRIPT, *, via_web: bool = False
 ) -> Timings:
@@ -48,6 +57,8 @@ def conversation(
     timings: Timings = defaultdict(list)
     for _ in range(rounds):
         with requests.Session() as http:  # the web app keeps its conversation in the session cookie
+            if via_web:
+                open_chat(http, url)
             sender = "bench-" + uuid.uuid4().hex[:12]
             for kind, text in script:
                 body = {"message": text} if via_web else {"sender": sender, "message": text}

@@ -11,14 +11,31 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.logs import logging_config
+from gunicorn.glogging import Logger
+
+from bot.logs import REQUEST_ID_HEADER, bind_request_id, logging_config, reset_request_id
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTIPROC_DIR = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "prometheus")))
 
 logconfig_dict = logging_config("web")
 # No client address (Twilio's or a citizen's): the request line, status, size, time and request id.
-access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms request_id=%({x-request-id}o)s'
+access_log_format = '"%(r)s" %(s)s %(b)s %(M)sms'
+
+
+class RequestIdLogger(Logger):
+    """gunicorn's logger, whose access line carries the request id the app answered with."""
+
+    def access(self, resp, req, environ, request_time) -> None:
+        request_id = next((v for k, v in resp.headers if k.lower() == REQUEST_ID_HEADER.lower()), None)
+        token = bind_request_id(request_id)
+        try:
+            super().access(resp, req, environ, request_time)
+        finally:
+            reset_request_id(token)
+
+
+logger_class = RequestIdLogger
 
 
 def on_starting(server) -> None:

@@ -10,7 +10,7 @@ import time
 
 from flask import Flask, Response, g, request
 
-from bot.logs import REQUEST_ID_HEADER, bind_request_id, clean_request_id, new_request_id
+from bot.logs import REQUEST_ID_HEADER, bind_request_id, clean_request_id, new_request_id, reset_request_id
 from webhooks import metrics
 
 TWILIO_PREFIX = "/twilio/"
@@ -19,15 +19,14 @@ TWILIO_PREFIX = "/twilio/"
 def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)
+    app.teardown_request(_forget)
     app.register_blueprint(metrics.bp)
 
 
 def _start() -> None:
     g.request_id = clean_request_id(request.headers.get(REQUEST_ID_HEADER)) or new_request_id()
     g.started = time.perf_counter()
-    # Not reset after the request: the worker thread's next request binds its own id first, and
-    # gunicorn's access log line, written after the response, still finds this one.
-    bind_request_id(g.request_id)
+    g.request_id_token = bind_request_id(g.request_id)
 
 
 def _finish(response: Response) -> Response:
@@ -36,3 +35,10 @@ def _finish(response: Response) -> Response:
         # Labelled by the route's rule, not the URL: query strings must not multiply series.
         metrics.TWILIO_LATENCY.labels(route=request.url_rule.rule).observe(time.perf_counter() - g.started)
     return response
+
+
+def _forget(error: BaseException | None) -> None:
+    """Records written after the request (gunicorn's access line) take the id from the response."""
+    token = g.pop("request_id_token", None)
+    if token is not None:
+        reset_request_id(token)

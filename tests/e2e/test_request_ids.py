@@ -10,7 +10,7 @@ import pytest
 from bot.config import load_settings
 from bot.demo import DEMO_CARDHOLDERS
 from bot.logs import JsonFormatter, RequestIdFilter
-from tests.webhooks.conftest import make_web_settings
+from tests.webhooks.conftest import make_web_settings, open_chat_page
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,7 @@ HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "ready_for_pickup
 def test_a_turn_is_found_by_its_request_id_in_the_web_and_action_logs(stack, caplog):
     web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url)
     web.rasa_token = stack.token  # the intent of each turn is read from Rasa's tracker
-    client = create_app({"WEB": web, "TESTING": True}).test_client()
+    client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
     caplog.handler.addFilter(RequestIdFilter())
     caplog.set_level(logging.INFO)
 

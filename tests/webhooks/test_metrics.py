@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -25,7 +26,7 @@ from bot.config import ROOT
 from bot.migrate import upgrade
 from tests.e2e.conftest import wait_until
 from tests.support import free_port
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings, open_chat_page
 from webhooks import create_app
 
 INTENT_TURN = [
@@ -104,7 +105,7 @@ def rasa() -> Iterator[tuple[ScriptedRasa, str]]:
 def client(settings, sessions, rasa):
     web = make_web_settings(settings, rasa_url=rasa[1])
     web.rasa_timeout = 0.5
-    return create_app({"WEB": web, "TESTING": True}).test_client()
+    return open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
 
 
 def value(name: str, **labels: str) -> float:
@@ -180,7 +181,7 @@ def test_rasa_errors_are_counted_by_kind(client, rasa, change, kind):
 
 def test_unreachable_rasa_is_counted(app):
     before = value("assistant_rasa_errors_total", kind="unreachable")
-    app.test_client().post("/chat/message", json={"message": "查进度"})
+    open_chat_page(app.test_client()).post("/chat/message", json={"message": "查进度"})
     assert value("assistant_rasa_errors_total", kind="unreachable") == before + 1
 
 
@@ -239,9 +240,7 @@ def test_under_gunicorn_metrics_are_summed_over_workers(rasa, tmp_path):
             wait_until(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 503, 60, "gunicorn", [server])
             turns = 12
             with ThreadPoolExecutor(6) as pool:
-                answers = list(
-                    pool.map(lambda _: requests.post(f"{base}/chat/message", json={"message": "查进度"}), range(turns))
-                )
+                answers = list(pool.map(lambda _: _chat_turn(base), range(turns)))
             assert all(a.status_code == 200 for a in answers)
             totals = {_turns_in(requests.get(f"{base}/metrics", timeout=5).text) for _ in range(6)}
         finally:
@@ -253,9 +252,19 @@ def test_under_gunicorn_metrics_are_summed_over_workers(rasa, tmp_path):
     }
     assert len(served_by) == 2, "both workers should have answered turns"
     assert totals == {turns}
+    access = [line for line in lines if line["logger"] == "gunicorn.access" and "/chat/message" in line["message"]]
+    assert {line["request_id"] for line in access} == {a.headers["X-Request-ID"] for a in answers}
     assert {line["request_id"] for line in lines if line["logger"] == "webhooks.turns"} >= {
         a.headers["X-Request-ID"] for a in answers
     }
+
+
+def _chat_turn(base: str) -> requests.Response:
+    """A browser's first message: the chat page (for its CSRF token and session), then the message."""
+    with requests.Session() as http:
+        page = http.get(f"{base}/", timeout=10).text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        return http.post(f"{base}/chat/message", json={"message": "查进度"}, headers={"X-CSRFToken": token})
 
 
 def _turns_in(exposition: str) -> float:
