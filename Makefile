@@ -27,8 +27,8 @@ $(STAMP): requirements.txt constraints.txt
 
 # Lint first (cheap), then the whole suite; set TEST_DATABASE_URL to run the database tests on PostgreSQL too.
 test: install
-	$(VENV)/bin/ruff check bot actions nlu rasa_addons webhooks tests migrations bench
-	$(VENV)/bin/ruff format --check bot actions nlu rasa_addons webhooks tests migrations bench
+	$(VENV)/bin/ruff check bot actions nlu rasa_addons webhooks tests migrations bench deploy
+	$(VENV)/bin/ruff format --check bot actions nlu rasa_addons webhooks tests migrations bench deploy
 	$(PY) -m pytest
 
 # Install, migrate, load the demo cardholders into an empty database, train if the model is missing
@@ -68,6 +68,12 @@ db: install
 
 demo: db
 	$(PY) -m bot demo seed
+
+# The benchmark report (docs/benchmarks.md): ours and a stock Rasa bot side by side, started on free
+# ports over a temporary database. Takes about ten minutes; not part of `make test`.
+.PHONY: bench
+bench: install
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

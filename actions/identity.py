@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values
+from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values, traced
 from bot.assistant import check_caller, check_identity, name_from_answer
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.idnumbers import validate_id_number
@@ -71,6 +71,7 @@ class ValidateIdentityForm(FormValidationAction):
             return ["id_number", "phone_last4"]
         return domain_slots
 
+    @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         try:
             return await super().run(dispatcher, tracker, domain)

@@ -6,7 +6,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import service_values
+from actions.runtime import service_values, traced
 
 INFO_RESPONSES = {
     "replace_card": "utter_replace_card",
@@ -24,6 +24,7 @@ class ActionAnswerInfo(Action):
     def name(self) -> str:
         return "action_answer_info"
 
+    @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         response = INFO_RESPONSES.get(intent, "utter_default")
@@ -40,6 +41,7 @@ class ActionAskTask(Action):
     def name(self) -> str:
         return "action_ask_task"
 
+    @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         dispatcher.utter_message(response="utter_ask_what_task")
         return []

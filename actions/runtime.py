@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -25,9 +27,11 @@ from bot.config import Settings, load_settings
 from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError, IdentityLocked, IdentityNotVerified
 from bot.flags import flag_conversation
+from bot.logs import bind_request_id, clean_request_id, reset_request_id
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+Run = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[list[dict]]]
 
 # Input channels Rasa names, and the channel they are for the bureau.
 _INPUT_CHANNELS = {"twilio": "sms", "voice": "voice"}
@@ -119,9 +123,38 @@ async def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: B
     await flag_action_error(tracker)
 
 
+def traced(run: Run) -> Run:
+    """Wraps an action's `run`: its log records carry the turn's request id, and one line says how it went.
+
+    The web app puts the request id in the message metadata; Rasa hands it over in the tracker.
+    """
+
+    @functools.wraps(run)
+    async def wrapper(
+        action: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict]:
+        metadata = tracker.latest_message.get("metadata") or {}
+        token = bind_request_id(clean_request_id(metadata.get("request_id")))
+        started = time.perf_counter()
+        outcome = "failed"
+        try:
+            events = await run(action, dispatcher, tracker, domain)
+            outcome = "done"
+            return events
+        finally:
+            duration_ms = round((time.perf_counter() - started) * 1000, 1)
+            fields = {"action": action.name(), "conversation_id": tracker.sender_id, "duration_ms": duration_ms}
+            log.info("action %s %s", action.name(), outcome, extra={**fields, "outcome": outcome})
+            reset_request_id(token)
+
+    wrapper.traced = True  # type: ignore[attr-defined]
+    return wrapper
+
+
 class DatabaseAction(Action, ABC):
     """An action that reads or writes the card database; a failure becomes a clear apology."""
 
+    @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         try:
             return await self.act(dispatcher, tracker, domain)

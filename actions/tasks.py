@@ -20,6 +20,7 @@ from actions.runtime import (
     now,
     service_values,
     services,
+    traced,
 )
 from bot.assistant import (
     card_overview,
@@ -38,9 +39,12 @@ def _task_done() -> list[dict]:
     return [SlotSet("task", None), SlotSet("awaiting_confirmation", None)]
 
 
-def _mark_reference(dispatcher: CollectingDispatcher, reference: str) -> None:
-    """Say which number in the replies is the loss reference, so the hotline can repeat it."""
-    dispatcher.utter_message(json_message={"loss_reference": reference})
+def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created: bool) -> None:
+    """Say which number in the replies is the loss reference, so the hotline can repeat it.
+
+    `created` tells a new report from one that already existed, so the web app counts each once.
+    """
+    dispatcher.utter_message(json_message={"loss_reference": reference, "created": created})
 
 
 def _answers_the_question(tracker: Tracker) -> bool:
@@ -94,7 +98,7 @@ class ActionStartTask(DatabaseAction):
         if task == "loss":
             if overview.active_reference:
                 dispatcher.utter_message(response="utter_loss_already_reported", **values)
-                _mark_reference(dispatcher, overview.active_reference)
+                _mark_reference(dispatcher, overview.active_reference, created=False)
                 return _task_done()
             try:
                 check_loss_report_possible(overview)
@@ -155,7 +159,7 @@ class ActionConfirmTask(DatabaseAction):
             reference=report.reference,
             expires_date=format_date(report.expires_at, language),
         )
-        _mark_reference(dispatcher, report.reference)
+        _mark_reference(dispatcher, report.reference, created=created)
         return _task_done()
 
 
@@ -165,6 +169,7 @@ class ActionDeclineTask(Action):
     def name(self) -> str:
         return "action_decline_task"
 
+    @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         dispatcher.utter_message(response="utter_nothing_changed")
         return _task_done()
@@ -176,6 +181,7 @@ class ActionCancelTask(Action):
     def name(self) -> str:
         return "action_cancel_task"
 
+    @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         dispatcher.utter_message(response="utter_task_cancelled")
         return [

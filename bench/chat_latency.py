@@ -1,26 +1,31 @@
-"""Chat turn latency through Rasa's REST channel, 1 and 8 concurrent conversations, side by side.
+"""Chat turn latency, 1 and 8 concurrent conversations, side by side.
 
-Needs the assistant running (`make run`) with the demo cardholders. Each conversation repeats:
-a greeting (a response straight from a rule), an information question (a custom action that
-does not touch the database), a progress request and the ID number (form steps), and the name
-(the identity check and the progress answer, both reading the card database). Latency is measured
-per turn kind; figures are medians and percentiles of one run, so compare them within a run.
+Needs the assistant running (`make run`) with the demo cardholders; `make bench` starts one itself.
+Each conversation repeats: a greeting (a response straight from a rule), an information question
+(a custom action that does not touch the database), a progress request and the ID number (form
+steps), and the name (the identity check and the progress answer, both reading the card
+database). Latency is measured per turn kind, through Rasa's REST channel (default) or through
+the web app's chat endpoint (`--via-web`, the full stack); figures are medians and percentiles of
+one run, so compare them within a run.
 
-Run: .venv/bin/python -m bench.chat_latency [--rounds 15]
+Run: .venv/bin/python -m bench.chat_latency [--rounds 15] [--via-web]
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
 from bench.stats import percentile
+from bot.config import merged_environment
 from bot.demo import DEMO_CARDHOLDERS
 from webhooks.settings import load_web_settings
 
@@ -32,48 +37,77 @@ SCRIPT = [
     ("form", HOLDER.id_number),
     ("database", HOLDER.name),
 ]
+KINDS = ("plain", "action", "form", "database")
+CONCURRENCY = (1, 8)
+Timings = dict[str, list[float]]
 
 
-def conversation(url: str, rounds: int) -> dict[str, list[float]]:
-    timings: dict[str, list[float]] = defaultdict(list)
-    with requests.Session() as http:
-        for _ in range(rounds):
-            sender = "bench-" + uuid.uuid4().hex[:12]  # a fresh conversation each round
-            for kind, text in SCRIPT:
+def open_chat(http: requests.Session, message_url: str) -> None:
+    """Load the chat page as a browser does: its session cookie, and its CSRF token for every message."""
+    page = http.get(message_url.removesuffix("chat/message"), timeout=30).text
+    token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+    if token:
+        http.headers["X-CSRFToken"] = token.group(1)
+
+
+def conversation(
+    url: str, rounds: int, script: Sequence[tuple[str, str]] = SCRIPT, *, via_web: bool = False
+) -> Timings:
+    """Seconds per turn kind for `rounds` fresh conversations, one after another."""
+    timings: Timings = defaultdict(list)
+    for _ in range(rounds):
+        with requests.Session() as http:  # the web app keeps its conversation in the session cookie
+            if via_web:
+                open_chat(http, url)
+            sender = "bench-" + uuid.uuid4().hex[:12]
+            for kind, text in script:
+                body = {"message": text} if via_web else {"sender": sender, "message": text}
                 start = time.perf_counter()
-                reply = http.post(url, json={"sender": sender, "message": text}, timeout=30)
+                reply = http.post(url, json=body, timeout=30)
                 timings[kind].append(time.perf_counter() - start)
                 if not reply.ok or not reply.json():
                     raise RuntimeError(f"no reply to a {kind} turn: HTTP {reply.status_code}")
     return timings
 
 
-def run(url: str, concurrency: int, rounds: int) -> tuple[dict[str, list[float]], float]:
+def run(
+    url: str, concurrency: int, rounds: int, script: Sequence[tuple[str, str]] = SCRIPT, *, via_web: bool = False
+) -> tuple[Timings, float]:
+    """`concurrency` conversations at once; their merged timings and the wall time taken."""
     start = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(lambda _: conversation(url, rounds), range(concurrency)))
+        results = list(pool.map(lambda _: conversation(url, rounds, script, via_web=via_web), range(concurrency)))
     elapsed = time.perf_counter() - start
-    merged: dict[str, list[float]] = defaultdict(list)
+    merged: Timings = defaultdict(list)
     for result in results:
         for kind, values in result.items():
             merged[kind] += values
     return merged, elapsed
 
 
+def measure(
+    url: str, rounds: int, script: Sequence[tuple[str, str]] = SCRIPT, *, via_web: bool = False
+) -> dict[int, tuple[Timings, float]]:
+    """A warm-up conversation, then a run at each concurrency level."""
+    conversation(url, 1, script, via_web=via_web)  # first turns load lazily
+    return {c: run(url, c, rounds, script, via_web=via_web) for c in CONCURRENCY}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="rounds of the script per conversation")
+    parser.add_argument("--via-web", action="store_true", help="through the web app's /chat/message")
     args = parser.parse_args()
-    web = load_web_settings()
-    url = f"{web.rasa_url}/webhooks/rest/webhook"
-    conversation(url, 1)  # warm up: first turns load lazily
+    if args.via_web:
+        url = f"http://127.0.0.1:{merged_environment().get('WEB_PORT') or 8000}/chat/message"
+    else:
+        url = f"{load_web_settings().rasa_url}/webhooks/rest/webhook"
     print("| concurrent | turn | n | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|---|")
     summary = []
-    for concurrency in (1, 8):
-        timings, elapsed = run(url, concurrency, args.rounds)
+    for concurrency, (timings, elapsed) in measure(url, args.rounds, via_web=args.via_web).items():
         turns = sum(len(v) for v in timings.values())
-        for kind in ("plain", "action", "form", "database"):
+        for kind in KINDS:
             values = [v * 1000 for v in timings[kind]]
             print(
                 f"| {concurrency} | {kind} | {len(values)} | {statistics.median(values):.0f} | "

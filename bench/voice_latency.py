@@ -51,6 +51,20 @@ def one_line(base: str, token: str, calls: int) -> list[float]:
     return timings
 
 
+def measure(base: str, token: str, calls_per_line: int) -> dict[int, dict[str, list[float]]]:
+    """Milliseconds per webhook at 1 and 8 concurrent lines: all webhooks, and the caller turns alone."""
+    one_line(base, token, 1)  # warm up
+    measured = {}
+    for lines in (1, 8):
+        with ThreadPoolExecutor(lines) as pool:
+            results = list(pool.map(lambda _: one_line(base, token, calls_per_line), range(lines)))
+        measured[lines] = {
+            label: [v * 1000 for result in results for call in _calls(result) for v in call[pick]]
+            for label, pick in (("all webhooks", slice(None)), ("caller turns (via Rasa)", slice(1, 4)))
+        }
+    return measured
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls-per-line", type=int, default=10)
@@ -58,14 +72,10 @@ def main() -> None:
     env = merged_environment()
     base = f"http://127.0.0.1:{env.get('WEB_PORT') or 8000}"
     token = env["TWILIO_AUTH_TOKEN"]
-    one_line(base, token, 1)  # warm up
     print("| concurrent calls | turns | p50 ms | p95 ms | p99 ms | max ms | over 15 s |")
     print("|---|---|---|---|---|---|---|")
-    for lines in (1, 8):
-        with ThreadPoolExecutor(lines) as pool:
-            results = list(pool.map(lambda _: one_line(base, token, args.calls_per_line), range(lines)))
-        for label, pick in (("all webhooks", slice(None)), ("caller turns (via Rasa)", slice(1, 4))):
-            values = [v * 1000 for result in results for call in _calls(result) for v in call[pick]]
+    for lines, kinds in measure(base, token, args.calls_per_line).items():
+        for label, values in kinds.items():
             over = sum(v > TWILIO_LIMIT_MS for v in values)
             print(
                 f"| {lines}, {label} | {len(values)} | {statistics.median(values):.0f} | "

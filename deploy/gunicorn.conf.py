@@ -8,6 +8,10 @@ instead of every worker failing to boot with a stack trace.
 import os
 import sys
 
+# JSON logs with request ids, and metrics summed over the workers, as in development.
+from webhooks.gunicorn_conf import access_log_format, child_exit, logconfig_dict, logger_class  # noqa: F401
+from webhooks.gunicorn_conf import on_starting as empty_metric_files
+
 bind = f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{os.environ.get('WEB_PORT', '8000')}"
 workers = int(os.environ.get("WEB_WORKERS", "2"))
 threads = int(os.environ.get("WEB_THREADS", "4"))
@@ -25,3 +29,4 @@ def on_starting(server) -> None:
     except ConfigError as error:
         print(f"configuration: {error}", file=sys.stderr)
         raise SystemExit(3) from None
+    empty_metric_files(server)

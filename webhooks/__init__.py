@@ -35,7 +35,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # one person's failed sign-ins would throttle everyone's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=web.trusted_proxies)  # type: ignore[method-assign]
 
-    from webhooks import chat, health, sms, staff, voice
+    from webhooks import chat, health, observability, sms, staff, voice
+
+    observability.init_app(app)
 
     # Every POST needs a CSRF token, except Twilio's webhooks, which are signed instead.
     csrf = CSRFProtect(app)

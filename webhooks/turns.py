@@ -14,7 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.flags import flag_conversation
 from bot.text import detect_language
 from webhooks import messages
-from webhooks.rasa_client import RasaUnavailable
+from webhooks.metrics import INTENT_LOOKUP_ERRORS, count_turn, loss_reports_created
+from webhooks.rasa_client import RasaUnavailable, TurnSummary
 from webhooks.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,25 @@ def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str
     except RasaUnavailable:
         flag_quietly(web, conversation_id=conversation_id, channel=channel, reason="action_error")
         return [messages.say(messages.UNAVAILABLE, language, hotline=web.core.service.hotline)]
+    record_turn(web, conversation_id=conversation_id, channel=channel, replies=replies)
     return [m["text"] for m in replies if m.get("text")]
+
+
+def record_turn(web: WebSettings, *, conversation_id: str, channel: str, replies: list[dict]) -> None:
+    """Count an answered turn for /metrics, with the intent Rasa understood, and log it by id."""
+    try:
+        summary = web.rasa.latest_turn(conversation_id, web.rasa_token)
+    except RasaUnavailable:
+        INTENT_LOOKUP_ERRORS.inc()
+        summary = TurnSummary(intent=None)
+    created = loss_reports_created(replies)
+    count_turn(channel=channel, intent=summary.intent, fallback=summary.fallback, loss_reports_created=created)
+    outcome = "loss_report_created" if created else "fallback" if summary.fallback else "answered"
+    log.info(
+        "turn %s",
+        outcome,
+        extra={"conversation_id": conversation_id, "channel": channel, "intent": summary.intent, "outcome": outcome},
+    )
 
 
 def flag_quietly(web: WebSettings, *, conversation_id: str, channel: str, reason: str, note: str | None = None) -> None:

@@ -23,7 +23,7 @@ from bot.voice_turns import remember_answer, remembered_answer
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings
-from webhooks.turns import flag_quietly
+from webhooks.turns import flag_quietly, record_turn
 from webhooks.twilio_auth import twilio_signed
 from webhooks.voice_prompts import prompt
 
@@ -192,6 +192,7 @@ def _answer_turn() -> Response:
         replies = web.rasa.send(_conversation_id(), text, metadata)
     except RasaUnavailable:
         return _handover([prompt("unavailable", language)], language, "action_error")
+    record_turn(web, conversation_id=_conversation_id(), channel="voice", replies=replies)
     texts = _with_reference_twice([m["text"] for m in replies if m.get("text")], replies, language)
     if any((m.get("custom") or {}).get("handover") for m in replies):
         return _handover(texts, language, "human_requested")

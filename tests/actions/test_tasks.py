@@ -58,7 +58,7 @@ async def test_loss_report_is_asked_then_made_and_read_back(action_settings, ses
     await ActionConfirmTask().run(dispatcher, confirm, domain)
     reply, marker = dispatcher.messages[-2:]
     assert reply["response"] == "utter_loss_reported"
-    assert marker["custom"] == {"loss_reference": reply["reference"]}
+    assert marker["custom"] == {"loss_reference": reply["reference"], "created": True}
     session.expire_all()
     stored = describe_cardholder(
         get_cardholder(session, vault=vault, id_number=ID_ZHANG), vault=vault, tz=action_settings.timezone
@@ -81,6 +81,8 @@ async def test_confirming_twice_returns_the_same_reference(action_settings, sess
     await ActionConfirmTask().run(dispatcher, confirm, domain)
     first, second = [m for m in dispatcher.messages if m["response"]]
     assert (first["response"], second["response"]) == ("utter_loss_reported", "utter_loss_already_reported")
+    # The web app counts created reports by this mark: the second answer must not count again.
+    assert [m["custom"]["created"] for m in dispatcher.messages if m["custom"]] == [True, False]
     assert first["reference"] == second["reference"]
     assert len(session.scalars(select(LossReport)).all()) == 1
 

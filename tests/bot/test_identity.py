@@ -6,6 +6,7 @@ import pytest
 from bot.config import LossPolicy
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.identity import attempts_left, normalise_name, verify_identity
+from bot.logs import JsonFormatter
 from tests.conftest import NOW
 from tests.factories import ID_UNKNOWN, ID_ZHANG, add_card
 
@@ -86,7 +87,7 @@ def test_no_personal_values_in_logs(session, vault, caplog):
     check(session, vault, name="张伟")
     with pytest.raises(IdentityNotVerified):
         check(session, vault, name="王五")
-    text = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    text = " ".join(f"{r.getMessage()} {r.__dict__} {JsonFormatter().format(r)}" for r in caplog.records)
     assert caplog.records
     for value in (ID_ZHANG, "张伟", "王五", "13912345678"):
         assert value not in text

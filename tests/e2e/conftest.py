@@ -53,7 +53,7 @@ def stack(trained_model, tmp_path_factory) -> Stack:
     try:
         wait_for_action_server(actions_port, processes)
         wait_for_rasa(rasa_url, token, processes)
-        yield Stack(rasa_url=rasa_url, token=token, env=env)
+        yield Stack(rasa_url=rasa_url, token=token, env=env, logs=work)
     finally:
         stop(*processes)
 

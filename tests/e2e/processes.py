@@ -42,6 +42,7 @@ class Stack:
     rasa_url: str
     token: str
     env: dict[str, str]
+    logs: Path | None = None  # holds actions.log (JSON lines) and rasa.log
 
     def say(self, sender: str, message: str, metadata: dict | None = None, *, rasa_url: str | None = None) -> list[str]:
         """Send one message over the REST channel (of `rasa_url`, else this stack's Rasa); the text replies."""
@@ -90,7 +91,8 @@ def start(command: list[str], env: dict[str, str], log: Path, *, own_group: bool
 
 
 def action_server_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "actions", "-p", str(port)]
+    """As in the Procfile: the action server writes JSON log lines, so tests can follow a request id."""
+    return [sys.executable, "-m", "actions", "--logging-config_file", "bot/logging.yml", "-p", str(port)]
 
 
 def rasa_command(port: int, *, token: str, model: Path) -> list[str]:

@@ -1,0 +1,275 @@
+"""/metrics, request ids and what the web app counts per turn, against a scripted Rasa on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from cryptography.fernet import Fernet
+from prometheus_client import REGISTRY
+from twilio.request_validator import RequestValidator
+
+from bot.config import ROOT
+from bot.migrate import upgrade
+from tests.e2e.processes import wait_until
+from tests.support import free_port
+from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings, open_chat_page
+from webhooks import create_app
+
+INTENT_TURN = [
+    {"event": "action", "name": "action_listen"},
+    {"event": "user", "text": "...", "parse_data": {"intent": {"name": "check_progress", "confidence": 0.97}}},
+    {"event": "action", "name": "identity_form"},
+    {"event": "bot", "text": "..."},
+    {"event": "action", "name": "action_listen"},
+]
+# Rasa's own fallback (no rule fits) reverts the user message: the intent is still on its event.
+CORE_FALLBACK_TURN = [
+    {"event": "user", "text": "...", "parse_data": {"intent": {"name": "greet", "confidence": 0.6}}},
+    {"event": "user_featurization"},
+    {"event": "action", "name": "action_default_fallback"},
+    {"event": "bot", "text": "..."},
+    {"event": "rewind"},
+    {"event": "action", "name": "action_listen"},
+]
+NLU_FALLBACK_TURN = [
+    {"event": "user", "text": "...", "parse_data": {"intent": {"name": "nlu_fallback", "confidence": 0.45}}},
+    {"event": "action", "name": "action_nlu_fallback"},
+    {"event": "bot", "text": "..."},
+    {"event": "action", "name": "action_listen"},
+]
+
+
+@dataclass
+class ScriptedRasa:
+    """What the fake Rasa answers next, and the message bodies it received."""
+
+    replies: Any = field(default_factory=lambda: [{"recipient_id": "x", "text": "好的"}])
+    events: list[dict] = field(default_factory=lambda: INTENT_TURN)
+    status: int = 200
+    tracker_status: int = 200
+    delay: float = 0.0
+    received: list[dict] = field(default_factory=list)
+    tracker_queries: list[str] = field(default_factory=list)
+
+
+def _handler(script: ScriptedRasa) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):
+            script.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            time.sleep(script.delay)
+            self._answer(script.status, script.replies)
+
+        def do_GET(self):
+            script.tracker_queries.append(self.path)
+            self._answer(script.tracker_status, {"events": script.events})
+
+        def log_message(self, *args):
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def rasa() -> Iterator[tuple[ScriptedRasa, str]]:
+    script = ScriptedRasa()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield script, f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def client(settings, sessions, rasa):
+    web = make_web_settings(settings, rasa_url=rasa[1])
+    web.rasa_timeout = 0.5
+    return open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
+
+
+def value(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def chat(client, text: str = "查进度", **headers: str):
+    return client.post("/chat/message", json={"message": text}, headers=headers)
+
+
+def test_metrics_are_served_in_prometheus_text_format(client):
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.content_type.startswith("text/plain")
+    text = response.get_data(as_text=True)
+    for name in ("assistant_turns_total", "assistant_rasa_errors_total", "assistant_twilio_webhook_seconds"):
+        assert f"# TYPE {name.removesuffix('_total')}" in text
+
+
+def test_a_turn_is_counted_by_channel_and_the_intent_rasa_understood(client, rasa):
+    before = value("assistant_turns_total", channel="chat", intent="check_progress")
+    assert chat(client).status_code == 200
+    assert value("assistant_turns_total", channel="chat", intent="check_progress") == before + 1
+    assert "include_events=AFTER_RESTART" in rasa[0].tracker_queries[-1]
+    assert 'intent="check_progress"' in client.get("/metrics").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("events", [CORE_FALLBACK_TURN, NLU_FALLBACK_TURN], ids=["core", "nlu"])
+def test_fallback_turns_are_counted(client, rasa, events):
+    rasa[0].events = events
+    turns = value("assistant_turns_total", channel="chat", intent=events[0]["parse_data"]["intent"]["name"])
+    fallbacks = value("assistant_fallback_turns_total", channel="chat")
+    chat(client)
+    assert value("assistant_fallback_turns_total", channel="chat") == fallbacks + 1
+    assert value("assistant_turns_total", channel="chat", intent=events[0]["parse_data"]["intent"]["name"]) == turns + 1
+
+
+def test_an_understood_turn_is_no_fallback(client):
+    fallbacks = value("assistant_fallback_turns_total", channel="chat")
+    chat(client)
+    assert value("assistant_fallback_turns_total", channel="chat") == fallbacks
+
+
+def test_only_new_loss_reports_are_counted(client, rasa):
+    before = value("assistant_loss_reports_created_total", channel="chat")
+    rasa[0].replies = [{"text": "已挂失"}, {"custom": {"loss_reference": "1234567890", "created": True}}]
+    chat(client, "确认")
+    rasa[0].replies = [{"text": "已经挂失过"}, {"custom": {"loss_reference": "1234567890", "created": False}}]
+    chat(client, "确认")
+    assert value("assistant_loss_reports_created_total", channel="chat") == before + 1
+
+
+def test_a_turn_whose_intent_cannot_be_read_still_counts(client, rasa):
+    rasa[0].tracker_status = 500
+    unknown = value("assistant_turns_total", channel="chat", intent="unknown")
+    errors = value("assistant_intent_lookup_errors_total")
+    assert chat(client).get_json()["replies"] == ["好的"]
+    assert value("assistant_turns_total", channel="chat", intent="unknown") == unknown + 1
+    assert value("assistant_intent_lookup_errors_total") == errors + 1
+
+
+@pytest.mark.parametrize(
+    ("change", "kind"),
+    [({"status": 500}, "http_error"), ({"replies": []}, "empty_reply"), ({"delay": 1.0}, "timeout")],
+)
+def test_rasa_errors_are_counted_by_kind(client, rasa, change, kind):
+    for name, setting in change.items():
+        setattr(rasa[0], name, setting)
+    before = value("assistant_rasa_errors_total", kind=kind)
+    assert "暂时无法办理" in chat(client).get_json()["replies"][0]
+    assert value("assistant_rasa_errors_total", kind=kind) == before + 1
+
+
+def test_unreachable_rasa_is_counted(app):
+    before = value("assistant_rasa_errors_total", kind="unreachable")
+    open_chat_page(app.test_client()).post("/chat/message", json={"message": "查进度"})
+    assert value("assistant_rasa_errors_total", kind="unreachable") == before + 1
+
+
+def test_twilio_webhook_latency_is_observed_by_route(client):
+    before = value("assistant_twilio_webhook_seconds_count", route="/twilio/voice/turn")
+    form = {"CallSid": "CA" + "1" * 32, "From": "+8613900001001", "SpeechResult": "查进度"}
+    url = "http://localhost/twilio/voice/turn?lang=zh&silent=0&greeting=0&step=1"
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(url, form)
+    response = client.post(url, data=form, headers={"X-Twilio-Signature": signature})
+    assert response.status_code == 200
+    assert value("assistant_twilio_webhook_seconds_count", route="/twilio/voice/turn") == before + 1
+    assert value("assistant_turns_total", channel="voice", intent="check_progress") >= 1
+
+
+def test_the_request_id_goes_to_rasa_and_back_to_the_caller(client, rasa):
+    response = chat(client)
+    request_id = response.headers["X-Request-ID"]
+    assert len(request_id) == 16
+    assert rasa[0].received[-1]["metadata"] == {"channel": "chat", "request_id": request_id}
+    kept = chat(client, **{"X-Request-ID": "lb-7f3a9c21-0001"})
+    assert kept.headers["X-Request-ID"] == "lb-7f3a9c21-0001"
+    assert rasa[0].received[-1]["metadata"]["request_id"] == "lb-7f3a9c21-0001"
+
+
+@pytest.mark.parametrize("offered", ["short", "x" * 65, "id with spaces", "<script>alert(1)</script>", "ид-0000000001"])
+def test_an_unsafe_request_id_is_replaced(client, rasa, offered):
+    response = chat(client, **{"X-Request-ID": offered})
+    assert response.headers["X-Request-ID"] != offered
+    assert rasa[0].received[-1]["metadata"]["request_id"] == response.headers["X-Request-ID"]
+
+
+def test_under_gunicorn_metrics_are_summed_over_workers(rasa, tmp_path):
+    """Several worker processes each count their own turns; /metrics must show the sum from any of them."""
+    script, rasa_url = rasa
+    script.delay = 0.2  # slow turns, so concurrent requests are spread over both workers
+    database_url = f"sqlite:///{tmp_path / 'cards.db'}"
+    upgrade(database_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLASK_SECRET_KEY": "s" * 32,
+        "ID_HASH_KEY": "gunicorn-test-key",
+        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "DATABASE_URL": database_url,
+        "RASA_PORT": rasa_url.rsplit(":", 1)[1],
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "counter_1.db").write_bytes(b"left over from an earlier run")
+    command = [str(Path(sys.executable).with_name("gunicorn")), "--config", "webhooks/gunicorn_conf.py", "-k", "sync",
+               "--workers", "2", "--bind", f"127.0.0.1:{port}", "webhooks:create_app()"]  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    with open(tmp_path / "web.log", "wb") as log:
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until(lambda: requests.get(f"{base}/healthz", timeout=2).status_code == 503, 60, "gunicorn", [server])
+            turns = 12
+            with ThreadPoolExecutor(6) as pool:
+                answers = list(pool.map(lambda _: _chat_turn(base), range(turns)))
+            assert all(a.status_code == 200 for a in answers)
+            totals = {_turns_in(requests.get(f"{base}/metrics", timeout=5).text) for _ in range(6)}
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    lines = [json.loads(line) for line in (tmp_path / "web.log").read_text().splitlines() if line.startswith("{")]
+    served_by = {
+        line["pid"] for line in lines if line["logger"] == "gunicorn.access" and "/chat/message" in line["message"]
+    }
+    assert len(served_by) == 2, "both workers should have answered turns"
+    assert totals == {turns}
+    access = [line for line in lines if line["logger"] == "gunicorn.access" and "/chat/message" in line["message"]]
+    assert {line["request_id"] for line in access} == {a.headers["X-Request-ID"] for a in answers}
+    assert {line["request_id"] for line in lines if line["logger"] == "webhooks.turns"} >= {
+        a.headers["X-Request-ID"] for a in answers
+    }
+
+
+def _chat_turn(base: str) -> requests.Response:
+    """A browser's first message: the chat page (for its CSRF token and session), then the message."""
+    with requests.Session() as http:
+        page = http.get(f"{base}/", timeout=10).text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        return http.post(f"{base}/chat/message", json={"message": "查进度"}, headers={"X-CSRFToken": token})
+
+
+def _turns_in(exposition: str) -> float:
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in exposition.splitlines()
+        if line.startswith('assistant_turns_total{channel="chat"')
+    )
