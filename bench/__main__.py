@@ -2,7 +2,7 @@
 
 Trains both bots from scratch (an empty training cache) into a temporary directory, starts ours
 with `make run` on free ports over a temporary database, times it to a healthy /healthz, runs the
-chat, voice and intent-lookup benchmarks while sampling each process's memory, stops it, then
+chat and voice benchmarks while sampling each process's memory, stops it, then
 does the same for a minimal stock Rasa bot, and writes the measured block of docs/benchmarks.md.
 Nothing under var/ or models/ is touched, except that a missing model is trained as `make run` would.
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import requests
 
-from bench import chat_latency, intent_lookup, stock, voice_latency
+from bench import chat_latency, stock, voice_latency
 from bench.report import Results, render, write_report
 from bench.system import MemorySampler, describe_machine
 from bot.config import ROOT, merged_environment
@@ -114,7 +114,7 @@ def _rasa_loaded(url: str, token: str) -> Callable[[], bool]:
     return lambda: bool((_answers(f"{url}/status", token=token) or {}).get("model_file"))
 
 
-def bench_ours(results: Results, work: Path, lookup_rounds: int) -> None:
+def bench_ours(results: Results, work: Path) -> None:
     ports = {"WEB_PORT": free_port(), "RASA_PORT": free_port(), "ACTIONS_PORT": free_port()}
     env = {
         **os.environ,
@@ -140,8 +140,6 @@ def bench_ours(results: Results, work: Path, lookup_rounds: int) -> None:
             results.chat_web = chat_latency.measure(f"{web_url}/chat/message", results.rounds, via_web=True)
             print("voice webhooks", flush=True)
             results.voice_ms = voice_latency.measure(web_url, secrets["TWILIO_AUTH_TOKEN"], results.calls_per_line)
-            print("cost of the intent lookup", flush=True)
-            results.intent_lookup_ms = intent_lookup.measure(rasa_url, secrets["RASA_TOKEN"], lookup_rounds)
     results.memory_mib["ours"] = dict(memory.peaks)
 
 
@@ -165,13 +163,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="chat script rounds per conversation")
     parser.add_argument("--calls-per-line", type=int, default=10, help="voice calls per concurrent line")
-    parser.add_argument("--lookup-rounds", type=int, default=9, help="intent-lookup rounds per line")
     parser.add_argument("--quick", action="store_true", help="a few turns only: checks the benchmark works")
     parser.add_argument("--skip-training", action="store_true", help="do not time our training (it takes minutes)")
     parser.add_argument("--output", type=Path, default=REPORT, help="report to update (default docs/benchmarks.md)")
     args = parser.parse_args()
     if args.quick:
-        args.rounds, args.calls_per_line, args.lookup_rounds = 2, 2, 3
+        args.rounds, args.calls_per_line = 2, 2
     results = Results(describe_machine(), rounds=args.rounds, calls_per_line=args.calls_per_line, quick=args.quick)
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
@@ -179,7 +176,7 @@ def main() -> None:
             print("training our model from scratch", flush=True)
             results.training_s["ours"] = train(ROOT, work / "models", "ours", work / "cache")
         ensure_trained()  # what `make run` serves
-        bench_ours(results, work, args.lookup_rounds)
+        bench_ours(results, work)
         bench_stock(results, work)
     write_report(args.output, render(results))
     print(f"wrote {args.output}")

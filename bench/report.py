@@ -39,7 +39,6 @@ class Results:
     chat_web: ChatRun = field(default_factory=dict)
     chat_stock: ChatRun = field(default_factory=dict)
     voice_ms: dict[int, dict[str, list[float]]] = field(default_factory=dict)
-    intent_lookup_ms: dict[int, dict[str, list[float]]] = field(default_factory=dict)
 
 
 def _ms(values: list[float]) -> list[float]:
@@ -152,19 +151,6 @@ def voice_table(measured: dict[int, dict[str, list[float]]]) -> str:
     return _table(("concurrent calls", "turns", "p50 ms", "p95 ms", "p99 ms", "max ms", "over 15 s"), rows)
 
 
-def intent_lookup_table(measured: dict[int, dict[str, list[float]]]) -> str:
-    rows = []
-    for concurrency, modes in sorted(measured.items()):
-        base = list(modes.values())[0]
-        for mode, values in modes.items():
-            extra = (
-                f"{statistics.median(values) - statistics.median(base):+.0f} / "
-                f"{percentile(values, 0.95) - percentile(base, 0.95):+.0f}"
-            )
-            rows.append((concurrency, mode, len(values), *_p(values, 0.5, 0.95), extra if values is not base else ""))
-    return _table(("concurrent", "follow-up", "turns", "p50 ms", "p95 ms", "cost p50 / p95 ms"), rows)
-
-
 def _p(values: list[float], *shares: float) -> list[str]:
     return [f"{statistics.median(values) if s == 0.5 else percentile(values, s):.0f}" for s in shares]
 
@@ -197,14 +183,6 @@ def render(r: Results) -> str:
         sections.append(("Stock Rasa turns", chat_tables(r.chat_stock)))
     if r.voice_ms:
         sections.append(("Voice webhook turns (signed Twilio webhooks)", voice_table(r.voice_ms)))
-    if r.intent_lookup_ms:
-        sections.append(
-            (
-                "Cost of reading each turn's intent (for /metrics)",
-                "Message plus follow-up read of Rasa's tracker, rotated between rounds of the same run.\n\n"
-                + intent_lookup_table(r.intent_lookup_ms),
-            )
-        )
     body = "\n\n".join(f"### {title}\n\n{text}" for title, text in sections)
     return f"{BEGIN}\n\n{body}\n\n{END}"
 

@@ -10,17 +10,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, case, cast, func, select
+from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, case, cast, func, or_, select
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.assistant import name_from_answer
 
 FALLBACK_INTENT = "nlu_fallback"
+# Rasa's own fallback when no rule or story fits (an NLU miss is counted by its intent instead).
+CORE_FALLBACK_ACTION = "action_default_fallback"
+# Conversation ids as the web app names them (first four characters), and their channels.
+CHANNEL_PREFIXES = {"web-": "chat", "sms-": "sms", "call": "voice"}
+OTHER_CHANNEL = "other"  # e.g. an integration on Rasa's REST channel
+# Events this much older than now are settled: a concurrent writer's earlier id has committed.
+SETTLE_SECONDS = 10
 _BUCKET_SECONDS = 900
 
 # The columns of Rasa 3.6's SQLTrackerStore table that are read here (Rasa creates the table).
@@ -35,6 +42,15 @@ _events = Table(
     Column("action_name", String(255)),
     Column("data", Text),
 )
+
+
+@dataclass
+class MessageCounts:
+    """Running totals of people's messages in the tracker store, kept up to date by `count_messages`."""
+
+    last_id: int = 0
+    messages: dict[tuple[str, str], int] = field(default_factory=dict)  # (channel, intent) -> count
+    fallbacks: dict[str, int] = field(default_factory=dict)  # channel -> count
 
 
 class TrackerStoreUnavailable(Exception):
@@ -112,6 +128,42 @@ class TrackerStore:
             turns, misses = days.get(day, (0, 0))
             days[day] = (turns + int(count), misses + int(fell_back or 0))
         return days
+
+    def count_messages(self, counts: MessageCounts, *, now: dt.datetime | None = None) -> None:
+        """Add the messages (and fallbacks) written since `counts.last_id`, by channel and intent.
+
+        Counting happens when asked (a metrics scrape), not per turn, so answering a person
+        costs nothing extra; each call reads only the events added since the last one. Events
+        of the last few seconds wait for the next call, so one that a concurrent Rasa server
+        committed late under an earlier id is not skipped for good.
+        """
+        settled = (now or dt.datetime.now(dt.timezone.utc)).timestamp() - SETTLE_SECONDS
+        prefix = func.substr(_events.c.sender_id, 1, 4)
+        wanted = or_(
+            _events.c.type_name == "user",
+            and_(_events.c.type_name == "action", _events.c.action_name == CORE_FALLBACK_ACTION),
+        )
+        # Only a gap-free run of ids is counted: up to the first event that has not settled yet.
+        unsettled = select(func.min(_events.c.id)).where(_events.c.id > counts.last_id, _events.c.timestamp >= settled)
+        query = (
+            select(prefix, _events.c.type_name, _events.c.intent_name, func.count(), func.max(_events.c.id))
+            .where(_events.c.id > counts.last_id, wanted)
+            .group_by(prefix, _events.c.type_name, _events.c.intent_name)
+        )
+        try:
+            with self._engine.connect() as conn:
+                limit = conn.scalar(unsettled)
+                rows = conn.execute(query.where(_events.c.id < limit) if limit else query).all()
+        except SQLAlchemyError as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from None
+        for start, kind, intent, count, last in rows:
+            channel = CHANNEL_PREFIXES.get(start, OTHER_CHANNEL)
+            if kind == "user":
+                key = (channel, intent or "unknown")
+                counts.messages[key] = counts.messages.get(key, 0) + count
+            if kind != "user" or intent == FALLBACK_INTENT:
+                counts.fallbacks[channel] = counts.fallbacks.get(channel, 0) + count
+            counts.last_id = max(counts.last_id, int(last))
 
     def dispose(self) -> None:
         self._engine.dispose()

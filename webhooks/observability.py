@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_start)
     app.after_request(_finish)
     app.teardown_request(_forget)
-    app.register_blueprint(metrics.bp)
+    metrics.init_app(app, app.config["WEB"].tracker_store)
 
 
 def _start() -> None:

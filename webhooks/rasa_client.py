@@ -12,7 +12,6 @@ import itertools
 import logging
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import requests
@@ -23,11 +22,6 @@ from webhooks.metrics import RASA_ERRORS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-
-FALLBACK_INTENT = "nlu_fallback"
-# Actions Rasa runs when it did not understand: ours for an NLU miss, Rasa's own when no rule fits.
-FALLBACK_ACTIONS = frozenset({"action_nlu_fallback", "action_default_fallback"})
 
 
 class RasaUnavailable(Exception):
@@ -41,19 +35,6 @@ def _not_delivered(error: requests.RequestException) -> bool:
     if not isinstance(error, requests.ConnectionError) or not error.args:
         return False
     return isinstance(getattr(error.args[0], "reason", None), NewConnectionError)
-
-
-@dataclass(frozen=True)
-class TurnSummary:
-    """What Rasa made of the latest user turn: its top intent and the actions that answered it."""
-
-    intent: str | None
-    actions: frozenset[str] = frozenset()
-
-    @property
-    def fallback(self) -> bool:
-        """The assistant did not understand: the top intent is nlu_fallback, or a fallback action ran."""
-        return self.intent == FALLBACK_INTENT or bool(self.actions & FALLBACK_ACTIONS)
 
 
 def _error_kind(error: Exception) -> str:
@@ -126,32 +107,15 @@ class RasaClient:
             raise RasaUnavailable("empty_reply")
         return messages
 
-    def tracker(self, sender: str, token: str, include_events: str = "AFTER_RESTART") -> dict[str, Any]:
+    def tracker(self, sender: str, token: str) -> dict[str, Any]:
         """The conversation's tracker from Rasa's HTTP API; RasaUnavailable if it cannot be read."""
-        path, params = f"/conversations/{sender}/tracker", {"token": token, "include_events": include_events}
+        path, params = f"/conversations/{sender}/tracker", {"token": token}
         try:
             response = self._call(lambda base: self._http.get(base + path, params=params, timeout=self.timeout))
             response.raise_for_status()
             return response.json()
         except (requests.RequestException, ValueError) as error:
             raise RasaUnavailable(type(error).__name__) from None
-
-    def latest_turn(self, sender: str, token: str) -> TurnSummary:
-        """The intent of the conversation's latest user message and whether a fallback action answered it.
-
-        One extra request per turn: the REST channel's reply does not say what Rasa understood.
-        The events since the last restart are needed because Rasa's own fallback reverts the user
-        message, after which the tracker's `latest_message` is the turn before.
-        """
-        events = self.tracker(sender, token, include_events="AFTER_RESTART").get("events") or []
-        actions: set[str] = set()
-        for event in reversed(events):
-            if event.get("event") == "action":
-                actions.add(event.get("name") or "")
-            elif event.get("event") == "user":
-                intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-                return TurnSummary(intent=intent, actions=frozenset(actions))
-        return TurnSummary(intent=None)
 
     def is_ready(self, token: str) -> bool:
         """True when a Rasa server answers with a model loaded (turns skip the ones that are down)."""

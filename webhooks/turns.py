@@ -14,8 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.flags import flag_conversation
 from bot.text import detect_language
 from webhooks import messages
-from webhooks.metrics import INTENT_LOOKUP_ERRORS, count_turn, loss_reports_created
-from webhooks.rasa_client import RasaUnavailable, TurnSummary
+from webhooks.metrics import count_turn, loss_reports_created
+from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -53,20 +53,11 @@ def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str
 
 
 def record_turn(web: WebSettings, *, conversation_id: str, channel: str, replies: list[dict]) -> None:
-    """Count an answered turn for /metrics, with the intent Rasa understood, and log it by id."""
-    try:
-        summary = web.rasa.latest_turn(conversation_id, web.rasa_token)
-    except RasaUnavailable:
-        INTENT_LOOKUP_ERRORS.inc()
-        summary = TurnSummary(intent=None)
+    """Count an answered turn for /metrics and log it by id (what Rasa understood is counted from its store)."""
     created = loss_reports_created(replies)
-    count_turn(channel=channel, intent=summary.intent, fallback=summary.fallback, loss_reports_created=created)
-    outcome = "loss_report_created" if created else "fallback" if summary.fallback else "answered"
-    log.info(
-        "turn %s",
-        outcome,
-        extra={"conversation_id": conversation_id, "channel": channel, "intent": summary.intent, "outcome": outcome},
-    )
+    count_turn(channel=channel, loss_reports_created=created)
+    outcome = "loss_report_created" if created else "answered"
+    log.info("turn %s", outcome, extra={"conversation_id": conversation_id, "channel": channel, "outcome": outcome})
 
 
 def flag_quietly(web: WebSettings, *, conversation_id: str, channel: str, reason: str, note: str | None = None) -> None:
