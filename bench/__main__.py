@@ -47,7 +47,7 @@ def role_of(command: list[str]) -> str | None:
     if not command or Path(command[0]).name in {"sh", "bash", "dash", "make", "honcho"}:
         return None
     text = " ".join(command)
-    if "rasa_sdk" in text:
+    if "rasa_sdk" in text or "-m actions" in text:
         return "actions"
     if "gunicorn" in text:
         return "web"
