@@ -35,7 +35,7 @@ test: install
 # or stale, then run the action server, Rasa and the web app until Ctrl-C (honcho stops all three).
 run: install
 	@$(PY) -m bot db upgrade
-	@$(PY) -m bot demo seed --if-empty
+	@$(PY) -m bot demo seed --if-empty >/dev/null
 	@model=$$($(PY) -m bot model ensure) && \
 	port=$$(grep -s '^WEB_PORT=' .env | cut -d= -f2); port=$${WEB_PORT:-$${port:-8000}}; \
 	echo "web chat:       http://127.0.0.1:$$port/"; \
