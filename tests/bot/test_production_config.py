@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.config import (
+    GENERATED_SECRETS,
     ROOT,
     is_production,
     load_settings,
@@ -25,11 +25,7 @@ def production_env(**overrides: str) -> dict[str, str]:
     """A complete, safe production environment; overrides change or (with "") remove values."""
     env = {
         "APP_ENV": "production",
-        "FLASK_SECRET_KEY": secrets.token_hex(32),
-        "RASA_TOKEN": secrets.token_urlsafe(32),
-        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
-        "ID_HASH_KEY": secrets.token_hex(32),
-        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        **{name: make() for name, make in GENERATED_SECRETS.items()},
         "DATABASE_URL": "postgresql://cards:pw@db:5432/cards",
         "TRACKER_STORE_URL": "postgresql://rasa:pw@db:5432/tracker",
         "LOCK_STORE_URL": "redis",

@@ -19,9 +19,8 @@ from pathlib import Path
 import psycopg2
 import pytest
 import redis
-from cryptography.fernet import Fernet
 
-from bot.config import ROOT
+from bot.config import GENERATED_SECRETS, ROOT
 from tests.e2e.processes import (
     Stack,
     seed_demo_database,
@@ -128,11 +127,7 @@ def production_env(tag: str, actions_port: int) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RASA_URLS", "TRACKER_SQLITE_PATH"}},
         "APP_ENV": "production",
-        "FLASK_SECRET_KEY": secrets.token_hex(32),
-        "RASA_TOKEN": secrets.token_urlsafe(32),
-        "TWILIO_AUTH_TOKEN": secrets.token_hex(16),
-        "ID_HASH_KEY": secrets.token_hex(32),
-        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        **{name: make() for name, make in GENERATED_SECRETS.items()},
         "DATABASE_URL": f"{POSTGRES}/cards_{tag}",
         "TRACKER_STORE_URL": f"{POSTGRES}/tracker_{tag}",
         "LOCK_STORE_URL": REDIS_HOST,
