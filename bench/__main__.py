@@ -51,7 +51,7 @@ def role_of(command: list[str]) -> str | None:
         return "actions"
     if "gunicorn" in text:
         return "web"
-    if "bin/rasa" in text and " run" in text:
+    if ("bin/rasa" in text or "-m rasa_addons" in text) and " run" in text:
         return "rasa"
     return None
 

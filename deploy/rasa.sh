@@ -1,6 +1,7 @@
 #!/bin/sh
 # One Rasa server in production mode, on port $1 (default RASA_PORT, else 5005).
-# Fills in the lock store defaults, refuses unsafe settings (exit 3), then becomes `rasa run`.
+# Fills in the lock store defaults, refuses unsafe settings (exit 3), then becomes `rasa run`
+# (through `python -m rasa_addons`, which installs our additions to Rasa first).
 set -e
 cd "$(dirname "$0")/.."
 if [ -x .venv/bin/rasa ]; then PATH="$PWD/.venv/bin:$PATH"; fi
@@ -8,6 +9,6 @@ if [ -x .venv/bin/rasa ]; then PATH="$PWD/.venv/bin:$PATH"; fi
 : "${ACTION_ENDPOINT_URL:=http://127.0.0.1:${ACTIONS_PORT:-5055}/webhook}"
 export LOCK_STORE_PORT LOCK_STORE_DB LOCK_STORE_PASSWORD LOCK_STORE_KEY_PREFIX ACTION_ENDPOINT_URL
 python -m bot config check --rasa >/dev/null
-exec rasa run --enable-api --auth-token "$RASA_TOKEN" -i "${RASA_HOST:-127.0.0.1}" -p "${1:-${RASA_PORT:-5005}}" \
+exec python -m rasa_addons run --enable-api --auth-token "$RASA_TOKEN" -i "${RASA_HOST:-127.0.0.1}" -p "${1:-${RASA_PORT:-5005}}" \
   -m "${RASA_MODEL:?RASA_MODEL must name the trained model file}" \
   --endpoints deploy/endpoints.production.yml --credentials credentials.yml

@@ -1,1 +1,5 @@
-"""Additions to Rasa itself (loaded by Rasa through endpoints files), as opposed to the NLU components in nlu/."""
+"""Additions to Rasa itself, as opposed to the NLU components in nlu/.
+
+Rasa loads some through endpoints files (the lock store); `python -m rasa_addons`, which starts
+Rasa, installs the others first (the action response check).
+"""

@@ -18,7 +18,6 @@ from bot.db import make_engine, make_session_factory
 from bot.demo import seed_demo
 from bot.migrate import upgrade
 
-VENV_BIN = Path(sys.executable).parent
 STARTUP_TIMEOUT = 180
 
 
@@ -98,8 +97,9 @@ def action_server_command(port: int) -> list[str]:
 def rasa_command(port: int, *, token: str, model: Path) -> list[str]:
     """`rasa run` as the Procfile runs it: REST channel and HTTP API on loopback, behind `token`."""
     return [
-        str(VENV_BIN / "rasa"), "run", "--enable-api", "--auth-token", token, "-i", "127.0.0.1", "-p", str(port),
-        "-m", str(model), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+        sys.executable, "-m", "rasa_addons", "run", "--enable-api", "--auth-token", token,
+        "-i", "127.0.0.1", "-p", str(port), "-m", str(model),
+        "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
     ]  # fmt: skip
 
 

@@ -1,0 +1,39 @@
+"""Action server responses are checked as Rasa checks them, with a validator built once."""
+
+import jsonschema
+import pytest
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
+
+from rasa_addons import action_responses
+
+RESPONSES = [
+    {"events": [], "responses": []},
+    {"events": [{"event": "slot", "name": "task", "value": "report_loss"}], "responses": [{"text": "好的"}]},
+    {"events": [{"event": "slot", "name": "task"}]},  # no value: Rasa's schema allows it
+    {"events": [{"event": "no_such_event"}], "responses": []},
+    {"events": "not a list", "responses": []},
+    {"events": [], "responses": "not a list"},
+]
+
+
+@pytest.mark.parametrize("response", RESPONSES)
+def test_same_verdict_and_error_as_rasas_own_check(response):
+    spec = RemoteAction.action_response_format_spec()
+    try:
+        jsonschema.validate(response, spec)
+        expected = None
+    except ValidationError as error:
+        expected = error.message
+    if expected is None:
+        assert action_responses.validate_action_result(None, response) is True
+    else:
+        with pytest.raises(ValidationError) as raised:
+            action_responses.validate_action_result(None, response)
+        assert raised.value.message.startswith(expected) and "Action server response" in raised.value.message
+
+
+def test_install_makes_remote_actions_use_it(monkeypatch):
+    monkeypatch.setattr(RemoteAction, "_validate_action_result", RemoteAction._validate_action_result)
+    action_responses.install()
+    assert RemoteAction._validate_action_result is action_responses.validate_action_result
