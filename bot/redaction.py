@@ -50,7 +50,7 @@ def personal_spans(text: str, names: Iterable[str] = ()) -> tuple[str, list[Span
     """
     numbers = extract_numbers(text)
     base = numbers.text if re.search(r"\d", numbers.text) else text
-    found = [Span(f.kind, f.value, f.start, f.end) for f in numbers.found] if base is numbers.text else []
+    found = [Span(f.kind, f.value, f.start, f.end) for f in numbers.found]  # only ever with digits
     spans: list[Span] = []
     for chain in _DIGIT_CHAIN.finditer(base):
         if sum(ch.isdigit() for ch in chain.group(0)) < _MIN_DIGITS:
@@ -94,16 +94,30 @@ def _name_patterns(name: str) -> list[re.Pattern[str]]:
     return [re.compile(p) for p in patterns]
 
 
+def _folded(text: str) -> tuple[str, list[int]]:
+    """`_fold(text)`, and for each of its characters the index in `text` it came from.
+
+    Folding keeps the length but for a few characters (ß, ligatures); then it goes one character
+    at a time, so a name found in the folded text still maps back onto the text as given.
+    """
+    whole = _fold(text)
+    if len(whole) == len(text):
+        return whole, list(range(len(text)))
+    parts = [_fold(ch) for ch in text]
+    return "".join(parts), [i for i, part in enumerate(parts) for _ in part]
+
+
 def _name_spans(base: str, names: Iterable[str]) -> list[Span]:
-    folded = _fold(base)
-    # Folding keeps the length for all but a few compatibility characters; then match as given.
-    haystack = folded if len(folded) == len(base) else base.casefold()
+    haystack, origin = _folded(base)
     spans: list[Span] = []
     for name in sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True):
         for pattern in _name_patterns(name):
             for m in pattern.finditer(haystack):
-                if m.end() > m.start() and not _overlaps(spans, m.start(), m.end()):
-                    spans.append(Span("name", base[m.start() : m.end()], m.start(), m.end()))
+                if m.end() == m.start():
+                    continue
+                start, end = origin[m.start()], origin[m.end() - 1] + 1
+                if not _overlaps(spans, start, end):
+                    spans.append(Span("name", base[start:end], start, end))
     return spans
 
 

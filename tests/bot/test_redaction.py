@@ -91,13 +91,14 @@ def test_wrong_spoken_and_grouped_numbers_are_masked_entirely(said):
         ("ＭＡＲＩＡ ＧＡＲＣＩＡ", "Maria Garcia"),
         ("艾力·买买提", "艾力买买提"),
         ("我姓张，叫小伟", "张小伟"),
+        ("ﬁrst I am Weiß", "Weiß"),  # folding changes the length (ﬁ -> fi, ß -> ss)
     ],
 )
 def test_names_are_found_across_spacing_case_width_and_script(said, name):
     masked = mask_text(said, {name})
     assert "*" in masked, masked
     scrubbed = scrub_text(said, {name}, rng=random.Random(3))
-    for part in ("伟", "偉", "garcia", "买买提", "小伟"):
+    for part in ("伟", "偉", "garcia", "买买提", "小伟", "weiß"):
         if part in said.casefold() and part != said.casefold():
             assert part not in scrubbed.casefold(), scrubbed
     assert mask_text("我想办一张卡", {name}) == "我想办一张卡"  # a surname alone is not masked
