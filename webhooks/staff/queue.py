@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bot.audit import record_audit
 from bot.conversations import TrackerStoreUnavailable, Transcript
+from bot.flags import describe_flag
 from bot.models import AuditEntry, Cardholder, Flag, LossReport
 from bot.privacy import mask_id_number, mask_name, mask_phone
 from bot.redaction import mask_text
@@ -88,25 +89,21 @@ def flags_csv() -> Any:
     if refused:  # export exactly what was asked for, or nothing
         return Response("\n".join(refused) + "\n", status=400, mimetype="text/plain")
     web = current_app.config["WEB"]
+    tz = web.core.timezone
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
     count = 0
     with web.read_sessions.begin() as db:
-        for flag in all_matching(db, where, web.core.timezone):
+        for flag in all_matching(db, where, tz):
             count += 1
             writer.writerow(
-                [
-                    flag.id,
-                    flag.created_at.astimezone(web.core.timezone).isoformat(),
-                    flag.channel,
-                    flag.reason,
-                    flag.status,
-                    flag.conversation_id,
-                    flag.assignee.username if flag.assignee else "",
-                    flag.reviewer.username if flag.reviewer else "",
-                    flag.reviewed_at.astimezone(web.core.timezone).isoformat() if flag.reviewed_at else "",
-                ]
+                {
+                    **describe_flag(flag, tz),  # as `python -m bot flags list --json` has it
+                    "assignee": flag.assignee.username if flag.assignee else "",
+                    "reviewer": flag.reviewer.username if flag.reviewer else "",
+                    "reviewed": flag.reviewed_at.astimezone(tz).isoformat() if flag.reviewed_at else "",
+                }
             )
     with web.sessions.begin() as db:
         record_audit(db, actor=reviewer().actor, action="queue_exported", target_type="flag",
