@@ -7,6 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from limits.storage.registry import SCHEMES
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import ROOT, Settings, load_settings, merged_environment
@@ -103,8 +106,8 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         voice=voice,
         agent_number=env.get("AGENT_PHONE_NUMBER") or None,
         transfer_hours=_hours(env.get("TRANSFER_HOURS") or "09:00-17:00"),
-        tracker_store_url=env.get("TRACKER_STORE_URL") or _sqlite_tracker(env.get("TRACKER_SQLITE_PATH")),
-        ratelimit_storage_uri=env.get("RATELIMIT_STORAGE_URI") or "memory://",
+        tracker_store_url=_tracker_store_url(env),
+        ratelimit_storage_uri=_ratelimit_storage_uri(env),
         trusted_proxies=_count(env, "TRUSTED_PROXIES"),
     )
 
@@ -116,9 +119,22 @@ def _count(env: Mapping[str, str], name: str) -> int:
     return int(raw)
 
 
-def _sqlite_tracker(path: str | None) -> str:
-    """The embedded tracker store Rasa writes (see Procfile); relative paths are from the project root."""
-    return f"sqlite:///{ROOT / (path or 'var/tracker.db')}"
+def _tracker_store_url(env: Mapping[str, str]) -> str:
+    """TRACKER_STORE_URL, else the embedded store Rasa writes (see Procfile); paths are from the project root."""
+    url = env.get("TRACKER_STORE_URL") or f"sqlite:///{ROOT / (env.get('TRACKER_SQLITE_PATH') or 'var/tracker.db')}"
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ConfigError("TRACKER_STORE_URL must be a database URL such as postgresql://user@host/tracker") from None
+    return url
+
+
+def _ratelimit_storage_uri(env: Mapping[str, str]) -> str:
+    uri = env.get("RATELIMIT_STORAGE_URI") or "memory://"
+    scheme = uri.partition("://")[0]
+    if scheme not in SCHEMES:  # the scheme only in the message: the URL may hold a password
+        raise ConfigError(f"RATELIMIT_STORAGE_URI must be memory:// or a redis:// URL, not {scheme!r}")
+    return uri
 
 
 def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:

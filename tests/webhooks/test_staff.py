@@ -385,3 +385,19 @@ def test_notes_and_card_numbers_are_masked_for_other_readers(reviewer, admin, fl
     assert "Transcript" in english
     after_post = admin.post(f"/staff/flags/{flag_id}/note", data={"csrf_token": csrf, "text": " "})
     assert 'class="lang" href="/staff/?lang=zh"' in after_post.get_data(as_text=True)  # not back to a POST-only URL
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TRACKER_STORE_URL", "not a url"), ("RATELIMIT_STORAGE_URI", "bogus://u:secret@host"), ("TRUSTED_PROXIES", "x")],
+)
+def test_bad_console_settings_are_named_at_start_up(name, value):
+    from cryptography.fernet import Fernet
+
+    from bot.errors import ConfigError
+    from webhooks.settings import load_web_settings
+
+    env = {"FLASK_SECRET_KEY": "s" * 32, "ID_HASH_KEY": "k" * 32, "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode()}
+    with pytest.raises(ConfigError, match=name) as refused:
+        load_web_settings({**env, name: value})
+    assert "secret" not in str(refused.value)
