@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from limits.storage.registry import SCHEMES
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
@@ -130,6 +129,8 @@ def _tracker_store_url(env: Mapping[str, str]) -> str:
 
 
 def _ratelimit_storage_uri(env: Mapping[str, str]) -> str:
+    from limits.storage.registry import SCHEMES  # imported when used: limits 2.4 imports pkg_resources
+
     uri = env.get("RATELIMIT_STORAGE_URI") or "memory://"
     scheme = uri.partition("://")[0]
     if scheme not in SCHEMES:  # the scheme only in the message: the URL may hold a password
