@@ -1,9 +1,10 @@
 """Reading conversations back from Rasa's SQL tracker store, for the staff console.
 
 Rasa keeps every event of a conversation as a row of its `events` table (one JSON document per
-row, with the event type, intent and action names in columns of their own). Reading that table
-directly works whether or not Rasa is running, and turns the daily fallback rate into one
-grouped query instead of a walk over every conversation.
+row, encrypted by rasa_addons/tracker_store.py, with the event type, intent and action names in
+clear columns of their own). Reading that table directly works whether or not Rasa is running,
+and turns the daily fallback rate into one grouped query instead of a walk over every
+conversation. `purge_conversations` is the retention job's half that deletes old sessions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.assistant import name_from_answer
+from bot.privacy import EventCipher
 
 FALLBACK_INTENT = "nlu_fallback"
 # Rasa's own fallback when no rule or story fits (an NLU miss is counted by its intent instead).
@@ -84,10 +86,11 @@ _QUIET_ACTIONS = {"action_listen", "action_session_start", None}
 
 
 class TrackerStore:
-    """Read-only access to Rasa's SQL tracker store at a SQLAlchemy URL."""
+    """Read-only access to Rasa's SQL tracker store at a SQLAlchemy URL, decrypting with `cipher`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cipher: EventCipher) -> None:
         self._engine: Engine = _read_only_engine(url)
+        self._cipher = cipher
 
     def transcript(self, conversation_id: str, *, around: dt.datetime | None = None) -> Transcript:
         """The conversation's events as lines; with `around`, only the Rasa session running then.
@@ -98,7 +101,7 @@ class TrackerStore:
         query = select(_events.c.data).where(_events.c.sender_id == conversation_id).order_by(_events.c.id)
         try:
             with self._engine.connect() as conn:
-                events = [json.loads(data) for data in conn.scalars(query)]
+                events = [json.loads(self._cipher.open(data)) for data in conn.scalars(query)]
         except (SQLAlchemyError, ValueError) as error:
             raise TrackerStoreUnavailable(type(error).__name__) from None
         return build_transcript(session_around(events, around) if around else events)

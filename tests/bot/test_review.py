@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.audit import record_audit
@@ -11,6 +12,7 @@ from bot.conversations import TrackerStore, TrackerStoreUnavailable, build_trans
 from bot.flags import flag_conversation
 from bot.models import AuditEntry, Flag, NluLabel
 from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
+from bot.privacy import EventCipher
 from bot.review import (
     QueueFilter,
     Reviewer,
@@ -28,6 +30,7 @@ from bot.training_labels import export_nlu_yaml, label_message
 from tests.factories import save_conversation
 
 TZ = dt.timezone(dt.timedelta(hours=8))
+CIPHER = EventCipher(Fernet.generate_key().decode())  # tracker-store rows written in clear read with any key
 
 
 @pytest.fixture
@@ -139,14 +142,16 @@ def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path,
         "web-1",
         [("我要挂失", "report_loss", 0.97, "请提供身份证号"), ("嗯那个啥", "nlu_fallback", 0.2, "抱歉")],
         start=dt.datetime(2026, 11, 20, 2, tzinfo=dt.timezone.utc).timestamp(),
+        cipher=CIPHER,
     )
     save_conversation(
         db,
         "web-2",
         [("赵敏", "inform", 0.9, "好的")],
         start=dt.datetime(2026, 11, 21, 2, tzinfo=dt.timezone.utc).timestamp(),
+        cipher=CIPHER,
     )
-    store = TrackerStore(f"sqlite:///{db}")
+    store = TrackerStore(f"sqlite:///{db}", CIPHER)
     transcript = store.transcript("web-1")
     users = [line for line in transcript.lines if line.kind == "user"]
     assert [(u.text, u.intent, u.misunderstood) for u in users] == [
@@ -160,7 +165,7 @@ def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path,
     assert [(f.day.day, f.value, f.of) for f in rates] == [(19, 0.0, 0), (20, 0.5, 2), (21, 0.0, 1)]
     store.dispose()
     with pytest.raises(TrackerStoreUnavailable):
-        TrackerStore(f"sqlite:///{tmp_path / 'missing.db'}").transcript("web-1")
+        TrackerStore(f"sqlite:///{tmp_path / 'missing.db'}", CIPHER).transcript("web-1")
 
 
 # Rasa's YAML schema check loads pykwalify extensions with importlib's deprecated load_module().
@@ -176,7 +181,7 @@ def test_labels_keep_scrubbed_text_and_export_as_rasa_training_data(tmp_path, se
             ("帮我转个人工呗 电话13900001007", "nlu_fallback", 0.4, "抱歉"),
         ],
     )
-    transcript = TrackerStore(f"sqlite:///{db}").transcript("web-7")
+    transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-7")
     flag = _flag(session, conversation="web-7")
 
     def label(message_id: str, intent: str) -> None:
@@ -263,7 +268,7 @@ def test_tracker_store_reads_on_each_backend_with_local_days(database_url, setti
                         data=json.dumps(data),
                     )  # fmt: skip
                 )
-        store = TrackerStore(database_url)
+        store = TrackerStore(database_url, CIPHER)
         counts = store.daily_fallback_counts(dt.datetime(2026, 11, 19, tzinfo=utc), settings.timezone)
         assert counts == {dt.date(2026, 11, 20): (2, 1), dt.date(2026, 11, 21): (1, 0)}
         assert [line.text for line in store.transcript("web-9").lines] == ["m0", "m1", "m2"]
@@ -292,7 +297,7 @@ def test_a_flag_shows_the_session_it_was_raised_in():
 def test_exported_examples_cannot_smuggle_entity_markup(tmp_path, session, reviewer):
     db = tmp_path / "tracker.db"
     save_conversation(db, "web-8", [("我的[卡](card_number)丢了", "nlu_fallback", 0.2, "抱歉")])
-    transcript = TrackerStore(f"sqlite:///{db}").transcript("web-8")
+    transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-8")
     flag = _flag(session, conversation="web-8")
     label_message(
         session, flag=flag, transcript=transcript, message_id="m0", intent="report_loss", known_names=set(), by=reviewer
