@@ -36,6 +36,7 @@ GENERATED_SECRETS = {
 }
 
 DEFAULT_TRACKER_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = 36500  # a hundred years: further back than dates go
 
 # Production mode: secrets shorter than this, with fewer distinct characters, or equal to a value
 # this repository uses for development or tests, are refused.
@@ -228,7 +229,10 @@ def tracker_store_url(env: Mapping[str, str]) -> str:
 
 def tracker_retention_days(env: Mapping[str, str]) -> int:
     """TRACKER_RETENTION_DAYS: how long conversations and voice replays are kept (default 90)."""
-    return _int(env, "TRACKER_RETENTION_DAYS", DEFAULT_TRACKER_RETENTION_DAYS)
+    days = _int(env, "TRACKER_RETENTION_DAYS", DEFAULT_TRACKER_RETENTION_DAYS)
+    if days > MAX_RETENTION_DAYS:
+        raise ConfigError(f"TRACKER_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS}, got {days}")
+    return days
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = ENV_FILE) -> Settings:

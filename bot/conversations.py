@@ -15,7 +15,23 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, case, cast, func, or_, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,6 +39,8 @@ from bot.assistant import name_from_answer
 from bot.privacy import EventCipher
 
 FALLBACK_INTENT = "nlu_fallback"
+SESSION_STARTED = "session_started"  # the event (and type_name) that begins each Rasa session
+SESSION_START_ACTION = "action_session_start"
 # Rasa's own fallback when no rule or story fits (an NLU miss is counted by its intent instead).
 CORE_FALLBACK_ACTION = "action_default_fallback"
 # Conversation ids as the web app names them (first four characters), and their channels.
@@ -172,6 +190,68 @@ class TrackerStore:
         self._engine.dispose()
 
 
+def purge_conversations(url: str, *, before: dt.datetime) -> int:
+    """Delete the Rasa sessions that ended before `before`; return how many events went.
+
+    A conversation whose last event is older goes whole. Of one still in use (an SMS number
+    keeps its conversation id for good) the sessions before the last one that started by
+    `before` go, so what is left always begins with a whole session Rasa can carry on from.
+    A session still running at `before` is kept whole (Rasa ends sessions after 30 idle minutes).
+    """
+    cutoff = before.timestamp()
+    engine = _writable_engine(url)
+    try:
+        with engine.begin() as conn:
+            if not inspect(conn).has_table(_events.name):
+                return 0  # Rasa has not run against this store yet
+            stale = select(_events.c.sender_id).group_by(_events.c.sender_id)
+            stale = stale.having(func.max(_events.c.timestamp) < cutoff)
+            whole = conn.execute(delete(_events).where(_events.c.sender_id.in_(stale))).rowcount
+            earlier = conn.execute(delete(_events).where(_events.c.timestamp < _start_of_session_at(cutoff))).rowcount
+    except SQLAlchemyError as error:
+        raise TrackerStoreUnavailable(type(error).__name__) from None
+    finally:
+        engine.dispose()
+    return whole + earlier
+
+
+def _start_of_session_at(cutoff: float):
+    """Per conversation (correlated): when the session running at `cutoff` started.
+
+    That is the last `session_started` at or before the conversation's first event from `cutoff`
+    on. Rasa stamps `action_session_start` just before the `session_started` it leads to and
+    counts it with the session before, so it does not count as an event of the new session here.
+    """
+    later, starts = _events.alias("later"), _events.alias("starts")
+    first_after = (
+        select(func.min(later.c.timestamp))
+        .where(
+            later.c.sender_id == _events.c.sender_id,
+            later.c.timestamp >= cutoff,
+            or_(later.c.action_name.is_(None), later.c.action_name != SESSION_START_ACTION),
+        )
+        .correlate(_events)
+        .scalar_subquery()
+    )
+    return (
+        select(func.max(starts.c.timestamp))
+        .where(
+            starts.c.sender_id == _events.c.sender_id,
+            starts.c.type_name == SESSION_STARTED,
+            starts.c.timestamp <= first_after,
+        )
+        .correlate(_events)
+        .scalar_subquery()
+    )
+
+
+def _writable_engine(url: str) -> Engine:
+    """A plain engine (no pragmas of the card database's): the file is Rasa's, not ours."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return create_engine(url, future=True, connect_args={"timeout": 10})
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
 def _read_only_engine(url: str) -> Engine:
     """SQLite is opened read-only, so reading never takes a lock Rasa's writes would wait on."""
     parsed = make_url(url)
@@ -184,7 +264,7 @@ def session_around(events: list[dict[str, Any]], moment: dt.datetime) -> list[di
     """The events of the last Rasa session (they begin with `session_started`) that began by `moment`."""
     sessions: list[list[dict[str, Any]]] = [[]]
     for event in events:
-        if event.get("event") == "session_started" and sessions[-1]:
+        if event.get("event") == SESSION_STARTED and sessions[-1]:
             sessions.append([])
         sessions[-1].append(event)
     limit = moment.timestamp() + 1  # a flag is written while its turn is still being handled

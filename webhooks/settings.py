@@ -42,13 +42,13 @@ class WebSettings:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return make_session_factory(make_engine(self.core.database_url))
+        return make_session_factory(make_engine(self.core.database_url), vault=self.vault)
 
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         """For pages that only read; on SQLite they take no write lock (see bot.db.make_engine)."""
         if self.core.database_url.startswith("sqlite"):
-            return make_session_factory(make_engine(self.core.database_url, for_reads=True))
+            return make_session_factory(make_engine(self.core.database_url, for_reads=True), vault=self.vault)
         return self.sessions
 
     @cached_property
