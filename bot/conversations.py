@@ -196,7 +196,8 @@ def purge_conversations(url: str, *, before: dt.datetime) -> int:
     A conversation whose last event is older goes whole. Of one still in use (an SMS number
     keeps its conversation id for good) the sessions before the last one that started by
     `before` go, so what is left always begins with a whole session Rasa can carry on from.
-    A session still running at `before` is kept whole (Rasa ends sessions after 30 idle minutes).
+    A session still running at `before` is kept whole (Rasa ends sessions after 30 idle minutes),
+    and no event from `before` on is ever deleted.
     """
     cutoff = before.timestamp()
     engine = _writable_engine(url)
@@ -207,7 +208,10 @@ def purge_conversations(url: str, *, before: dt.datetime) -> int:
             stale = select(_events.c.sender_id).group_by(_events.c.sender_id)
             stale = stale.having(func.max(_events.c.timestamp) < cutoff)
             whole = conn.execute(delete(_events).where(_events.c.sender_id.in_(stale))).rowcount
-            earlier = conn.execute(delete(_events).where(_events.c.timestamp < _start_of_session_at(cutoff))).rowcount
+            ended = delete(_events).where(
+                _events.c.timestamp < cutoff, _events.c.timestamp < _start_of_session_at(cutoff)
+            )
+            earlier = conn.execute(ended).rowcount
     except SQLAlchemyError as error:
         raise TrackerStoreUnavailable(type(error).__name__) from None
     finally:

@@ -80,13 +80,14 @@ def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{column}_known")
 
 
-def _vault_of(holder: Cardholder) -> Vault:
-    session = object_session(holder)
+def _vault_of(record: Base) -> Vault:
+    """The keys of the session `record` is in, to read or write its encrypted values."""
+    session = object_session(record)
     vault = session.info.get(VAULT_INFO_KEY) if session is not None else None
     if vault is None:
         raise ConfigError(
-            "a cardholder's name and phone are encrypted: read or set them while the cardholder is in a "
-            "session made by bot.db.make_session_factory(engine, vault=...)"
+            f"{type(record).__name__} holds encrypted values: read or set them while it is in a session "
+            "made by bot.db.make_session_factory(engine, vault=...) (add a new one to the session first)"
         )
     return vault
 
@@ -231,17 +232,29 @@ class Flag(Base):
 
 
 class FlagNote(Base):
-    """A reviewer's note on a flag (staff write these; they are not shown to citizens)."""
+    """A reviewer's note on a flag (staff write these; they are not shown to citizens).
+
+    Notes are free text in which staff may write a name or a callback number, so they are stored
+    encrypted; `text` reads and writes the clear text through the session's Vault.
+    """
 
     __tablename__ = "flag_notes"
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     flag_id: Mapped[int] = Column(ForeignKey("flags.id", ondelete="CASCADE"), nullable=False, index=True)
     author_id: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    text: Mapped[str] = Column(Text, nullable=False)
+    text_cipher: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
     author: Mapped[StaffUser | None] = relationship("StaffUser")
+
+    @property
+    def text(self) -> str:
+        return _vault_of(self).decrypt(self.text_cipher)
+
+    @text.setter
+    def text(self, text: str) -> None:
+        self.text_cipher = _vault_of(self).encrypt(text)
 
 
 class NluLabel(Base):
