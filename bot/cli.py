@@ -33,7 +33,7 @@ from bot.config import (
     tracker_retention_days,
     tracker_store_url,
 )
-from bot.conversations import TrackerStoreUnavailable, purge_conversations
+from bot.conversations import TrackerStoreUnavailable, encrypt_clear_events, purge_conversations
 from bot.db import make_engine, make_session_factory
 from bot.errors import BotError, CardImportError, CardNotFound, ConfigError
 from bot.flags import describe_flag, list_flags
@@ -42,7 +42,7 @@ from bot.loss_reports import lapse_all_expired, lapse_expired
 from bot.migrate import upgrade
 from bot.model import ensure_trained
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
-from bot.privacy import Vault, mask_id_number
+from bot.privacy import EventCipher, Vault, mask_id_number
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
 from bot.statuses import CardStatus, parse_status
@@ -252,6 +252,18 @@ def cmd_tracker_purge(args: argparse.Namespace, settings: Settings) -> None:
     print(f"deleted {events} conversation events and {replays} voice replays older than {days} days")
 
 
+def cmd_tracker_encrypt(args: argparse.Namespace, settings: Settings) -> None:
+    """Seal the tracker-store events written in clear before the encrypted store was configured."""
+    url = tracker_store_url(merged_environment())
+    try:
+        count = encrypt_clear_events(url, EventCipher(settings.data_encryption_key))
+    except TrackerStoreUnavailable as error:
+        raise CommandFailed(
+            f"tracker store unreachable ({error}); is TRACKER_STORE_URL right?", EXIT_UNAVAILABLE
+        ) from None
+    print(f"encrypted {count} conversation events stored in clear")
+
+
 def _days(text: str) -> int:
     if not text.isdigit() or int(text) > MAX_RETENTION_DAYS:
         raise argparse.ArgumentTypeError(f"DAYS must be a whole number from 0 to {MAX_RETENTION_DAYS}, not {text!r}")
@@ -328,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
         "tracker", "purge", cmd_tracker_purge, "delete stored conversations and voice replays older than DAYS"
     )
     purge.add_argument("--older-than", type=_days, metavar="DAYS", help="default TRACKER_RETENTION_DAYS, else 90")
+    command("tracker", "encrypt", cmd_tracker_encrypt, "encrypt conversation events stored in clear by older versions")
     model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")
     model.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     return parser

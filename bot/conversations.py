@@ -4,7 +4,8 @@ Rasa keeps every event of a conversation as a row of its `events` table (one JSO
 row, encrypted by rasa_addons/tracker_store.py, with the event type, intent and action names in
 clear columns of their own). Reading that table directly works whether or not Rasa is running,
 and turns the daily fallback rate into one grouped query instead of a walk over every
-conversation. `purge_conversations` is the retention job's half that deletes old sessions.
+conversation. `purge_conversations` is the retention job's half that deletes old sessions, and
+`encrypt_clear_events` seals rows an older deployment wrote in clear.
 """
 
 from __future__ import annotations
@@ -217,6 +218,39 @@ def purge_conversations(url: str, *, before: dt.datetime) -> int:
     finally:
         engine.dispose()
     return whole + earlier
+
+
+def encrypt_clear_events(url: str, cipher: EventCipher, *, batch: int = 500) -> int:
+    """Encrypt the events still stored in clear (written before the encrypted store); return how many.
+
+    Safe to run while Rasa runs and to run again: each row is sealed once, in batches. On
+    PostgreSQL the old row versions stay on disk until `VACUUM FULL events` (README).
+    """
+    engine = _writable_engine(url)
+    sealed, last_id = 0, 0
+    clear = _events.c.data.like("{%")
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(_events.name):
+                return 0
+        while True:
+            with engine.begin() as conn:
+                query = select(_events.c.id, _events.c.data).where(_events.c.id > last_id, clear)
+                rows = conn.execute(query.order_by(_events.c.id).limit(batch)).all()
+                for event_id, data in rows:
+                    conn.execute(_events.update().where(_events.c.id == event_id).values(data=cipher.seal(data)))
+            if not rows:
+                break
+            sealed, last_id = sealed + len(rows), rows[-1][0]
+        if sealed and engine.dialect.name == "sqlite":
+            # Rewrite the file so the clear versions do not linger in its free pages.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+        return sealed
+    except SQLAlchemyError as error:
+        raise TrackerStoreUnavailable(type(error).__name__) from None
+    finally:
+        engine.dispose()
 
 
 def _start_of_session_at(cutoff: float):

@@ -1,4 +1,5 @@
-"""Retention: whole Rasa sessions older than the cut-off leave the tracker store, newer ones stay."""
+"""Retention: whole Rasa sessions older than the cut-off leave the tracker store, newer ones stay;
+rows an older version stored in clear are sealed in place."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import datetime as dt
 import json
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 
-from bot.conversations import _events, purge_conversations
+from bot.conversations import _events, encrypt_clear_events, purge_conversations
 from bot.db import make_engine
 from bot.models import VoiceTurn
+from bot.privacy import EventCipher
 from bot.voice_turns import purge_voice_turns
 
 CUTOFF = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
@@ -89,3 +92,19 @@ def test_voice_replays_before_the_cutoff_go(session):
     session.flush()
     assert purge_voice_turns(session, before=CUTOFF) == 1
     assert session.scalars(select(VoiceTurn.key)).all() == ["CA2:1"]
+
+
+def test_rows_stored_in_clear_are_sealed_once(tracker_url):
+    engine = make_engine(tracker_url)
+    with engine.begin() as conn:
+        for row in session("web-1", CUTOFF.timestamp(), "我的身份证320102198605257079"):
+            conn.execute(insert(_events).values(**row))
+    engine.dispose()
+    cipher = EventCipher(Fernet.generate_key().decode())
+    assert encrypt_clear_events(tracker_url, cipher, batch=1) == 1  # the user event; the others have no data
+    assert encrypt_clear_events(tracker_url, cipher) == 0
+    engine = make_engine(tracker_url)
+    with engine.connect() as conn:
+        (stored,) = conn.scalars(select(_events.c.data).where(_events.c.data.is_not(None))).all()
+    engine.dispose()
+    assert "320102198605257079" not in stored and "320102198605257079" in cipher.open(stored)

@@ -280,3 +280,26 @@ def test_purge_defaults_to_the_retention_setting(cli_env, monkeypatch, capsys):
         assert conn.execute("SELECT count(*) FROM events").fetchone()[0] == 0
     monkeypatch.setenv("TRACKER_RETENTION_DAYS", "ninety")
     assert main(["tracker", "purge"]) == 3 and "TRACKER_RETENTION_DAYS" in capsys.readouterr().err
+
+
+def test_rows_an_older_version_wrote_in_clear_can_be_encrypted_in_place(cli_env, capsys):
+    tracker_db = Path(cli_env["TRACKER_SQLITE_PATH"])
+    turns = [
+        ("我的卡丢了", "report_loss", 0.9, "请提供身份证号"),
+        (ID_ZHANG, "inform", 0.9, "请提供姓名"),
+        ("张伟", "inform", 0.9, "好的"),
+    ]
+    save_conversation(tracker_db, "web-before", turns)  # Rasa's own store: clear JSON
+    assert ID_ZHANG.encode() in database_bytes(tracker_db)
+    assert main(["tracker", "encrypt"]) == 0 and "encrypted 13 " in capsys.readouterr().out
+    assert_nothing_personal(
+        database_bytes(tracker_db), id_number=ID_ZHANG, name="张伟", phone="+8613912345678", where="the tracker store"
+    )
+    store = TrackerStore(f"sqlite:///{tracker_db}", EventCipher(cli_env["DATA_ENCRYPTION_KEY"]))
+    assert [line.text for line in store.transcript("web-before").lines if line.kind == "user"] == [
+        "我的卡丢了",
+        ID_ZHANG,
+        "张伟",
+    ]
+    store.dispose()
+    assert main(["tracker", "encrypt"]) == 0 and "encrypted 0 " in capsys.readouterr().out
