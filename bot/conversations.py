@@ -192,32 +192,27 @@ class TrackerStore:
 
 
 def purge_conversations(url: str, *, before: dt.datetime) -> int:
-    """Delete the Rasa sessions that ended before `before`; return how many events went.
+    """Delete the events from before `before`, whole Rasa sessions at a time; return how many went.
 
     A conversation whose last event is older goes whole. Of one still in use (an SMS number
-    keeps its conversation id for good) the sessions before the last one that started by
-    `before` go, so what is left always begins with a whole session Rasa can carry on from.
-    A session still running at `before` is kept whole (Rasa ends sessions after 30 idle minutes),
-    and no event from `before` on is ever deleted.
+    keeps its conversation id for good) the sessions that ended before `before` go, so what is
+    left begins with a whole session Rasa can carry on from: a session still running at
+    `before` is kept whole (Rasa ends sessions after 30 idle minutes). Events no session marks
+    (written without Rasa's sessions) go one by one. No event from `before` on is ever deleted.
     """
     cutoff = before.timestamp()
+    keep_from = func.coalesce(_start_of_session_at(cutoff), cutoff)
     engine = _writable_engine(url)
     try:
         with engine.begin() as conn:
             if not inspect(conn).has_table(_events.name):
                 return 0  # Rasa has not run against this store yet
-            stale = select(_events.c.sender_id).group_by(_events.c.sender_id)
-            stale = stale.having(func.max(_events.c.timestamp) < cutoff)
-            whole = conn.execute(delete(_events).where(_events.c.sender_id.in_(stale))).rowcount
-            ended = delete(_events).where(
-                _events.c.timestamp < cutoff, _events.c.timestamp < _start_of_session_at(cutoff)
-            )
-            earlier = conn.execute(ended).rowcount
+            ended = delete(_events).where(_events.c.timestamp < cutoff, _events.c.timestamp < keep_from)
+            return conn.execute(ended).rowcount
     except SQLAlchemyError as error:
         raise TrackerStoreUnavailable(type(error).__name__) from None
     finally:
         engine.dispose()
-    return whole + earlier
 
 
 def encrypt_clear_events(url: str, cipher: EventCipher, *, batch: int = 500) -> int:
