@@ -37,6 +37,7 @@ from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.assistant import name_from_answer
+from bot.errors import ConfigError
 from bot.privacy import EventCipher
 
 FALLBACK_INTENT = "nlu_fallback"
@@ -123,6 +124,8 @@ class TrackerStore:
                 events = [json.loads(self._cipher.open(data)) for data in conn.scalars(query)]
         except (SQLAlchemyError, ValueError) as error:
             raise TrackerStoreUnavailable(type(error).__name__) from None
+        except ConfigError:  # a DATA_ENCRYPTION_KEY other than the one Rasa wrote with
+            raise TrackerStoreUnavailable("DATA_ENCRYPTION_KEY does not match the tracker store") from None
         return build_transcript(session_around(events, around) if around else events)
 
     def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:

@@ -166,6 +166,8 @@ def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path,
     store.dispose()
     with pytest.raises(TrackerStoreUnavailable):
         TrackerStore(f"sqlite:///{tmp_path / 'missing.db'}", CIPHER).transcript("web-1")
+    with pytest.raises(TrackerStoreUnavailable, match="DATA_ENCRYPTION_KEY does not match"):
+        TrackerStore(f"sqlite:///{db}", EventCipher(Fernet.generate_key().decode())).transcript("web-1")
 
 
 # Rasa's YAML schema check loads pykwalify extensions with importlib's deprecated load_module().
