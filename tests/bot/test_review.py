@@ -27,7 +27,7 @@ from bot.review import (
 )
 from bot.staff import add_staff_user
 from bot.training_labels import export_nlu_yaml, label_message
-from tests.factories import save_conversation
+from tests.factories import ID_ZHANG, add_card, save_conversation
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 CIPHER = EventCipher(Fernet.generate_key().decode())  # tracker-store rows written in clear read with any key
@@ -133,6 +133,17 @@ def test_only_an_admin_reveals_and_the_reason_is_kept(session, reviewer):
     record_reveal(session, flag.id, "caller disputes the report", admin)
     entry = session.scalars(select(AuditEntry).where(AuditEntry.action == "personal_data_revealed")).one()
     assert entry.actor == "staff:wang.admin" and "caller disputes" in entry.detail
+
+
+def test_a_reveal_reason_quoting_the_person_is_kept_masked(session, reviewer, vault):
+    holder_id = add_card(session, vault, name="张伟", phone="+8613912345678").cardholder_id
+    flag = flag_conversation(session, conversation_id="web-1", channel="chat", reason="loss_reported",
+                             cardholder_id=holder_id)  # fmt: skip
+    admin = Reviewer(reviewer.id, "wang.admin", "admin")
+    record_reveal(session, flag.id, f"张伟 called from 13912345678 about {ID_ZHANG}", admin)
+    detail = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "personal_data_revealed")).one()
+    assert "张伟" not in detail and "13912345678" not in detail and ID_ZHANG not in detail
+    assert "called from" in detail
 
 
 def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path, settings):
