@@ -31,11 +31,13 @@ test: install
 	$(VENV)/bin/ruff format --check bot actions nlu rasa_addons webhooks tests migrations bench deploy
 	$(PY) -m pytest
 
-# Install, migrate, load the demo cardholders into an empty database, train if the model is missing
-# or stale, then run the action server, Rasa and the web app until Ctrl-C (honcho stops all three).
+# Install, migrate, load the demo cardholders into an empty database, delete conversations older
+# than TRACKER_RETENTION_DAYS, train if the model is missing or stale, then run the action server,
+# Rasa and the web app until Ctrl-C (honcho stops all three).
 run: install
 	@$(PY) -m bot db upgrade
 	@$(PY) -m bot demo seed --if-empty >/dev/null
+	@$(PY) -m bot tracker purge
 	@model=$$($(PY) -m bot model ensure) && \
 	port=$$(grep -s '^WEB_PORT=' .env | cut -d= -f2); port=$${WEB_PORT:-$${port:-8000}}; \
 	echo "web chat:       http://127.0.0.1:$$port/"; \
@@ -48,10 +50,11 @@ run: install
 	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile --env .env start
 
 # Production mode on one machine (deploy/README.md): settings and secrets from the environment only
-# (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn.
+# (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn. Old
+# conversations are purged at each start; a long-running deployment adds the daily cron line there.
 run-prod: $(STAMP)
 	@export APP_ENV=production; $(PY) -m bot config check && $(PY) -m bot config check --rasa && \
-	$(PY) -m bot db upgrade && model=$$($(PY) -m bot model ensure) && \
+	$(PY) -m bot db upgrade && $(PY) -m bot tracker purge && model=$$($(PY) -m bot model ensure) && \
 	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile.production --env /dev/null start
 
 chat: install

@@ -28,6 +28,7 @@ from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError, IdentityLocked, IdentityNotVerified
 from bot.flags import flag_conversation
 from bot.logs import bind_request_id, clean_request_id, reset_request_id
+from bot.privacy import Vault
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,7 +52,7 @@ class Services:
 def services() -> Services:
     """Settings and a session factory, created on the first action that needs them."""
     settings = load_settings()
-    return Services(settings, make_session_factory(make_engine(settings.database_url)))
+    return Services(settings, make_session_factory(make_engine(settings.database_url), vault=Vault(settings)))
 
 
 def now() -> dt.datetime:

@@ -22,6 +22,7 @@ from bot import card_import, demo
 from bot.audit import record_audit
 from bot.cards import describe_cardholder, get_cardholder
 from bot.config import (
+    MAX_RETENTION_DAYS,
     Settings,
     check_production,
     init_env_file,
@@ -29,7 +30,10 @@ from bot.config import (
     load_settings,
     merged_environment,
     rasa_store_problems,
+    tracker_retention_days,
+    tracker_store_url,
 )
+from bot.conversations import TrackerStoreUnavailable, encrypt_clear_events, purge_conversations
 from bot.db import make_engine, make_session_factory
 from bot.errors import BotError, CardImportError, CardNotFound, ConfigError
 from bot.flags import describe_flag, list_flags
@@ -38,11 +42,12 @@ from bot.loss_reports import lapse_all_expired, lapse_expired
 from bot.migrate import upgrade
 from bot.model import ensure_trained
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
-from bot.privacy import Vault, mask_id_number
+from bot.privacy import EventCipher, Vault, mask_id_number
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
 from bot.statuses import CardStatus, parse_status
 from bot.training_labels import export_nlu_yaml
+from bot.voice_turns import purge_voice_turns
 
 log = logging.getLogger(__name__)
 ACTOR = "cli"
@@ -63,7 +68,7 @@ def _now() -> dt.datetime:
 
 
 def _sessions(settings: Settings):
-    return make_session_factory(make_engine(settings.database_url))
+    return make_session_factory(make_engine(settings.database_url), vault=Vault(settings))
 
 
 def cmd_env_init(args: argparse.Namespace, settings: Settings | None) -> None:
@@ -84,7 +89,7 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> Non
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, settings=settings)
     print("database schema is up to date")
 
 
@@ -224,6 +229,47 @@ def cmd_review_export_nlu(args: argparse.Namespace, settings: Settings) -> None:
     print(f"{count} labelled examples exported" if count else "no labelled examples yet", file=sys.stderr)
 
 
+def cmd_tracker_purge(args: argparse.Namespace, settings: Settings) -> None:
+    """Retention: stored conversations (Rasa's tracker store) and kept voice answers older than DAYS."""
+    env = merged_environment()
+    days = tracker_retention_days(env) if args.older_than is None else args.older_than
+    before = _now() - dt.timedelta(days=days)
+    try:
+        events = purge_conversations(tracker_store_url(env), before=before)
+    except TrackerStoreUnavailable as error:
+        raise CommandFailed(
+            f"tracker store unreachable ({error}); is TRACKER_STORE_URL right?", EXIT_UNAVAILABLE
+        ) from None
+    with _sessions(settings).begin() as session:
+        replays = purge_voice_turns(session, before=before)
+        record_audit(
+            session,
+            actor=ACTOR,
+            action="tracker_purge",
+            target_type="database",
+            detail={"days": days, "events": events, "voice_turns": replays},
+        )
+    print(f"deleted {events} conversation events and {replays} voice replays older than {days} days")
+
+
+def cmd_tracker_encrypt(args: argparse.Namespace, settings: Settings) -> None:
+    """Seal the tracker-store events written in clear before the encrypted store was configured."""
+    url = tracker_store_url(merged_environment())
+    try:
+        count = encrypt_clear_events(url, EventCipher(settings.data_encryption_key))
+    except TrackerStoreUnavailable as error:
+        raise CommandFailed(
+            f"tracker store unreachable ({error}); is TRACKER_STORE_URL right?", EXIT_UNAVAILABLE
+        ) from None
+    print(f"encrypted {count} conversation events stored in clear")
+
+
+def _days(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_RETENTION_DAYS:
+        raise argparse.ArgumentTypeError(f"DAYS must be a whole number from 0 to {MAX_RETENTION_DAYS}, not {text!r}")
+    return int(text)
+
+
 def _day(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
@@ -290,6 +336,11 @@ def build_parser() -> argparse.ArgumentParser:
     seed = command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
     seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if there are cardholders")
     command("demo", "list", cmd_demo_list, "the fictional demo cardholders, to try the assistant with")
+    purge = command(
+        "tracker", "purge", cmd_tracker_purge, "delete stored conversations and voice replays older than DAYS"
+    )
+    purge.add_argument("--older-than", type=_days, metavar="DAYS", help="default TRACKER_RETENTION_DAYS, else 90")
+    command("tracker", "encrypt", cmd_tracker_encrypt, "encrypt conversation events stored in clear by older versions")
     model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")
     model.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     return parser

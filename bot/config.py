@@ -35,6 +35,9 @@ GENERATED_SECRETS = {
     "DATA_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
 }
 
+DEFAULT_TRACKER_RETENTION_DAYS = 90
+MAX_RETENTION_DAYS = 36500  # a hundred years: further back than dates go
+
 # Production mode: secrets shorter than this, with fewer distinct characters, or equal to a value
 # this repository uses for development or tests, are refused.
 PRODUCTION = "production"
@@ -175,9 +178,9 @@ def production_problems(env: Mapping[str, str], dev_values: Mapping[str, str | N
 
 
 def rasa_store_problems(env: Mapping[str, str], dev_values: Mapping[str, str | None] | None = None) -> list[str]:
-    """What stops Rasa from starting in production mode: its token, a shared tracker store and lock store."""
+    """What stops Rasa from starting in production mode: its token and data key, shared tracker and lock stores."""
     dev = dotenv_values(ENV_FILE) if dev_values is None and ENV_FILE.exists() else (dev_values or {})
-    problems = secret_problems(env, ["RASA_TOKEN"], dev)
+    problems = secret_problems(env, ["RASA_TOKEN", "DATA_ENCRYPTION_KEY"], dev)
     tracker_url = env.get("TRACKER_STORE_URL") or ""
     if not tracker_url:
         problems.append("TRACKER_STORE_URL is not set (a postgresql:// URL for Rasa's tracker store)")
@@ -204,16 +207,40 @@ def default_database_url() -> str:
     return f"sqlite:///{VAR_DIR / 'cards.db'}"
 
 
-def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = ENV_FILE) -> Settings:
-    """Build settings from `.env` and the environment; raise ConfigError on bad values."""
-    env = merged_environment(environ, env_file)
-    if is_production(env):
-        check_production(production_problems(env))
+def data_encryption_key(env: Mapping[str, str]) -> str:
+    """DATA_ENCRYPTION_KEY, checked to be a Fernet key (Rasa's tracker store needs it alone)."""
     data_key = _required(env, "DATA_ENCRYPTION_KEY")
     try:
         Fernet(data_key.encode())
     except ValueError:
         raise ConfigError("DATA_ENCRYPTION_KEY must be a Fernet key (32 url-safe base64 bytes)") from None
+    return data_key
+
+
+def tracker_store_url(env: Mapping[str, str]) -> str:
+    """TRACKER_STORE_URL, else the embedded store Rasa writes (see Procfile); paths are from the project root."""
+    url = env.get("TRACKER_STORE_URL") or f"sqlite:///{ROOT / (env.get('TRACKER_SQLITE_PATH') or 'var/tracker.db')}"
+    try:
+        make_url(url)
+    except ArgumentError:
+        raise ConfigError("TRACKER_STORE_URL must be a database URL such as postgresql://user@host/tracker") from None
+    return url
+
+
+def tracker_retention_days(env: Mapping[str, str]) -> int:
+    """TRACKER_RETENTION_DAYS: how long conversations and voice replays are kept (default 90)."""
+    days = _int(env, "TRACKER_RETENTION_DAYS", DEFAULT_TRACKER_RETENTION_DAYS)
+    if days > MAX_RETENTION_DAYS:
+        raise ConfigError(f"TRACKER_RETENTION_DAYS must be at most {MAX_RETENTION_DAYS}, got {days}")
+    return days
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = ENV_FILE) -> Settings:
+    """Build settings from `.env` and the environment; raise ConfigError on bad values."""
+    env = merged_environment(environ, env_file)
+    if is_production(env):
+        check_production(production_problems(env))
+    data_key = data_encryption_key(env)
     tz_name = env.get("CITY_TIMEZONE") or "Asia/Shanghai"
     try:
         timezone = ZoneInfo(tz_name)

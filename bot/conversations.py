@@ -1,9 +1,11 @@
 """Reading conversations back from Rasa's SQL tracker store, for the staff console.
 
 Rasa keeps every event of a conversation as a row of its `events` table (one JSON document per
-row, with the event type, intent and action names in columns of their own). Reading that table
-directly works whether or not Rasa is running, and turns the daily fallback rate into one
-grouped query instead of a walk over every conversation.
+row, encrypted by rasa_addons/tracker_store.py, with the event type, intent and action names in
+clear columns of their own). Reading that table directly works whether or not Rasa is running,
+and turns the daily fallback rate into one grouped query instead of a walk over every
+conversation. `purge_conversations` is the retention job's half that deletes old sessions, and
+`encrypt_clear_events` seals rows an older deployment wrote in clear.
 """
 
 from __future__ import annotations
@@ -14,13 +16,33 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, case, cast, func, or_, select
+from sqlalchemy import (
+    Column,
+    Float,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    inspect,
+    or_,
+    select,
+)
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.assistant import name_from_answer
+from bot.errors import ConfigError
+from bot.privacy import EventCipher
 
 FALLBACK_INTENT = "nlu_fallback"
+SESSION_STARTED = "session_started"  # the event (and type_name) that begins each Rasa session
+SESSION_START_ACTION = "action_session_start"
 # Rasa's own fallback when no rule or story fits (an NLU miss is counted by its intent instead).
 CORE_FALLBACK_ACTION = "action_default_fallback"
 # Conversation ids as the web app names them (first four characters), and their channels.
@@ -84,10 +106,11 @@ _QUIET_ACTIONS = {"action_listen", "action_session_start", None}
 
 
 class TrackerStore:
-    """Read-only access to Rasa's SQL tracker store at a SQLAlchemy URL."""
+    """Read-only access to Rasa's SQL tracker store at a SQLAlchemy URL, decrypting with `cipher`."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, cipher: EventCipher) -> None:
         self._engine: Engine = _read_only_engine(url)
+        self._cipher = cipher
 
     def transcript(self, conversation_id: str, *, around: dt.datetime | None = None) -> Transcript:
         """The conversation's events as lines; with `around`, only the Rasa session running then.
@@ -98,9 +121,11 @@ class TrackerStore:
         query = select(_events.c.data).where(_events.c.sender_id == conversation_id).order_by(_events.c.id)
         try:
             with self._engine.connect() as conn:
-                events = [json.loads(data) for data in conn.scalars(query)]
+                events = [json.loads(self._cipher.open(data)) for data in conn.scalars(query)]
         except (SQLAlchemyError, ValueError) as error:
             raise TrackerStoreUnavailable(type(error).__name__) from None
+        except ConfigError:  # a DATA_ENCRYPTION_KEY other than the one Rasa wrote with
+            raise TrackerStoreUnavailable("DATA_ENCRYPTION_KEY does not match the tracker store") from None
         return build_transcript(session_around(events, around) if around else events)
 
     def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
@@ -169,6 +194,100 @@ class TrackerStore:
         self._engine.dispose()
 
 
+def purge_conversations(url: str, *, before: dt.datetime) -> int:
+    """Delete the events from before `before`, whole Rasa sessions at a time; return how many went.
+
+    A conversation whose last event is older goes whole. Of one still in use (an SMS number
+    keeps its conversation id for good) the sessions that ended before `before` go, so what is
+    left begins with a whole session Rasa can carry on from: a session still running at
+    `before` is kept whole (Rasa ends sessions after 30 idle minutes). Events no session marks
+    (written without Rasa's sessions) go one by one. No event from `before` on is ever deleted.
+    """
+    cutoff = before.timestamp()
+    keep_from = func.coalesce(_start_of_session_at(cutoff), cutoff)
+    engine = _writable_engine(url)
+    try:
+        with engine.begin() as conn:
+            if not inspect(conn).has_table(_events.name):
+                return 0  # Rasa has not run against this store yet
+            ended = delete(_events).where(_events.c.timestamp < cutoff, _events.c.timestamp < keep_from)
+            return conn.execute(ended).rowcount
+    except SQLAlchemyError as error:
+        raise TrackerStoreUnavailable(type(error).__name__) from None
+    finally:
+        engine.dispose()
+
+
+def encrypt_clear_events(url: str, cipher: EventCipher, *, batch: int = 500) -> int:
+    """Encrypt the events still stored in clear (written before the encrypted store); return how many.
+
+    Safe to run while Rasa runs and to run again: each row is sealed once, in batches. On
+    PostgreSQL the old row versions stay on disk until `VACUUM FULL events` (README).
+    """
+    engine = _writable_engine(url)
+    sealed, last_id = 0, 0
+    clear = _events.c.data.like("{%")
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table(_events.name):
+                return 0
+        while True:
+            with engine.begin() as conn:
+                query = select(_events.c.id, _events.c.data).where(_events.c.id > last_id, clear)
+                rows = conn.execute(query.order_by(_events.c.id).limit(batch)).all()
+                for event_id, data in rows:
+                    conn.execute(_events.update().where(_events.c.id == event_id).values(data=cipher.seal(data)))
+            if not rows:
+                break
+            sealed, last_id = sealed + len(rows), rows[-1][0]
+        if sealed and engine.dialect.name == "sqlite":
+            # Rewrite the file so the clear versions do not linger in its free pages.
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM")
+        return sealed
+    except SQLAlchemyError as error:
+        raise TrackerStoreUnavailable(type(error).__name__) from None
+    finally:
+        engine.dispose()
+
+
+def _start_of_session_at(cutoff: float):
+    """Per conversation (correlated): when the session running at `cutoff` started.
+
+    That is the last `session_started` at or before the conversation's first event from `cutoff`
+    on. Rasa stamps `action_session_start` just before the `session_started` it leads to and
+    counts it with the session before, so it does not count as an event of the new session here.
+    """
+    later, starts = _events.alias("later"), _events.alias("starts")
+    first_after = (
+        select(func.min(later.c.timestamp))
+        .where(
+            later.c.sender_id == _events.c.sender_id,
+            later.c.timestamp >= cutoff,
+            or_(later.c.action_name.is_(None), later.c.action_name != SESSION_START_ACTION),
+        )
+        .correlate(_events)
+        .scalar_subquery()
+    )
+    return (
+        select(func.max(starts.c.timestamp))
+        .where(
+            starts.c.sender_id == _events.c.sender_id,
+            starts.c.type_name == SESSION_STARTED,
+            starts.c.timestamp <= first_after,
+        )
+        .correlate(_events)
+        .scalar_subquery()
+    )
+
+
+def _writable_engine(url: str) -> Engine:
+    """A plain engine (no pragmas of the card database's): the file is Rasa's, not ours."""
+    if make_url(url).get_backend_name() == "sqlite":
+        return create_engine(url, future=True, connect_args={"timeout": 10})
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
 def _read_only_engine(url: str) -> Engine:
     """SQLite is opened read-only, so reading never takes a lock Rasa's writes would wait on."""
     parsed = make_url(url)
@@ -181,7 +300,7 @@ def session_around(events: list[dict[str, Any]], moment: dt.datetime) -> list[di
     """The events of the last Rasa session (they begin with `session_started`) that began by `moment`."""
     sessions: list[list[dict[str, Any]]] = [[]]
     for event in events:
-        if event.get("event") == "session_started" and sessions[-1]:
+        if event.get("event") == SESSION_STARTED and sessions[-1]:
             sessions.append([])
         sessions[-1].append(event)
     limit = moment.timestamp() + 1  # a flag is written while its turn is still being handled

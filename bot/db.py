@@ -8,6 +8,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.models import VAULT_INFO_KEY
+from bot.privacy import Vault
+
 
 def make_engine(url: str, *, for_reads: bool = False) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout for concurrent writers.
@@ -39,6 +42,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions whose objects stay readable after commit (callers often reply after writing)."""
-    return sessionmaker(engine, future=True, expire_on_commit=False)
+def make_session_factory(engine: Engine, *, vault: Vault | None = None) -> sessionmaker[Session]:
+    """Sessions whose objects stay readable after commit (callers often reply after writing).
+
+    Each session carries the deployment's keys (`vault`), with which a cardholder's `name` and
+    `phone` are decrypted and encrypted (bot.models.Cardholder); sessions that never touch
+    those may do without.
+    """
+    return sessionmaker(engine, future=True, expire_on_commit=False, info={VAULT_INFO_KEY: vault})

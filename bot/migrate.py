@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import command
 from alembic.config import Config
 
-from bot.config import ROOT
+from bot.config import ROOT, Settings
 
 
 def alembic_config(database_url: str) -> Config:
@@ -16,6 +16,12 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Create or migrate the schema at `database_url` to `revision`."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(database_url: str, revision: str = "head", *, settings: Settings | None = None) -> None:
+    """Create or migrate the schema at `database_url` to `revision`.
+
+    Migrations that convert stored personal data use the keys in `settings` (without them, they
+    read the settings as every entry point does).
+    """
+    config = alembic_config(database_url)
+    config.attributes["settings"] = settings
+    command.upgrade(config, revision)

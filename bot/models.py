@@ -17,9 +17,11 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
-from sqlalchemy.orm import Mapped, declarative_base, relationship
+from sqlalchemy.orm import Mapped, declarative_base, object_session, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.errors import ConfigError
+from bot.privacy import Vault
 from bot.statuses import CardStatus
 
 Base = declarative_base()
@@ -44,6 +46,8 @@ INTENTS = (
     "bot_challenge", "out_of_scope", "inform",
 )  # fmt: skip
 CARD_STATUSES = tuple(s.value for s in CardStatus)
+# Where a session keeps the deployment's Vault (bot.db.make_session_factory puts it there).
+VAULT_INFO_KEY = "vault"
 
 
 def utcnow() -> dt.datetime:
@@ -76,21 +80,55 @@ def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
     return CheckConstraint(f"{column} IN ({allowed})", name=f"ck_{column}_known")
 
 
+def _vault_of(record: Base) -> Vault:
+    """The keys of the session `record` is in, to read or write its encrypted values."""
+    session = object_session(record)
+    vault = session.info.get(VAULT_INFO_KEY) if session is not None else None
+    if vault is None:
+        raise ConfigError(
+            f"{type(record).__name__} holds encrypted values: read or set them while it is in a session "
+            "made by bot.db.make_session_factory(engine, vault=...) (add a new one to the session first)"
+        )
+    return vault
+
+
 class Cardholder(Base):
-    """A citizen. The ID number is stored only as a keyed hash and a ciphertext (bot.privacy)."""
+    """A citizen. Nothing personal is stored in clear (bot.privacy): the ID number is a keyed hash
+    and a ciphertext; the name and the phone (E.164) are ciphertexts, the phone with a keyed hash
+    for lookups. `name` and `phone` read and write the clear values through the session's Vault.
+    """
 
     __tablename__ = "cardholders"
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     id_hash: Mapped[str] = Column(String(64), nullable=False, unique=True)
     id_cipher: Mapped[str] = Column(Text, nullable=False)
-    name: Mapped[str] = Column(String(100), nullable=False)
-    phone: Mapped[str] = Column(String(20), nullable=False)
+    name_cipher: Mapped[str] = Column(Text, nullable=False)
+    phone_cipher: Mapped[str] = Column(Text, nullable=False)
+    phone_hash: Mapped[str] = Column(String(64), nullable=False, index=True)
     region: Mapped[str] = Column(String(6), nullable=False)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
     updated_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)
 
     cards: Mapped[list[Card]] = relationship("Card", back_populates="cardholder", order_by="Card.id")
+
+    @property
+    def name(self) -> str:
+        return _vault_of(self).decrypt(self.name_cipher)
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self.name_cipher = _vault_of(self).encrypt(name)
+
+    @property
+    def phone(self) -> str:
+        """The registered phone number, E.164."""
+        return _vault_of(self).decrypt(self.phone_cipher)
+
+    @phone.setter
+    def phone(self, e164: str) -> None:
+        vault = _vault_of(self)
+        self.phone_cipher, self.phone_hash = vault.encrypt(e164), vault.phone_hash(e164)
 
     @property
     def current_card(self) -> Card | None:
@@ -194,17 +232,29 @@ class Flag(Base):
 
 
 class FlagNote(Base):
-    """A reviewer's note on a flag (staff write these; they are not shown to citizens)."""
+    """A reviewer's note on a flag (staff write these; they are not shown to citizens).
+
+    Notes are free text in which staff may write a name or a callback number, so they are stored
+    encrypted; `text` reads and writes the clear text through the session's Vault.
+    """
 
     __tablename__ = "flag_notes"
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     flag_id: Mapped[int] = Column(ForeignKey("flags.id", ondelete="CASCADE"), nullable=False, index=True)
     author_id: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
-    text: Mapped[str] = Column(Text, nullable=False)
+    text_cipher: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
 
     author: Mapped[StaffUser | None] = relationship("StaffUser")
+
+    @property
+    def text(self) -> str:
+        return _vault_of(self).decrypt(self.text_cipher)
+
+    @text.setter
+    def text(self, text: str) -> None:
+        self.text_cipher = _vault_of(self).encrypt(text)
 
 
 class NluLabel(Base):

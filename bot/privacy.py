@@ -2,9 +2,10 @@
 
 ID numbers are never stored in clear: the database keeps a keyed hash (HMAC-SHA256 with
 ID_HASH_KEY) to look a cardholder up, and a Fernet ciphertext (DATA_ENCRYPTION_KEY) so an admin
-can reveal the number. A leaked database file therefore yields neither the numbers nor a way to
-test guesses against them without the keys. Log lines carry database ids or `Vault.redact()`
-tokens, never values.
+can reveal the number. Names and phone numbers are Fernet ciphertexts too (a phone also has a
+keyed hash for lookups), and so is every event Rasa keeps of a conversation (`EventCipher`).
+A leaked database file therefore yields neither the values nor a way to test guesses against
+them without the keys. Log lines carry database ids or `Vault.redact()` tokens, never values.
 """
 
 from __future__ import annotations
@@ -45,10 +46,41 @@ class Vault:
         return self._fernet.encrypt(value.encode()).decode()
 
     def decrypt(self, token: str) -> str:
-        try:
-            return self._fernet.decrypt(token.encode()).decode()
-        except InvalidToken:
-            raise ConfigError("DATA_ENCRYPTION_KEY does not match the one the data was written with") from None
+        return _decrypt(self._fernet, token)
+
+    def phone_hash(self, e164: str) -> str:
+        """Keyed hash to find cardholders by registered phone (E.164) without storing it in clear."""
+        return self.keyed_token(e164, purpose="phone", length=64)
+
+
+def _decrypt(fernet: Fernet, token: str) -> str:
+    try:
+        return fernet.decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise ConfigError("DATA_ENCRYPTION_KEY does not match the one the data was written with") from None
+
+
+class EventCipher:
+    """Rasa's tracker events at rest: each event's JSON document as a Fernet ciphertext.
+
+    Rows written before events were encrypted hold the JSON itself; a JSON object starts with
+    `{` and a Fernet token never does (it is URL-safe base64, starting `gAAAAA`), so both read.
+    """
+
+    def __init__(self, data_encryption_key: str) -> None:
+        self._fernet = Fernet(data_encryption_key.encode())
+
+    def seal(self, event_json: str) -> str:
+        return self._fernet.encrypt(event_json.encode()).decode()
+
+    def open(self, stored: str) -> str:
+        """The event's JSON, from a ciphertext or from a row stored in clear."""
+        return stored if is_clear_event(stored) else _decrypt(self._fernet, stored)
+
+
+def is_clear_event(stored: str) -> bool:
+    """Whether a tracker-store row still holds its event in clear (written before encryption)."""
+    return stored.lstrip().startswith("{")
 
 
 def mask_id_number(id_number: str) -> str:

@@ -18,7 +18,8 @@ from sqlalchemy.sql import Select
 
 from bot.audit import record_audit
 from bot.errors import BotError
-from bot.models import FLAG_REASONS, FLAG_STATUSES, Flag, FlagNote, StaffUser, utcnow
+from bot.models import FLAG_REASONS, FLAG_STATUSES, Cardholder, Flag, FlagNote, StaffUser, utcnow
+from bot.redaction import mask_text
 
 CHANNELS = ("chat", "sms", "voice")
 MAX_NOTE_LENGTH = 2000
@@ -204,8 +205,9 @@ def add_note(session: Session, flag_id: int, text: str, by: Reviewer) -> FlagNot
     if len(text) > MAX_NOTE_LENGTH:
         raise ReviewError(f"notes are at most {MAX_NOTE_LENGTH} characters", "note_long")
     flag = get_flag(session, flag_id)
-    note = FlagNote(flag_id=flag.id, author_id=by.id, text=text)
+    note = FlagNote(flag_id=flag.id, author_id=by.id)
     session.add(note)
+    note.text = text  # encrypted with the session's keys, so the note is set once it is in the session
     session.flush()
     record_audit(
         session, actor=by.actor, action="flag_note_added", target_type="flag", target_id=flag.id,
@@ -222,9 +224,12 @@ def record_reveal(session: Session, flag_id: int, reason: str, by: Reviewer) -> 
     if len(reason) < 5:
         raise ReviewError("give a reason of at least 5 characters", "reveal_reason")
     flag = get_flag(session, flag_id)
+    # The audit log is kept in clear for admins to read: a reason quoting the person is masked.
+    holder = session.get(Cardholder, flag.cardholder_id) if flag.cardholder_id else None
+    names = {holder.name} if holder else set()
     record_audit(
         session, actor=by.actor, action="personal_data_revealed", target_type="flag", target_id=flag.id,
-        detail={"reason": reason[:500]},
+        detail={"reason": mask_text(reason, names)[:500]},
     )  # fmt: skip
     session.flush()
     return flag

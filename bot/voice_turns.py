@@ -2,7 +2,8 @@
 
 Twilio retries a webhook it got no answer to, with the same URL and parameters; each step's URL
 carries a step number, so `CallSid:step` names the step. The first answer is kept for a day,
-encrypted by the caller (it may read back an ID number).
+encrypted by the caller (it may read back an ID number); each new answer clears the older ones,
+and the retention job (`python -m bot tracker purge`) clears them too when no calls come in.
 """
 
 from __future__ import annotations
@@ -32,3 +33,8 @@ def remember_answer(session: Session, *, key: str, twiml: str, now: dt.datetime)
     except IntegrityError:
         return session.get(VoiceTurn, key).twiml
     return twiml
+
+
+def purge_voice_turns(session: Session, *, before: dt.datetime) -> int:
+    """Delete the answers kept before `before`; return how many went."""
+    return session.execute(delete(VoiceTurn).where(VoiceTurn.created_at < before)).rowcount

@@ -86,9 +86,9 @@ def vault(settings) -> Vault:
 
 
 @pytest.fixture
-def sessions(engine):
+def sessions(engine, vault):
     """A session factory over empty tables; everything written is wiped after the test."""
-    yield make_session_factory(engine)
+    yield make_session_factory(engine, vault=vault)
     with engine.begin() as conn:
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from bot.card_import import CardRow, apply_rows
 from bot.cards import get_cardholder
 from bot.models import Card
-from bot.privacy import Vault
+from bot.privacy import EventCipher, Vault
 from bot.statuses import CardStatus
 
 ID_ZHANG = "11010519491231002X"
@@ -45,9 +45,15 @@ def add_card(
 
 
 def save_conversation(
-    tracker_db: Path, conversation_id: str, turns: list[tuple[str, str, float, str]], *, start: float | None = None
+    tracker_db: Path,
+    conversation_id: str,
+    turns: list[tuple[str, str, float, str]],
+    *,
+    start: float | None = None,
+    cipher: EventCipher | None = None,
 ) -> None:
-    """Write a conversation into a SQLite tracker store with Rasa's own SQLTrackerStore.
+    """Write a conversation into a SQLite tracker store: encrypted with `cipher` by our tracker store,
+    or without one in clear by Rasa's own SQLTrackerStore (as deployments before encryption did).
 
     Each turn is (what the person said, intent, confidence, the assistant's reply); the identity
     form's person_name slot is set when a turn's intent is `inform` and it holds no digits.
@@ -76,7 +82,12 @@ def save_conversation(
         warnings.simplefilter("ignore")
         from rasa.core.tracker_store import SQLTrackerStore
 
-        store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
+        from rasa_addons.tracker_store import EncryptedSQLTrackerStore
+
+        if cipher is None:
+            store = SQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db))
+        else:
+            store = EncryptedSQLTrackerStore(Domain.empty(), dialect="sqlite", db=str(tracker_db), cipher=cipher)
     # A loop of its own that leaves the current one alone (asyncio.run would replace, and so
     # orphan, the loop pytest-asyncio keeps between async tests).
     loop = asyncio.new_event_loop()

@@ -7,15 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import ROOT, Settings, load_settings, merged_environment
+from bot.config import ROOT, Settings, load_settings, merged_environment, tracker_store_url
 from bot.conversations import TrackerStore
 from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError
-from bot.privacy import Vault
+from bot.privacy import EventCipher, Vault
 from webhooks.rasa_client import RasaClient
 from webhooks.twiml import VoiceConfig
 
@@ -44,13 +42,13 @@ class WebSettings:
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return make_session_factory(make_engine(self.core.database_url))
+        return make_session_factory(make_engine(self.core.database_url), vault=self.vault)
 
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         """For pages that only read; on SQLite they take no write lock (see bot.db.make_engine)."""
         if self.core.database_url.startswith("sqlite"):
-            return make_session_factory(make_engine(self.core.database_url, for_reads=True))
+            return make_session_factory(make_engine(self.core.database_url, for_reads=True), vault=self.vault)
         return self.sessions
 
     @cached_property
@@ -59,7 +57,7 @@ class WebSettings:
 
     @cached_property
     def tracker_store(self) -> TrackerStore:
-        return TrackerStore(self.tracker_store_url)
+        return TrackerStore(self.tracker_store_url, EventCipher(self.core.data_encryption_key))
 
     @cached_property
     def rasa(self) -> RasaClient:
@@ -105,7 +103,7 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         voice=voice,
         agent_number=env.get("AGENT_PHONE_NUMBER") or None,
         transfer_hours=_hours(env.get("TRANSFER_HOURS") or "09:00-17:00"),
-        tracker_store_url=_tracker_store_url(env),
+        tracker_store_url=tracker_store_url(env),
         ratelimit_storage_uri=_ratelimit_storage_uri(env),
         trusted_proxies=_count(env, "TRUSTED_PROXIES"),
     )
@@ -116,16 +114,6 @@ def _count(env: Mapping[str, str], name: str) -> int:
     if not raw.isdigit() or int(raw) > 10:
         raise ConfigError(f"{name} must be a small whole number, got {raw!r}")
     return int(raw)
-
-
-def _tracker_store_url(env: Mapping[str, str]) -> str:
-    """TRACKER_STORE_URL, else the embedded store Rasa writes (see Procfile); paths are from the project root."""
-    url = env.get("TRACKER_STORE_URL") or f"sqlite:///{ROOT / (env.get('TRACKER_SQLITE_PATH') or 'var/tracker.db')}"
-    try:
-        make_url(url)
-    except ArgumentError:
-        raise ConfigError("TRACKER_STORE_URL must be a database URL such as postgresql://user@host/tracker") from None
-    return url
 
 
 def _ratelimit_storage_uri(env: Mapping[str, str]) -> str:

@@ -106,6 +106,7 @@ def test_development_mode_is_not_checked():
         ({"LOCK_STORE_URL": "redis://redis:6379/1"}, "LOCK_STORE_URL is the Redis host name only"),
         ({"LOCK_STORE_DB": "one"}, "LOCK_STORE_DB must be a number"),
         ({"RASA_TOKEN": "rasa-token"}, "RASA_TOKEN is a known default value"),
+        ({"DATA_ENCRYPTION_KEY": ""}, "DATA_ENCRYPTION_KEY is not set"),  # Rasa encrypts every stored event
     ],
 )
 def test_rasa_needs_shared_stores_and_a_real_token(override, expected):

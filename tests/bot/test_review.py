@@ -4,6 +4,7 @@ import datetime as dt
 
 import pytest
 import yaml
+from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bot.audit import record_audit
@@ -11,6 +12,7 @@ from bot.conversations import TrackerStore, TrackerStoreUnavailable, build_trans
 from bot.flags import flag_conversation
 from bot.models import AuditEntry, Flag, NluLabel
 from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
+from bot.privacy import EventCipher
 from bot.review import (
     QueueFilter,
     Reviewer,
@@ -25,9 +27,10 @@ from bot.review import (
 )
 from bot.staff import add_staff_user
 from bot.training_labels import export_nlu_yaml, label_message
-from tests.factories import save_conversation
+from tests.factories import ID_ZHANG, add_card, save_conversation
 
 TZ = dt.timezone(dt.timedelta(hours=8))
+CIPHER = EventCipher(Fernet.generate_key().decode())  # tracker-store rows written in clear read with any key
 
 
 @pytest.fixture
@@ -132,6 +135,17 @@ def test_only_an_admin_reveals_and_the_reason_is_kept(session, reviewer):
     assert entry.actor == "staff:wang.admin" and "caller disputes" in entry.detail
 
 
+def test_a_reveal_reason_quoting_the_person_is_kept_masked(session, reviewer, vault):
+    holder_id = add_card(session, vault, name="张伟", phone="+8613912345678").cardholder_id
+    flag = flag_conversation(session, conversation_id="web-1", channel="chat", reason="loss_reported",
+                             cardholder_id=holder_id)  # fmt: skip
+    admin = Reviewer(reviewer.id, "wang.admin", "admin")
+    record_reveal(session, flag.id, f"张伟 called from 13912345678 about {ID_ZHANG}", admin)
+    detail = session.scalars(select(AuditEntry.detail).where(AuditEntry.action == "personal_data_revealed")).one()
+    assert "张伟" not in detail and "13912345678" not in detail and ID_ZHANG not in detail
+    assert "called from" in detail
+
+
 def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path, settings):
     db = tmp_path / "tracker.db"
     save_conversation(
@@ -139,14 +153,16 @@ def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path,
         "web-1",
         [("我要挂失", "report_loss", 0.97, "请提供身份证号"), ("嗯那个啥", "nlu_fallback", 0.2, "抱歉")],
         start=dt.datetime(2026, 11, 20, 2, tzinfo=dt.timezone.utc).timestamp(),
+        cipher=CIPHER,
     )
     save_conversation(
         db,
         "web-2",
         [("赵敏", "inform", 0.9, "好的")],
         start=dt.datetime(2026, 11, 21, 2, tzinfo=dt.timezone.utc).timestamp(),
+        cipher=CIPHER,
     )
-    store = TrackerStore(f"sqlite:///{db}")
+    store = TrackerStore(f"sqlite:///{db}", CIPHER)
     transcript = store.transcript("web-1")
     users = [line for line in transcript.lines if line.kind == "user"]
     assert [(u.text, u.intent, u.misunderstood) for u in users] == [
@@ -160,7 +176,9 @@ def test_transcripts_and_daily_fallbacks_come_from_rasas_tracker_store(tmp_path,
     assert [(f.day.day, f.value, f.of) for f in rates] == [(19, 0.0, 0), (20, 0.5, 2), (21, 0.0, 1)]
     store.dispose()
     with pytest.raises(TrackerStoreUnavailable):
-        TrackerStore(f"sqlite:///{tmp_path / 'missing.db'}").transcript("web-1")
+        TrackerStore(f"sqlite:///{tmp_path / 'missing.db'}", CIPHER).transcript("web-1")
+    with pytest.raises(TrackerStoreUnavailable, match="DATA_ENCRYPTION_KEY does not match"):
+        TrackerStore(f"sqlite:///{db}", EventCipher(Fernet.generate_key().decode())).transcript("web-1")
 
 
 # Rasa's YAML schema check loads pykwalify extensions with importlib's deprecated load_module().
@@ -176,7 +194,7 @@ def test_labels_keep_scrubbed_text_and_export_as_rasa_training_data(tmp_path, se
             ("帮我转个人工呗 电话13900001007", "nlu_fallback", 0.4, "抱歉"),
         ],
     )
-    transcript = TrackerStore(f"sqlite:///{db}").transcript("web-7")
+    transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-7")
     flag = _flag(session, conversation="web-7")
 
     def label(message_id: str, intent: str) -> None:
@@ -263,7 +281,7 @@ def test_tracker_store_reads_on_each_backend_with_local_days(database_url, setti
                         data=json.dumps(data),
                     )  # fmt: skip
                 )
-        store = TrackerStore(database_url)
+        store = TrackerStore(database_url, CIPHER)
         counts = store.daily_fallback_counts(dt.datetime(2026, 11, 19, tzinfo=utc), settings.timezone)
         assert counts == {dt.date(2026, 11, 20): (2, 1), dt.date(2026, 11, 21): (1, 0)}
         assert [line.text for line in store.transcript("web-9").lines] == ["m0", "m1", "m2"]
@@ -292,7 +310,7 @@ def test_a_flag_shows_the_session_it_was_raised_in():
 def test_exported_examples_cannot_smuggle_entity_markup(tmp_path, session, reviewer):
     db = tmp_path / "tracker.db"
     save_conversation(db, "web-8", [("我的[卡](card_number)丢了", "nlu_fallback", 0.2, "抱歉")])
-    transcript = TrackerStore(f"sqlite:///{db}").transcript("web-8")
+    transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-8")
     flag = _flag(session, conversation="web-8")
     label_message(
         session, flag=flag, transcript=transcript, message_id="m0", intent="report_loss", known_names=set(), by=reviewer

@@ -121,7 +121,7 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
     }
     assert used <= compose_env and used - {"TRACKER_STORE_URL", "LOCK_STORE_URL"} <= defaulted
     config = yaml.safe_load(endpoints)
-    assert config["tracker_store"]["type"] == "SQL"
+    assert config["tracker_store"]["type"] == "rasa_addons.tracker_store.EncryptedSQLTrackerStore"
     assert config["lock_store"]["type"] == "rasa_addons.lock_store.AtomicRedisLockStore"
 
 

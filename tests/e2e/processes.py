@@ -17,6 +17,7 @@ from bot.config import ROOT, load_settings
 from bot.db import make_engine, make_session_factory
 from bot.demo import seed_demo
 from bot.migrate import upgrade
+from bot.privacy import Vault
 
 STARTUP_TIMEOUT = 180
 
@@ -74,9 +75,9 @@ class Stack:
 def seed_demo_database(env: dict[str, str]) -> None:
     """Migrate the card database at the environment's DATABASE_URL and load the demo cardholders."""
     settings = load_settings(env, env_file=None)
-    upgrade(settings.database_url)
+    upgrade(settings.database_url, settings=settings)
     engine = make_engine(settings.database_url)
-    with make_session_factory(engine).begin() as session:
+    with make_session_factory(engine, vault=Vault(settings)).begin() as session:
         seed_demo(session, settings=settings, now=dt.datetime.now(dt.timezone.utc))
     engine.dispose()
 

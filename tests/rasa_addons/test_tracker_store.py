@@ -1,0 +1,131 @@
+"""The encrypted tracker store: Rasa's own save and retrieve over ciphertexts, older clear rows included."""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from contextlib import closing
+
+import pytest
+from cryptography.fernet import Fernet
+from rasa.core.tracker_store import SQLTrackerStore, create_tracker_store
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import read_endpoint_config
+
+from bot.config import ROOT
+from bot.errors import ConfigError
+from bot.privacy import EventCipher
+from rasa_addons.tracker_store import EncryptedSQLTrackerStore
+
+ID_NUMBER = "320102198605257079"
+DOMAIN = Domain.empty()
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SADeprecationWarning")
+
+
+def conversation(sender: str, *, start: float = 1000.0) -> DialogueStateTracker:
+    tracker = DialogueStateTracker(sender, slots=None)
+    tracker.update(ActionExecuted("action_session_start", timestamp=start))
+    tracker.update(SessionStarted(timestamp=start + 0.1))
+    tracker.update(ActionExecuted("action_listen", timestamp=start + 0.2))
+    tracker.update(
+        UserUttered(
+            f"我的身份证{ID_NUMBER}",
+            intent={"name": "inform", "confidence": 0.9},
+            metadata={"caller": "+8613900001007"},
+            timestamp=start + 1,
+        )
+    )
+    tracker.update(SlotSet("id_number", ID_NUMBER, timestamp=start + 2))
+    return tracker
+
+
+def slot_values(tracker: DialogueStateTracker) -> list:
+    return [event.value for event in tracker.events if isinstance(event, SlotSet)]
+
+
+def rows(path) -> list[tuple[str, str, str | None]]:
+    with closing(sqlite3.connect(path)) as conn:
+        return conn.execute("SELECT type_name, data, intent_name FROM events ORDER BY id").fetchall()
+
+
+def make_store(path, cipher: EventCipher | None) -> SQLTrackerStore:
+    with warnings.catch_warnings():  # Rasa's store uses SQLAlchemy 1.x APIs of its own
+        warnings.simplefilter("ignore")
+        if cipher is None:
+            return SQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path))
+        return EncryptedSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(path), cipher=cipher)
+
+
+async def test_events_are_stored_encrypted_and_read_back_whole(tmp_path):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store = make_store(path, cipher)
+    await store.save(conversation("web-1"))
+    stored = rows(path)
+    assert [kind for kind, _, _ in stored] == ["action", "session_started", "action", "user", "slot"]
+    assert all(data.startswith("gAAAAA") for _, data, _ in stored)
+    assert ID_NUMBER.encode() not in path.read_bytes() and b"13900001007" not in path.read_bytes()
+    assert stored[3][2] == "inform"  # the columns the console and /metrics count by stay clear
+    tracker = await store.retrieve("web-1")
+    assert slot_values(tracker) == [ID_NUMBER]
+    assert tracker.latest_message.text == f"我的身份证{ID_NUMBER}"
+    assert tracker.latest_message.metadata == {"caller": "+8613900001007"}
+    store.engine.dispose()
+
+
+async def test_rows_written_in_clear_before_still_read_and_new_ones_are_encrypted(tmp_path):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    before = make_store(path, None)  # Rasa's own store, as a deployment had it
+    await before.save(conversation("sms-1"))
+    before.engine.dispose()
+    store = make_store(path, cipher)
+    tracker = await store.retrieve("sms-1")
+    assert slot_values(tracker) == [ID_NUMBER]
+    tracker.update(UserUttered("确认", intent={"name": "affirm", "confidence": 0.9}, timestamp=1010.0))
+    await store.save(tracker)  # Rasa appends only the new event
+    stored = rows(path)
+    assert len(stored) == 6 and stored[0][1].startswith("{") and stored[-1][1].startswith("gAAAAA")
+    assert (await store.retrieve("sms-1")).latest_message.text == "确认"
+    store.engine.dispose()
+
+
+async def test_a_wrong_key_is_refused_rather_than_read_as_nonsense(tmp_path):
+    path = tmp_path / "tracker.db"
+    writer = make_store(path, EventCipher(Fernet.generate_key().decode()))
+    await writer.save(conversation("web-1"))
+    writer.engine.dispose()
+    reader = make_store(path, EventCipher(Fernet.generate_key().decode()))
+    with pytest.raises(ConfigError, match="DATA_ENCRYPTION_KEY does not match"):
+        await reader.retrieve("web-1")
+    reader.engine.dispose()
+
+
+# Rasa's YAML schema check loads pykwalify extensions with importlib's deprecated load_module().
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_endpoints_file_loads_the_encrypted_store_with_the_key_from_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRACKER_SQLITE_PATH", str(tmp_path / "tracker.db"))
+    monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", Fernet.generate_key().decode())
+    config = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        store = create_tracker_store(config, DOMAIN)
+    assert isinstance(store, EncryptedSQLTrackerStore)
+    store.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"APP_ENV": "production"}, "DATA_ENCRYPTION_KEY is not set"),  # production reads no .env
+        ({"DATA_ENCRYPTION_KEY": "not-a-key"}, "must be a Fernet key"),
+    ],
+)
+def test_rasa_does_not_start_without_a_usable_key(tmp_path, monkeypatch, env, message):
+    monkeypatch.delenv("DATA_ENCRYPTION_KEY", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=message):
+        EncryptedSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
+    assert not (tmp_path / "tracker.db").exists()  # nothing was written, not even the table
