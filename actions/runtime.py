@@ -23,6 +23,7 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import text as bot_text
 from bot.config import Settings, load_settings
 from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError, IdentityLocked, IdentityNotVerified
@@ -98,10 +99,7 @@ def service_values(tracker: Tracker) -> dict[str, Any]:
 
 def format_date(moment: dt.datetime, language: str) -> str:
     """A date as people read it, in the city's time zone."""
-    local = moment.astimezone(services().settings.timezone)
-    if language == "en":
-        return local.strftime("%d %B %Y").lstrip("0")
-    return f"{local.year}年{local.month}月{local.day}日"
+    return bot_text.format_date(moment, language, services().settings.timezone)
 
 
 async def flag_action_error(tracker: Tracker) -> None:
