@@ -14,7 +14,6 @@ import logging
 import secrets
 from dataclasses import dataclass
 
-import phonenumbers
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
@@ -28,6 +27,7 @@ from bot.errors import (
 )
 from bot.models import Card, OneTimeCode
 from bot.outbox import Outbox
+from bot.phones import is_mobile
 from bot.privacy import Vault
 
 log = logging.getLogger(__name__)
@@ -45,15 +45,6 @@ class CodePolicy:
 
 
 POLICY = CodePolicy()
-_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
-
-
-def is_mobile(e164: str) -> bool:
-    """True for a number that can receive SMS (a landline cannot)."""
-    try:
-        return phonenumbers.number_type(phonenumbers.parse(e164)) in _MOBILE_TYPES
-    except phonenumbers.NumberParseException:
-        return False
 
 
 def _hash(vault: Vault, salt: str, code: str) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.config import Settings, SmsSettings
 from bot.flags import flag_conversation
 from bot.models import Card, OutboundMessage, SmsOptOut
+from bot.phones import is_mobile
 from bot.privacy import Vault, mask_phone
 from bot.sms_texts import render
 from bot.text import format_date
@@ -66,6 +67,9 @@ class Outbox:
     ) -> OutboundMessage | None:
         """Queue a `kind` message to the card's registered mobile; None when opted out or already queued."""
         phone = card.cardholder.phone
+        if not is_mobile(phone):
+            log.info("sms not queued: no registered mobile", extra={"card_id": card.id, "kind": kind})
+            return None
         token = self.recipient_token(phone)
         if kind in OPTIONAL_KINDS and session.get(SmsOptOut, token) is not None:
             return None

@@ -87,12 +87,15 @@ def run_worker(
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     log.info("outbox worker started", extra={"mode": "twilio" if sms.configured else "local sink"})
-    while not stop.is_set():
-        try:
-            busy = send_one(sessions, sender=sender, vault=vault, sms=sms)
-        except Exception as error:  # noqa: BLE001 - a database outage must not end the worker
-            log.error("outbox pass failed: %s", type(error).__name__)
-            busy = False
-        if not busy:
-            stop.wait(poll_seconds)
+    try:
+        while not stop.is_set():
+            try:
+                busy = send_one(sessions, sender=sender, vault=vault, sms=sms)
+            except Exception as error:  # noqa: BLE001 - a database outage must not end the worker
+                log.error("outbox pass failed: %s", type(error).__name__)
+                busy = False
+            if not busy:
+                stop.wait(poll_seconds)
+    finally:
+        sender.close()
     log.info("outbox worker stopped")

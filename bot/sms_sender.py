@@ -53,6 +53,9 @@ class Sender(Protocol):
     def find(self, *, to: str, body: str, since: dt.datetime) -> str | None:
         """The SID of this message if Twilio already has it (sent by a worker that then died)."""
 
+    def close(self) -> None:
+        """Release connections."""
+
 
 class LocalSink:
     """No Twilio account: messages stay in the outbox, readable with `python -m bot outbox list`."""
@@ -63,14 +66,22 @@ class LocalSink:
     def find(self, *, to: str, body: str, since: dt.datetime) -> str | None:
         return None
 
+    def close(self) -> None:
+        pass
+
 
 class TwilioSender:
     """Sends with `messages.create` from the configured number or messaging service."""
 
     def __init__(self, sms: SmsSettings) -> None:
         self._sms = sms
-        self._client = Client(sms.account_sid, sms.auth_token, http_client=TwilioHttpClient(timeout=REQUEST_TIMEOUT))
+        self._http = TwilioHttpClient(timeout=REQUEST_TIMEOUT)
+        self._client = Client(sms.account_sid, sms.auth_token, http_client=self._http)
         self._client.api.base_url = sms.api_base_url
+
+    def close(self) -> None:
+        if self._http.session is not None:
+            self._http.session.close()
 
     def send(self, *, to: str, body: str, status_callback: str | None) -> Sent:
         sender = (

@@ -158,3 +158,45 @@ def test_an_older_row_does_not_undo_a_loss_report_made_since(session, settings, 
     session.commit()
     assert (card.status, report.state) == ("loss_reported", "active")
     assert card.office.startswith("海淀区")  # the other details still update
+
+
+def _card_ready_notices(session, vault) -> list[str]:
+    from sqlalchemy import select
+
+    from bot.models import OutboundMessage
+
+    return [
+        vault.decrypt(m.body_cipher)
+        for m in session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "card_ready"))
+    ]
+
+
+def _import(session, vault, *rows: str) -> None:
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(*rows), now=NOW), now=NOW)
+
+
+def test_a_card_made_ready_by_import_is_announced_once_with_its_office(session, vault):
+    in_production = ROW_ZHANG.replace("active", "in_production")
+    ready = ROW_ZHANG.replace("active", "ready_for_pickup").replace("2026-03-01T09:30", "2026-11-19T09:30")
+    _import(session, vault, in_production)
+    assert _card_ready_notices(session, vault) == []
+    _import(session, vault, ready)
+    (notice,) = _card_ready_notices(session, vault)
+    assert "朝阳区社保服务大厅" in notice and ID_ZHANG not in notice
+    _import(session, vault, ready)  # the same row again
+    assert len(_card_ready_notices(session, vault)) == 1
+
+
+def test_a_first_load_announces_nothing_but_a_replacement_card_does(session, vault):
+    first = ROW_ZHANG.replace("active", "ready_for_pickup")
+    _import(session, vault, first)
+    assert _card_ready_notices(session, vault) == []
+    replacement = first.replace("A12345678", "A99999999").replace("2026-03-01T09:30", "2026-11-19T14:00")
+    _import(session, vault, replacement)
+    assert len(_card_ready_notices(session, vault)) == 1
+
+
+def test_a_landline_gets_no_sms(session, vault):
+    _import(session, vault, ROW_WANG.replace("ready_for_pickup", "in_production"))
+    _import(session, vault, ROW_WANG.replace("2026-11-18T14:00", "2026-11-19T14:00"))
+    assert _card_ready_notices(session, vault) == []

@@ -27,8 +27,8 @@ while time.time() < start:
     time.sleep(0.0005)
 with sessions.begin() as session:
     report, created = create_loss_report(
-        session, outbox=Outbox.for_settings(settings), card_id=int(sys.argv[1]), channel="voice", policy=settings.loss_policy,
-        now=dt.datetime.now(dt.timezone.utc),
+        session, outbox=Outbox.for_settings(settings), card_id=int(sys.argv[1]), channel="voice",
+        policy=settings.loss_policy, now=dt.datetime.now(dt.timezone.utc),
     )
     reference = report.reference
 print(reference, created)
