@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot import text as bot_text
 from bot.config import Settings, load_settings
 from bot.db import make_engine, make_session_factory
-from bot.errors import ConfigError, IdentityLocked, IdentityNotVerified
+from bot.errors import CodeAttemptsExhausted, ConfigError, IdentityLocked, IdentityNotVerified, WrongCode
 from bot.flags import flag_conversation
 from bot.logs import bind_request_id, clean_request_id, reset_request_id
 
@@ -37,7 +37,7 @@ Run = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[list[
 # Input channels Rasa names, and the channel they are for the bureau.
 _INPUT_CHANNELS = {"twilio": "sms", "voice": "voice"}
 # Refusals that record something (identity attempts, flags): commit them, then re-raise.
-_COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked)
+_COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked, WrongCode, CodeAttemptsExhausted)
 # Failures of the database or its configuration: the person hears an apology, never silence.
 UNAVAILABLE = (SQLAlchemyError, ConfigError, OSError)
 
