@@ -39,7 +39,7 @@ from bot.migrate import upgrade
 from bot.model import ensure_trained
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
 from bot.outbox import Outbox
-from bot.outbox_cli import add_outbox_commands
+from bot.outbox_cli import LOCAL_SINK_NOTE, add_outbox_commands
 from bot.privacy import Vault, mask_id_number
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
@@ -80,7 +80,9 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> Non
         if is_production(env):
             check_production(rasa_store_problems(env))
     else:
-        load_settings()
+        settings = load_settings()
+        if not settings.sms.configured:
+            print(LOCAL_SINK_NOTE)
     mode = "production" if is_production() else "development (.env, then the environment)"
     print(f"configuration is complete for {'Rasa' if args.rasa else 'the web app, actions and CLI'}: {mode}")
 

@@ -269,6 +269,8 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         retry_seconds=_int(env, "SMS_RETRY_SECONDS", 30, minimum=1),
         lease_seconds=_int(env, "SMS_LEASE_SECONDS", 120, minimum=1),
     )
+    if sms.account_sid and not (sms.from_number or sms.messaging_service_sid):
+        raise ConfigError("TWILIO_ACCOUNT_SID is set: set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID too")
     return Settings(
         database_url=env.get("DATABASE_URL") or default_database_url(),
         id_hash_key=_required(env, "ID_HASH_KEY"),

@@ -61,3 +61,8 @@ def test_with_twilio_the_worker_sends_and_the_list_hides_the_text(cli_env, tmp_p
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_config_check_says_plainly_that_messages_stay_local(cli_env, capsys):
+    code, out, _ = run(capsys, "config", "check")
+    assert code == 0 and "messages stay in the local sink" in out
