@@ -7,8 +7,11 @@ import json
 import pytest
 
 from tests.bot.test_card_import import ROW_ZHANG
-from tests.bot.test_cli import cli_env as plain_cli_env  # noqa: F401 - a fixture this module builds on
-from tests.bot.test_cli import run, write_csv
+from tests.bot.test_cli import (
+    cli_env,  # noqa: F401 - a fixture this module builds on
+    run,
+    write_csv,
+)
 from tests.fakes.twilio_api import start_fake_twilio
 
 IN_PRODUCTION = ROW_ZHANG.replace("active", "in_production")
@@ -16,11 +19,11 @@ READY = ROW_ZHANG.replace("active", "ready_for_pickup").replace("2026-03-01T09:3
 
 
 @pytest.fixture
-def cli_env(plain_cli_env, monkeypatch):
+def local_env(cli_env, monkeypatch):  # noqa: F811 - pytest passes the imported fixture
     """The CLI's test settings, with no Twilio account from the machine's environment."""
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID", "PUBLIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
-    return plain_cli_env
+    return cli_env
 
 
 def import_ready_card(tmp_path, capsys) -> None:
@@ -28,7 +31,7 @@ def import_ready_card(tmp_path, capsys) -> None:
     assert run(capsys, "cards", "import", str(write_csv(tmp_path, READY, name="b.csv")))[0] == 0
 
 
-def test_without_twilio_the_list_shows_the_full_text(cli_env, tmp_path, capsys):
+def test_without_twilio_the_list_shows_the_full_text(local_env, tmp_path, capsys):
     import_ready_card(tmp_path, capsys)
     code, out, _ = run(capsys, "outbox", "run", "--once")
     assert code == 0 and "local sink" in out and "handled 1" in out
@@ -46,7 +49,7 @@ def test_without_twilio_the_list_shows_the_full_text(cli_env, tmp_path, capsys):
     assert "local sink" in out and "朝阳区社保服务大厅" in out
 
 
-def test_with_twilio_the_worker_sends_and_the_list_hides_the_text(cli_env, tmp_path, capsys, monkeypatch):
+def test_with_twilio_the_worker_sends_and_the_list_hides_the_text(local_env, tmp_path, capsys, monkeypatch):
     fake, server = start_fake_twilio("AC" + "1" * 32, "cli-twilio-token-0123456789")
     try:
         monkeypatch.setenv("TWILIO_ACCOUNT_SID", fake.account_sid)
@@ -63,6 +66,6 @@ def test_with_twilio_the_worker_sends_and_the_list_hides_the_text(cli_env, tmp_p
         server.server_close()
 
 
-def test_config_check_says_plainly_that_messages_stay_local(cli_env, capsys):
+def test_config_check_says_plainly_that_messages_stay_local(local_env, capsys):
     code, out, _ = run(capsys, "config", "check")
     assert code == 0 and "messages stay in the local sink" in out
