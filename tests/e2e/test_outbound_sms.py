@@ -37,13 +37,14 @@ ACCOUNT = "AC" + "e" * 32
 FROM = "+8610012333000"
 CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
+NAMES = ["", "林晓东", "郑海燕", "何建国", "罗丽华", "高志强", "梁秀英", "宋文杰"]
 
 
 def holder(n: int, status: str = "active", *, updated: str = "2026-11-01T09:00:00+08:00") -> dict[str, str]:
     """A fictional cardholder of this module: its own ID number, name and mobile."""
     return {
         "id_number": with_check_character(f"32010219800101{n:03d}"),
-        "name": f"测试{'甲乙丙丁戊己庚辛壬癸'[n % 10]}{'一二三四五六七八九十'[n // 10 % 10]}",
+        "name": NAMES[n],
         "phone": f"+8613700{n:06d}",
         "card_number": f"E2E{n:06d}",
         "status": status,
@@ -118,7 +119,8 @@ def test_a_loss_report_by_chat_sends_one_notice(stack, twilio, tmp_path):
 
 
 @pytest.fixture
-def phone_call(stack):
+def twilio_webhooks(stack):
+    """The web app in-process over the stack, posting signed Twilio requests (voice and SMS)."""
     web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url)
     web.rasa_token = stack.token
     client = create_app({"WEB": web, "TESTING": True}).test_client()
@@ -132,11 +134,11 @@ def phone_call(stack):
     return post
 
 
-def test_a_loss_report_by_phone_sends_one_notice(stack, twilio, tmp_path, phone_call):
+def test_a_loss_report_by_phone_sends_one_notice(stack, twilio, tmp_path, twilio_webhooks):
     person = holder(2)
     import_rows(stack.env, tmp_path, person)
     keyed_id = "keys:" + person["id_number"].replace("X", "*") + "#"
-    Call(phone_call, caller="+8613000000000").run(
+    Call(twilio_webhooks, caller="+8613000000000").run(
         iter(["我的社保卡丢了", keyed_id, "keys:" + person["phone"][-4:] + "#", "确认"]), echo=False
     )
     (stored,) = [r["reference"] for r in stack.card(person["id_number"])["loss_reports"]]
@@ -147,7 +149,7 @@ def test_a_loss_report_by_phone_sends_one_notice(stack, twilio, tmp_path, phone_
 def test_unblock_needs_the_code_from_the_sms(stack, twilio, tmp_path):
     person, sender = holder(3), "e2e-sms-unblock"
     import_rows(stack.env, tmp_path, person)
-    report_loss_by_chat(stack, sender, person)
+    report_loss_by_chat(stack, "e2e-sms-unblock-loss", person)
     texts_to(twilio, person["phone"])
     for text in ("卡找到了，我要解挂", person["id_number"]):
         stack.say(sender, text)
@@ -173,7 +175,7 @@ def test_unblock_needs_the_code_from_the_sms(stack, twilio, tmp_path):
 def test_three_wrong_codes_end_the_attempt_and_flag_it(stack, twilio, tmp_path):
     person, sender = holder(4), "e2e-sms-wrong-code"
     import_rows(stack.env, tmp_path, person)
-    report_loss_by_chat(stack, sender, person)
+    report_loss_by_chat(stack, "e2e-sms-wrong-code-loss", person)
     for text in ("我要解挂", person["id_number"], person["name"]):
         stack.say(sender, text)
     code = CODE.search(next(t for t in texts_to(twilio, person["phone"], at_least=2) if "验证码" in t)).group(1)
@@ -196,11 +198,11 @@ def test_a_card_made_ready_by_import_is_announced_once(stack, twilio, tmp_path):
     assert len(texts_to(twilio, person["phone"])) == 1
 
 
-def test_stop_ends_card_ready_notices_only(stack, twilio, tmp_path, phone_call):
+def test_stop_ends_card_ready_notices_only(stack, twilio, tmp_path, twilio_webhooks):
     person = holder(6, "in_production")
     import_rows(stack.env, tmp_path, person)
     form = {"From": person["phone"], "Body": "退订", "MessageSid": "SM" + "6" * 32}
-    status, reply = phone_call("/twilio/sms", form)
+    status, reply = twilio_webhooks("/twilio/sms", form)
     assert status == 200 and "已退订" in reply
     import_rows(
         stack.env, tmp_path, {**person, "status": "ready_for_pickup", "updated_at": "2026-11-20T10:00:00+08:00"}
