@@ -131,6 +131,7 @@ async def test_cancel_forgets_the_task(dispatcher, domain):
     assert {e["name"]: e["value"] for e in events} == {
         "task": None,
         "awaiting_confirmation": None,
+        "one_time_code": None,
         "id_number": None,
         "person_name": None,
         "requested_slot": None,
