@@ -9,9 +9,9 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
-from bot.config import SmsSettings
-from bot.loss_reports import create_loss_report
-from bot.models import Flag, OutboundMessage
+from bot.config import LossPolicy, SmsSettings
+from bot.loss_reports import create_loss_report, lapse_expired
+from bot.models import Card, Flag, OutboundMessage
 from bot.outbox import claim, record_status, set_opt_out
 from bot.outbox_worker import send_one
 from bot.sms_sender import LocalSink, TwilioSender
@@ -77,18 +77,12 @@ def report_loss(session, vault, *, language: str = "zh") -> None:
         outbox=outbox_for(vault),
         card_id=card.id,
         channel="voice",
-        policy=dataclasses.replace(_policy()),
+        policy=LossPolicy(),
         now=NOW,
         conversation_id="conv-1",
         language=language,
     )
     session.commit()
-
-
-def _policy():
-    from bot.config import LossPolicy
-
-    return LossPolicy()
 
 
 def messages(sessions) -> list[OutboundMessage]:
@@ -259,3 +253,15 @@ def test_workers_in_parallel_send_each_message_once(session, sessions, vault, sm
     bodies = [m.body for m in fake_twilio.to(PHONE)]
     assert len(bodies) == 12 and len(set(bodies)) == 12
     assert {m.state for m in messages(sessions)} == {"sent"}
+
+
+def test_a_lapse_is_announced_once_in_the_holders_language(session, sessions, vault):
+    report_loss(session, vault, language="en")
+    card = session.scalars(select(Card)).one()
+    later = NOW + dt.timedelta(days=8)
+    assert lapse_expired(session, card=card, outbox=outbox_for(vault), now=later)
+    assert not lapse_expired(session, card=card, outbox=outbox_for(vault), now=later)
+    session.commit()
+    lapsed = [m for m in messages(sessions) if m.kind == "lapsed"]
+    assert [m.language for m in lapsed] == ["en"]
+    assert "has lapsed" in vault.decrypt(lapsed[0].body_cipher)

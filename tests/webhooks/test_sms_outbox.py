@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from bot.config import SmsSettings
 from bot.models import Card, OutboundMessage
+from bot.outbox_worker import send_one
+from bot.sms_sender import TwilioSender
 from tests.conftest import NOW
 from tests.factories import add_card, outbox_for
+from tests.fakes.twilio_api import start_fake_twilio
+from tests.webhooks.conftest import TWILIO_TOKEN
 from tests.webhooks.test_sms import signed
 
 PHONE = "+8613912345678"
@@ -75,3 +83,44 @@ def test_unsigned_or_malformed_status_callbacks_change_nothing(client, session, 
     assert client.post("/twilio/sms-status", data=bad, headers=signed(bad, STATUS_URL)).status_code == 400
     session.expire_all()
     assert session.get(OutboundMessage, message.id).state == "sent"
+
+
+def state_of(sessions, message_id: int) -> str:
+    """Read in a short transaction of its own (on SQLite an open one would hold the app's writes)."""
+    with sessions() as s:
+        return s.get(OutboundMessage, message_id).state
+
+
+def test_the_fake_twilio_reports_delivery_to_the_running_app(app, session, sessions, vault, settings):
+    """The whole loop on loopback: the worker sends through the Twilio client, Twilio posts a signed status."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    app.config["WEB"].public_base_url = base
+    fake, api = start_fake_twilio("AC" + "2" * 32, TWILIO_TOKEN)
+    sms = SmsSettings(
+        account_sid=fake.account_sid,
+        auth_token=fake.auth_token,
+        from_number="+8610000000000",
+        api_base_url=fake.url,
+        status_callback_url=f"{base}/twilio/sms-status",
+    )
+    sender = TwilioSender(sms)
+    try:
+        message = _message(session, vault)
+        session.execute(
+            OutboundMessage.__table__.update().values(state="pending", twilio_sid=None)
+        )  # queued, not yet sent
+        session.commit()
+        assert send_one(sessions, sender=sender, vault=vault, sms=sms)
+        (sent,) = fake.to(PHONE)
+        assert fake.post_status(sent, "delivered", auth_token="forged-token-0123456789") == 403
+        assert state_of(sessions, message.id) == "sent"
+        assert fake.post_status(sent, "delivered") == 204
+        assert state_of(sessions, message.id) == "delivered"
+        assert sent.status_callback == f"{sms.status_callback_url}?message={message.id}"
+    finally:
+        sender.close()
+        api.shutdown()
+        api.server_close()
+        server.shutdown()
