@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 # Seconds to wait for Twilio's answer; past that the outcome is unknown and the message is
 # looked up before it is sent again.
 REQUEST_TIMEOUT = 10
+# How many of the latest messages are searched for one a dead worker may have sent.
+FIND_LIMIT = 200
 
 
 class SendFailed(Exception):
@@ -75,7 +77,10 @@ class TwilioSender:
 
     def __init__(self, sms: SmsSettings) -> None:
         self._sms = sms
-        self._http = TwilioHttpClient(timeout=REQUEST_TIMEOUT)
+        # Twilio's client logs query parameters (a recipient's number) at INFO: keep it to warnings.
+        quiet = logging.getLogger(f"{__name__}.twilio")
+        quiet.setLevel(logging.WARNING)
+        self._http = TwilioHttpClient(timeout=REQUEST_TIMEOUT, logger=quiet)
         self._client = Client(sms.account_sid, sms.auth_token, http_client=self._http)
         self._client.api.base_url = sms.api_base_url
 
@@ -105,14 +110,16 @@ class TwilioSender:
         return Sent(sid=message.sid, state="sent")
 
     def find(self, *, to: str, body: str, since: dt.datetime) -> str | None:
+        # Filtered by our own sender, never by the recipient: request URLs end up in debug logs.
+        sender = {"from_": self._sms.from_number} if self._sms.from_number else {}
         try:
-            recent = self._client.messages.list(to=to, limit=50)
+            recent = self._client.messages.list(limit=FIND_LIMIT, **sender)
         except (TwilioRestException, RequestException, TwilioException) as error:
             raise OutcomeUnknown(type(error).__name__) from None
         margin = since - dt.timedelta(minutes=1)
         for message in recent:
             created = message.date_created
-            if message.body == body and (created is None or created >= margin):
+            if message.to == to and message.body == body and (created is None or created >= margin):
                 return message.sid
         return None
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import threading
 
 import pytest
@@ -265,3 +266,16 @@ def test_a_lapse_is_announced_once_in_the_holders_language(session, sessions, va
     lapsed = [m for m in messages(sessions) if m.kind == "lapsed"]
     assert [m.language for m in lapsed] == ["en"]
     assert "has lapsed" in vault.decrypt(lapsed[0].body_cipher)
+
+
+def test_no_number_or_text_reaches_the_logs(session, sessions, vault, sms, fake_twilio, senders, caplog):
+    report_loss(session, vault)
+    caplog.set_level(logging.DEBUG)
+    sender = senders()
+    with sessions.begin() as s:
+        claimed = claim(s, vault=vault, sms=sms, now=NOW)
+    sender.send(to=claimed.to, body=claimed.body, status_callback=None)
+    send_one(sessions, sender=sender, vault=vault, sms=sms, clock=Clock(NOW + dt.timedelta(minutes=5)))  # recovers
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert "outbound_message_id" in logged
+    assert "13912345678" not in logged and claimed.body not in logged and "12333" not in logged

@@ -122,7 +122,11 @@ def _handler(fake: FakeTwilio) -> type[BaseHTTPRequestHandler]:
                 return
             query = dict(urllib.parse.parse_qsl(parsed.query))
             with fake.lock:
-                found = [m for m in reversed(fake.messages) if "To" not in query or m.to == query["To"]]
+                found = [
+                    m
+                    for m in reversed(fake.messages)
+                    if query.get("To", m.to) == m.to and query.get("From", m.sender) == m.sender
+                ]
             self._reply(200, {"messages": [_resource(fake, m) for m in found], "next_page_uri": None, "page": 0})
 
     return Handler
