@@ -23,9 +23,10 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot import text as bot_text
 from bot.config import Settings, load_settings
 from bot.db import make_engine, make_session_factory
-from bot.errors import ConfigError, IdentityLocked, IdentityNotVerified
+from bot.errors import CodeAttemptsExhausted, ConfigError, IdentityLocked, IdentityNotVerified, WrongCode
 from bot.flags import flag_conversation
 from bot.logs import bind_request_id, clean_request_id, reset_request_id
 from bot.privacy import Vault
@@ -37,7 +38,7 @@ Run = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[list[
 # Input channels Rasa names, and the channel they are for the bureau.
 _INPUT_CHANNELS = {"twilio": "sms", "voice": "voice"}
 # Refusals that record something (identity attempts, flags): commit them, then re-raise.
-_COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked)
+_COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked, WrongCode, CodeAttemptsExhausted)
 # Failures of the database or its configuration: the person hears an apology, never silence.
 UNAVAILABLE = (SQLAlchemyError, ConfigError, OSError)
 
@@ -99,10 +100,7 @@ def service_values(tracker: Tracker) -> dict[str, Any]:
 
 def format_date(moment: dt.datetime, language: str) -> str:
     """A date as people read it, in the city's time zone."""
-    local = moment.astimezone(services().settings.timezone)
-    if language == "en":
-        return local.strftime("%d %B %Y").lstrip("0")
-    return f"{local.year}年{local.month}月{local.day}日"
+    return bot_text.format_date(moment, language, services().settings.timezone)
 
 
 async def flag_action_error(tracker: Tracker) -> None:

@@ -1,7 +1,9 @@
 """Tasks for a verified person: progress, temporary loss report (挂失) and its cancellation (解挂).
 
 `action_start_task` runs when the identity form completes; changes to the card are asked for
-confirmation first and made by `action_confirm_task` only after an explicit yes.
+confirmation first and made by `action_confirm_task` only after an explicit yes. An unblock first
+needs the one-time code texted to the registered mobile (actions/unblock.py): `action_start_task`
+sends it, and runs again to ask for the confirmation once the code was right.
 """
 
 from __future__ import annotations
@@ -22,21 +24,31 @@ from actions.runtime import (
     services,
     traced,
 )
+from actions.unblock import CODE_ACCEPTED
 from bot.assistant import (
     card_overview,
     check_loss_report_possible,
     check_unblock_possible,
     report_card_lost,
+    send_unblock_code,
     unblock_card,
 )
-from bot.errors import CardNotFound, LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
+from bot.errors import (
+    CardNotFound,
+    LossReportNotAllowed,
+    NoActiveLossReport,
+    NoRegisteredMobile,
+    SelfServiceUnblockDisabled,
+    TooManyCodes,
+    UnblockCodeRequired,
+)
 from bot.statuses import CardStatus
 
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
 
 
 def _task_done() -> list[dict]:
-    return [SlotSet("task", None), SlotSet("awaiting_confirmation", None)]
+    return [SlotSet("task", None), SlotSet("awaiting_confirmation", None), SlotSet("one_time_code", None)]
 
 
 def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created: bool) -> None:
@@ -116,8 +128,26 @@ class ActionStartTask(DatabaseAction):
         except NoActiveLossReport:
             dispatcher.utter_message(response="utter_unblock_no_active_report")
             return _task_done()
-        dispatcher.utter_message(response="utter_unblock_confirm", **values)
-        return [SlotSet("awaiting_confirmation", "unblock")]
+        if tracker.get_slot("one_time_code") == CODE_ACCEPTED:
+            dispatcher.utter_message(response="utter_unblock_confirm", **values)
+            return [SlotSet("awaiting_confirmation", "unblock")]
+        return await _send_code(dispatcher, tracker, id_number, language)
+
+
+async def _send_code(dispatcher: CollectingDispatcher, tracker: Tracker, id_number: str, language: str) -> list[dict]:
+    """Text a one-time code to the registered mobile and ask for it (the rules start unblock_code_form)."""
+    try:
+        phone = await in_transaction(
+            send_unblock_code, id_number=id_number, conversation_id=tracker.sender_id, language=language, now=now()
+        )
+    except NoRegisteredMobile:
+        dispatcher.utter_message(response="utter_unblock_no_mobile")
+        return _task_done()
+    except TooManyCodes:
+        dispatcher.utter_message(response="utter_code_too_many")
+        return _task_done()
+    dispatcher.utter_message(response="utter_code_sent", phone=phone)
+    return [SlotSet("awaiting_confirmation", "code"), SlotSet("one_time_code", None)]
 
 
 class ActionConfirmTask(DatabaseAction):
@@ -129,7 +159,7 @@ class ActionConfirmTask(DatabaseAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         pending = tracker.get_slot("awaiting_confirmation")
         id_number = tracker.get_slot("verified_id_number")
-        if not pending or not id_number:
+        if pending not in ("loss", "unblock") or not id_number:
             return _task_done()
         if not _answers_the_question(tracker):
             # A yes given after the person moved on (asked something else) confirms nothing.
@@ -139,7 +169,12 @@ class ActionConfirmTask(DatabaseAction):
         change = report_card_lost if pending == "loss" else unblock_card
         try:
             outcome = await in_transaction(
-                change, id_number=id_number, conversation_id=tracker.sender_id, channel=channel_of(tracker), now=now()
+                change,
+                id_number=id_number,
+                conversation_id=tracker.sender_id,
+                channel=channel_of(tracker),
+                now=now(),
+                language=language,
             )
         except (LossReportNotAllowed, CardNotFound):
             dispatcher.utter_message(response="utter_loss_already_closed")
@@ -149,6 +184,9 @@ class ActionConfirmTask(DatabaseAction):
             return _task_done()
         except SelfServiceUnblockDisabled:
             dispatcher.utter_message(response="utter_unblock_not_self_service")
+            return _task_done()
+        except UnblockCodeRequired:
+            dispatcher.utter_message(response="utter_code_expired")
             return _task_done()
         if pending == "unblock":
             dispatcher.utter_message(response="utter_unblock_done")

@@ -18,12 +18,20 @@ from sqlalchemy.orm import Session
 from bot.audit import record_audit
 from bot.cards import get_cardholder
 from bot.config import Settings
-from bot.errors import IdentityLocked, LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
+from bot.errors import (
+    CodeAttemptsExhausted,
+    IdentityLocked,
+    LossReportNotAllowed,
+    NoActiveLossReport,
+    SelfServiceUnblockDisabled,
+)
 from bot.flags import flag_conversation
 from bot.identity import recognise_caller, verify_identity
 from bot.loss_reports import active_report, cancel_loss_report, create_loss_report, lapse_expired
 from bot.models import Cardholder, LossReport
-from bot.privacy import Vault
+from bot.one_time_codes import check_code, consume_verified_code, issue_code
+from bot.outbox import Outbox
+from bot.privacy import Vault, mask_phone
 from bot.statuses import HELD_BY_CITIZEN, CardStatus
 
 log = logging.getLogger(__name__)
@@ -119,7 +127,7 @@ def card_overview(session: Session, *, settings: Settings, id_number: str, now: 
     """The current card of a verified person, after lapsing an expired temporary report."""
     holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
     card = holder.current_card
-    lapse_expired(session, card=card, now=now)
+    lapse_expired(session, card=card, outbox=Outbox.for_settings(settings), now=now)
     report = active_report(card)
     return CardOverview(
         status=CardStatus(card.status),
@@ -145,16 +153,19 @@ def report_card_lost(
     conversation_id: str,
     channel: str,
     now: dt.datetime,
+    language: str = "zh",
 ) -> tuple[LossReport, bool]:
-    """Create (or return the active) temporary loss report and flag the conversation for staff."""
+    """Create (or return the active) temporary loss report, tell the holder by SMS and flag it for staff."""
     holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
     report, created = create_loss_report(
         session,
         card_id=holder.current_card.id,
         channel=channel,
         policy=settings.loss_policy,
+        outbox=Outbox.for_settings(settings),
         now=now,
         conversation_id=conversation_id,
+        language=language,
     )
     if created:
         _put_before_staff(session, "loss_reported", conversation_id=conversation_id, channel=channel, report=report)
@@ -170,6 +181,66 @@ def check_unblock_possible(overview: CardOverview, settings: Settings) -> str:
     return overview.active_reference
 
 
+def send_unblock_code(
+    session: Session,
+    *,
+    settings: Settings,
+    id_number: str,
+    conversation_id: str,
+    language: str,
+    now: dt.datetime,
+) -> str:
+    """Text a one-time code for cancelling the active report to the registered mobile; returns it masked.
+
+    Raises SelfServiceUnblockDisabled, NoActiveLossReport, NoRegisteredMobile or TooManyCodes.
+    """
+    overview = card_overview(session, settings=settings, id_number=id_number, now=now)
+    check_unblock_possible(overview, settings)
+    holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
+    issue_code(
+        session,
+        outbox=Outbox.for_settings(settings),
+        vault=Vault(settings),
+        card=holder.current_card,
+        conversation_id=conversation_id,
+        language=language,
+        now=now,
+    )
+    return mask_phone(holder.phone)
+
+
+def check_unblock_code(
+    session: Session,
+    *,
+    settings: Settings,
+    id_number: str,
+    conversation_id: str,
+    channel: str,
+    code: str,
+    now: dt.datetime,
+) -> None:
+    """Check the code typed or keyed in; the last wrong try ends the attempt and flags ``identity_failed``."""
+    holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
+    try:
+        check_code(
+            session,
+            vault=Vault(settings),
+            card_id=holder.current_card.id,
+            conversation_id=conversation_id,
+            given=code,
+            now=now,
+        )
+    except CodeAttemptsExhausted:
+        flag_conversation(
+            session,
+            conversation_id=conversation_id,
+            channel=channel,
+            reason="identity_failed",
+            cardholder_id=holder.id,
+        )
+        raise
+
+
 def unblock_card(
     session: Session,
     *,
@@ -178,10 +249,25 @@ def unblock_card(
     conversation_id: str,
     channel: str,
     now: dt.datetime,
+    language: str = "zh",
 ) -> LossReport:
-    """Cancel the active temporary report (解挂) and flag the conversation for staff."""
+    """Cancel the active temporary report (解挂) with the code checked in this conversation; flag it for staff.
+
+    Raises UnblockCodeRequired when no code was checked for this card in this conversation.
+    """
     holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
-    report = cancel_loss_report(session, card_id=holder.current_card.id, policy=settings.loss_policy, now=now)
+    card_id = holder.current_card.id
+    report = cancel_loss_report(
+        session,
+        card_id=card_id,
+        policy=settings.loss_policy,
+        outbox=Outbox.for_settings(settings),
+        now=now,
+        language=language,
+        conversation_id=conversation_id,
+    )
+    # Checked last so the refusals above keep their own answers; raising undoes the whole change.
+    consume_verified_code(session, card_id=card_id, conversation_id=conversation_id, now=now)
     _put_before_staff(session, "loss_cancelled", conversation_id=conversation_id, channel=channel, report=report)
     return report
 

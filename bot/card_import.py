@@ -25,6 +25,7 @@ from bot.errors import CardImportError, InvalidIdNumber, InvalidPhoneNumber
 from bot.idnumbers import validate_id_number
 from bot.loss_reports import close_active_report
 from bot.models import Card, Cardholder, CardStatusChange
+from bot.outbox import Outbox
 from bot.phones import parse_phone
 from bot.privacy import Vault
 from bot.statuses import CardStatus
@@ -167,7 +168,7 @@ def parse_csv(data: bytes, *, now: dt.datetime) -> list[CardRow]:
     return rows
 
 
-def _apply_row(session: Session, vault: Vault, row: CardRow, now: dt.datetime) -> str:
+def _apply_row(session: Session, vault: Vault, outbox: Outbox, row: CardRow, now: dt.datetime) -> str:
     holder = find_cardholder(session, vault=vault, id_number=row.id_number)
     card = session.scalars(select(Card).where(Card.card_number == row.card_number)).first()
     if card is not None and (holder is None or card.cardholder_id != holder.id):
@@ -178,18 +179,20 @@ def _apply_row(session: Session, vault: Vault, row: CardRow, now: dt.datetime) -
         session.add(holder)
         outcome = "created"
     holder.name, holder.phone, holder.region = row.name, row.phone, row.region
+    # A first load of the city's records announces nothing; a replacement card for a known holder does.
+    now_ready = outcome == "updated" and row.status is CardStatus.READY_FOR_PICKUP
     if card is None:
         first = CardStatusChange(to_status=row.status.value, changed_at=row.updated_at, source="import")
-        holder.cards.append(
-            Card(
-                card_number=row.card_number,
-                status=row.status.value,
-                office=row.office,
-                status_changed_at=row.updated_at,
-                history=[first],
-            )
+        card = Card(
+            card_number=row.card_number,
+            status=row.status.value,
+            office=row.office,
+            status_changed_at=row.updated_at,
+            history=[first],
         )
+        holder.cards.append(card)
     else:
+        now_ready = now_ready and card.status != row.status.value and row.updated_at >= card.status_changed_at
         card.office = row.office
         # A row older than the card's last change (say a loss report made since the export) does
         # not turn the clock back.
@@ -200,15 +203,28 @@ def _apply_row(session: Session, vault: Vault, row: CardRow, now: dt.datetime) -
                 record_status(card, row.status, at=row.updated_at, source="import")
             card.status_changed_at = row.updated_at
     session.flush()
+    if now_ready:
+        outbox.notify(
+            session, kind="card_ready", card=card, key=f"card_ready:{card.history[-1].id}", now=now, office=row.office
+        )
     return outcome
 
 
 def apply_rows(
-    session: Session, *, vault: Vault, rows: Iterable[CardRow], now: dt.datetime, progress: bool = False
+    session: Session,
+    *,
+    vault: Vault,
+    outbox: Outbox,
+    rows: Iterable[CardRow],
+    now: dt.datetime,
+    progress: bool = False,
 ) -> ImportResult:
-    """Write validated rows into the session (the caller commits once, so it is all or nothing)."""
+    """Write validated rows into the session (the caller commits once, so it is all or nothing).
+
+    A card that becomes ready for pickup queues a notice to its holder in the same transaction.
+    """
     result = ImportResult()
     for row in tqdm(rows, desc="importing", unit="row", disable=not progress, leave=False):
-        outcome = _apply_row(session, vault, row, now)
+        outcome = _apply_row(session, vault, outbox, row, now)
         setattr(result, outcome, getattr(result, outcome) + 1)
     return result

@@ -42,6 +42,8 @@ from bot.loss_reports import lapse_all_expired, lapse_expired
 from bot.migrate import upgrade
 from bot.model import ensure_trained
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
+from bot.outbox import Outbox
+from bot.outbox_cli import LOCAL_SINK_NOTE, add_outbox_commands
 from bot.privacy import EventCipher, Vault, mask_id_number
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
@@ -83,7 +85,9 @@ def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> Non
         if is_production(env):
             check_production(rasa_store_problems(env))
     else:
-        load_settings()
+        settings = load_settings()
+        if not settings.sms.configured:
+            print(LOCAL_SINK_NOTE)
     mode = "production" if is_production() else "development (.env, then the environment)"
     print(f"configuration is complete for {'Rasa' if args.rasa else 'the web app, actions and CLI'}: {mode}")
 
@@ -103,7 +107,14 @@ def cmd_cards_import(args: argparse.Namespace, settings: Settings) -> None:
     rows = card_import.parse_csv(data, now=now)
     vault = Vault(settings)
     with _sessions(settings).begin() as session:
-        result = card_import.apply_rows(session, vault=vault, rows=rows, now=now, progress=sys.stderr.isatty())
+        result = card_import.apply_rows(
+            session,
+            vault=vault,
+            outbox=Outbox.for_settings(settings),
+            rows=rows,
+            now=now,
+            progress=sys.stderr.isatty(),
+        )
         record_audit(
             session,
             actor=ACTOR,
@@ -119,7 +130,7 @@ def cmd_cards_show(args: argparse.Namespace, settings: Settings) -> None:
     vault = Vault(settings)
     with _sessions(settings).begin() as session:
         holder = get_cardholder(session, vault=vault, id_number=id_number)
-        lapse_expired(session, card=holder.current_card, now=_now())
+        lapse_expired(session, card=holder.current_card, outbox=Outbox.for_settings(settings), now=_now())
         record = describe_cardholder(holder, vault=vault, tz=settings.timezone)
     if args.json:
         print(json.dumps(record, ensure_ascii=False, indent=2))
@@ -153,7 +164,7 @@ def cmd_cards_set_status(args: argparse.Namespace, settings: Settings) -> None:
 
 def cmd_loss_lapse(args: argparse.Namespace, settings: Settings) -> None:
     with _sessions(settings).begin() as session:
-        count = lapse_all_expired(session, now=_now())
+        count = lapse_all_expired(session, outbox=Outbox.for_settings(settings), now=_now())
     print(f"lapsed {count} expired loss reports")
 
 
@@ -343,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("tracker", "encrypt", cmd_tracker_encrypt, "encrypt conversation events stored in clear by older versions")
     model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")
     model.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
+    add_outbox_commands(command)
     return parser
 
 

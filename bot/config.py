@@ -83,6 +83,29 @@ class ServiceInfo:
     replacement_fee_yuan: int = 20
 
 
+TWILIO_API_BASE_URL = "https://api.twilio.com"
+
+
+@dataclass(frozen=True)
+class SmsSettings:
+    """Outbound SMS through Twilio's REST API; without an account messages stay in the local sink."""
+
+    account_sid: str = ""
+    auth_token: str = ""
+    from_number: str = ""
+    messaging_service_sid: str = ""
+    api_base_url: str = TWILIO_API_BASE_URL
+    status_callback_url: str = ""
+    max_attempts: int = 5
+    retry_seconds: int = 30
+    lease_seconds: int = 120
+
+    @property
+    def configured(self) -> bool:
+        """True when messages really leave: an account and a sender (number or messaging service)."""
+        return bool(self.account_sid and self.auth_token and (self.from_number or self.messaging_service_sid))
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the core needs to run, read once at start-up."""
@@ -93,6 +116,7 @@ class Settings:
     timezone: ZoneInfo
     loss_policy: LossPolicy
     service: ServiceInfo = ServiceInfo()
+    sms: SmsSettings = SmsSettings()
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
@@ -260,6 +284,20 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         office_hours_en=env.get("OFFICE_HOURS_EN") or defaults.office_hours_en,
         replacement_fee_yuan=_int(env, "REPLACEMENT_FEE_YUAN", defaults.replacement_fee_yuan),
     )
+    public_base_url = (env.get("PUBLIC_BASE_URL") or "").rstrip("/")
+    sms = SmsSettings(
+        account_sid=env.get("TWILIO_ACCOUNT_SID") or "",
+        auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
+        from_number=env.get("TWILIO_FROM_NUMBER") or "",
+        messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or "",
+        api_base_url=(env.get("TWILIO_API_BASE_URL") or TWILIO_API_BASE_URL).rstrip("/"),
+        status_callback_url=f"{public_base_url}/twilio/sms-status" if public_base_url else "",
+        max_attempts=_int(env, "SMS_MAX_ATTEMPTS", 5, minimum=1),
+        retry_seconds=_int(env, "SMS_RETRY_SECONDS", 30, minimum=1),
+        lease_seconds=_int(env, "SMS_LEASE_SECONDS", 120, minimum=1),
+    )
+    if sms.account_sid and not (sms.from_number or sms.messaging_service_sid):
+        raise ConfigError("TWILIO_ACCOUNT_SID is set: set TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID too")
     return Settings(
         database_url=env.get("DATABASE_URL") or default_database_url(),
         id_hash_key=_required(env, "ID_HASH_KEY"),
@@ -267,6 +305,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         timezone=timezone,
         loss_policy=policy,
         service=service,
+        sms=sms,
     )
 
 

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.errors import BotError
 from bot.loss_reports import create_loss_report
 from bot.models import Cardholder
+from bot.outbox import Outbox
 from bot.privacy import Vault
 from bot.statuses import CardStatus
 
@@ -81,13 +82,15 @@ def seed_demo(session: Session, *, settings: Settings, now: dt.datetime) -> None
         )
         for i, d in enumerate(DEMO_CARDHOLDERS, start=1)
     ]
-    apply_rows(session, vault=vault, rows=rows, now=now)
+    outbox = Outbox.for_settings(settings)
+    apply_rows(session, vault=vault, outbox=outbox, rows=rows, now=now)
     holder = get_cardholder(session, vault=vault, id_number=LOSS_REPORTED_DEMO.id_number)
     create_loss_report(
         session,
         card_id=holder.current_card.id,
         channel="counter",
         policy=settings.loss_policy,
+        outbox=outbox,
         now=now,
         conversation_id="demo-seed",
     )

@@ -64,3 +64,31 @@ class CardImportError(BotError):
         super().__init__(f"line {line}: {reason}")
         self.line = line
         self.reason = reason
+
+
+class NoRegisteredMobile(BotError):
+    """The holder has no mobile number on record, so no code can be sent (the hall can help)."""
+
+
+class TooManyCodes(BotError):
+    """Too many one-time codes were sent for this card in the last hour."""
+
+
+class WrongCode(BotError):
+    """The one-time code given is not the one sent; ``attempts_left`` more tries remain."""
+
+    def __init__(self, message: str, attempts_left: int) -> None:
+        super().__init__(message)
+        self.attempts_left = attempts_left
+
+
+class CodeAttemptsExhausted(BotError):
+    """The last try at the one-time code failed: the attempt ends."""
+
+
+class CodeExpired(BotError):
+    """There is no live one-time code for this card in this conversation (expired, used or never sent)."""
+
+
+class UnblockCodeRequired(BotError):
+    """An unblock was asked for without a one-time code checked in this conversation."""

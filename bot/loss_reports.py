@@ -18,6 +18,7 @@ from bot.cards import lock_card, record_status
 from bot.config import LossPolicy
 from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
 from bot.models import LOSS_CHANNELS, Card, LossReport
+from bot.outbox import Outbox
 from bot.statuses import HELD_BY_CITIZEN, CardStatus
 
 log = logging.getLogger(__name__)
@@ -60,23 +61,27 @@ def _close(report: LossReport, card: Card, *, state: str, now: dt.datetime, rest
         record_status(card, CardStatus(report.previous_status), at=now, source=f"loss_{state}")
 
 
-def lapse_expired(session: Session, *, card: Card, now: dt.datetime) -> bool:
-    """Lapse the card's active report if it is past expiry; the card gets its old status back."""
+def lapse_expired(session: Session, *, card: Card, outbox: Outbox, now: dt.datetime) -> bool:
+    """Lapse the card's active report if it is past expiry; the card gets its old status back.
+
+    The holder is told by SMS, queued in the same transaction.
+    """
     report = active_report(card)
     if report is None or report.expires_at > now:
         return False
     _close(report, card, state="lapsed", now=now, restore=True)
     session.flush()
+    outbox.notify(session, kind="lapsed", card=card, key=f"lapsed:{report.id}", now=now, reference=report.reference)
     log.info("loss report lapsed", extra={"loss_report_id": report.id, "card_id": card.id})
     return True
 
 
-def lapse_all_expired(session: Session, *, now: dt.datetime) -> int:
+def lapse_all_expired(session: Session, *, outbox: Outbox, now: dt.datetime) -> int:
     """Lapse every report past its expiry (the `loss lapse` command); returns how many."""
     card_ids = session.scalars(
         select(LossReport.card_id).where(LossReport.state == "active", LossReport.expires_at <= now)
     ).all()
-    return sum(lapse_expired(session, card=lock_card(session, card_id), now=now) for card_id in card_ids)
+    return sum(lapse_expired(session, card=lock_card(session, card_id), outbox=outbox, now=now) for card_id in card_ids)
 
 
 def create_loss_report(
@@ -85,10 +90,14 @@ def create_loss_report(
     card_id: int,
     channel: str,
     policy: LossPolicy,
+    outbox: Outbox,
     now: dt.datetime,
     conversation_id: str | None = None,
+    language: str | None = None,
 ) -> tuple[LossReport, bool]:
     """Report the card lost at once; returns (report, created). A second call returns the same one.
+
+    A new report queues an SMS to the holder in the same transaction, in `language` if given.
 
     Raises LossReportNotAllowed when the citizen does not hold the card (not yet collected,
     already formally lost, cancelled).
@@ -96,7 +105,7 @@ def create_loss_report(
     if channel not in LOSS_CHANNELS:
         raise ValueError(f"unknown channel {channel!r}")
     card = lock_card(session, card_id)
-    lapse_expired(session, card=card, now=now)
+    lapse_expired(session, card=card, outbox=outbox, now=now)
     existing = active_report(card)
     if existing is not None:
         return existing, False
@@ -115,26 +124,56 @@ def create_loss_report(
     card.loss_reports.append(report)
     record_status(card, CardStatus.LOSS_REPORTED, at=now, source="loss_reported")
     session.flush()
+    outbox.notify(
+        session,
+        kind="loss_reported",
+        card=card,
+        key=f"loss_reported:{report.id}",
+        now=now,
+        language=language,
+        reference=report.reference,
+        conversation_id=conversation_id,
+        expires_date=report.expires_at,
+    )
     log.info("loss report created", extra={"loss_report_id": report.id, "card_id": card.id, "channel": channel})
     return report, True
 
 
 def cancel_loss_report(
-    session: Session, *, card_id: int, policy: LossPolicy, now: dt.datetime, self_service: bool = True
+    session: Session,
+    *,
+    card_id: int,
+    policy: LossPolicy,
+    outbox: Outbox,
+    now: dt.datetime,
+    self_service: bool = True,
+    language: str | None = None,
+    conversation_id: str | None = None,
 ) -> LossReport:
     """Cancel the active temporary report (解挂); the card returns to the status it had.
 
-    Self-service cancellation (chat, phone) is refused when the deployment switched it off.
+    Self-service cancellation (chat, phone) is refused when the deployment switched it off. The
+    holder is told by SMS, queued in the same transaction.
     """
     if self_service and not policy.self_service_unblock:
         raise SelfServiceUnblockDisabled("loss reports are cancelled at a service hall in this city")
     card = lock_card(session, card_id)
-    lapse_expired(session, card=card, now=now)
+    lapse_expired(session, card=card, outbox=outbox, now=now)
     report = active_report(card)
     if report is None:
         raise NoActiveLossReport("there is no active temporary loss report on this card")
     _close(report, card, state="cancelled", now=now, restore=True)
     session.flush()
+    outbox.notify(
+        session,
+        kind="unblocked",
+        card=card,
+        key=f"unblocked:{report.id}",
+        now=now,
+        language=language,
+        reference=report.reference,
+        conversation_id=conversation_id,
+    )
     log.info("loss report cancelled", extra={"loss_report_id": report.id, "card_id": card.id})
     return report
 

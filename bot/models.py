@@ -36,6 +36,7 @@ FLAG_REASONS = (
     "loss_cancelled",
     "call_dropped",
     "action_error",
+    "sms_failed",
 )
 FLAG_STATUSES = ("open", "reviewed", "escalated")
 STAFF_ROLES = ("reviewer", "admin")
@@ -48,6 +49,10 @@ INTENTS = (
 CARD_STATUSES = tuple(s.value for s in CardStatus)
 # Where a session keeps the deployment's Vault (bot.db.make_session_factory puts it there).
 VAULT_INFO_KEY = "vault"
+# Outbound SMS: what caused each and where it is. `sending` is claimed by a worker, not yet settled.
+SMS_KINDS = ("loss_reported", "unblocked", "lapsed", "code", "card_ready")
+SMS_STATES = ("pending", "sending", "sent", "delivered", "failed", "local")
+CODE_STATES = ("active", "verified", "used", "failed", "superseded")
 
 
 def utcnow() -> dt.datetime:
@@ -333,3 +338,69 @@ class VoiceTurn(Base):
     key: Mapped[str] = Column(String(120), primary_key=True)
     twiml: Mapped[str] = Column(Text, nullable=False)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+class OutboundMessage(Base):
+    """One SMS to a cardholder, written in the transaction of the change that causes it.
+
+    Recipient and text are stored encrypted (the text may carry a one-time code); `to_token` is a
+    keyed token of the number, to honour opt-outs without decrypting. `key` names the cause
+    (``loss_reported:42``), so the same event never queues two messages.
+    """
+
+    __tablename__ = "outbound_messages"
+    __table_args__ = (
+        _one_of("kind", SMS_KINDS),
+        _one_of("state", SMS_STATES),
+        Index("ix_outbound_messages_due", "state", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    key: Mapped[str] = Column(String(80), nullable=False, unique=True)
+    kind: Mapped[str] = Column(String(20), nullable=False)
+    language: Mapped[str] = Column(String(2), nullable=False)
+    to_cipher: Mapped[str] = Column(Text, nullable=False)
+    to_token: Mapped[str] = Column(String(32), nullable=False, index=True)
+    body_cipher: Mapped[str] = Column(Text, nullable=False)
+    reference: Mapped[str | None] = Column(String(10))
+    card_id: Mapped[int | None] = Column(ForeignKey("cards.id", ondelete="SET NULL"), index=True)
+    conversation_id: Mapped[str | None] = Column(String(100))
+    state: Mapped[str] = Column(String(10), nullable=False, default="pending")
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    next_attempt_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    claimed_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+    twilio_sid: Mapped[str | None] = Column(String(40), unique=True)
+    error: Mapped[str | None] = Column(String(40))
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+    sent_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+    delivered_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+
+class SmsOptOut(Base):
+    """A number that replied 退订/TD/STOP: no more "card ready" notices (security notices still go)."""
+
+    __tablename__ = "sms_opt_outs"
+
+    to_token: Mapped[str] = Column(String(32), primary_key=True)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+
+
+class OneTimeCode(Base):
+    """A code sent by SMS to unblock a card, bound to the card and the conversation; kept hashed."""
+
+    __tablename__ = "one_time_codes"
+    __table_args__ = (
+        _one_of("state", CODE_STATES),
+        Index("ix_one_time_codes_card_created", "card_id", "created_at"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    card_id: Mapped[int] = Column(ForeignKey("cards.id", ondelete="CASCADE"), nullable=False)
+    conversation_id: Mapped[str] = Column(String(100), nullable=False)
+    code_hash: Mapped[str] = Column(String(64), nullable=False)
+    salt: Mapped[str] = Column(String(32), nullable=False)
+    state: Mapped[str] = Column(String(10), nullable=False, default="active")
+    attempts: Mapped[int] = Column(Integer, nullable=False, default=0)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    expires_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    verified_at: Mapped[dt.datetime | None] = Column(UtcDateTime)

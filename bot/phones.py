@@ -53,3 +53,14 @@ def matches_last_four(digits: str, registered_e164: str) -> bool:
         and normalised.isdigit()
         and normalised == last_four(registered_e164)
     )
+
+
+_MOBILE_TYPES = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def is_mobile(e164: str) -> bool:
+    """True for a number that can receive SMS (a landline cannot)."""
+    try:
+        return phonenumbers.number_type(phonenumbers.parse(e164)) in _MOBILE_TYPES
+    except phonenumbers.NumberParseException:
+        return False

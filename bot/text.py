@@ -8,8 +8,10 @@ this service's key terms are corrected, and numbers become ASCII digits.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 import opencc
 
@@ -73,3 +75,11 @@ def detect_language(text: str) -> str | None:
     if cjk == 0 and latin == 0:
         return None
     return "zh" if cjk >= latin else "en"
+
+
+def format_date(moment: dt.datetime, language: str, tz: ZoneInfo) -> str:
+    """A date as people read it in `tz`: ``2026年3月1日`` or ``1 March 2026``."""
+    local = moment.astimezone(tz)
+    if language == "en":
+        return local.strftime("%d %B %Y").lstrip("0")
+    return f"{local.year}年{local.month}月{local.day}日"

@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from bot.card_import import CardRow, apply_rows
 from bot.cards import get_cardholder
 from bot.models import Card
+from bot.outbox import Outbox
 from bot.privacy import EventCipher, Vault
 from bot.statuses import CardStatus
 
 ID_ZHANG = "11010519491231002X"
 ID_WANG = "320102198503121015"
 ID_UNKNOWN = "320102199007072028"
+
+
+def outbox_for(vault: Vault) -> Outbox:
+    """The outbox of a test deployment: its messages are queued in the test's session."""
+    return Outbox(vault, hotline="12333", timezone=ZoneInfo("Asia/Shanghai"))
 
 
 def add_card(
@@ -40,7 +47,7 @@ def add_card(
         office="朝阳区社保服务大厅",
         updated_at=updated_at,
     )
-    apply_rows(session, vault=vault, rows=[row], now=updated_at)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=[row], now=updated_at)
     return get_cardholder(session, vault=vault, id_number=id_number).current_card
 
 

@@ -35,16 +35,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # one person's failed sign-ins would throttle everyone's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=web.trusted_proxies)  # type: ignore[method-assign]
 
-    from webhooks import chat, health, observability, sms, staff, voice
+    from webhooks import chat, health, observability, sms, sms_status, staff, voice
 
     observability.init_app(app)
 
     # Every POST needs a CSRF token, except Twilio's webhooks, which are signed instead.
     csrf = CSRFProtect(app)
     csrf.exempt(sms.bp)
+    csrf.exempt(sms_status.bp)
     csrf.exempt(voice.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(sms.bp)
+    app.register_blueprint(sms_status.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(voice.bp)
     staff.init_app(app)

@@ -6,12 +6,19 @@ from flask import Blueprint, Response, current_app, request
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.errors import InvalidPhoneNumber
+from bot.models import utcnow
+from bot.outbox import recipient_token, set_opt_out
 from bot.phones import parse_phone
+from bot.sms_texts import OPT_IN_REPLY, OPT_OUT_REPLY
 from bot.text import detect_language
 from webhooks.turns import BadMessage, check_message, take_turn
 from webhooks.twilio_auth import twilio_signed
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio")
+
+# Whole-message keywords that stop or resume the optional "card ready" notices for the sender.
+OPT_OUT_KEYWORDS = frozenset({"退订", "TD", "STOP", "UNSUBSCRIBE"})
+OPT_IN_KEYWORDS = frozenset({"订阅", "START", "UNSTOP"})
 
 
 def _twiml(*texts: str) -> Response:
@@ -30,6 +37,9 @@ def incoming():
     except InvalidPhoneNumber:
         return Response("a sender number is required", status=400)
     body = request.form.get("Body")
+    keyword = (body or "").strip().upper()
+    if keyword in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS:
+        return _keyword_reply(web, sender, opted_out=keyword in OPT_OUT_KEYWORDS, language=detect_language(body))
     try:
         text = check_message(body, detect_language(body or "") or "zh")
     except BadMessage as refusal:
@@ -37,3 +47,11 @@ def incoming():
     # Named by a keyed hash of the number: stable per person, no phone number in conversation ids.
     conversation_id = "sms-" + web.vault.keyed_token(sender, purpose="sms")
     return _twiml(*take_turn(web, conversation_id=conversation_id, channel="sms", text=text))
+
+
+def _keyword_reply(web, sender: str, *, opted_out: bool, language: str | None) -> Response:
+    """Stop or resume "card ready" notices for this number; security notices and codes always go."""
+    with web.sessions.begin() as session:
+        set_opt_out(session, token=recipient_token(web.vault, sender), opted_out=opted_out, now=utcnow())
+    replies = OPT_OUT_REPLY if opted_out else OPT_IN_REPLY
+    return _twiml(replies["en" if language == "en" else "zh"])

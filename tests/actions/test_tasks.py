@@ -110,22 +110,6 @@ async def test_decline_changes_nothing(action_settings, session, vault, dispatch
     assert session.get(type(card), card.id).status == "active"
 
 
-async def test_unblock_flow(action_settings, session, vault, dispatcher, domain):
-    add_card(session, vault)
-    session.commit()
-    confirm_loss = answering_question("loss")
-    await ActionConfirmTask().run(dispatcher, confirm_loss, domain)
-    await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
-    assert responses(dispatcher)[-1] == "utter_unblock_confirm"
-    confirm = answering_question("unblock")
-    await ActionConfirmTask().run(dispatcher, confirm, domain)
-    assert responses(dispatcher)[-1] == "utter_unblock_done"
-    session.expire_all()
-    holder = get_cardholder(session, vault=vault, id_number=ID_ZHANG)
-    assert holder.current_card.status == "active"
-    assert [f.reason for f in session.scalars(select(Flag).order_by(Flag.id))] == ["loss_reported", "loss_cancelled"]
-
-
 async def test_unblock_without_report_or_when_switched_off(
     action_settings, session, vault, dispatcher, domain, monkeypatch
 ):
@@ -147,6 +131,7 @@ async def test_cancel_forgets_the_task(dispatcher, domain):
     assert {e["name"]: e["value"] for e in events} == {
         "task": None,
         "awaiting_confirmation": None,
+        "one_time_code": None,
         "id_number": None,
         "person_name": None,
         "requested_slot": None,

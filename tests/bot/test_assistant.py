@@ -9,7 +9,7 @@ from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnbl
 from bot.loss_reports import create_loss_report
 from bot.statuses import CardStatus
 from tests.conftest import NOW
-from tests.factories import ID_ZHANG, add_card
+from tests.factories import ID_ZHANG, add_card, outbox_for
 
 
 @pytest.mark.parametrize(
@@ -30,7 +30,9 @@ def test_name_from_answer(answer, name):
 
 def test_overview_lapses_an_expired_report(session, settings, vault):
     card = add_card(session, vault)
-    create_loss_report(session, card_id=card.id, channel="chat", policy=LossPolicy(validity_days=1), now=NOW)
+    create_loss_report(
+        session, outbox=outbox_for(vault), card_id=card.id, channel="chat", policy=LossPolicy(validity_days=1), now=NOW
+    )
     fresh = card_overview(session, settings=settings, id_number=ID_ZHANG, now=NOW)
     assert fresh.status is CardStatus.LOSS_REPORTED and fresh.active_reference
     later = card_overview(session, settings=settings, id_number=ID_ZHANG, now=NOW + dt.timedelta(days=2))

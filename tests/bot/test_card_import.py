@@ -7,7 +7,7 @@ from bot.cards import describe_cardholder, get_cardholder
 from bot.errors import CardImportError
 from bot.loss_reports import create_loss_report
 from tests.conftest import NOW
-from tests.factories import ID_WANG, ID_ZHANG
+from tests.factories import ID_WANG, ID_ZHANG, outbox_for
 
 HEADER_LINE = ",".join(HEADER)
 ROW_ZHANG = f"{ID_ZHANG},张伟,139 1234 5678,A12345678,active,110105,朝阳区社保服务大厅,2026-03-01T09:30:00+08:00"
@@ -78,7 +78,7 @@ def test_malformed_files(data, line):
 
 def test_import_then_describe_round_trips_every_field(session, settings, vault):
     rows = parse_csv(csv_bytes(ROW_ZHANG, ROW_WANG), now=NOW)
-    result = apply_rows(session, vault=vault, rows=rows, now=NOW)
+    result = apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=rows, now=NOW)
     session.commit()
     assert (result.created, result.updated) == (2, 0)
     record = describe_cardholder(
@@ -98,10 +98,14 @@ def test_import_then_describe_round_trips_every_field(session, settings, vault):
 
 
 def test_reimport_updates_by_id_number_and_keeps_history(session, settings, vault):
-    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_WANG), now=NOW), now=NOW)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(ROW_WANG), now=NOW), now=NOW)
     issued = ROW_WANG.replace("ready_for_pickup", "issued").replace("2026-11-18T14:00", "2026-11-19T10:00")
     result = apply_rows(
-        session, vault=vault, rows=parse_csv(csv_bytes(issued.replace("王芳", "王 芳")), now=NOW), now=NOW
+        session,
+        vault=vault,
+        outbox=outbox_for(vault),
+        rows=parse_csv(csv_bytes(issued.replace("王芳", "王 芳")), now=NOW),
+        now=NOW,
     )
     session.commit()
     assert (result.created, result.updated) == (0, 1)
@@ -114,26 +118,28 @@ def test_reimport_updates_by_id_number_and_keeps_history(session, settings, vaul
 
 
 def test_card_number_of_another_holder_is_refused(session, vault):
-    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
     stolen = ROW_WANG.replace("3K0012345", "A12345678")
     with pytest.raises(CardImportError) as caught:
-        apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(stolen), now=NOW), now=NOW)
+        apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(stolen), now=NOW), now=NOW)
     assert caught.value.line == 2
 
 
 def test_reimport_leaving_loss_reported_closes_the_report(session, settings, vault):
-    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
     card = get_cardholder(session, vault=vault, id_number=ID_ZHANG).current_card
-    report, _ = create_loss_report(session, card_id=card.id, channel="chat", policy=settings.loss_policy, now=NOW)
+    report, _ = create_loss_report(
+        session, outbox=outbox_for(vault), card_id=card.id, channel="chat", policy=settings.loss_policy, now=NOW
+    )
     lost = ROW_ZHANG.replace("active", "lost").replace("2026-03-01T09:30", "2026-11-20T10:00")
-    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(lost), now=NOW), now=NOW)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(lost), now=NOW), now=NOW)
     session.commit()
     assert report.state == "formalised"
     assert card.status == "lost"
 
 
 def test_id_numbers_are_not_stored_in_clear(session, engine, vault):
-    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
     session.commit()
     with engine.connect() as conn:
         dump = " ".join(str(v) for row in conn.exec_driver_sql("SELECT * FROM cardholders") for v in row)
@@ -142,11 +148,55 @@ def test_id_numbers_are_not_stored_in_clear(session, engine, vault):
 
 
 def test_an_older_row_does_not_undo_a_loss_report_made_since(session, settings, vault):
-    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(ROW_ZHANG), now=NOW), now=NOW)
     card = get_cardholder(session, vault=vault, id_number=ID_ZHANG).current_card
-    report, _ = create_loss_report(session, card_id=card.id, channel="voice", policy=settings.loss_policy, now=NOW)
+    report, _ = create_loss_report(
+        session, outbox=outbox_for(vault), card_id=card.id, channel="voice", policy=settings.loss_policy, now=NOW
+    )
     stale = ROW_ZHANG.replace("2026-03-01T09:30", "2026-11-20T08:00").replace("朝阳区", "海淀区")
-    apply_rows(session, vault=vault, rows=parse_csv(csv_bytes(stale), now=NOW), now=NOW)
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(stale), now=NOW), now=NOW)
     session.commit()
     assert (card.status, report.state) == ("loss_reported", "active")
     assert card.office.startswith("海淀区")  # the other details still update
+
+
+def _card_ready_notices(session, vault) -> list[str]:
+    from sqlalchemy import select
+
+    from bot.models import OutboundMessage
+
+    return [
+        vault.decrypt(m.body_cipher)
+        for m in session.scalars(select(OutboundMessage).where(OutboundMessage.kind == "card_ready"))
+    ]
+
+
+def _import(session, vault, *rows: str) -> None:
+    apply_rows(session, vault=vault, outbox=outbox_for(vault), rows=parse_csv(csv_bytes(*rows), now=NOW), now=NOW)
+
+
+def test_a_card_made_ready_by_import_is_announced_once_with_its_office(session, vault):
+    in_production = ROW_ZHANG.replace("active", "in_production")
+    ready = ROW_ZHANG.replace("active", "ready_for_pickup").replace("2026-03-01T09:30", "2026-11-19T09:30")
+    _import(session, vault, in_production)
+    assert _card_ready_notices(session, vault) == []
+    _import(session, vault, ready)
+    (notice,) = _card_ready_notices(session, vault)
+    assert "朝阳区社保服务大厅" in notice and ID_ZHANG not in notice
+    _import(session, vault, ready)  # the same row again
+    assert len(_card_ready_notices(session, vault)) == 1
+
+
+def test_a_first_load_announces_nothing_but_a_replacement_card_does(session, vault):
+    first = ROW_ZHANG.replace("active", "ready_for_pickup")
+    _import(session, vault, first)
+    assert _card_ready_notices(session, vault) == []
+    replacement = first.replace("A12345678", "A99999999").replace("2026-03-01T09:30", "2026-11-19T14:00")
+    _import(session, vault, replacement)
+    assert len(_card_ready_notices(session, vault)) == 1
+
+
+def test_a_landline_gets_no_sms(session, vault):
+    _import(session, vault, ROW_WANG.replace("ready_for_pickup", "in_production"))
+    _import(session, vault, ROW_WANG.replace("2026-11-18T14:00", "2026-11-19T14:00"))
+    assert _card_ready_notices(session, vault) == []

@@ -16,6 +16,7 @@ from sqlalchemy import text
 from bot.config import load_settings
 from bot.db import make_engine, make_session_factory
 from bot.loss_reports import create_loss_report
+from bot.outbox import Outbox
 
 settings = load_settings(env_file=None)
 sessions = make_session_factory(make_engine(settings.database_url))
@@ -26,8 +27,8 @@ while time.time() < start:
     time.sleep(0.0005)
 with sessions.begin() as session:
     report, created = create_loss_report(
-        session, card_id=int(sys.argv[1]), channel="voice", policy=settings.loss_policy,
-        now=dt.datetime.now(dt.timezone.utc),
+        session, outbox=Outbox.for_settings(settings), card_id=int(sys.argv[1]), channel="voice",
+        policy=settings.loss_policy, now=dt.datetime.now(dt.timezone.utc),
     )
     reference = report.reference
 print(reference, created)

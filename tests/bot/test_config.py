@@ -35,6 +35,8 @@ def test_environment_values():
         {"CITY_TIMEZONE": "Mars/Olympus"},
         {"DATA_ENCRYPTION_KEY": "not-a-key"},
         {"ID_HASH_KEY": ""},
+        {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32},  # an account without a number or messaging service
+        {"SMS_MAX_ATTEMPTS": "0"},
     ],
 )
 def test_bad_values_are_named(override):
@@ -61,3 +63,20 @@ def test_env_file_created_with_secrets_and_completed(tmp_path):
     assert init_env_file(path) == []
     assert path.read_text() == content
     assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_sms_settings():
+    assert not load_settings({**BASE}, env_file=None).sms.configured  # the local sink
+    sms = load_settings(
+        {
+            **BASE,
+            "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+            "TWILIO_AUTH_TOKEN": "t" * 32,
+            "TWILIO_MESSAGING_SERVICE_SID": "MG" + "0" * 32,
+            "TWILIO_API_BASE_URL": "http://127.0.0.1:9999/",
+            "PUBLIC_BASE_URL": "https://cards.example.org/",
+        },
+        env_file=None,
+    ).sms
+    assert sms.configured and sms.api_base_url == "http://127.0.0.1:9999"
+    assert sms.status_callback_url == "https://cards.example.org/twilio/sms-status"

@@ -70,12 +70,12 @@ def test_images_match_the_pinned_rasa_versions():
 def test_every_required_variable_is_in_the_example(compose):
     with pytest.raises(KeyError):
         interpolate(yaml.safe_load((DEPLOY / "docker-compose.yml").read_text()), {})
-    assert {"postgres", "redis", "migrate", "actions", "rasa-1", "rasa-2", "web"} <= set(compose["services"])
+    assert {"postgres", "redis", "migrate", "actions", "rasa-1", "rasa-2", "web", "outbox"} <= set(compose["services"])
 
 
 def test_each_service_passes_the_production_checks(compose):
     services = compose["services"]
-    for name in ("migrate", "actions", "rasa-1", "rasa-2", "web"):
+    for name in ("migrate", "actions", "rasa-1", "rasa-2", "web", "outbox"):
         env = environment(services[name])
         assert env["APP_ENV"] == "production"
         assert production_problems(env, dev_values={}) == [], name
@@ -127,7 +127,8 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
 
 def test_procfile_production_runs_what_exists():
     processes = dict(line.split(": ", 1) for line in (ROOT / "Procfile.production").read_text().splitlines() if line)
-    assert set(processes) == {"actions", "rasa1", "rasa2", "web"}
+    assert set(processes) == {"actions", "rasa1", "rasa2", "web", "outbox1", "outbox2"}
+    assert all(processes[name] == ".venv/bin/python -m bot outbox run" for name in ("outbox1", "outbox2"))
     assert "-m actions" in processes["actions"] and "ACTION_SERVER_SANIC_WORKERS" in processes["actions"]
     assert all(processes[name].startswith("deploy/rasa.sh ") for name in ("rasa1", "rasa2"))
     assert "deploy/gunicorn.conf.py" in processes["web"] and "RASA_URLS" in processes["web"]

@@ -123,6 +123,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "loss_cancelled": ("已解挂", "loss report cancelled"),
     "call_dropped": ("通话中断", "call dropped"),
     "action_error": ("系统错误", "system error"),
+    "sms_failed": ("短信发送失败", "SMS not sent"),
 }
 STATUSES: dict[str, tuple[str, str]] = {
     "open": ("待处理", "open"),

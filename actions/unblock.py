@@ -1,0 +1,94 @@
+"""The one-time code step of cancelling a loss report (解挂): the form that asks for the code sent by SMS.
+
+`action_start_task` sends the code; `unblock_code_form` takes what the person types or keys in
+and checks it in `bot`. Three wrong codes end the attempt (and flag it); a right one lets
+`action_start_task` ask for the explicit confirmation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values, traced
+from bot.assistant import check_unblock_code
+from bot.errors import CodeAttemptsExhausted, CodeExpired, WrongCode
+from bot.one_time_codes import CODE_LENGTH
+from bot.spoken import normalise_numbers_in_text
+
+# The slot's value once the code was right; the code itself never goes into the tracker's slots.
+CODE_ACCEPTED = "accepted"
+_STOP_INTENTS = frozenset({"deny", "request_human"})
+_END = {"one_time_code": None, "task": None, "awaiting_confirmation": None}
+
+
+def _code_in(text: str) -> str | None:
+    """The one 6-digit run in an answer ("验证码是 482 913", "四八二九一三", "482913#"), if exactly one."""
+    digits = re.findall(r"\d+", normalise_numbers_in_text(text).replace(" ", ""))
+    return digits[0] if len(digits) == 1 and len(digits[0]) == CODE_LENGTH else None
+
+
+class ValidateUnblockCodeForm(FormValidationAction):
+    """Validates `unblock_code_form`: asks until the code is right, the tries run out or it expires."""
+
+    def name(self) -> str:
+        return "validate_unblock_code_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        # An attempt that ended (task cleared) asks for nothing more.
+        return domain_slots if tracker.get_slot("task") == "unblock" else []
+
+    @traced
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        try:
+            return await super().run(dispatcher, tracker, domain)
+        except UNAVAILABLE as error:
+            await apologise(dispatcher, tracker, error)
+            return [SlotSet(slot, value) for slot, value in {**_END, REQUESTED_SLOT: None}.items()]
+
+    async def extract_one_time_code(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = (tracker.latest_message.get("text") or "").strip()
+        if tracker.get_slot(REQUESTED_SLOT) != "one_time_code" or not text or intent in _STOP_INTENTS:
+            return {}
+        return {"one_time_code": text}
+
+    async def validate_one_time_code(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if slot_value == CODE_ACCEPTED:
+            return {"one_time_code": CODE_ACCEPTED}
+        code = _code_in(str(slot_value))
+        id_number = tracker.get_slot("verified_id_number")
+        if code is None or not id_number:
+            dispatcher.utter_message(response="utter_code_format")  # no try spent on a non-answer
+            return {"one_time_code": None}
+        try:
+            await in_transaction(
+                check_unblock_code,
+                id_number=id_number,
+                conversation_id=tracker.sender_id,
+                channel=channel_of(tracker),
+                code=code,
+                now=now(),
+            )
+        except WrongCode as wrong:
+            dispatcher.utter_message(response="utter_code_wrong", attempts_left=wrong.attempts_left)
+            return {"one_time_code": None}
+        except CodeAttemptsExhausted:
+            dispatcher.utter_message(response="utter_code_attempts_exhausted", **service_values(tracker))
+            return _END
+        except CodeExpired:
+            dispatcher.utter_message(response="utter_code_expired")
+            return _END
+        return {"one_time_code": CODE_ACCEPTED}

@@ -1,0 +1,71 @@
+"""`python -m bot outbox list|run`: the local sink a demo user reads, and the worker against a fake Twilio."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.bot.test_card_import import ROW_ZHANG
+from tests.bot.test_cli import (
+    cli_env,  # noqa: F401 - a fixture this module builds on
+    run,
+    write_csv,
+)
+from tests.fakes.twilio_api import start_fake_twilio
+
+IN_PRODUCTION = ROW_ZHANG.replace("active", "in_production")
+READY = ROW_ZHANG.replace("active", "ready_for_pickup").replace("2026-03-01T09:30", "2026-11-19T09:30")
+
+
+@pytest.fixture
+def local_env(cli_env, monkeypatch):  # noqa: F811 - pytest passes the imported fixture
+    """The CLI's test settings, with no Twilio account from the machine's environment."""
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID", "PUBLIC_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return cli_env
+
+
+def import_ready_card(tmp_path, capsys) -> None:
+    assert run(capsys, "cards", "import", str(write_csv(tmp_path, IN_PRODUCTION, name="a.csv")))[0] == 0
+    assert run(capsys, "cards", "import", str(write_csv(tmp_path, READY, name="b.csv")))[0] == 0
+
+
+def test_without_twilio_the_list_shows_the_full_text(local_env, tmp_path, capsys):
+    import_ready_card(tmp_path, capsys)
+    code, out, _ = run(capsys, "outbox", "run", "--once")
+    assert code == 0 and "local sink" in out and "handled 1" in out
+    code, out, _ = run(capsys, "outbox", "list", "--json")
+    (row,) = json.loads(out)
+    assert code == 0
+    assert {k: row[k] for k in ("to", "kind", "language", "state")} == {
+        "to": "+86 139******78",
+        "kind": "card_ready",
+        "language": "zh",
+        "state": "local",
+    }
+    assert "朝阳区社保服务大厅" in row["text"] and "12345678" not in json.dumps(row)
+    code, out, _ = run(capsys, "outbox", "list")
+    assert "local sink" in out and "朝阳区社保服务大厅" in out
+
+
+def test_with_twilio_the_worker_sends_and_the_list_hides_the_text(local_env, tmp_path, capsys, monkeypatch):
+    fake, server = start_fake_twilio("AC" + "1" * 32, "cli-twilio-token-0123456789")
+    try:
+        monkeypatch.setenv("TWILIO_ACCOUNT_SID", fake.account_sid)
+        monkeypatch.setenv("TWILIO_AUTH_TOKEN", fake.auth_token)
+        monkeypatch.setenv("TWILIO_FROM_NUMBER", "+8610000000000")
+        monkeypatch.setenv("TWILIO_API_BASE_URL", fake.url)
+        import_ready_card(tmp_path, capsys)
+        assert run(capsys, "outbox", "run", "--once")[0] == 0
+        (row,) = json.loads(run(capsys, "outbox", "list", "--json")[1])
+        assert row["state"] == "sent" and "text" not in row
+        assert [m.to for m in fake.messages] == ["+8613912345678"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_config_check_says_plainly_that_messages_stay_local(local_env, capsys):
+    code, out, _ = run(capsys, "config", "check")
+    assert code == 0 and "messages stay in the local sink" in out
