@@ -26,7 +26,7 @@ LOCAL_SINK_NOTE = (
 def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> None:
     vault = Vault(settings)
     local = not settings.sms.configured
-    sessions = make_session_factory(make_engine(settings.database_url, for_reads=True))
+    sessions = make_session_factory(make_engine(settings.database_url, for_reads=True), vault=vault)
     with sessions.begin() as session:
         rows = [
             describe_message(m, vault=vault, tz=settings.timezone, with_text=local)
@@ -46,8 +46,8 @@ def cmd_outbox_list(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_outbox_run(args: argparse.Namespace, settings: Settings) -> None:
-    sessions = make_session_factory(make_engine(settings.database_url))
     sender, vault = make_sender(settings.sms), Vault(settings)
+    sessions = make_session_factory(make_engine(settings.database_url), vault=vault)
     if not settings.sms.configured:
         print(LOCAL_SINK_NOTE, flush=True)
     if args.once:

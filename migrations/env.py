@@ -21,6 +21,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
+        if engine.dialect.name == "sqlite":
+            # Batch migrations rebuild a table by dropping it; with foreign keys enforced that drop
+            # would cascade to the rows that refer to it (staff notes of flags, say). SQLite ignores
+            # this pragma inside a transaction, so it is set on the raw connection first.
+            connection.connection.cursor().execute("PRAGMA foreign_keys=OFF")
         context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()

@@ -17,9 +17,10 @@ from bot.config import load_settings
 from bot.db import make_engine, make_session_factory
 from bot.loss_reports import create_loss_report
 from bot.outbox import Outbox
+from bot.privacy import Vault
 
 settings = load_settings(env_file=None)
-sessions = make_session_factory(make_engine(settings.database_url))
+sessions = make_session_factory(make_engine(settings.database_url), vault=Vault(settings))
 with sessions() as warm:
     warm.execute(text("SELECT 1"))
 start = float(sys.argv[2])
