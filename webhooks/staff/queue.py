@@ -39,6 +39,9 @@ from webhooks.staff.labels import error_text, language, local_time, t
 
 log = logging.getLogger(__name__)
 CSV_COLUMNS = ("id", "created", "channel", "reason", "status", "conversation_id", "assignee", "reviewer", "reviewed")
+# A cell starting with one of these is a formula to a spreadsheet program (OWASP "CSV injection"),
+# full-width forms included, which some programs fold.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 FILTERS = ("reason", "status", "channel", "date_from", "date_to")
@@ -97,14 +100,13 @@ def flags_csv() -> Any:
     with web.read_sessions.begin() as db:
         for flag in all_matching(db, where, tz):
             count += 1
-            writer.writerow(
-                {
-                    **describe_flag(flag, tz),  # as `python -m bot flags list --json` has it
-                    "assignee": flag.assignee.username if flag.assignee else "",
-                    "reviewer": flag.reviewer.username if flag.reviewer else "",
-                    "reviewed": flag.reviewed_at.astimezone(tz).isoformat() if flag.reviewed_at else "",
-                }
-            )
+            row = {
+                **describe_flag(flag, tz),  # as `python -m bot flags list --json` has it
+                "assignee": flag.assignee.username if flag.assignee else "",
+                "reviewer": flag.reviewer.username if flag.reviewer else "",
+                "reviewed": flag.reviewed_at.astimezone(tz).isoformat() if flag.reviewed_at else "",
+            }
+            writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     with web.sessions.begin() as db:
         record_audit(db, actor=reviewer().actor, action="queue_exported", target_type="flag",
                      detail={"rows": count, **_query_args(where)})  # fmt: skip
@@ -114,6 +116,13 @@ def flags_csv() -> Any:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="flags-{stamp}.csv"'},
     )
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, quoted so it is shown as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 @bp.post("/flags/bulk-review")
