@@ -23,7 +23,7 @@ from bot.voice_turns import remember_answer, remembered_answer
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings
-from webhooks.turns import flag_quietly, record_turn
+from webhooks.turns import MAX_MESSAGE_LENGTH, flag_quietly, record_turn
 from webhooks.twilio_auth import twilio_signed
 from webhooks.voice_prompts import prompt
 
@@ -173,8 +173,9 @@ def _answer_turn() -> Response:
     """Speech or keys in, the assistant's replies spoken, then listen again."""
     web = _web()
     language = _language()
-    speech = (request.form.get("SpeechResult") or "").strip()
-    digits = (request.form.get("Digits") or "").strip()
+    # Capped as chat messages are: a forged or runaway transcript must not hold up the turn.
+    speech = (request.form.get("SpeechResult") or "")[:MAX_MESSAGE_LENGTH].strip()
+    digits = (request.form.get("Digits") or "")[:MAX_MESSAGE_LENGTH].strip()
     if request.args.get("greeting") == "1" and digits == ENGLISH_KEY and not speech:
         return _xml(twiml.turn([prompt("greeting", "en")], action=_turn_url("en"), language="en", config=web.voice))
     text = speech or _keyed(digits)
