@@ -52,8 +52,8 @@ SHAPES: dict[str, Callable[[random.Random, int], str]] = {
 }
 
 
-def _median_ms(shape: Callable[[random.Random, int], str], length: int, runs: int = 7) -> float:
-    """Median time over fresh messages (new ones each run, so no cache hides the work)."""
+def _times_ms(shape: Callable[[random.Random, int], str], length: int, runs: int = 7) -> list[float]:
+    """Times over fresh messages (new ones each run, so no cache hides the work)."""
     rng = random.Random(length)
     times = []
     for _ in range(runs):
@@ -62,18 +62,19 @@ def _median_ms(shape: Callable[[random.Random, int], str], length: int, runs: in
         started = time.perf_counter()
         extract_numbers(message)
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return times
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_two_thousand_adversarial_characters_are_read_quickly(shape):
-    assert _median_ms(SHAPES[shape], 2000) < 50
+    assert statistics.median(_times_ms(SHAPES[shape], 2000)) < 50
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
 def test_doubling_the_message_does_not_more_than_triple_the_work(shape):
-    small, large = _median_ms(SHAPES[shape], 2000), _median_ms(SHAPES[shape], 4000)
-    assert large <= 3 * small + 2, (small, large)  # 2 ms of slack: these are timings on a shared machine
+    # The fastest of several runs: on a shared machine the others measure the neighbours' load too.
+    small, large = min(_times_ms(SHAPES[shape], 2000)), min(_times_ms(SHAPES[shape], 4000))
+    assert large <= 3 * small + 5, (small, large)  # a few ms of slack for timer and cache noise
 
 
 def test_numbers_are_still_found_after_a_long_run_of_digit_groups():
