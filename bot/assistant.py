@@ -20,9 +20,9 @@ from bot.cards import get_cardholder
 from bot.config import Settings
 from bot.errors import IdentityLocked, LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
 from bot.flags import flag_conversation
-from bot.identity import recognise_caller, verify_identity
+from bot.identity import Verified, recognise_caller, verify_identity
 from bot.loss_reports import active_report, cancel_loss_report, create_loss_report, lapse_expired
-from bot.models import Cardholder, LossReport
+from bot.models import LossReport
 from bot.privacy import Vault
 from bot.statuses import HELD_BY_CITIZEN, CardStatus
 
@@ -53,7 +53,8 @@ def check_identity(
     name: str | None = None,
     caller_id: str | None = None,
     phone_last4: str | None = None,
-) -> Cardholder:
+    client: str | None = None,
+) -> Verified:
     """`verify_identity`, and an ``identity_failed`` flag when the attempt ends locked."""
     with _flag_when_locked(session, conversation_id=conversation_id, channel=channel):
         return verify_identity(
@@ -67,6 +68,7 @@ def check_identity(
             name=name,
             caller_id=caller_id,
             phone_last4=phone_last4,
+            client=client,
         )
 
 
@@ -78,6 +80,7 @@ def check_caller(
     id_number: str,
     caller_id: str | None,
     now: dt.datetime,
+    client: str | None = None,
 ) -> bool:
     """True when a phone caller is recognised by caller ID for this ID number (no attempt spent otherwise)."""
     with _flag_when_locked(session, conversation_id=conversation_id, channel="voice"):
@@ -89,6 +92,7 @@ def check_caller(
             id_number=id_number,
             caller_id=caller_id,
             now=now,
+            client=client,
         )
     return holder is not None
 

@@ -8,7 +8,9 @@ from flask import Blueprint, current_app, jsonify, render_template, request, ses
 from flask_wtf.csrf import CSRFError
 
 from bot.text import detect_language
-from webhooks.turns import BadMessage, check_message, take_turn
+from webhooks import messages
+from webhooks.throttle import limiter
+from webhooks.turns import BadMessage, check_message, client_token, take_turn
 
 bp = Blueprint("chat", __name__, template_folder="templates")
 
@@ -31,7 +33,19 @@ def page():
     return render_template("chat/index.html")
 
 
+@bp.errorhandler(429)
+def too_many_messages(_error: Exception):
+    """More turns from this address than a person types (the limit is per address, not per page)."""
+    both = f"{messages.say(messages.TOO_MANY, 'zh')} {messages.say(messages.TOO_MANY, 'en')}"
+    return jsonify(error=both), 429
+
+
+def _turn_limit() -> str:
+    return f"{current_app.config['WEB'].chat_turns_per_minute} per minute"
+
+
 @bp.post("/chat/message")
+@limiter.limit(_turn_limit)
 def message():
     body = request.get_json(silent=True)
     raw = body.get("message") if isinstance(body, dict) else None
@@ -40,5 +54,8 @@ def message():
         text = check_message(raw, language or "zh")
     except BadMessage as refusal:
         return jsonify(error=str(refusal)), 400
-    replies = take_turn(current_app.config["WEB"], conversation_id=_conversation_id(), channel="chat", text=text)
+    web = current_app.config["WEB"]
+    # The address as the console sees it: behind TRUSTED_PROXIES, the one they forwarded.
+    client = client_token(web, request.remote_addr or "")
+    replies = take_turn(web, conversation_id=_conversation_id(), channel="chat", text=text, client=client)
     return jsonify(replies=replies)

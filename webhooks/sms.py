@@ -15,7 +15,7 @@ from bot.inbound_sms import claim_message
 from bot.phones import parse_phone
 from bot.text import detect_language
 from webhooks.settings import WebSettings
-from webhooks.turns import BadMessage, check_message, take_turn
+from webhooks.turns import BadMessage, check_message, client_token, take_turn
 from webhooks.twilio_auth import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,8 @@ def incoming():
         return _twiml(str(refusal))
     # Named by a keyed hash of the number: stable per person, no phone number in conversation ids.
     conversation_id = "sms-" + web.vault.keyed_token(sender, purpose="sms")
-    return _twiml(*take_turn(web, conversation_id=conversation_id, channel="sms", text=text))
+    client = client_token(web, sender)
+    return _twiml(*take_turn(web, conversation_id=conversation_id, channel="sms", text=text, client=client))
 
 
 def _first_delivery(web: WebSettings, message_sid: str) -> bool:

@@ -57,3 +57,7 @@ def fake_rasa():
     yield f"http://127.0.0.1:{server.server_port}", received
     server.shutdown()
     server.server_close()
+
+
+# The action server's fixtures, for the attacks that go through the dialogue's actions.
+from tests.actions.conftest import action_settings, dispatcher, domain  # noqa: E402,F401
