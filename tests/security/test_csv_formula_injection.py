@@ -8,7 +8,7 @@ import io
 import pytest
 
 from bot.flags import flag_conversation
-from webhooks.staff.queue import spreadsheet_safe
+from bot.review import spreadsheet_safe
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "＝1+1"]
 

@@ -29,6 +29,7 @@ from bot.review import (
     reason_counts,
     record_reveal,
     set_status,
+    spreadsheet_safe,
 )
 from bot.statuses import CardStatus
 from bot.training_labels import label_message, labels_by_message
@@ -39,9 +40,6 @@ from webhooks.staff.labels import error_text, language, local_time, t
 
 log = logging.getLogger(__name__)
 CSV_COLUMNS = ("id", "created", "channel", "reason", "status", "conversation_id", "assignee", "reviewer", "reviewed")
-# A cell starting with one of these is a formula to a spreadsheet program (OWASP "CSV injection"),
-# full-width forms included, which some programs fold.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 FILTERS = ("reason", "status", "channel", "date_from", "date_to")
@@ -116,13 +114,6 @@ def flags_csv() -> Any:
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="flags-{stamp}.csv"'},
     )
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula, quoted so it is shown as text."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 @bp.post("/flags/bulk-review")
