@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 from flask import Blueprint, current_app, jsonify, render_template, request, session
@@ -44,8 +45,23 @@ def _turn_limit() -> str:
     return f"{current_app.config['WEB'].chat_turns_per_minute} per minute"
 
 
+def _client_address() -> str:
+    """Where the message came from, as limits count it (behind TRUSTED_PROXIES, the address they
+    forwarded). An IPv6 client counts by its /64, which one subscriber usually holds whole."""
+    raw = request.remote_addr or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 @bp.post("/chat/message")
-@limiter.limit(_turn_limit)
+@limiter.limit(_turn_limit, key_func=_client_address)
 def message():
     body = request.get_json(silent=True)
     raw = body.get("message") if isinstance(body, dict) else None
@@ -55,7 +71,6 @@ def message():
     except BadMessage as refusal:
         return jsonify(error=str(refusal)), 400
     web = current_app.config["WEB"]
-    # The address as the console sees it: behind TRUSTED_PROXIES, the one they forwarded.
-    client = client_token(web, request.remote_addr or "")
+    client = client_token(web, _client_address())
     replies = take_turn(web, conversation_id=_conversation_id(), channel="chat", text=text, client=client)
     return jsonify(replies=replies)

@@ -180,3 +180,15 @@ def test_chat_turns_per_address_are_limited_with_a_clear_answer(web):
     assert len(received) == 5  # the refused turn never reached Rasa
     browser.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.9"  # another client behind the same proxy
     assert browser.post("/chat/message", json={"message": "你好"}).status_code == 200
+
+
+def test_an_ipv6_client_counts_as_its_whole_slash_64(web, vault):
+    settings_, received = web
+    client = create_app({"WEB": replace(settings_, trusted_proxies=1), "TESTING": True}).test_client()
+    page = client.get("/").get_data(as_text=True)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = page.split('name="csrf-token" content="')[1].split('"')[0]
+    for address in ("2001:db8:1:2::1", "2001:db8:1:2:ffff::9", "2001:db8:1:3::1"):
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = address
+        assert client.post("/chat/message", json={"message": "你好"}).status_code == 200
+    first, same_subscriber, other = [body["metadata"]["client"] for body in received]
+    assert first == same_subscriber == vault.keyed_token("2001:db8:1:2::/64", purpose="client") != other
