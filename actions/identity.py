@@ -18,10 +18,12 @@ from rasa_sdk.types import DomainDict
 from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values, traced
 from bot.assistant import check_caller, check_identity, name_from_answer
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
+from bot.identity import CLIENT_METADATA_KEY
 from bot.idnumbers import validate_id_number
 from bot.spoken import normalise_numbers_in_text
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
+_CLIENT_TOKEN = re.compile(r"[0-9a-f]{16,64}")
 # Answers that mean "stop" or "let me talk to someone" are never taken as details.
 _STOP_INTENTS = frozenset({"deny", "request_human"})
 # Questions and requests that rules answer in the middle of the form (data/rules.yml), after which
@@ -43,6 +45,12 @@ def _typed_text(tracker: Tracker) -> str:
         if event.get("event") == "user":
             return (event.get("text") or "").strip()
     return (tracker.latest_message.get("text") or "").strip()
+
+
+def _client(tracker: Tracker) -> str | None:
+    """The keyed token of where the message came from, as the web app put it in the metadata."""
+    client = (tracker.latest_message.get("metadata") or {}).get(CLIENT_METADATA_KEY)
+    return client if isinstance(client, str) and _CLIENT_TOKEN.fullmatch(client) else None
 
 
 def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
@@ -111,12 +119,19 @@ class ValidateIdentityForm(FormValidationAction):
             return {"id_number": id_number}
         try:
             recognised = await in_transaction(
-                check_caller, conversation_id=tracker.sender_id, id_number=id_number, caller_id=caller, now=now()
+                check_caller,
+                conversation_id=tracker.sender_id,
+                id_number=id_number,
+                caller_id=caller,
+                now=now(),
+                client=_client(tracker),
             )
         except IdentityLocked:
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return {**_RESET, "identity_locked": True, "task": None}
-        return {"id_number": id_number, "verified_id_number": id_number if recognised else None}
+        if not recognised:
+            return {"id_number": id_number, "verified_id_number": None}
+        return {"id_number": id_number, "verified_id_number": id_number, "verified_loss_only": False}
 
     async def validate_person_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -136,7 +151,10 @@ class ValidateIdentityForm(FormValidationAction):
         if len(digits) != 4:
             dispatcher.utter_message(response="utter_invalid_last_four")
             return {"phone_last4": None}
-        return await self._check(dispatcher, tracker, "phone_last4", digits, phone_last4=digits)
+        # The caller ID goes too: on a locked ID number, it and the last four digits together verify.
+        caller = (tracker.latest_message.get("metadata") or {}).get("caller")
+        given = {"phone_last4": digits, "caller_id": caller} if isinstance(caller, str) else {"phone_last4": digits}
+        return await self._check(dispatcher, tracker, "phone_last4", digits, **given)
 
     async def _check(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, value: str, **given: str
@@ -146,12 +164,13 @@ class ValidateIdentityForm(FormValidationAction):
         if not id_number:
             return {slot: None}
         try:
-            await in_transaction(
+            verified = await in_transaction(
                 check_identity,
                 conversation_id=tracker.sender_id,
                 channel=channel_of(tracker),
                 id_number=id_number,
                 now=now(),
+                client=_client(tracker),
                 **given,
             )
         except IdentityNotVerified as failure:
@@ -160,4 +179,4 @@ class ValidateIdentityForm(FormValidationAction):
         except IdentityLocked:
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return {**_RESET, slot: None, "identity_locked": True, "task": None}
-        return {slot: value, "verified_id_number": id_number}
+        return {slot: value, "verified_id_number": id_number, "verified_loss_only": verified.loss_only}

@@ -92,6 +92,7 @@ def service_values(tracker: Tracker) -> dict[str, Any]:
     """Values of this city's service that responses may mention."""
     info = services().settings.service
     return {
+        "lock_minutes": services().settings.loss_policy.lock_notice_minutes,
         "hotline": info.hotline,
         "office_hours": info.office_hours_en if language_of(tracker) == "en" else info.office_hours_zh,
         "fee": info.replacement_fee_yuan,

@@ -89,6 +89,10 @@ class ActionStartTask(DatabaseAction):
             if tracker.get_slot("identity_locked"):  # a new request in a conversation locked earlier
                 dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return _task_done()
+        if tracker.get_slot("verified_loss_only") and task != "loss":
+            # Verified on a locked ID number by the stronger check: a loss report and nothing else.
+            dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
+            return _task_done()
         language = language_of(tracker)
         try:
             overview = await in_transaction(card_overview, id_number=id_number, now=now())
@@ -159,7 +163,11 @@ class ActionConfirmTask(DatabaseAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         pending = tracker.get_slot("awaiting_confirmation")
         id_number = tracker.get_slot("verified_id_number")
-        if pending not in ("loss", "unblock") or not id_number:
+        if (
+            pending not in ("loss", "unblock")
+            or not id_number
+            or (pending != "loss" and tracker.get_slot("verified_loss_only"))
+        ):
             return _task_done()
         if not _answers_the_question(tracker):
             # A yes given after the person moved on (asked something else) confirms nothing.

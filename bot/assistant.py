@@ -26,7 +26,7 @@ from bot.errors import (
     SelfServiceUnblockDisabled,
 )
 from bot.flags import flag_conversation
-from bot.identity import recognise_caller, verify_identity
+from bot.identity import Verified, recognise_caller, verify_identity
 from bot.loss_reports import active_report, cancel_loss_report, create_loss_report, lapse_expired
 from bot.models import Cardholder, LossReport
 from bot.one_time_codes import check_code, consume_verified_code, issue_code
@@ -61,7 +61,8 @@ def check_identity(
     name: str | None = None,
     caller_id: str | None = None,
     phone_last4: str | None = None,
-) -> Cardholder:
+    client: str | None = None,
+) -> Verified:
     """`verify_identity`, and an ``identity_failed`` flag when the attempt ends locked."""
     with _flag_when_locked(session, conversation_id=conversation_id, channel=channel):
         return verify_identity(
@@ -75,6 +76,7 @@ def check_identity(
             name=name,
             caller_id=caller_id,
             phone_last4=phone_last4,
+            client=client,
         )
 
 
@@ -86,6 +88,7 @@ def check_caller(
     id_number: str,
     caller_id: str | None,
     now: dt.datetime,
+    client: str | None = None,
 ) -> bool:
     """True when a phone caller is recognised by caller ID for this ID number (no attempt spent otherwise)."""
     with _flag_when_locked(session, conversation_id=conversation_id, channel="voice"):
@@ -97,6 +100,7 @@ def check_caller(
             id_number=id_number,
             caller_id=caller_id,
             now=now,
+            client=client,
         )
     return holder is not None
 

@@ -71,6 +71,18 @@ class LossPolicy:
     max_identity_attempts: int = 3
     lockout_failures: int = 5
     lockout_minutes: int = 30
+    # Failed checks across conversations within `guess_window_minutes`, per client (web address,
+    # SMS or calling number) and per claimed name, after which checks are refused for a while.
+    guess_window_minutes: int = 60
+    max_failures_per_client: int = 20
+    max_failures_per_name: int = 100
+    # Failed stronger checks (registered caller ID + last four digits) a locked ID number takes.
+    locked_phone_attempts: int = 3
+
+    @property
+    def lock_notice_minutes(self) -> int:
+        """How long a refusal says to wait: the same whichever limit refused, so none is revealed."""
+        return max(self.lockout_minutes, self.guess_window_minutes)
 
 
 @dataclass(frozen=True)
@@ -276,6 +288,10 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         max_identity_attempts=_int(env, "IDENTITY_MAX_ATTEMPTS", 3, minimum=1),
         lockout_failures=_int(env, "IDENTITY_LOCKOUT_FAILURES", 5, minimum=1),
         lockout_minutes=_int(env, "IDENTITY_LOCKOUT_MINUTES", 30, minimum=1),
+        guess_window_minutes=_int(env, "IDENTITY_GUESS_WINDOW_MINUTES", 60, minimum=1),
+        max_failures_per_client=_int(env, "IDENTITY_FAILURES_PER_CLIENT", 20, minimum=1),
+        max_failures_per_name=_int(env, "IDENTITY_FAILURES_PER_NAME", 100, minimum=1),
+        locked_phone_attempts=_int(env, "IDENTITY_LOCKED_PHONE_ATTEMPTS", 3),
     )
     defaults = ServiceInfo()
     service = ServiceInfo(

@@ -1,7 +1,7 @@
 """Finding ID, phone and card numbers in what people type or say.
 
 The message is normalised first (full-width forms, Chinese and English digit words, 叉 / "letter
-X"), then runs of digits separated only by spaces, dashes, commas or dots are joined in every
+X"), then runs of digits separated only by a few separators (`bot.spoken.SEPARATOR_CHARS`) are joined in every
 contiguous way: a join of 18 characters that passes the ID rules is an ID number, and a join that
 `phonenumbers` accepts as a valid number is a phone. Values come out normalised (canonical ID,
 E.164 phone), which is what the dialogue stores in its slots.
@@ -9,13 +9,15 @@ E.164 phone), which is what the dialogue stores in its slots.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
 from dataclasses import dataclass
 
 from bot.errors import InvalidIdNumber, InvalidPhoneNumber
 from bot.idnumbers import ID_LENGTH, validate_id_number
 from bot.phones import parse_phone
-from bot.spoken import normalise_numbers_in_text
+from bot.spoken import SEPARATOR_CHARS, normalise_numbers_in_text
 
 _EN_DIGITS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
@@ -31,9 +33,13 @@ _TOKEN = re.compile(r"(?<![A-Za-z0-9])\+?\d+(?:[Xx](?![A-Za-z]))?")
 # be indistinguishable from other numbers in running text, and words like "password1" are not cards).
 _CARD_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{9}(?![A-Za-z0-9])")
 _MIN_CARD_DIGITS = 6
-_JOINER = re.compile(r"[\s\-.,()]{0,3}")
+_JOINER = re.compile(f"[{SEPARATOR_CHARS}]{{0,3}}")
 _MIN_WORDS_IN_TEXT = 3
 _MAX_PHONE_DIGITS = 16
+# The longest join either kind accepts: an ID number, or a phone's digits with a leading +.
+_MAX_JOIN_LENGTH = max(ID_LENGTH, _MAX_PHONE_DIGITS + 1)
+# Digit groups joined per message: an ID and a phone read out digit by digit are 29.
+_MAX_TOKENS = 64
 
 
 @dataclass(frozen=True)
@@ -85,10 +91,14 @@ def normalise_message(text: str) -> str:
 
 
 def _chains(text: str) -> list[list[re.Match[str]]]:
-    """Digit tokens grouped into chains whose tokens are separated only by separators."""
+    """Digit tokens grouped into chains whose tokens are separated only by separators.
+
+    Only the first `_MAX_TOKENS` tokens of a message take part: a person gives a few numbers,
+    and a message made of hundreds of digit groups must not hold up the turn.
+    """
     chains: list[list[re.Match[str]]] = []
     last_end = None
-    for match in _TOKEN.finditer(text):
+    for match in itertools.islice(_TOKEN.finditer(text), _MAX_TOKENS):
         if last_end is not None and _JOINER.fullmatch(text[last_end : match.start()]):
             chains[-1].append(match)
         else:
@@ -97,12 +107,25 @@ def _chains(text: str) -> list[list[re.Match[str]]]:
     return chains
 
 
+def _window_end(tokens: list[re.Match[str]], start: int) -> int:
+    """The end of the longest run of tokens from `start` whose join is short enough to be a number.
+
+    Trying only these keeps the work linear in the message (a join of more is never accepted, so
+    the result is the same as trying every join, which took seconds on a run of ``1-1-1-…``).
+    """
+    end, length = start, 0
+    while end < len(tokens) and length + len(tokens[end].group(0)) <= _MAX_JOIN_LENGTH:
+        length += len(tokens[end].group(0))
+        end += 1
+    return end
+
+
 def _take(kind: str, tokens: list[re.Match[str]], used: list[bool], accept) -> list[Found]:
     """Greedy left to right: the longest join of unused contiguous tokens that `accept` makes a value of."""
     found = []
     i = 0
     while i < len(tokens):
-        for j in range(len(tokens), i, -1):
+        for j in range(_window_end(tokens, i), i, -1):
             if any(used[i:j]):
                 continue
             value = accept("".join(t.group(0) for t in tokens[i:j]))
@@ -115,6 +138,7 @@ def _take(kind: str, tokens: list[re.Match[str]], used: list[bool], accept) -> l
     return found
 
 
+@functools.lru_cache(maxsize=4096)
 def _as_id(joined: str) -> str | None:
     if len(joined) != ID_LENGTH:
         return None
@@ -124,6 +148,7 @@ def _as_id(joined: str) -> str | None:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
 def _as_phone(joined: str) -> str | None:
     digits = joined.lstrip("+")
     if not digits.isdigit() or not 7 <= len(digits) <= _MAX_PHONE_DIGITS:

@@ -303,13 +303,23 @@ class StaffUser(Base):
 
 
 class IdentityAttempt(Base):
-    """One identity check, kept to count failures per conversation and per ID number."""
+    """One identity check, kept to count failures per conversation, ID number, client and claimed name.
+
+    `client_hash` is a keyed token of the sender (web client address, SMS number, caller ID) and
+    `name_hash` one of the normalised name given: they limit guessing across conversations.
+    """
 
     __tablename__ = "identity_attempts"
-    __table_args__ = (Index("ix_identity_attempts_hash_created", "id_hash", "created_at"),)
+    __table_args__ = (
+        Index("ix_identity_attempts_hash_created", "id_hash", "created_at"),
+        Index("ix_identity_attempts_client_created", "client_hash", "created_at"),
+        Index("ix_identity_attempts_name_created", "name_hash", "created_at"),
+    )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     id_hash: Mapped[str | None] = Column(String(64))
+    client_hash: Mapped[str | None] = Column(String(64))
+    name_hash: Mapped[str | None] = Column(String(64))
     conversation_id: Mapped[str] = Column(String(100), nullable=False, index=True)
     channel: Mapped[str] = Column(String(10), nullable=False)
     succeeded: Mapped[bool] = Column(Boolean, nullable=False)
@@ -404,3 +414,12 @@ class OneTimeCode(Base):
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
     expires_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
     verified_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+
+class SeenSms(Base):
+    """An inbound SMS already answered, by Twilio's MessageSid: a replayed request is not a second turn."""
+
+    __tablename__ = "seen_sms"
+
+    message_sid: Mapped[str] = Column(String(64), primary_key=True)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)

@@ -21,10 +21,13 @@ from dataclasses import dataclass
 from bot.extraction import extract_numbers
 from bot.idnumbers import with_check_character
 from bot.privacy import mask_id_number, mask_name, mask_phone
+from bot.spoken import NUMERAL_WORDS, SEPARATOR_CHARS
 from bot.text import to_simplified
 
-# Digits joined the way people group them (the same joiners the number extraction accepts).
-_DIGIT_CHAIN = re.compile(r"\d(?:[\s\-.,()]{0,3}\d)*")
+# Digits (or Chinese numerals too few in a row to be read as a number) joined by any run of the
+# separators the assistant reads numbers across: masking hides at least what it would accept.
+_DIGIT = f"[\\d{NUMERAL_WORDS}]"
+_DIGIT_CHAIN = re.compile(f"{_DIGIT}(?:[{SEPARATOR_CHARS}]*{_DIGIT})*")
 _MIN_DIGITS = 4
 # What people or recognisers put between the characters of a name.
 _NAME_GAP = r"[\s\u200b-\u200d\u00b7\u2022\u30fb.·]*"
@@ -49,12 +52,11 @@ def personal_spans(text: str, names: Iterable[str] = ()) -> tuple[str, list[Span
     and spoken digits made ASCII), which is then what is shown; otherwise to the text as given.
     """
     numbers = extract_numbers(text)
-    base = numbers.text if re.search(r"\d", numbers.text) else text
+    chains = [c for c in _DIGIT_CHAIN.finditer(numbers.text) if len(re.findall(_DIGIT, c.group(0))) >= _MIN_DIGITS]
+    base = numbers.text if chains or re.search(r"\d", numbers.text) else text
     found = [Span(f.kind, f.value, f.start, f.end) for f in numbers.found]  # only ever with digits
     spans: list[Span] = []
-    for chain in _DIGIT_CHAIN.finditer(base):
-        if sum(ch.isdigit() for ch in chain.group(0)) < _MIN_DIGITS:
-            continue
+    for chain in chains:
         inside = [f for f in found if f.start < chain.end() and chain.start() < f.end]
         if _digits_outside(base, chain.start(), chain.end(), inside):
             # More digits than the numbers recognised in them (e.g. an ID read out with commas
@@ -71,7 +73,8 @@ def personal_spans(text: str, names: Iterable[str] = ()) -> tuple[str, list[Span
 
 def _digits_outside(text: str, start: int, end: int, found: list[Span]) -> bool:
     return any(
-        ch.isdigit() and not any(f.start <= i < f.end for f in found) for i, ch in enumerate(text[start:end], start)
+        re.fullmatch(_DIGIT, ch) and not any(f.start <= i < f.end for f in found)
+        for i, ch in enumerate(text[start:end], start)
     )
 
 
@@ -148,7 +151,7 @@ def _mask(span: Span) -> str:
         return mask_name(span.value)
     if span.kind == "card_number":
         return span.value[0] + "*" * (len(span.value) - 1)
-    return re.sub(r"\d", "*", span.value)
+    return re.sub(_DIGIT, "*", span.value)
 
 
 def scrub_text(text: str, names: Iterable[str] = (), *, rng: random.Random | None = None) -> str:
@@ -167,4 +170,4 @@ def _fictitious(span: Span, rng: random.Random) -> str:
         return "A" + "".join(rng.choice("0123456789") for _ in range(8))
     if span.kind == "name":
         return rng.choice(_FICTITIOUS_NAMES_EN if _fold(span.value).isascii() else _FICTITIOUS_NAMES_ZH)
-    return re.sub(r"\d", lambda _m: rng.choice("0123456789"), span.value)
+    return re.sub(_DIGIT, lambda _m: rng.choice("0123456789"), span.value)

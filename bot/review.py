@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -244,3 +245,15 @@ def load_reviewer(session: Session, user_id: int, epoch: int) -> Reviewer | None
     if user is None or not user.active or user.session_epoch != epoch:
         return None
     return Reviewer(user.id, user.username, user.role, user.session_epoch)
+
+
+# A cell starting with one of these is a formula to a spreadsheet program (OWASP "CSV injection"),
+# full-width forms included, which some programs fold.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell that a spreadsheet would run as a formula, quoted so it is shown as text."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -15,8 +15,13 @@ import cn2an
 _SPOKEN_FORMS = str.maketrans({"幺": "一", "两": "二", "洞": "零", "拐": "七", "勾": "九", "〇": "零"})
 _DIGIT_WORDS = "零一二三四五六七八九幺两洞拐勾〇"
 _UNIT_WORDS = "十百千万"
+# Every character that stands for (part of) a number in Chinese.
+NUMERAL_WORDS = _DIGIT_WORDS + _UNIT_WORDS
 _X_WORDS = r"(?:艾克斯|爱克斯|叉)"
-_SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_.·•/()。，、,]+")
+# What people and recognisers put between the digits of one number. The one definition: number
+# extraction joins digit groups across these, and masking for staff hides digits across them.
+SEPARATOR_CHARS = r"\s\-‐‑‒–—―_.·•/()。，、,"
+_SEPARATORS = re.compile(f"[{SEPARATOR_CHARS}]+")
 _NUMERAL_RUN = re.compile(rf"[{_DIGIT_WORDS}{_UNIT_WORDS}0-9](?:[\s\-]*[{_DIGIT_WORDS}{_UNIT_WORDS}0-9])*")
 # Fewer numeral words than this in a run is ordinary language (一下, 第一次, 两张), not a number.
 _MIN_WORDS_IN_TEXT = 3

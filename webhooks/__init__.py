@@ -24,7 +24,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=(web.public_base_url or "").startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=8),  # staff sessions end this long after sign-in
+        SESSION_REFRESH_EACH_REQUEST=False,
         WTF_CSRF_TIME_LIMIT=8 * 3600,
     )
     if test_config:
@@ -35,9 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         # one person's failed sign-ins would throttle everyone's.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=web.trusted_proxies)  # type: ignore[method-assign]
 
-    from webhooks import chat, health, observability, sms, sms_status, staff, voice
+    from webhooks import chat, health, observability, sms, sms_status, staff, throttle, voice
 
     observability.init_app(app)
+    throttle.init_app(app)
 
     # Every POST needs a CSRF token, except Twilio's webhooks, which are signed instead.
     csrf = CSRFProtect(app)

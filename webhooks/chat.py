@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 
 from flask import Blueprint, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 
 from bot.text import detect_language
-from webhooks.turns import BadMessage, check_message, take_turn
+from webhooks import messages
+from webhooks.throttle import limiter
+from webhooks.turns import BadMessage, check_message, client_token, take_turn
 
 bp = Blueprint("chat", __name__, template_folder="templates")
 
@@ -31,7 +34,34 @@ def page():
     return render_template("chat/index.html")
 
 
+@bp.errorhandler(429)
+def too_many_messages(_error: Exception):
+    """More turns from this address than a person types (the limit is per address, not per page)."""
+    both = f"{messages.say(messages.TOO_MANY, 'zh')} {messages.say(messages.TOO_MANY, 'en')}"
+    return jsonify(error=both), 429
+
+
+def _turn_limit() -> str:
+    return f"{current_app.config['WEB'].chat_turns_per_minute} per minute"
+
+
+def _client_address() -> str:
+    """Where the message came from, as limits count it (behind TRUSTED_PROXIES, the address they
+    forwarded). An IPv6 client counts by its /64, which one subscriber usually holds whole."""
+    raw = request.remote_addr or ""
+    try:
+        address = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 @bp.post("/chat/message")
+@limiter.limit(_turn_limit, key_func=_client_address)
 def message():
     body = request.get_json(silent=True)
     raw = body.get("message") if isinstance(body, dict) else None
@@ -40,5 +70,7 @@ def message():
         text = check_message(raw, language or "zh")
     except BadMessage as refusal:
         return jsonify(error=str(refusal)), 400
-    replies = take_turn(current_app.config["WEB"], conversation_id=_conversation_id(), channel="chat", text=text)
+    web = current_app.config["WEB"]
+    client = client_token(web, _client_address())
+    replies = take_turn(web, conversation_id=_conversation_id(), channel="chat", text=text, client=client)
     return jsonify(replies=replies)

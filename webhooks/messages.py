@@ -7,6 +7,10 @@ UNAVAILABLE = {
     "en": "Sorry, the service is temporarily unavailable. Please try again in a few minutes, or call {hotline}.",
 }
 EMPTY_MESSAGE = {"zh": "请输入您要咨询的内容。", "en": "Please type your question."}
+TOO_MANY = {
+    "zh": "您发送消息过于频繁，请稍等一分钟再试。",
+    "en": "You are sending messages too quickly; please wait a minute and try again.",
+}
 TOO_LONG = {
     "zh": "消息太长了，请精简到 {limit} 字以内。",
     "en": "That message is too long; please keep it under {limit} characters.",

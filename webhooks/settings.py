@@ -39,6 +39,7 @@ class WebSettings:
     tracker_store_url: str = f"sqlite:///{ROOT / 'var' / 'tracker.db'}"
     ratelimit_storage_uri: str = "memory://"
     trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For
+    chat_turns_per_minute: int = 60  # chat messages one client address may send
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -106,6 +107,7 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         tracker_store_url=tracker_store_url(env),
         ratelimit_storage_uri=_ratelimit_storage_uri(env),
         trusted_proxies=_count(env, "TRUSTED_PROXIES"),
+        chat_turns_per_minute=_turns(env, "CHAT_TURNS_PER_MINUTE", 60),
     )
 
 
@@ -113,6 +115,13 @@ def _count(env: Mapping[str, str], name: str) -> int:
     raw = env.get(name) or "0"
     if not raw.isdigit() or int(raw) > 10:
         raise ConfigError(f"{name} must be a small whole number, got {raw!r}")
+    return int(raw)
+
+
+def _turns(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name) or str(default)
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
     return int(raw)
 
 

@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
+
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.errors import InvalidPhoneNumber
+from bot.inbound_sms import claim_message
 from bot.models import utcnow
 from bot.outbox import recipient_token, set_opt_out
 from bot.phones import parse_phone
 from bot.sms_texts import OPT_IN_REPLY, OPT_OUT_REPLY
 from bot.text import detect_language
-from webhooks.turns import BadMessage, check_message, take_turn
+from webhooks.settings import WebSettings
+from webhooks.turns import BadMessage, check_message, client_token, take_turn
 from webhooks.twilio_auth import twilio_signed
+
+log = logging.getLogger(__name__)
+_MESSAGE_SID = re.compile(r"[A-Za-z0-9]{2,64}")
 
 bp = Blueprint("sms", __name__, url_prefix="/twilio")
 
@@ -36,6 +46,11 @@ def incoming():
         sender = parse_phone(request.form.get("From", ""))
     except InvalidPhoneNumber:
         return Response("a sender number is required", status=400)
+    message_sid = request.form.get("MessageSid", "")
+    if not _MESSAGE_SID.fullmatch(message_sid):
+        return Response("a MessageSid is required", status=400)
+    if not _first_delivery(web, message_sid):
+        return _twiml()  # a replay: answered once already, nothing more to say or do
     body = request.form.get("Body")
     keyword = (body or "").strip().upper()
     if keyword in OPT_OUT_KEYWORDS | OPT_IN_KEYWORDS:
@@ -46,7 +61,18 @@ def incoming():
         return _twiml(str(refusal))
     # Named by a keyed hash of the number: stable per person, no phone number in conversation ids.
     conversation_id = "sms-" + web.vault.keyed_token(sender, purpose="sms")
-    return _twiml(*take_turn(web, conversation_id=conversation_id, channel="sms", text=text))
+    client = client_token(web, sender)
+    return _twiml(*take_turn(web, conversation_id=conversation_id, channel="sms", text=text, client=client))
+
+
+def _first_delivery(web: WebSettings, message_sid: str) -> bool:
+    """False when this message was answered before; if the database cannot tell, answer it."""
+    try:
+        with web.sessions.begin() as session:
+            return claim_message(session, message_sid=message_sid, now=dt.datetime.now(dt.timezone.utc))
+    except SQLAlchemyError as error:
+        log.warning("inbound SMS memory unavailable: %s", type(error).__name__)
+        return True
 
 
 def _keyword_reply(web, sender: str, *, opted_out: bool, language: str | None) -> Response:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.flags import flag_conversation
+from bot.identity import CLIENT_METADATA_KEY
 from bot.text import detect_language
 from webhooks import messages
 from webhooks.metrics import count_turn, loss_reports_created
@@ -40,11 +41,17 @@ def check_message(text: Any, language: str) -> str:
     return text.strip()
 
 
-def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str) -> list[str]:
+def client_token(web: WebSettings, address: str) -> str:
+    """A keyed token of where messages come from (web client address, phone number): identity
+    failures are counted per client with it, and the address itself goes no further."""
+    return web.vault.keyed_token(address, purpose="client")
+
+
+def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str) -> list[str]:
     """The bot's text replies to `text`, or an apology when Rasa cannot answer."""
     language = detect_language(text) or "zh"
     try:
-        replies = web.rasa.send(conversation_id, text, {"channel": channel})
+        replies = web.rasa.send(conversation_id, text, {"channel": channel, CLIENT_METADATA_KEY: client})
     except RasaUnavailable:
         flag_quietly(web, conversation_id=conversation_id, channel=channel, reason="action_error")
         return [messages.say(messages.UNAVAILABLE, language, hotline=web.core.service.hotline)]

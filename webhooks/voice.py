@@ -18,12 +18,13 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from bot.errors import InvalidPhoneNumber
+from bot.identity import CLIENT_METADATA_KEY
 from bot.phones import parse_phone
 from bot.voice_turns import remember_answer, remembered_answer
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings
-from webhooks.turns import flag_quietly, record_turn
+from webhooks.turns import MAX_MESSAGE_LENGTH, client_token, flag_quietly, record_turn
 from webhooks.twilio_auth import twilio_signed
 from webhooks.voice_prompts import prompt
 
@@ -173,8 +174,9 @@ def _answer_turn() -> Response:
     """Speech or keys in, the assistant's replies spoken, then listen again."""
     web = _web()
     language = _language()
-    speech = (request.form.get("SpeechResult") or "").strip()
-    digits = (request.form.get("Digits") or "").strip()
+    # Capped as chat messages are: a forged or runaway transcript must not hold up the turn.
+    speech = (request.form.get("SpeechResult") or "")[:MAX_MESSAGE_LENGTH].strip()
+    digits = (request.form.get("Digits") or "")[:MAX_MESSAGE_LENGTH].strip()
     if request.args.get("greeting") == "1" and digits == ENGLISH_KEY and not speech:
         return _xml(twiml.turn([prompt("greeting", "en")], action=_turn_url("en"), language="en", config=web.voice))
     text = speech or _keyed(digits)
@@ -187,7 +189,10 @@ def _answer_turn() -> Response:
     if digits == REPEAT_KEY or _REPEAT_WORDS.match(speech):
         texts = _last_bot_messages(language)
         return _xml(twiml.turn(texts, action=_turn_url(language), language=language, config=web.voice))
-    metadata = {"channel": "voice", "language": language, "caller": _caller()}
+    caller = _caller()
+    metadata = {"channel": "voice", "language": language, "caller": caller}
+    if caller:
+        metadata[CLIENT_METADATA_KEY] = client_token(web, caller)
     try:
         replies = web.rasa.send(_conversation_id(), text, metadata)
     except RasaUnavailable:

@@ -26,7 +26,7 @@ async def test_right_name_verifies(action_settings, session, vault, dispatcher, 
     session.commit()
     tracker = make_tracker({"id_number": ID_ZHANG}, text="我叫张伟")
     result = await FORM.validate_person_name("我叫张伟。", dispatcher, tracker, domain)
-    assert result == {"person_name": "张伟", "verified_id_number": ID_ZHANG}
+    assert result == {"person_name": "张伟", "verified_id_number": ID_ZHANG, "verified_loss_only": False}
 
 
 async def test_wrong_name_and_unknown_id_fail_the_same_way(action_settings, session, vault, dispatcher, domain):
@@ -132,7 +132,7 @@ async def test_caller_id_of_the_registered_phone_verifies(action_settings, sessi
     session.commit()
     tracker = make_tracker(metadata={**VOICE, "caller": "+8613912345678"})
     result = await FORM.validate_id_number("幺幺洞幺洞五幺九四九幺两三幺洞洞两叉", dispatcher, tracker, domain)
-    assert result == {"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}
+    assert result == {"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG, "verified_loss_only": False}
 
 
 async def test_another_caller_id_costs_no_attempt(action_settings, session, vault, dispatcher, domain):
@@ -152,7 +152,7 @@ async def test_last_four_digits_verify_or_fail_neutrally(action_settings, sessio
     assert wrong == {"id_number": None, "person_name": None, "phone_last4": None}
     assert responses(dispatcher) == ["utter_identity_not_verified"]
     right = await FORM.validate_phone_last4("五六七八", dispatcher, tracker, domain)
-    assert right == {"phone_last4": "5678", "verified_id_number": ID_ZHANG}
+    assert right == {"phone_last4": "5678", "verified_id_number": ID_ZHANG, "verified_loss_only": False}
 
 
 async def test_malformed_last_four_is_asked_again_without_an_attempt(action_settings, session, dispatcher, domain):
@@ -180,4 +180,4 @@ async def test_spoken_last_four_with_words_and_punctuation(action_settings, sess
     session.commit()
     tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
     result = await FORM.validate_phone_last4("后四位是五六七八。", dispatcher, tracker, domain)
-    assert result == {"phone_last4": "5678", "verified_id_number": ID_ZHANG}
+    assert result == {"phone_last4": "5678", "verified_id_number": ID_ZHANG, "verified_loss_only": False}

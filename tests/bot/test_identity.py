@@ -17,7 +17,7 @@ def check(session, vault, conversation="c1", *, now=NOW, **given):
     kwargs = {"id_number": ID_ZHANG, **given}
     return verify_identity(
         session, vault=vault, policy=POLICY, conversation_id=conversation, channel="chat", now=now, **kwargs
-    )
+    ).holder
 
 
 def test_chat_identity_with_full_name(session, vault):

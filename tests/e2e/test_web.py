@@ -24,7 +24,7 @@ def test_chat_turns_through_the_web_app(web_client):
 
 
 def test_sms_turn(web_client):
-    form = {"From": "+8613900001005", "Body": "异地就医需要备案吗"}
+    form = {"From": "+8613900001005", "Body": "异地就医需要备案吗", "MessageSid": "SMe2e0001"}
     signature = RequestValidator(TWILIO_TOKEN).compute_signature("http://localhost/twilio/sms", form)
     response = web_client.post("/twilio/sms", data=form, headers={"X-Twilio-Signature": signature})
     assert response.status_code == 200

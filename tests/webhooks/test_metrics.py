@@ -210,7 +210,8 @@ def test_the_request_id_goes_to_rasa_and_back_to_the_caller(client, rasa):
     response = chat(client)
     request_id = response.headers["X-Request-ID"]
     assert len(request_id) == 16
-    assert rasa[0].received[-1]["metadata"] == {"channel": "chat", "request_id": request_id}
+    metadata = rasa[0].received[-1]["metadata"]
+    assert metadata == {"channel": "chat", "request_id": request_id, "client": metadata["client"]}
     kept = chat(client, **{"X-Request-ID": "lb-7f3a9c21-0001"})
     assert kept.headers["X-Request-ID"] == "lb-7f3a9c21-0001"
     assert rasa[0].received[-1]["metadata"]["request_id"] == "lb-7f3a9c21-0001"

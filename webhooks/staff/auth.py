@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_limiter.util import get_remote_address
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -16,15 +18,19 @@ from bot.audit import record_audit
 from bot.models import utcnow
 from bot.review import Reviewer, load_reviewer
 from bot.staff import authenticate, end_sessions
-from webhooks.staff import bp, labels, limiter, login_manager
+from webhooks.staff import bp, labels, login_manager
 from webhooks.staff.forms import LoginForm
 from webhooks.staff.labels import t
+from webhooks.throttle import reserve
 
 log = logging.getLogger(__name__)
 
 # Failed sign-ins only count against these (a successful one costs nothing).
 PER_NAME_LIMIT = "5 per 15 minutes"
 PER_ADDRESS_LIMIT = "20 per 15 minutes"
+# When the session began (seconds since the epoch): it ends PERMANENT_SESSION_LIFETIME later,
+# however active it has been since.
+SIGNED_IN_AT = "signed_in_at"
 
 
 class StaffLogin(UserMixin):
@@ -71,9 +77,20 @@ def admin_required(view: Callable) -> Callable:
 @bp.before_request
 def require_sign_in() -> Any:
     """Every console page but the sign-in page needs a session (no view can forget it)."""
+    if current_user.is_authenticated and _signed_in_too_long():
+        logout_user()
+        session.clear()
     if request.endpoint != "staff.login" and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+def _signed_in_too_long() -> bool:
+    """A fixed lifetime from sign-in: Flask renews the cookie on every request, so it alone would slide."""
+    started = session.get(SIGNED_IN_AT)
+    if not isinstance(started, (int, float)):
+        return True
+    return time.time() - started >= current_app.permanent_session_lifetime.total_seconds()
 
 
 @bp.context_processor
@@ -92,12 +109,9 @@ def page_context() -> dict[str, Any]:
     }
 
 
-def _failed(response: Any) -> bool:
-    return response.status_code == 401
-
-
-def _user_name_key() -> str:
-    return "staff-login:" + (request.form.get("username") or "").strip().lower()[:64]
+def _sign_in_limits() -> list[tuple[str, str]]:
+    name = (request.form.get("username") or "").strip().lower()[:64]
+    return [(PER_NAME_LIMIT, "name:" + name), (PER_ADDRESS_LIMIT, "address:" + get_remote_address())]
 
 
 @bp.after_request
@@ -124,27 +138,34 @@ def bad_token(_error: Exception) -> Any:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(PER_NAME_LIMIT, key_func=_user_name_key, methods=["POST"], deduct_when=_failed)
-@limiter.limit(PER_ADDRESS_LIMIT, methods=["POST"], deduct_when=_failed)
 def login() -> Any:
     form = LoginForm()
-    status = 200
-    if form.validate_on_submit():
-        signed_in = _check_password(form.username.data.strip().lower(), form.password.data)
-        if signed_in is not None:
-            language = session.get("staff_lang")
-            session.clear()  # a fresh session on sign-in (no fixation)
-            if language:
-                session["staff_lang"] = language
-            login_user(StaffLogin(signed_in))
-            session.permanent = True
-            return redirect(_next_page())
-        flash(t("login_failed"))
-        status = 401
-    elif request.method == "POST":
+    if request.method != "POST":
+        return render_template("staff/login.html", form=form)
+    attempt = reserve("staff-login", _sign_in_limits())  # counted before the check, so parallel tries count
+    if attempt is None:
+        abort(429)
+    if not form.validate_on_submit():
+        attempt.give_back()
         flash(t("bad_form"))
-        status = 400
-    return render_template("staff/login.html", form=form), status
+        return render_template("staff/login.html", form=form), 400
+    signed_in = _check_password(form.username.data.strip().lower(), form.password.data)
+    if signed_in is None:
+        flash(t("login_failed"))
+        return render_template("staff/login.html", form=form), 401
+    attempt.give_back()  # only failed sign-ins count
+    _start_session(signed_in)
+    return redirect(_next_page())
+
+
+def _start_session(signed_in: Reviewer) -> None:
+    language = session.get("staff_lang")
+    session.clear()  # a fresh session on sign-in (no fixation)
+    if language:
+        session["staff_lang"] = language
+    login_user(StaffLogin(signed_in))
+    session.permanent = True
+    session[SIGNED_IN_AT] = time.time()
 
 
 def _check_password(username: str, password: str) -> Reviewer | None:

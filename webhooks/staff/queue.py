@@ -29,6 +29,7 @@ from bot.review import (
     reason_counts,
     record_reveal,
     set_status,
+    spreadsheet_safe,
 )
 from bot.statuses import CardStatus
 from bot.training_labels import label_message, labels_by_message
@@ -97,14 +98,13 @@ def flags_csv() -> Any:
     with web.read_sessions.begin() as db:
         for flag in all_matching(db, where, tz):
             count += 1
-            writer.writerow(
-                {
-                    **describe_flag(flag, tz),  # as `python -m bot flags list --json` has it
-                    "assignee": flag.assignee.username if flag.assignee else "",
-                    "reviewer": flag.reviewer.username if flag.reviewer else "",
-                    "reviewed": flag.reviewed_at.astimezone(tz).isoformat() if flag.reviewed_at else "",
-                }
-            )
+            row = {
+                **describe_flag(flag, tz),  # as `python -m bot flags list --json` has it
+                "assignee": flag.assignee.username if flag.assignee else "",
+                "reviewer": flag.reviewer.username if flag.reviewer else "",
+                "reviewed": flag.reviewed_at.astimezone(tz).isoformat() if flag.reviewed_at else "",
+            }
+            writer.writerow({key: spreadsheet_safe(value) for key, value in row.items()})
     with web.sessions.begin() as db:
         record_audit(db, actor=reviewer().actor, action="queue_exported", target_type="flag",
                      detail={"rows": count, **_query_args(where)})  # fmt: skip
