@@ -28,7 +28,7 @@ from bot.errors import (
 from bot.flags import flag_conversation
 from bot.identity import Verified, recognise_caller, verify_identity
 from bot.loss_reports import active_report, cancel_loss_report, create_loss_report, lapse_expired
-from bot.models import Cardholder, LossReport
+from bot.models import LossReport
 from bot.one_time_codes import check_code, consume_verified_code, issue_code
 from bot.outbox import Outbox
 from bot.privacy import Vault, mask_phone

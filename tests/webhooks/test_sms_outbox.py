@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import pytest
@@ -23,7 +24,7 @@ STATUS_URL = "http://localhost/twilio/sms-status"
 
 
 def text_in(client, body: str) -> str:
-    form = {"From": "139 1234 5678", "Body": body, "MessageSid": "SM" + "1" * 32}
+    form = {"From": "139 1234 5678", "Body": body, "MessageSid": "SM" + secrets.token_hex(16)}  # each a new message
     response = client.post("/twilio/sms", data=form, headers=signed(form))
     assert response.status_code == 200
     return response.get_data(as_text=True)
