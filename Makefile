@@ -33,7 +33,9 @@ test: install
 
 # Install, migrate, load the demo cardholders into an empty database, train if the model is missing
 # or stale, then run the action server, Rasa and the web app until Ctrl-C (honcho stops all three).
+# `bot env exec` hands honcho the environment overlaid on .env, so a variable set here wins over .env.
 run: install
+	@$(PY) -m bot env init >/dev/null
 	@$(PY) -m bot db upgrade
 	@$(PY) -m bot demo seed --if-empty >/dev/null
 	@model=$$($(PY) -m bot model ensure) && \
@@ -45,12 +47,12 @@ run: install
 	echo "Twilio voice:   http://127.0.0.1:$$port/twilio/voice (status callback /twilio/status)"; \
 	echo "model:          $$model"; \
 	echo; echo "demo cardholders (fictional):"; $(PY) -m bot demo list; echo; \
-	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile --env .env start
+	RASA_MODEL=$$model exec $(PY) -m bot env exec -- $(VENV)/bin/honcho --procfile Procfile --env /dev/null start
 
 # Production mode on one machine (deploy/README.md): settings and secrets from the environment only
 # (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn.
 run-prod: $(STAMP)
-	@export APP_ENV=production; $(PY) -m bot config check && $(PY) -m bot config check --rasa && \
+	@export APP_ENV=production; $(PY) -m bot config check && \
 	$(PY) -m bot db upgrade && model=$$($(PY) -m bot model ensure) && \
 	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile.production --env /dev/null start
 

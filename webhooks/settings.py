@@ -7,11 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.config import ROOT, Settings, load_settings, merged_environment
+from bot.config import ROOT, Settings, load_settings, merged_environment, port_setting, tracker_store_url
 from bot.conversations import TrackerStore
 from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError
@@ -63,14 +61,7 @@ class WebSettings:
 
     @cached_property
     def rasa(self) -> RasaClient:
-        return RasaClient(self.rasa_urls or (self.rasa_url,), timeout=self.rasa_timeout)
-
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name) or str(default)
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ConfigError(f"{name} must be a port number, got {raw!r}")
-    return int(raw)
+        return RasaClient(self.rasa_urls or (self.rasa_url,), key=self.rasa_token, timeout=self.rasa_timeout)
 
 
 def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
@@ -79,11 +70,13 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
     secret = env.get("FLASK_SECRET_KEY") or ""
     if len(secret) < 16:
         raise ConfigError("FLASK_SECRET_KEY is missing or too short: run `make install` or set it")
+    if not env.get("RASA_TOKEN"):  # the key that signs every message to Rasa
+        raise ConfigError("RASA_TOKEN is not set: run `python -m bot env init`, or set it")
     try:
         timeout = float(env.get("RASA_TIMEOUT_SECONDS") or 8)
     except ValueError:
         raise ConfigError("RASA_TIMEOUT_SECONDS must be a number of seconds") from None
-    rasa_urls = _urls(env, "RASA_URLS") or (f"http://127.0.0.1:{_port(env, 'RASA_PORT', 5005)}",)
+    rasa_urls = _urls(env, "RASA_URLS") or (f"http://127.0.0.1:{port_setting(env, 'RASA_PORT', 5005)}",)
     defaults = VoiceConfig()
     voice = VoiceConfig(
         voice_zh=env.get("VOICE_ZH") or defaults.voice_zh,
@@ -97,15 +90,17 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         secret_key=secret,
         rasa_url=rasa_urls[0],
         rasa_urls=rasa_urls,
-        rasa_token=env.get("RASA_TOKEN") or "",
-        actions_url=(env.get("ACTIONS_URL") or f"http://127.0.0.1:{_port(env, 'ACTIONS_PORT', 5055)}").rstrip("/"),
+        rasa_token=env["RASA_TOKEN"],
+        actions_url=(env.get("ACTIONS_URL") or f"http://127.0.0.1:{port_setting(env, 'ACTIONS_PORT', 5055)}").rstrip(
+            "/"
+        ),
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
         public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
         rasa_timeout=timeout,
         voice=voice,
         agent_number=env.get("AGENT_PHONE_NUMBER") or None,
         transfer_hours=_hours(env.get("TRANSFER_HOURS") or "09:00-17:00"),
-        tracker_store_url=_tracker_store_url(env),
+        tracker_store_url=tracker_store_url(env),
         ratelimit_storage_uri=_ratelimit_storage_uri(env),
         trusted_proxies=_count(env, "TRUSTED_PROXIES"),
     )
@@ -116,16 +111,6 @@ def _count(env: Mapping[str, str], name: str) -> int:
     if not raw.isdigit() or int(raw) > 10:
         raise ConfigError(f"{name} must be a small whole number, got {raw!r}")
     return int(raw)
-
-
-def _tracker_store_url(env: Mapping[str, str]) -> str:
-    """TRACKER_STORE_URL, else the embedded store Rasa writes (see Procfile); paths are from the project root."""
-    url = env.get("TRACKER_STORE_URL") or f"sqlite:///{ROOT / (env.get('TRACKER_SQLITE_PATH') or 'var/tracker.db')}"
-    try:
-        make_url(url)
-    except ArgumentError:
-        raise ConfigError("TRACKER_STORE_URL must be a database URL such as postgresql://user@host/tracker") from None
-    return url
 
 
 def _ratelimit_storage_uri(env: Mapping[str, str]) -> str:

@@ -112,6 +112,7 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
     compose_env = set(yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["x-rasa"]["environment"])
     assert used == {
         "ACTION_ENDPOINT_URL",
+        "ACTION_SERVER_TOKEN",
         "TRACKER_STORE_URL",
         "LOCK_STORE_URL",
         "LOCK_STORE_PORT",
@@ -119,7 +120,8 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
         "LOCK_STORE_PASSWORD",
         "LOCK_STORE_KEY_PREFIX",
     }
-    assert used <= compose_env and used - {"TRACKER_STORE_URL", "LOCK_STORE_URL"} <= defaulted
+    required = {"TRACKER_STORE_URL", "LOCK_STORE_URL", "ACTION_SERVER_TOKEN"}  # no default: config check names them
+    assert used <= compose_env and used - required <= defaulted
     config = yaml.safe_load(endpoints)
     assert config["tracker_store"]["type"] == "SQL"
     assert config["lock_store"]["type"] == "rasa_addons.lock_store.AtomicRedisLockStore"
