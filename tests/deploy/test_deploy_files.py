@@ -93,7 +93,10 @@ def test_services_point_at_each_other(compose):
     assert all(services[name]["command"] == ["5005"] for name in ("rasa-1", "rasa-2"))
     assert web["ACTIONS_URL"] == "http://actions:5055" and rasa["ACTION_ENDPOINT_URL"] == "http://actions:5055/webhook"
     assert "-p 5055" in " ".join(services["actions"]["command"])
-    assert rasa["LOCK_STORE_URL"] == "redis" and rasa["LOCK_STORE_PASSWORD"] in " ".join(services["redis"]["command"])
+    assert (
+        rasa["LOCK_STORE_URL"] == "redis"
+        and rasa["LOCK_STORE_PASSWORD"] == environment(services["redis"])["REDIS_PASSWORD"]
+    )
     postgres = environment(services["postgres"])
     assert web["DATABASE_URL"].endswith("@postgres:5432/cards")
     assert rasa["TRACKER_STORE_URL"].endswith("@postgres:5432/tracker")

@@ -1,4 +1,7 @@
-"""A running assistant for end-to-end tests: trained model, action server and Rasa on loopback.
+"""A running assistant for end-to-end and security tests: trained model, action server and Rasa on loopback.
+
+The fixtures are registered in tests/conftest.py, so one session-wide stack serves every test
+package that asks for it.
 
 The model is trained once for the current training inputs and kept in models/ (named by their
 fingerprint), so only the first run after a data change pays for training.
