@@ -32,12 +32,15 @@ class RecentNonces:
     """Nonces of requests accepted lately; older than twice MAX_AGE_SECONDS they fail the timestamp check."""
 
     def __init__(self) -> None:
-        self._seen: dict[str, float] = {}
+        self._seen: dict[str, float] = {}  # in the order they came, so the oldest is first
 
     def first_use(self, nonce: str, now: float) -> bool:
         """Record `nonce`; False when it was already used."""
-        if len(self._seen) > 1000:
-            self._seen = {n: t for n, t in self._seen.items() if now - t <= 2 * MAX_AGE_SECONDS}
+        while self._seen:
+            oldest, seen_at = next(iter(self._seen.items()))
+            if now - seen_at <= 2 * MAX_AGE_SECONDS:
+                break
+            del self._seen[oldest]
         if nonce in self._seen:
             return False
         self._seen[nonce] = now

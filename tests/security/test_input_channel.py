@@ -19,7 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import ValidateIdentityForm
 from actions.runtime import channel_of, trusted_metadata
 from bot.demo import DEMO_CARDHOLDERS
-from bot.signed_channel import CHANNEL_NAME, WEBHOOK_PATH, signed_headers
+from bot.signed_channel import CHANNEL_NAME, MAX_AGE_SECONDS, WEBHOOK_PATH, signed_headers
+from rasa_addons.signed_channel import RecentNonces
 
 HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "shipped")
 CALL = {"channel": "voice", "language": "en", "caller": HOLDER.phone}  # the registered number
@@ -65,9 +66,18 @@ def test_a_replayed_request_is_refused(stack):
 
 
 @pytest.mark.e2e
-def test_rasa_has_no_unauthenticated_rest_channel(stack):
+def test_rasa_has_no_unauthenticated_rest_channel_and_its_api_wants_the_token(stack):
     body = {"sender": "forger", "message": "hello", "metadata": CALL}
     assert requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=30).status_code == 404
+    assert requests.get(f"{stack.rasa_url}/conversations/forger/tracker", timeout=30).status_code == 401
+    assert requests.get(f"{stack.rasa_url}/status", params={"token": "guess"}, timeout=30).status_code == 401
+
+
+def test_a_nonce_is_accepted_once_and_forgotten_only_after_its_timestamp_expired():
+    recent = RecentNonces()
+    assert recent.first_use("a", now=1000.0) and not recent.first_use("a", now=1001.0)
+    assert recent.first_use("b", now=1001.0)
+    assert recent.first_use("a", now=1000.0 + 2 * MAX_AGE_SECONDS + 1)  # by now its signature is stale anyway
 
 
 @pytest.mark.e2e
