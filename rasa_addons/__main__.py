@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 from rasa_addons.action_responses import install
 
 EXIT_CONFIG = 3
 
 
-def with_token(argv: list[str], environ: dict[str, str] | os._Environ) -> list[str]:
+def with_token(argv: list[str], environ: Mapping[str, str]) -> list[str]:
     """`argv` with `--auth-token RASA_TOKEN` added to an API-serving `run`; SystemExit if there is no token."""
     if not argv or argv[0] != "run" or "--enable-api" not in argv or "--auth-token" in argv:
         return argv
