@@ -19,13 +19,14 @@ EXIT_CONFIG = 3
 
 def with_token(argv: list[str], environ: Mapping[str, str]) -> list[str]:
     """`argv` with `--auth-token RASA_TOKEN` added to an API-serving `run`; SystemExit if there is no token."""
-    if not argv or argv[0] != "run" or "--enable-api" not in argv or "--auth-token" in argv:
+    given = any(arg in {"-t", "--auth-token"} or arg.startswith("--auth-token=") for arg in argv)
+    if not argv or argv[0] != "run" or "--enable-api" not in argv or given:
         return argv
     token = environ.get("RASA_TOKEN") or ""
     if not token:
         print("configuration: RASA_TOKEN is not set: Rasa's HTTP API would be open to anyone", file=sys.stderr)
         raise SystemExit(EXIT_CONFIG)
-    return [*argv, "--auth-token", token]
+    return [*argv, f"--auth-token={token}"]  # one argument: a token may start with "-"
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ token to Rasa's arguments inside the process.
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import subprocess
@@ -15,8 +16,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from rasa.cli.arguments.run import set_run_arguments
 
 from bot.config import GENERATED_SECRETS, ROOT
+from rasa_addons.__main__ import with_token
 
 
 def command_lines() -> dict[int, str]:
@@ -51,6 +54,14 @@ def test_rasa_with_its_api_refuses_to_start_without_a_token():
 
 
 SECRETS = {*GENERATED_SECRETS, "POSTGRES_PASSWORD", "REDIS_PASSWORD", "LOCK_STORE_PASSWORD"}
+
+
+@pytest.mark.parametrize("token", ["-starts-like-an-option", "plain"])
+def test_the_api_token_reaches_rasa_as_one_argument_whatever_it_looks_like(token):
+    argv = with_token(["run", "--enable-api", "-p", "5005"], {"RASA_TOKEN": token})
+    run = argparse.ArgumentParser()
+    set_run_arguments(run)  # the options of `rasa run`, as Rasa parses them
+    assert argv[0] == "run" and run.parse_args(argv[1:]).auth_token == token
 
 
 def _secret_references(text: str) -> set[str]:
