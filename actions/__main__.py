@@ -13,6 +13,7 @@ import sys
 
 from bot.config import load_settings, merged_environment
 from bot.errors import ConfigError
+from bot.service_settings import action_server_token
 
 EXIT_CONFIG = 3
 DEFAULT_HOST = "127.0.0.1"
@@ -21,10 +22,7 @@ DEFAULT_HOST = "127.0.0.1"
 def _binding() -> tuple[str, str]:
     """The address to bind and the token every caller must send."""
     env = merged_environment()
-    token = env.get("ACTION_SERVER_TOKEN") or ""
-    if not token:
-        raise ConfigError("ACTION_SERVER_TOKEN is not set: run `python -m bot env init` to add it to .env, or set it")
-    return env.get("ACTIONS_HOST") or DEFAULT_HOST, token
+    return env.get("ACTIONS_HOST") or DEFAULT_HOST, action_server_token(env)
 
 
 def main(argv: list[str] | None = None) -> int:

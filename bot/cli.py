@@ -29,7 +29,6 @@ from bot.config import (
     is_production,
     load_settings,
     merged_environment,
-    setting_problems,
 )
 from bot.db import make_engine, make_session_factory
 from bot.errors import BotError, CardImportError, CardNotFound, ConfigError
@@ -40,6 +39,7 @@ from bot.migrate import upgrade
 from bot.model import ensure_trained
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
 from bot.privacy import Vault, mask_id_number
+from bot.service_settings import setting_problems
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
 from bot.statuses import CardStatus, parse_status

@@ -234,44 +234,6 @@ def rasa_store_problems(env: Mapping[str, str], dev_values: Mapping[str, str | N
     return problems
 
 
-def port_setting(env: Mapping[str, str], name: str, default: int) -> int:
-    """A port number from `name`; ConfigError when it is not one."""
-    raw = env.get(name) or str(default)
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ConfigError(f"{name} must be a port number, got {raw!r}")
-    return int(raw)
-
-
-def tracker_store_url(env: Mapping[str, str]) -> str:
-    """TRACKER_STORE_URL, else the embedded store Rasa writes (see Procfile); paths are from the project root."""
-    url = env.get("TRACKER_STORE_URL") or f"sqlite:///{ROOT / (env.get('TRACKER_SQLITE_PATH') or 'var/tracker.db')}"
-    try:
-        make_url(url)
-    except ArgumentError:
-        raise ConfigError("TRACKER_STORE_URL must be a database URL such as postgresql://user@host/tracker") from None
-    return url
-
-
-def setting_problems(env: Mapping[str, str]) -> list[str]:
-    """What `config check` finds wrong in the settings the processes share, in any mode: the secrets the
-    action server and Rasa need, ports and the tracker store the web app reads. The card database and
-    city policy are `load_settings`'s, the web app's own presentation settings are checked as it starts."""
-    unset = [name for name in ("RASA_TOKEN", "ACTION_SERVER_TOKEN") if not env.get(name)]
-    problems = [f"{name} is not set: run `python -m bot env init`, or set it" for name in unset]
-    for name, default in (("RASA_PORT", 5005), ("ACTIONS_PORT", 5055), ("WEB_PORT", 8000)):
-        try:
-            port_setting(env, name, default)
-        except ConfigError as error:
-            problems.append(str(error))
-    try:
-        tracker_store_url(env)
-    except ConfigError as error:
-        problems.append(str(error))
-    if is_production(env):
-        problems += rasa_store_problems(env)
-    return list(dict.fromkeys(problems))  # RASA_TOKEN may be named twice
-
-
 def check_production(problems: list[str]) -> None:
     """Raise one ConfigError naming every problem, so an operator fixes them in one go."""
     if problems:

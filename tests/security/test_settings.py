@@ -129,12 +129,32 @@ def test_config_check_names_what_any_process_would_refuse(override, named):
     assert result.returncode == 3 and named in result.stderr, result.stderr
 
 
-def test_config_check_in_development_reads_the_tracker_store_url_too():
-    env = {"ID_HASH_KEY": "k" * 32, "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(), "APP_ENV": "development"}
-    env.update({name: make() for name, make in GENERATED_SECRETS.items() if name not in env})
-    assert run_bot("config", "check", env=env).returncode == 0
-    result = run_bot("config", "check", env={**env, "TRACKER_STORE_URL": "not a url"})
-    assert result.returncode == 3 and "TRACKER_STORE_URL must be a database URL" in result.stderr
+def development_env() -> dict[str, str]:
+    return {"APP_ENV": "development", **{name: make() for name, make in GENERATED_SECRETS.items()}}
+
+
+def test_config_check_passes_a_complete_development_environment():
+    result = run_bot("config", "check", env=development_env())
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "named"),
+    [
+        ("TRACKER_STORE_URL", "not a url", "TRACKER_STORE_URL must be a database URL"),
+        ("RASA_TIMEOUT_SECONDS", "soon", "RASA_TIMEOUT_SECONDS must be a number"),
+        ("TRANSFER_HOURS", "nine to five", "TRANSFER_HOURS must look like 09:00-17:00"),
+        ("RATELIMIT_STORAGE_URI", "ftp://limits", "RATELIMIT_STORAGE_URI must be memory://"),
+        ("TRUSTED_PROXIES", "many", "TRUSTED_PROXIES must be a small whole number"),
+        ("RASA_URLS", "rasa-1:5005", "RASA_URLS must list http://"),
+        ("WEB_PORT", "99999", "WEB_PORT must be a port number"),
+        ("FLASK_SECRET_KEY", "short", "FLASK_SECRET_KEY is missing or too short"),
+        ("ACTION_SERVER_TOKEN", "", "ACTION_SERVER_TOKEN is not set"),
+    ],
+)
+def test_config_check_reads_every_setting_the_web_app_rasa_and_the_action_server_read(name, value, named):
+    result = run_bot("config", "check", env={**development_env(), name: value})
+    assert result.returncode == 3 and named in result.stderr, result.stderr
 
 
 # --- secrets are judged by their entropy, not their length
