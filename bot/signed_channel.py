@@ -50,12 +50,13 @@ def is_authentic(key: str, body: bytes, headers: Mapping[str, str], now: float |
     """True when the headers sign `body` under `key` with a recent timestamp (the nonce's reuse is the
     receiver's to check)."""
     timestamp, nonce, sig = (headers.get(h) or "" for h in (TIMESTAMP_HEADER, NONCE_HEADER, SIGNATURE_HEADER))
-    if not key or not nonce or not sig or not timestamp.isdigit():
+    if not key or not nonce or not sig or not (timestamp.isascii() and timestamp.isdigit()):
         return False
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > MAX_AGE_SECONDS:
         return False
-    return hmac.compare_digest(signature(key, timestamp, nonce, body), sig)
+    # As bytes: compare_digest refuses str with non-ASCII characters, which a forger may send.
+    return hmac.compare_digest(signature(key, timestamp, nonce, body).encode(), sig.encode(errors="replace"))
 
 
 def post_message(

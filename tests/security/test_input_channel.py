@@ -19,7 +19,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.identity import ValidateIdentityForm
 from actions.runtime import channel_of, trusted_metadata
 from bot.demo import DEMO_CARDHOLDERS
-from bot.signed_channel import CHANNEL_NAME, MAX_AGE_SECONDS, WEBHOOK_PATH, signed_headers
+from bot.signed_channel import (
+    CHANNEL_NAME,
+    MAX_AGE_SECONDS,
+    NONCE_HEADER,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WEBHOOK_PATH,
+    is_authentic,
+    signed_headers,
+)
 from rasa_addons.signed_channel import RecentNonces
 
 HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "shipped")
@@ -71,6 +80,26 @@ def test_rasa_has_no_unauthenticated_rest_channel_and_its_api_wants_the_token(st
     assert requests.post(f"{stack.rasa_url}/webhooks/rest/webhook", json=body, timeout=30).status_code == 404
     assert requests.get(f"{stack.rasa_url}/conversations/forger/tracker", timeout=30).status_code == 401
     assert requests.get(f"{stack.rasa_url}/status", params={"token": "guess"}, timeout=30).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {SIGNATURE_HEADER: "é" * 64},
+        {SIGNATURE_HEADER: ""},
+        {TIMESTAMP_HEADER: "²"},
+        {TIMESTAMP_HEADER: "-1"},
+        {TIMESTAMP_HEADER: "1e9"},
+        {NONCE_HEADER: ""},
+        {NONCE_HEADER: "another-nonce"},
+    ],
+)
+def test_odd_or_altered_headers_are_not_authentic(change):
+    body = _body("forger")
+    headers = signed_headers("key", body)
+    assert is_authentic("key", body, headers)
+    assert not is_authentic("key", body, {**headers, **change})
+    assert not is_authentic("", body, signed_headers("", body))  # no key configured: nothing is authentic
 
 
 def test_a_nonce_is_accepted_once_and_forgotten_only_after_its_timestamp_expired():
