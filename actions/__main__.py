@@ -2,30 +2,43 @@
 
 In production mode it refuses to start (exit 3, one line naming every problem) rather than fail on
 the first conversation; otherwise it is rasa_sdk's own server (same options, `--actions actions`
-implied). `ACTION_SERVER_SANIC_WORKERS` sets how many worker processes it forks.
+implied), bound to ACTIONS_HOST (default 127.0.0.1) and answering only requests that carry
+ACTION_SERVER_TOKEN (actions/server.py). `ACTION_SERVER_SANIC_WORKERS` sets how many worker
+processes it forks.
 """
 
 from __future__ import annotations
 
 import sys
 
-from bot.config import load_settings
+from bot.config import load_settings, merged_environment
 from bot.errors import ConfigError
+from bot.service_settings import action_server_token
 
 EXIT_CONFIG = 3
+DEFAULT_HOST = "127.0.0.1"
+
+
+def _binding() -> tuple[str, str]:
+    """The address to bind and the token every caller must send."""
+    env = merged_environment()
+    return env.get("ACTIONS_HOST") or DEFAULT_HOST, action_server_token(env)
 
 
 def main(argv: list[str] | None = None) -> int:
     try:
         load_settings()
+        host, token = _binding()
     except ConfigError as error:
         print(f"configuration: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    from rasa_sdk.__main__ import main_from_args
     from rasa_sdk.endpoint import create_argument_parser
 
+    from actions.server import configure_logging, serve
+
     args = create_argument_parser().parse_args(["--actions", "actions", *(sys.argv[1:] if argv is None else argv)])
-    main_from_args(args)
+    configure_logging(args)
+    serve(args, host=host, token=token)
     return 0
 
 

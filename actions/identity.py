@@ -15,7 +15,16 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values, traced
+from actions.runtime import (
+    UNAVAILABLE,
+    apologise,
+    channel_of,
+    in_transaction,
+    now,
+    service_values,
+    traced,
+    trusted_metadata,
+)
 from bot.assistant import check_caller, check_identity, name_from_answer
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.identity import CLIENT_METADATA_KEY
@@ -114,7 +123,7 @@ class ValidateIdentityForm(FormValidationAction):
         except InvalidIdNumber:
             dispatcher.utter_message(response="utter_invalid_id_number")
             return {"id_number": None}
-        caller = (tracker.latest_message.get("metadata") or {}).get("caller")
+        caller = trusted_metadata(tracker).get("caller")
         if channel_of(tracker) != "voice" or not caller:
             return {"id_number": id_number}
         try:

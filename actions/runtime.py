@@ -30,13 +30,14 @@ from bot.errors import CodeAttemptsExhausted, ConfigError, IdentityLocked, Ident
 from bot.flags import flag_conversation
 from bot.logs import bind_request_id, clean_request_id, reset_request_id
 from bot.privacy import Vault
+from bot.signed_channel import CHANNEL_NAME
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Run = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[list[dict]]]
 
-# Input channels Rasa names, and the channel they are for the bureau.
-_INPUT_CHANNELS = {"twilio": "sms", "voice": "voice"}
+# Channels of the bureau that the web app names in a signed message's metadata.
+_CHANNELS = frozenset({"chat", "sms", "voice"})
 # Refusals that record something (identity attempts, flags): commit them, then re-raise.
 _COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked, WrongCode, CodeAttemptsExhausted)
 # Failures of the database or its configuration: the person hears an apology, never silence.
@@ -76,12 +77,22 @@ async def in_transaction(work: Callable[..., T], **kwargs: Any) -> T:
     return await asyncio.to_thread(call)
 
 
+def trusted_metadata(tracker: Tracker) -> dict[str, Any]:
+    """The latest message's metadata when it came through the web app's signed channel, else nothing.
+
+    Anyone who reaches another input channel could claim anything there (a phone call from the
+    registered number, say); only the web app holds the key that signs messages on ours.
+    """
+    if tracker.get_latest_input_channel() != CHANNEL_NAME:
+        return {}
+    metadata = tracker.latest_message.get("metadata")
+    return dict(metadata) if isinstance(metadata, dict) else {}
+
+
 def channel_of(tracker: Tracker) -> str:
-    """``chat``, ``sms`` or ``voice``: the webhooks say so in metadata, else Rasa's input channel."""
-    metadata = tracker.latest_message.get("metadata") or {}
-    if metadata.get("channel") in {"chat", "sms", "voice"}:
-        return metadata["channel"]
-    return _INPUT_CHANNELS.get(tracker.get_latest_input_channel() or "", "chat")
+    """``chat``, ``sms`` or ``voice`` as the web app said; plain ``chat`` for any other input channel."""
+    channel = trusted_metadata(tracker).get("channel")
+    return channel if channel in _CHANNELS else "chat"
 
 
 def language_of(tracker: Tracker) -> str:

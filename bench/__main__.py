@@ -135,8 +135,8 @@ def bench_ours(results: Results, work: Path) -> None:
             results.rasa_ready_s["ours"] = time.perf_counter() - memory.started.get("rasa", start)
             wait_for(lambda: _answers(f"{web_url}/healthz") is not None, process, "make run")
             results.make_run_healthy_s = time.perf_counter() - start
-            print("chat through Rasa's REST channel", flush=True)
-            results.chat_rasa = chat_latency.measure(f"{rasa_url}/webhooks/rest/webhook", results.rounds)
+            print("chat through Rasa's signed channel", flush=True)
+            results.chat_rasa = chat_latency.measure(rasa_url, results.rounds, key=secrets["RASA_TOKEN"])
             print("chat through the web app", flush=True)
             results.chat_web = chat_latency.measure(f"{web_url}/chat/message", results.rounds, via_web=True)
             print("voice webhooks", flush=True)

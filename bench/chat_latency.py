@@ -4,9 +4,10 @@ Needs the assistant running (`make run`) with the demo cardholders; `make bench`
 Each conversation repeats: a greeting (a response straight from a rule), an information question
 (a custom action that does not touch the database), a progress request and the ID number (form
 steps), and the name (the identity check and the progress answer, both reading the card
-database). Latency is measured per turn kind, through Rasa's REST channel (default) or through
-the web app's chat endpoint (`--via-web`, the full stack); figures are medians and percentiles of
-one run, so compare them within a run.
+database). Latency is measured per turn kind, through Rasa's signed channel as the web app talks
+to it (default) or through the web app's chat endpoint (`--via-web`, the full stack); figures are
+medians and percentiles of one run, so compare them within a run. The stock Rasa bot of `make bench`
+is measured through Rasa's own REST channel.
 
 Run: .venv/bin/python -m bench.chat_latency [--rounds 15] [--via-web]
 """
@@ -27,6 +28,7 @@ import requests
 from bench.stats import percentile
 from bot.config import merged_environment
 from bot.demo import DEMO_CARDHOLDERS
+from bot.signed_channel import post_message
 from webhooks.settings import load_web_settings
 
 HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "ready_for_pickup")
@@ -50,8 +52,21 @@ def open_chat(http: requests.Session, message_url: str) -> None:
         http.headers["X-CSRFToken"] = token.group(1)
 
 
+def _post(http: requests.Session, url: str, sender: str, text: str, *, via_web: bool, key: str | None):
+    """One turn: signed to Rasa at base `url` when there is a `key`, else to the web app or a stock REST URL."""
+    if key:
+        return post_message(http, url, key, sender, text, timeout=30)
+    body = {"message": text} if via_web else {"sender": sender, "message": text}
+    return http.post(url, json=body, timeout=30)
+
+
 def conversation(
-    url: str, rounds: int, script: Sequence[tuple[str, str]] = SCRIPT, *, via_web: bool = False
+    url: str,
+    rounds: int,
+    script: Sequence[tuple[str, str]] = SCRIPT,
+    *,
+    via_web: bool = False,
+    key: str | None = None,
 ) -> Timings:
     """Seconds per turn kind for `rounds` fresh conversations, one after another."""
     timings: Timings = defaultdict(list)
@@ -61,9 +76,8 @@ def conversation(
                 open_chat(http, url)
             sender = "bench-" + uuid.uuid4().hex[:12]
             for kind, text in script:
-                body = {"message": text} if via_web else {"sender": sender, "message": text}
                 start = time.perf_counter()
-                reply = http.post(url, json=body, timeout=30)
+                reply = _post(http, url, sender, text, via_web=via_web, key=key)
                 timings[kind].append(time.perf_counter() - start)
                 if not reply.ok or not reply.json():
                     raise RuntimeError(f"no reply to a {kind} turn: HTTP {reply.status_code}")
@@ -71,12 +85,20 @@ def conversation(
 
 
 def run(
-    url: str, concurrency: int, rounds: int, script: Sequence[tuple[str, str]] = SCRIPT, *, via_web: bool = False
+    url: str,
+    concurrency: int,
+    rounds: int,
+    script: Sequence[tuple[str, str]] = SCRIPT,
+    *,
+    via_web: bool = False,
+    key: str | None = None,
 ) -> tuple[Timings, float]:
     """`concurrency` conversations at once; their merged timings and the wall time taken."""
     start = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
-        results = list(pool.map(lambda _: conversation(url, rounds, script, via_web=via_web), range(concurrency)))
+        results = list(
+            pool.map(lambda _: conversation(url, rounds, script, via_web=via_web, key=key), range(concurrency))
+        )
     elapsed = time.perf_counter() - start
     merged: Timings = defaultdict(list)
     for result in results:
@@ -86,11 +108,20 @@ def run(
 
 
 def measure(
-    url: str, rounds: int, script: Sequence[tuple[str, str]] = SCRIPT, *, via_web: bool = False
+    url: str,
+    rounds: int,
+    script: Sequence[tuple[str, str]] = SCRIPT,
+    *,
+    via_web: bool = False,
+    key: str | None = None,
 ) -> dict[int, tuple[Timings, float]]:
-    """A warm-up conversation, then a run at each concurrency level."""
-    conversation(url, 1, script, via_web=via_web)  # first turns load lazily
-    return {c: run(url, c, rounds, script, via_web=via_web) for c in CONCURRENCY}
+    """A warm-up conversation, then a run at each concurrency level.
+
+    `url` is the web app's chat endpoint (`via_web`), our Rasa's base URL (with the channel `key`)
+    or a stock Rasa's REST webhook.
+    """
+    conversation(url, 1, script, via_web=via_web, key=key)  # first turns load lazily
+    return {c: run(url, c, rounds, script, via_web=via_web, key=key) for c in CONCURRENCY}
 
 
 def main() -> None:
@@ -98,14 +129,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15, help="rounds of the script per conversation")
     parser.add_argument("--via-web", action="store_true", help="through the web app's /chat/message")
     args = parser.parse_args()
+    key = None
     if args.via_web:
         url = f"http://127.0.0.1:{merged_environment().get('WEB_PORT') or 8000}/chat/message"
     else:
-        url = f"{load_web_settings().rasa_url}/webhooks/rest/webhook"
+        web = load_web_settings()
+        url, key = web.rasa_url, web.rasa_token
     print("| concurrent | turn | n | p50 ms | p95 ms | p99 ms |")
     print("|---|---|---|---|---|---|")
     summary = []
-    for concurrency, (timings, elapsed) in measure(url, args.rounds, via_web=args.via_web).items():
+    for concurrency, (timings, elapsed) in measure(url, args.rounds, via_web=args.via_web, key=key).items():
         turns = sum(len(v) for v in timings.values())
         for kind in KINDS:
             values = [v * 1000 for v in timings[kind]]

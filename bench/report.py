@@ -170,13 +170,14 @@ def render(r: Results) -> str:
             "Side by side with stock Rasa",
             "The stock bot is a minimal mood bot as `rasa init` makes one (bench/stock.py): Rasa's default "
             "pipeline and policies, no custom actions, served by `rasa run` in the same run. Ours is measured "
-            "through Rasa's REST channel like the stock bot (the web app's own cost is in the chat table "
-            "through the web app below).\n\n" + side_by_side_table(r),
+            "straight at Rasa's input channel like the stock bot (ours: the web app's signed channel, which "
+            "checks an HMAC per message; stock: Rasa's REST channel); the web app's own cost is in the chat "
+            "table through the web app below.\n\n" + side_by_side_table(r),
         ),
         ("Peak memory per process", memory_table(r)),
     ]
     if r.chat_rasa:
-        sections.append(("Chat turns through Rasa's REST channel", chat_tables(r.chat_rasa)))
+        sections.append(("Chat turns through Rasa's signed channel", chat_tables(r.chat_rasa)))
     if r.chat_web:
         sections.append(("Chat turns through the web app (full stack)", chat_tables(r.chat_web)))
     if r.chat_stock:

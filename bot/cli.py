@@ -11,6 +11,7 @@ import datetime as dt
 import getpass
 import json
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -22,14 +23,13 @@ from bot import card_import, demo
 from bot.audit import record_audit
 from bot.cards import describe_cardholder, get_cardholder
 from bot.config import (
+    ENV_FILE,
     MAX_RETENTION_DAYS,
     Settings,
-    check_production,
     init_env_file,
     is_production,
     load_settings,
     merged_environment,
-    rasa_store_problems,
     tracker_retention_days,
     tracker_store_url,
 )
@@ -45,6 +45,7 @@ from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
 from bot.outbox import Outbox
 from bot.outbox_cli import LOCAL_SINK_NOTE, add_outbox_commands
 from bot.privacy import EventCipher, Vault, mask_id_number
+from bot.service_settings import setting_problems
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
 from bot.statuses import CardStatus, parse_status
@@ -78,18 +79,28 @@ def cmd_env_init(args: argparse.Namespace, settings: Settings | None) -> None:
     print(f".env: added {', '.join(added)}" if added else ".env: already complete")
 
 
+def cmd_env_exec(args: argparse.Namespace, settings: Settings | None) -> None:
+    """Become COMMAND with the environment overlaid on `.env` (`make run` starts honcho this way)."""
+    command = args.command_line[1:] if args.command_line[:1] == ["--"] else args.command_line
+    if not command:
+        raise CommandFailed("env exec needs a command after --", EXIT_BAD_INPUT)
+    env = merged_environment(env_file=args.env_file)
+    try:
+        os.execvpe(command[0], command, env)
+    except OSError as error:
+        raise CommandFailed(f"cannot run {command[0]}: {error.strerror}", EXIT_BAD_INPUT) from None
+
+
 def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> None:
-    """Exit 3 naming every problem; in production mode it gates each process before it starts."""
-    if args.rasa:
-        env = merged_environment()
-        if is_production(env):
-            check_production(rasa_store_problems(env))
-    else:
-        settings = load_settings()
-        if not settings.sms.configured:
-            print(LOCAL_SINK_NOTE)
+    """Exit 3 naming every problem of every process's settings; in production mode it gates each process."""
+    settings = load_settings()  # the card database, keys and policy; in production mode every unsafe secret at once
+    problems = setting_problems(merged_environment())
+    if problems:
+        raise ConfigError("; ".join(problems))
+    if not settings.sms.configured:
+        print(LOCAL_SINK_NOTE)
     mode = "production" if is_production() else "development (.env, then the environment)"
-    print(f"configuration is complete for {'Rasa' if args.rasa else 'the web app, actions and CLI'}: {mode}")
+    print(f"configuration is complete for the web app, Rasa, the action server and the CLI: {mode}")
 
 
 def cmd_db_upgrade(args: argparse.Namespace, settings: Settings) -> None:
@@ -209,6 +220,11 @@ def cmd_staff_add_user(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def cmd_demo_seed(args: argparse.Namespace, settings: Settings) -> None:
+    if is_production():
+        raise CommandFailed(
+            "demo seed is refused in production mode: it would put fictional people into a real card database",
+            EXIT_BAD_INPUT,
+        )
     with _sessions(settings).begin() as session:
         if args.if_empty and not demo.database_is_empty(session):
             print("the database already has cardholders; demo data not loaded")
@@ -319,8 +335,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     subparsers: dict[str, argparse._SubParsersAction] = {}
     command("env", "init", cmd_env_init, "create .env with random secrets, or complete it")
-    check = command("config", "check", cmd_config_check, "check the settings; in production mode, refuse unsafe ones")
-    check.add_argument("--rasa", action="store_true", help="check what Rasa needs: its token, tracker and lock store")
+    env_exec = command("env", "exec", cmd_env_exec, "run a command with the environment overlaid on .env")
+    env_exec.add_argument("--env-file", type=Path, default=ENV_FILE, help="the file under the environment (.env)")
+    env_exec.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    command(
+        "config", "check", cmd_config_check, "check every process's settings; in production mode, refuse unsafe ones"
+    )
     command("db", "upgrade", cmd_db_upgrade, "create or migrate the schema at DATABASE_URL")
     command("cards", "import", cmd_cards_import, "load card records from a CSV file, all or nothing").add_argument(
         "file"
@@ -362,7 +382,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        no_settings = (cmd_env_init, cmd_model_ensure, cmd_demo_list, cmd_config_check)
+        no_settings = (cmd_env_init, cmd_env_exec, cmd_model_ensure, cmd_demo_list, cmd_config_check)
         settings = None if args.handler in no_settings else load_settings()
         args.handler(args, settings)
     except CommandFailed as error:

@@ -2,14 +2,17 @@
 
 Environment variables always win over `.env`, so a deployment can set everything itself. In
 production mode (`APP_ENV=production` in the environment) `.env` is not read at all, and every
-entry point refuses to start while a secret is missing, short or a known default, or while the
-card database is SQLite (`check_production`).
+entry point refuses to start while a secret is missing, guessable or a known default, or while the
+card database is SQLite (`check_production`). Any other APP_ENV than unset, `development` or
+`production` is refused everywhere, so a typo never silently means development.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import secrets
+import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,16 +36,19 @@ GENERATED_SECRETS = {
     "TWILIO_AUTH_TOKEN": lambda: secrets.token_hex(16),
     "ID_HASH_KEY": lambda: secrets.token_hex(32),
     "DATA_ENCRYPTION_KEY": lambda: Fernet.generate_key().decode(),
+    "ACTION_SERVER_TOKEN": lambda: secrets.token_urlsafe(32),
 }
 
 DEFAULT_TRACKER_RETENTION_DAYS = 90
 MAX_RETENTION_DAYS = 36500  # a hundred years: further back than dates go
 
-# Production mode: secrets shorter than this, with fewer distinct characters, or equal to a value
-# this repository uses for development or tests, are refused.
+# APP_ENV values: unset or empty means development.
 PRODUCTION = "production"
-MIN_SECRET_LENGTH = 16
-MIN_DISTINCT_CHARACTERS = 8
+DEVELOPMENT = "development"
+APP_ENVS = ("", DEVELOPMENT, PRODUCTION)
+# Production mode: secrets estimated below this many bits, or equal to a value this repository
+# uses for development or tests, are refused.
+MIN_SECRET_BITS = 80
 KNOWN_DEV_SECRETS = frozenset(
     {
         "changeme",
@@ -163,10 +169,41 @@ def _required(env: Mapping[str, str], name: str) -> str:
     return value
 
 
-def is_production(environ: Mapping[str, str] | None = None) -> bool:
-    """True when the environment (never `.env`) says `APP_ENV=production`."""
+def app_env(environ: Mapping[str, str] | None = None) -> str:
+    """`development` or `production` from APP_ENV; ConfigError for any other value."""
     env = os.environ if environ is None else environ
-    return (env.get("APP_ENV") or "").strip().lower() == PRODUCTION
+    value = (env.get("APP_ENV") or "").strip().lower()
+    if value not in APP_ENVS:
+        raise ConfigError(
+            f"APP_ENV must be unset, {DEVELOPMENT!r} or {PRODUCTION!r}, got {env['APP_ENV']!r}; "
+            "refusing to guess which mode was meant"
+        )
+    return value or DEVELOPMENT
+
+
+def is_production(environ: Mapping[str, str] | None = None) -> bool:
+    """True when the environment (never `.env`) says `APP_ENV=production`; ConfigError on an unknown APP_ENV."""
+    return app_env(environ) == PRODUCTION
+
+
+def _charset_size(value: str) -> int:
+    """How many characters an attacker must try per position, from the classes `value` uses."""
+    classes = (string.digits, string.ascii_lowercase, string.ascii_uppercase)
+    size = sum(len(chars) for chars in classes if any(c in chars for c in value))
+    others = {c for c in value if not any(c in chars for chars in classes)}
+    return size + (32 if others else 0)  # punctuation and the rest: at least ASCII's 32 symbols
+
+
+def secret_bits(value: str) -> float:
+    """Estimated entropy of a secret in bits: the lower of zxcvbn's guess count (which sees through
+    dictionary words, keyboard patterns, sequences and repeats) and length over the character set used."""
+    from zxcvbn import zxcvbn  # imported when a production check needs it
+
+    if not value:
+        return 0.0
+    by_charset = len(value) * math.log2(_charset_size(value))
+    by_patterns = zxcvbn(value[:100])["guesses_log10"] * math.log2(10)  # zxcvbn is slow on long input
+    return min(by_charset, by_patterns)
 
 
 def merged_environment(environ: Mapping[str, str] | None = None, env_file: Path | None = ENV_FILE) -> dict[str, str]:
@@ -189,8 +226,11 @@ def secret_problems(env: Mapping[str, str], names: Iterable[str], dev_values: Ma
             problems.append(f"{name} is a known default value")
         elif value == dev_values.get(name):
             problems.append(f"{name} is the development value from .env")
-        elif len(value) < MIN_SECRET_LENGTH or len(set(value)) < MIN_DISTINCT_CHARACTERS:
-            problems.append(f"{name} is too short or too simple (at least {MIN_SECRET_LENGTH} random characters)")
+        elif secret_bits(value) < MIN_SECRET_BITS:
+            problems.append(
+                f"{name} is too guessable (under {MIN_SECRET_BITS} bits; use e.g. 32 random bytes, "
+                "python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+            )
     return problems
 
 

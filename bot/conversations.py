@@ -47,7 +47,7 @@ SESSION_START_ACTION = "action_session_start"
 CORE_FALLBACK_ACTION = "action_default_fallback"
 # Conversation ids as the web app names them (first four characters), and their channels.
 CHANNEL_PREFIXES = {"web-": "chat", "sms-": "sms", "call": "voice"}
-OTHER_CHANNEL = "other"  # e.g. an integration on Rasa's REST channel
+OTHER_CHANNEL = "other"  # e.g. `make chat` (terminal-…) or a test conversation
 # Events this much older than now are settled: a concurrent writer's earlier id has committed.
 SETTLE_SECONDS = 10
 _BUCKET_SECONDS = 900

@@ -1,14 +1,15 @@
 #!/bin/sh
 # One Rasa server in production mode, on port $1 (default RASA_PORT, else 5005).
 # Fills in the lock store defaults, refuses unsafe settings (exit 3), then becomes `rasa run`
-# (through `python -m rasa_addons`, which installs our additions to Rasa first).
+# (through `python -m rasa_addons`, which installs our additions to Rasa first and takes the API
+# token from RASA_TOKEN in the environment, so no secret is ever on a command line).
 set -e
 cd "$(dirname "$0")/.."
 if [ -x .venv/bin/rasa ]; then PATH="$PWD/.venv/bin:$PATH"; fi
 : "${LOCK_STORE_PORT:=6379}" "${LOCK_STORE_DB:=1}" "${LOCK_STORE_PASSWORD:=}" "${LOCK_STORE_KEY_PREFIX:=cards}"
 : "${ACTION_ENDPOINT_URL:=http://127.0.0.1:${ACTIONS_PORT:-5055}/webhook}"
 export LOCK_STORE_PORT LOCK_STORE_DB LOCK_STORE_PASSWORD LOCK_STORE_KEY_PREFIX ACTION_ENDPOINT_URL
-python -m bot config check --rasa >/dev/null
-exec python -m rasa_addons run --enable-api --auth-token "$RASA_TOKEN" -i "${RASA_HOST:-127.0.0.1}" -p "${1:-${RASA_PORT:-5005}}" \
+python -m bot config check >/dev/null
+exec python -m rasa_addons run --enable-api -i "${RASA_HOST:-127.0.0.1}" -p "${1:-${RASA_PORT:-5005}}" \
   -m "${RASA_MODEL:?RASA_MODEL must name the trained model file}" \
   --endpoints deploy/endpoints.production.yml --credentials credentials.yml

@@ -19,6 +19,7 @@ from bot.db import make_engine, make_session_factory
 from bot.migrate import upgrade
 from bot.models import Base
 from bot.privacy import Vault
+from tests.e2e.fixtures import production_stack, stack, trained_model  # noqa: F401  (one stack per session)
 
 NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)
 

@@ -1,4 +1,4 @@
-"""Talking to Rasa's REST channel, with a time budget, spread over one or more Rasa servers.
+"""Talking to Rasa's signed input channel, with a time budget, spread over one or more Rasa servers.
 
 Several Rasa servers can serve one conversation because they share the tracker store and the
 lock store. Turns go to them in turn; a server that refuses the connection (stopped, restarting)
@@ -18,6 +18,7 @@ import requests
 from urllib3.exceptions import NewConnectionError
 
 from bot.logs import current_request_id
+from bot.signed_channel import post_message
 from webhooks.metrics import RASA_ERRORS
 
 log = logging.getLogger(__name__)
@@ -48,14 +49,15 @@ def _error_kind(error: Exception) -> str:
 
 
 class RasaClient:
-    """One REST-channel turn: a message in, the bot's messages out."""
+    """One turn over the signed channel (messages signed with `key`): a message in, the bot's messages out."""
 
-    def __init__(self, base_urls: str | Sequence[str], *, timeout: float) -> None:
+    def __init__(self, base_urls: str | Sequence[str], *, key: str, timeout: float) -> None:
         self.base_urls = [base_urls] if isinstance(base_urls, str) else list(base_urls)
         if not self.base_urls:
             raise ValueError("RasaClient needs at least one Rasa URL")
         self.base_url = self.base_urls[0]
         self.timeout = timeout
+        self.key = key
         self._http = requests.Session()
         self._next = itertools.cycle(range(len(self.base_urls)))
         self._lock = threading.Lock()
@@ -88,10 +90,9 @@ class RasaClient:
         metadata = dict(metadata or {})
         if current_request_id():
             metadata["request_id"] = current_request_id()
-        body = {"sender": sender, "message": text, "metadata": metadata}
         try:
             response = self._call(
-                lambda base: self._http.post(f"{base}/webhooks/rest/webhook", json=body, timeout=self.timeout)
+                lambda base: post_message(self._http, base, self.key, sender, text, metadata, timeout=self.timeout)
             )
             response.raise_for_status()
             messages = response.json()

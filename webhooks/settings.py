@@ -12,8 +12,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import ROOT, Settings, load_settings, merged_environment, tracker_store_url
 from bot.conversations import TrackerStore
 from bot.db import make_engine, make_session_factory
-from bot.errors import ConfigError
 from bot.privacy import EventCipher, Vault
+from bot.service_settings import (
+    chat_turns_per_minute,
+    flask_secret,
+    port_setting,
+    rasa_timeout,
+    rasa_token,
+    ratelimit_storage_uri,
+    small_count,
+    transfer_hours,
+    url_list,
+)
 from webhooks.rasa_client import RasaClient
 from webhooks.twiml import VoiceConfig
 
@@ -62,27 +72,14 @@ class WebSettings:
 
     @cached_property
     def rasa(self) -> RasaClient:
-        return RasaClient(self.rasa_urls or (self.rasa_url,), timeout=self.rasa_timeout)
-
-
-def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name) or str(default)
-    if not raw.isdigit() or not 0 < int(raw) < 65536:
-        raise ConfigError(f"{name} must be a port number, got {raw!r}")
-    return int(raw)
+        return RasaClient(self.rasa_urls or (self.rasa_url,), key=self.rasa_token, timeout=self.rasa_timeout)
 
 
 def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
     core = load_settings(environ)  # first: in production mode it names every unsafe setting at once
     env = merged_environment(environ)
-    secret = env.get("FLASK_SECRET_KEY") or ""
-    if len(secret) < 16:
-        raise ConfigError("FLASK_SECRET_KEY is missing or too short: run `make install` or set it")
-    try:
-        timeout = float(env.get("RASA_TIMEOUT_SECONDS") or 8)
-    except ValueError:
-        raise ConfigError("RASA_TIMEOUT_SECONDS must be a number of seconds") from None
-    rasa_urls = _urls(env, "RASA_URLS") or (f"http://127.0.0.1:{_port(env, 'RASA_PORT', 5005)}",)
+    secret = flask_secret(env)
+    rasa_urls = url_list(env, "RASA_URLS") or (f"http://127.0.0.1:{port_setting(env, 'RASA_PORT', 5005)}",)
     defaults = VoiceConfig()
     voice = VoiceConfig(
         voice_zh=env.get("VOICE_ZH") or defaults.voice_zh,
@@ -96,57 +93,18 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         secret_key=secret,
         rasa_url=rasa_urls[0],
         rasa_urls=rasa_urls,
-        rasa_token=env.get("RASA_TOKEN") or "",
-        actions_url=(env.get("ACTIONS_URL") or f"http://127.0.0.1:{_port(env, 'ACTIONS_PORT', 5055)}").rstrip("/"),
+        rasa_token=rasa_token(env),
+        actions_url=(env.get("ACTIONS_URL") or f"http://127.0.0.1:{port_setting(env, 'ACTIONS_PORT', 5055)}").rstrip(
+            "/"
+        ),
         twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or "",
         public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
-        rasa_timeout=timeout,
+        rasa_timeout=rasa_timeout(env),
         voice=voice,
         agent_number=env.get("AGENT_PHONE_NUMBER") or None,
-        transfer_hours=_hours(env.get("TRANSFER_HOURS") or "09:00-17:00"),
+        transfer_hours=transfer_hours(env),
         tracker_store_url=tracker_store_url(env),
-        ratelimit_storage_uri=_ratelimit_storage_uri(env),
-        trusted_proxies=_count(env, "TRUSTED_PROXIES"),
-        chat_turns_per_minute=_turns(env, "CHAT_TURNS_PER_MINUTE", 60),
+        ratelimit_storage_uri=ratelimit_storage_uri(env),
+        trusted_proxies=small_count(env, "TRUSTED_PROXIES"),
+        chat_turns_per_minute=chat_turns_per_minute(env),
     )
-
-
-def _count(env: Mapping[str, str], name: str) -> int:
-    raw = env.get(name) or "0"
-    if not raw.isdigit() or int(raw) > 10:
-        raise ConfigError(f"{name} must be a small whole number, got {raw!r}")
-    return int(raw)
-
-
-def _turns(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name) or str(default)
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a whole number of at least 1, got {raw!r}")
-    return int(raw)
-
-
-def _ratelimit_storage_uri(env: Mapping[str, str]) -> str:
-    from limits.storage.registry import SCHEMES  # imported when used: limits 2.4 imports pkg_resources
-
-    uri = env.get("RATELIMIT_STORAGE_URI") or "memory://"
-    scheme = uri.partition("://")[0]
-    if scheme not in SCHEMES:  # the scheme only in the message: the URL may hold a password
-        raise ConfigError(f"RATELIMIT_STORAGE_URI must be memory:// or a redis:// URL, not {scheme!r}")
-    return uri
-
-
-def _urls(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    """A comma-separated list of http(s) base URLs, e.g. RASA_URLS=http://rasa-1:5005,http://rasa-2:5005."""
-    urls = tuple(part.strip().rstrip("/") for part in (env.get(name) or "").split(",") if part.strip())
-    for url in urls:
-        if not url.startswith(("http://", "https://")):
-            raise ConfigError(f"{name} must list http:// or https:// base URLs separated by commas")
-    return urls
-
-
-def _hours(text: str) -> tuple[dt.time, dt.time]:
-    try:
-        start, end = (dt.time.fromisoformat(part.strip()) for part in text.split("-"))
-    except ValueError:
-        raise ConfigError(f"TRANSFER_HOURS must look like 09:00-17:00, got {text!r}") from None
-    return start, end

@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.runtime import services
+from bot.signed_channel import CHANNEL_NAME
 
 DOMAIN = yaml.safe_load((Path(__file__).resolve().parents[2] / "domain.yml").read_text(encoding="utf-8"))
 
@@ -44,9 +45,14 @@ def make_tracker(
     events: list[dict[str, Any]] | None = None,
     sender_id: str = "conv-1",
     metadata: dict[str, Any] | None = None,
+    input_channel: str = CHANNEL_NAME,
     active_loop: str | None = None,
 ) -> Tracker:
-    """A tracker as the action server receives it (a fresh one per call: nothing leaks between tests)."""
+    """A tracker as the action server receives it (a fresh one per call: nothing leaks between tests).
+
+    Without `events`, the latest message is the one user event, received on `input_channel` (by
+    default the web app's signed channel, whose metadata the actions believe).
+    """
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots["language"] = "zh"
     all_slots.update(slots or {})
@@ -56,7 +62,9 @@ def make_tracker(
             "sender_id": sender_id,
             "slots": all_slots,
             "latest_message": latest,
-            "events": events or [],
+            "events": events
+            if events is not None
+            else [{"event": "user", "text": text, "input_channel": input_channel}],
             "active_loop": {"name": active_loop} if active_loop else {},
             "latest_action_name": "action_listen",
         }

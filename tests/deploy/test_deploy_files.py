@@ -93,7 +93,10 @@ def test_services_point_at_each_other(compose):
     assert all(services[name]["command"] == ["5005"] for name in ("rasa-1", "rasa-2"))
     assert web["ACTIONS_URL"] == "http://actions:5055" and rasa["ACTION_ENDPOINT_URL"] == "http://actions:5055/webhook"
     assert "-p 5055" in " ".join(services["actions"]["command"])
-    assert rasa["LOCK_STORE_URL"] == "redis" and rasa["LOCK_STORE_PASSWORD"] in " ".join(services["redis"]["command"])
+    assert (
+        rasa["LOCK_STORE_URL"] == "redis"
+        and rasa["LOCK_STORE_PASSWORD"] == environment(services["redis"])["REDIS_PASSWORD"]
+    )
     postgres = environment(services["postgres"])
     assert web["DATABASE_URL"].endswith("@postgres:5432/cards")
     assert rasa["TRACKER_STORE_URL"].endswith("@postgres:5432/tracker")
@@ -112,6 +115,7 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
     compose_env = set(yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())["x-rasa"]["environment"])
     assert used == {
         "ACTION_ENDPOINT_URL",
+        "ACTION_SERVER_TOKEN",
         "TRACKER_STORE_URL",
         "LOCK_STORE_URL",
         "LOCK_STORE_PORT",
@@ -119,7 +123,8 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
         "LOCK_STORE_PASSWORD",
         "LOCK_STORE_KEY_PREFIX",
     }
-    assert used <= compose_env and used - {"TRACKER_STORE_URL", "LOCK_STORE_URL"} <= defaulted
+    required = {"TRACKER_STORE_URL", "LOCK_STORE_URL", "ACTION_SERVER_TOKEN"}  # no default: config check names them
+    assert used <= compose_env and used - required <= defaulted
     config = yaml.safe_load(endpoints)
     assert config["tracker_store"]["type"] == "rasa_addons.tracker_store.EncryptedSQLTrackerStore"
     assert config["lock_store"]["type"] == "rasa_addons.lock_store.AtomicRedisLockStore"

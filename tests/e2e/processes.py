@@ -18,6 +18,7 @@ from bot.db import make_engine, make_session_factory
 from bot.demo import seed_demo
 from bot.migrate import upgrade
 from bot.privacy import Vault
+from bot.signed_channel import post_message
 
 STARTUP_TIMEOUT = 180
 
@@ -45,9 +46,10 @@ class Stack:
     logs: Path | None = None  # holds actions.log (JSON lines) and rasa.log
 
     def say(self, sender: str, message: str, metadata: dict | None = None, *, rasa_url: str | None = None) -> list[str]:
-        """Send one message over the REST channel (of `rasa_url`, else this stack's Rasa); the text replies."""
-        body = {"sender": sender, "message": message, "metadata": metadata or {}}
-        response = requests.post(f"{rasa_url or self.rasa_url}/webhooks/rest/webhook", json=body, timeout=30)
+        """Send one message over the signed channel (of `rasa_url`, else this stack's Rasa), as the web app
+        does; the text replies."""
+        with requests.Session() as http:
+            response = post_message(http, rasa_url or self.rasa_url, self.token, sender, message, metadata, timeout=30)
         response.raise_for_status()
         return [m.get("text", "") for m in response.json()]
 
@@ -95,10 +97,11 @@ def action_server_command(port: int) -> list[str]:
     return [sys.executable, "-m", "actions", "--logging-config_file", "bot/logging.yml", "-p", str(port)]
 
 
-def rasa_command(port: int, *, token: str, model: Path) -> list[str]:
-    """`rasa run` as the Procfile runs it: REST channel and HTTP API on loopback, behind `token`."""
+def rasa_command(port: int, *, model: Path) -> list[str]:
+    """`rasa run` as the Procfile runs it: signed channel and HTTP API on loopback, behind RASA_TOKEN
+    (taken from the environment, never the command line)."""
     return [
-        sys.executable, "-m", "rasa_addons", "run", "--enable-api", "--auth-token", token,
+        sys.executable, "-m", "rasa_addons", "run", "--enable-api",
         "-i", "127.0.0.1", "-p", str(port), "-m", str(model),
         "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
     ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Whole conversations over Rasa's REST channel against the running assistant and its database."""
+"""Whole conversations over Rasa's signed channel, as the web app sends them, against the running assistant."""
 
 import json
 import re

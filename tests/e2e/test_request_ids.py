@@ -19,7 +19,7 @@ HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "ready_for_pickup
 
 
 def test_a_turn_is_found_by_its_request_id_in_the_web_and_action_logs(stack, caplog):
-    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url)
+    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
     client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
     caplog.handler.addFilter(RequestIdFilter())
     caplog.set_level(logging.INFO)

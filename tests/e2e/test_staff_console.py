@@ -72,7 +72,7 @@ def console(stack, tmp_path_factory) -> Console:
     stack.say("e2e-console-human", "我要转人工客服")
 
     web = replace(
-        make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url),
+        make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token),
         tracker_store_url=f"sqlite:///{stack.env['TRACKER_SQLITE_PATH']}",
     )
     app = create_app({"WEB": web})

@@ -19,8 +19,7 @@ ACTIVE = next(d for d in DEMO_CARDHOLDERS if d.name == "Maria Garcia")
 
 @pytest.fixture(scope="module")
 def app_transport(stack):
-    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url)
-    web.rasa_token = stack.token
+    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
     client = create_app({"WEB": web, "TESTING": True}).test_client()
     validator = RequestValidator(TWILIO_TOKEN)
 

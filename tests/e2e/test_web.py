@@ -12,7 +12,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def web_client(stack):
-    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url)
+    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
     return open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
 
 

@@ -59,6 +59,6 @@ def fake_rasa():
     server.server_close()
 
 
-# The action server's fixtures and the running assistant, for the attacks that go through them.
+# The action server's fixtures, for the attacks that go through the dialogue's actions (the running
+# assistant, `stack`, is tests/conftest.py's, shared with the end-to-end tests).
 from tests.actions.conftest import action_settings, dispatcher, domain  # noqa: E402,F401
-from tests.e2e.conftest import production_stack, stack, trained_model  # noqa: E402,F401

@@ -14,13 +14,15 @@ from webhooks.settings import WebSettings
 TWILIO_TOKEN = "test-twilio-auth-token"
 
 
-def make_web_settings(settings, *, rasa_url: str | None = None, actions_url: str | None = None) -> WebSettings:
+def make_web_settings(
+    settings, *, rasa_url: str | None = None, rasa_token: str = "rasa-token", actions_url: str | None = None
+) -> WebSettings:
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens here: Rasa or actions "down"
     return WebSettings(
         core=settings,
         secret_key="s" * 32,
         rasa_url=rasa_url or closed,
-        rasa_token="rasa-token",
+        rasa_token=rasa_token,
         actions_url=actions_url or closed,
         twilio_auth_token=TWILIO_TOKEN,
         public_base_url=None,

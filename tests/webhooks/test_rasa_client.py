@@ -59,7 +59,7 @@ def fake_rasa(name: str, received: list[str], delay: float = 0.0):
 def test_turns_go_to_each_server_in_turn():
     received: list[str] = []
     with fake_rasa("a", received) as a, fake_rasa("b", received) as b:
-        client = RasaClient([a, b], timeout=2)
+        client = RasaClient([a, b], key="test-key", timeout=2)
         answers = [client.send("c1", str(n))[0]["text"] for n in range(4)]
     assert answers == ["a", "b", "a", "b"]
     assert received == ["a:0", "b:1", "a:2", "b:3"]
@@ -69,7 +69,7 @@ def test_a_stopped_server_is_skipped_and_nothing_is_sent_twice():
     received: list[str] = []
     stopped = f"http://127.0.0.1:{free_port()}"
     with fake_rasa("a", received) as a:
-        client = RasaClient([stopped, a], timeout=2)
+        client = RasaClient([stopped, a], key="test-key", timeout=2)
         answers = [client.send("c1", str(n))[0]["text"] for n in range(3)]
         assert client.is_ready("token")
     assert answers == ["a", "a", "a"]
@@ -80,14 +80,16 @@ def test_a_slow_server_is_not_retried_elsewhere():
     """It may have acted on the message already: the person gets the apology instead of a double turn."""
     received: list[str] = []
     with fake_rasa("slow", received, delay=1.5) as slow, fake_rasa("b", received) as b:
-        client = RasaClient([slow, b], timeout=0.5)
+        client = RasaClient([slow, b], key="test-key", timeout=0.5)
         with pytest.raises(RasaUnavailable):
             client.send("c1", "确认")
     assert received == ["slow:确认"]
 
 
 def test_all_servers_down_is_unavailable():
-    client = RasaClient([f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"], timeout=1)
+    client = RasaClient(
+        [f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"], key="test-key", timeout=1
+    )
     with pytest.raises(RasaUnavailable):
         client.send("c1", "你好")
     assert not client.is_ready("token")

@@ -1,4 +1,7 @@
-"""A running assistant for end-to-end tests: trained model, action server and Rasa on loopback.
+"""A running assistant for end-to-end and security tests: trained model, action server and Rasa on loopback.
+
+The fixtures are registered in tests/conftest.py, so one session-wide stack serves every test
+package that asks for it.
 
 The model is trained once for the current training inputs and kept in models/ (named by their
 fingerprint), so only the first run after a data change pays for training.
@@ -10,8 +13,8 @@ import os
 from pathlib import Path
 
 import pytest
-from cryptography.fernet import Fernet
 
+from bot.config import GENERATED_SECRETS
 from bot.model import ensure_trained
 from tests.e2e.processes import (
     Stack,
@@ -35,21 +38,20 @@ def trained_model() -> Path:
 def stack(trained_model, tmp_path_factory) -> Stack:
     """Action server and Rasa over a fresh SQLite card database holding the demo cardholders."""
     work = tmp_path_factory.mktemp("stack")
-    actions_port, rasa_port, token = free_port(), free_port(), "e2e-token"
+    actions_port, rasa_port = free_port(), free_port()
     env = {
         **os.environ,
+        **{name: make() for name, make in GENERATED_SECRETS.items()},  # fresh secrets, passed in the environment
         "DATABASE_URL": f"sqlite:///{work / 'cards.db'}",
-        "ID_HASH_KEY": "e2e-hash-key",
-        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "TRACKER_SQLITE_PATH": str(work / "tracker.db"),
     }
     seed_demo_database(env)
     processes = [
         start(action_server_command(actions_port), env, work / "actions.log"),
-        start(rasa_command(rasa_port, token=token, model=trained_model), env, work / "rasa.log"),
+        start(rasa_command(rasa_port, model=trained_model), env, work / "rasa.log"),
     ]
-    rasa_url = f"http://127.0.0.1:{rasa_port}"
+    rasa_url, token = f"http://127.0.0.1:{rasa_port}", env["RASA_TOKEN"]
     try:
         wait_for_action_server(actions_port, processes)
         wait_for_rasa(rasa_url, token, processes)
