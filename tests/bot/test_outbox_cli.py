@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from bot.config import GENERATED_SECRETS
 from tests.bot.test_card_import import ROW_ZHANG
 from tests.bot.test_cli import (
     cli_env,  # noqa: F401 - a fixture this module builds on
@@ -20,7 +21,9 @@ READY = ROW_ZHANG.replace("active", "ready_for_pickup").replace("2026-03-01T09:3
 
 @pytest.fixture
 def local_env(cli_env, monkeypatch):  # noqa: F811 - pytest passes the imported fixture
-    """The CLI's test settings, with no Twilio account from the machine's environment."""
+    """The CLI's test settings and fresh secrets (not the machine's .env), with no Twilio account."""
+    for name, make in GENERATED_SECRETS.items():
+        monkeypatch.setenv(name, cli_env.get(name) or make())
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID", "PUBLIC_BASE_URL"):
         monkeypatch.delenv(name, raising=False)
     return cli_env

@@ -106,6 +106,7 @@ async def test_a_wrong_key_is_refused_rather_than_read_as_nonsense(tmp_path):
 def test_endpoints_file_loads_the_encrypted_store_with_the_key_from_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("TRACKER_SQLITE_PATH", str(tmp_path / "tracker.db"))
     monkeypatch.setenv("ACTION_ENDPOINT_URL", "http://127.0.0.1:5055/webhook")
+    monkeypatch.setenv("ACTION_SERVER_TOKEN", "a-token-the-endpoints-file-expands")
     monkeypatch.setenv("DATA_ENCRYPTION_KEY", Fernet.generate_key().decode())
     config = read_endpoint_config(str(ROOT / "endpoints.yml"), "tracker_store")
     with warnings.catch_warnings():
