@@ -25,9 +25,18 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # Short and from a safe alphabet: an incoming id is echoed in headers and logs, so it must not
 # be able to carry text, markup or line breaks.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{8,64}")
-# Extra record attributes worth keeping (all ids or measurements); anything else passed as
-# `extra=` stays out of the JSON line.
-EXTRA_FIELDS = ("conversation_id", "channel", "action", "intent", "outcome", "duration_ms")
+# Every field the code passes with `extra=` reaches the JSON line (ids, outcomes, measurements),
+# except values that are not plain scalars and these names, which would hold personal data.
+PERSONAL_FIELDS = frozenset(
+    {"id_number", "name", "person_name", "phone", "phone_number", "caller", "text", "body", "speech", "code"}
+)
+# What every LogRecord has of its own (and what formatting adds): not fields passed by the code.
+_RECORD_ATTRIBUTES = frozenset(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {
+    "message",
+    "asctime",
+    "request_id",
+    "color_message",  # uvicorn/sanic's coloured copy of the message
+}
 
 _request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
@@ -82,15 +91,25 @@ class JsonFormatter(logging.Formatter):
             "process": self.process,
             "pid": record.process,
         }
-        for name in EXTRA_FIELDS:
-            if name in record.__dict__:
-                line[name] = record.__dict__[name]
+        line.update(passed_fields(record))
         if record.exc_info and record.exc_info[0] is not None:
             line["error"] = record.exc_info[0].__name__
             line["trace"] = [
                 f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(record.exc_info[2])
             ]
         return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def passed_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """The non-personal scalar fields the code passed with `extra=`."""
+    return {
+        name: value
+        for name, value in record.__dict__.items()
+        if name not in _RECORD_ATTRIBUTES
+        and name not in PERSONAL_FIELDS
+        and not name.startswith("_")
+        and isinstance(value, (str, int, float, bool, type(None)))
+    }
 
 
 def logging_config(process: str, config_file: Path = CONFIG_FILE) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import logging
 import subprocess
@@ -11,6 +12,7 @@ import pytest
 
 from bot.config import ROOT
 from bot.logs import (
+    PERSONAL_FIELDS,
     JsonFormatter,
     RequestIdFilter,
     bind_request_id,
@@ -44,7 +46,35 @@ def test_a_record_is_one_json_object_with_the_agreed_fields():
         "request_id": "turn-0123456789",
         "process": "web",
     }
-    assert fields["conversation_id"] == "web-abc" and "color" not in fields  # only known id fields
+    assert fields["conversation_id"] == "web-abc" and fields["color"] == "blue"
+
+
+def test_personal_and_non_scalar_fields_stay_out_of_the_line():
+    made = record("checked", id_number=ID_NUMBER, person_name="张伟", phone="+8613900001001", details={"a": ID_NUMBER})
+    line = JsonFormatter().format(made)
+    assert ID_NUMBER not in line and "张伟" not in line and "13900001001" not in line
+
+
+def _extra_fields_in_the_code() -> dict[str, set[str]]:
+    """Every key our modules pass in `extra={...}`, with the modules that pass it."""
+    found: dict[str, set[str]] = {}
+    for package in ("bot", "actions", "webhooks", "rasa_addons", "nlu"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.keyword) and node.arg == "extra" and isinstance(node.value, ast.Dict):
+                    for key in node.value.keys:
+                        if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                            found.setdefault(key.value, set()).add(str(path.relative_to(ROOT)))
+    return found
+
+
+def test_every_field_the_code_logs_reaches_the_json_line():
+    passed = _extra_fields_in_the_code()
+    assert {"succeeded", "loss_report_id", "card_id", "path", "outcome"} <= set(passed)
+    for name, modules in passed.items():
+        assert name not in PERSONAL_FIELDS, f"{sorted(modules)} log a personal field: {name}"
+        line = json.loads(JsonFormatter().format(record("event", **{name: 7})))
+        assert line.get(name) == 7, f"{name} (logged by {sorted(modules)}) is dropped from the JSON line"
 
 
 def test_an_exception_keeps_its_type_and_places_never_its_message():
