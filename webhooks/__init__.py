@@ -1,22 +1,27 @@
 """The web app: web chat page, SMS and voice webhooks, staff console and health, over `bot`.
 
-`create_app()` builds it; nothing connects at import.
+`create_app()` builds it; nothing connects at import, and nothing is imported here at module level
+but Flask: gunicorn's config (webhooks/gunicorn_conf.py) imports this package first and must set
+PROMETHEUS_MULTIPROC_DIR before prometheus_client is imported, or every worker counts alone.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from webhooks.settings import WebSettings, load_web_settings
+if TYPE_CHECKING:
+    from webhooks.settings import WebSettings
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """The Flask app; `test_config` overrides settings (tests pass a ready WebSettings as WEB)."""
+    from webhooks.settings import load_web_settings
+
     app = Flask(__name__)
     web: WebSettings = (test_config or {}).get("WEB") or load_web_settings()
     app.config.update(SECRET_KEY=web.secret_key, WEB=web, JSON_AS_ASCII=False, MAX_CONTENT_LENGTH=64 * 1024)

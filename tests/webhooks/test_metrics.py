@@ -284,3 +284,20 @@ def _turns_in(exposition: str) -> float:
         for line in exposition.splitlines()
         if line.startswith('assistant_turns_total{channel="chat"')
     )
+
+
+@pytest.mark.parametrize("config", ["webhooks/gunicorn_conf.py", "deploy/gunicorn.conf.py"])
+def test_gunicorn_configs_put_prometheus_in_multiprocess_mode_before_it_is_imported(config):
+    """gunicorn loads its config in the master before forking: prometheus_client must not be imported
+    earlier (through the webhooks package) or it settles on per-process values and /metrics reads an
+    empty folder in every worker."""
+    probe = (
+        "import runpy, sys; runpy.run_path(sys.argv[1]); "
+        "from prometheus_client import values; print(values.ValueClass.__qualname__)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    result = subprocess.run(
+        [sys.executable, "-c", probe, config], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "MultiProcessValue" in result.stdout
