@@ -36,7 +36,8 @@ async def test_wrong_name_and_unknown_id_fail_the_same_way(action_settings, sess
     unknown_id = await FORM.validate_person_name(
         "张伟", dispatcher, make_tracker({"id_number": "320102198503121015"}, sender_id="conv-2"), domain
     )
-    assert wrong_name == unknown_id == {"id_number": None, "person_name": None, "phone_last4": None}
+    # The name is asked again either way: nothing tells an unknown ID number from a wrong name.
+    assert wrong_name == unknown_id == {"person_name": None}
     assert [m["response"] for m in dispatcher.messages] == ["utter_identity_not_verified"] * 2
     assert dispatcher.messages[0]["attempts_left"] == dispatcher.messages[1]["attempts_left"] == 2
 

@@ -3,9 +3,10 @@ import datetime as dt
 
 import pytest
 
-from bot.assistant import card_overview, check_loss_report_possible, check_unblock_possible, name_from_answer
+from bot.assistant import card_overview, check_loss_report_possible, check_unblock_possible
 from bot.config import LossPolicy
 from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
+from bot.identity_answers import name_from_answer
 from bot.loss_reports import create_loss_report
 from bot.statuses import CardStatus
 from tests.conftest import NOW
