@@ -14,17 +14,17 @@ import re
 
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
-    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|是|my name is|my name's|the name is|name is|"
+    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|应该是|正确的是|是|my name is|my name's|the name is|name is|"
     r"name:|i am|i'm|it's|it is|this is|it should be|should be|i meant|it was meant to be)\s*",
     re.IGNORECASE,
 )
 _NAME_TAIL = re.compile(r"[\s。.!！,，~]+$")
 # An apology or correction before the right value: "不好意思打错了，是", "sorry typo, it's".
 _CORRECTION = re.compile(
-    r"^\s*(?:(?:不好意思|抱歉|对不起|sorry|oops|apologies|my mistake|my bad|correction)[\s,，、:：!！.。]*)?"
+    r"^\s*(?:(?:不好意思|抱歉|对不起|sorry|oops|apologies|my mistake|my bad|correction)[\s,，、:：!！.。\-–—]*)*"
     r"(?:(?:刚才|前面|上面)?(?:那个|名字|姓名)?(?:打错|写错|输错|搞错|弄错|说错)(?:字)?了?|错了(?:错了)?|不对|更正一下|纠正一下|"
     r"(?:that was |there was |it was |i made )?a typo|typo|i mistyped(?: it)?|i misspelled it|wrong name)?"
-    r"[\s,，、:：!！.。]*",
+    r"[\s,，、:：!！.。\-–—]*",
     re.IGNORECASE,
 )
 _APOLOGY_OR_FIX = re.compile(
