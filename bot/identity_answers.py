@@ -14,8 +14,9 @@ import re
 
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
-    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|应该是|正确的是|是|my name is|my name's|the name is|name is|"
-    r"name:|i am|i'm|it's|it is|this is|it should be|should be|i meant|it was meant to be)\s*",
+    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|应该是|正确的是|是|"
+    r"my name is|my name's|the name is|name is|name:|i am|i'm|it's|it is|this is|"
+    r"it should be|should be|i meant|it was meant to be)\s*",
     re.IGNORECASE,
 )
 _NAME_TAIL = re.compile(r"[\s。.!！,，~]+$")
