@@ -115,8 +115,8 @@ _WHY = re.compile(
     r"为什么|为啥|干什么|干嘛|做什么用|安全吗|\bwhy\b|what (?:do you need|is it) .*for|is it safe", re.IGNORECASE
 )
 _WHERE = re.compile(
-    r"不知道|不记得|记不(?:住|清)|忘(?:了|记)|在哪|哪里|去哪|怎么(?:查|找)|不在身边|"
-    r"\b(?:don'?t|do not|doesn'?t) (?:know|remember|have)|can'?t (?:remember|find)|forgot|where",
+    r"不知道|不清楚|不确定|不记得|记不(?:住|清)|忘(?:了|记)|在哪|哪里|去哪|怎么(?:查|找)|不在身边|"
+    r"\b(?:don'?t|do not|doesn'?t) (?:know|remember|have)|can'?t (?:remember|find)|forgot|not sure|unsure|no idea|where",
     re.IGNORECASE,
 )
 _ABOUT_THE_ID = re.compile(r"身份证|证件|号码|\bid\b|\bnumber\b|\bit\b|\bthis\b", re.IGNORECASE)
