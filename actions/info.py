@@ -50,8 +50,8 @@ class ActionAnswerInfo(Action):
 class ActionAskTask(Action):
     """A number or name given out of the blue: keep it, and ask what the person wants to do.
 
-    An ID number other than the verified one ends that verification (this card gets its own
-    check), and a name given beside it is kept for that check.
+    A new ID number is kept with the name given beside it, if any, for the check the request
+    starts; one other than the verified ID number ends that verification (this card gets its own).
     """
 
     def name(self) -> str:
@@ -60,7 +60,12 @@ class ActionAskTask(Action):
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         dispatcher.utter_message(response="utter_ask_what_task")
-        if not gives_id_number(tracker) or not other_than_verified(tracker):
+        verified = tracker.get_slot("verified_id_number")
+        if not gives_id_number(tracker) or (verified and not other_than_verified(tracker)):
             return []
         name = name_beside_id(typed_text(tracker))
-        return [*forget_verification(), SlotSet("person_name", name), SlotSet("phone_last4", None)]
+        return [
+            *(forget_verification() if verified else []),
+            SlotSet("person_name", name),
+            SlotSet("phone_last4", None),
+        ]

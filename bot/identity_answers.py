@@ -35,8 +35,9 @@ _APOLOGY_OR_FIX = re.compile(
 )
 _NOT_THIS = re.compile(r"\s*(?:才对|才是|\bnot\b.*)$", re.IGNORECASE)
 
-# A run of digits (an ID number, with its separators and check character) in a message.
-_NUMBER_RUN = re.compile(r"[0-9０-９][0-9０-９\s\-－xXｘＸ]*")
+# A run of digits (an ID number, with its separators and check character) in a message; an X
+# that starts a word ("Xia") is not a check character.
+_NUMBER_RUN = re.compile(r"[0-9０-９](?:[0-9０-９\s\-－]|[xXｘＸ](?![A-Za-z]))*")
 _PARTS = re.compile(r"[,，。.;；:：!！?？、\n/|()（）\[\]【】\"“”']+|\s{2,}")
 _HAN_NAME = re.compile(r"[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]{2,8}[·•][\u3400-\u9fff]{2,8}")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){1,3}")
@@ -116,7 +117,8 @@ _WHY = re.compile(
 )
 _WHERE = re.compile(
     r"不知道|不清楚|不确定|不记得|记不(?:住|清)|忘(?:了|记)|在哪|哪里|去哪|怎么(?:查|找)|不在身边|"
-    r"\b(?:don'?t|do not|doesn'?t) (?:know|remember|have)|can'?t (?:remember|find)|forgot|not sure|unsure|no idea|where",
+    r"\b(?:don'?t|do not|doesn'?t) (?:know|remember|have)|can'?t (?:remember|find)|forgot|"
+    r"not sure|unsure|no idea|where",
     re.IGNORECASE,
 )
 _ABOUT_THE_ID = re.compile(r"身份证|证件|号码|\bid\b|\bnumber\b|\bit\b|\bthis\b", re.IGNORECASE)

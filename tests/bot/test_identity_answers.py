@@ -11,6 +11,8 @@ ID = "320104199201306062"
         (f"我叫林小雨，身份证{ID}", "林小雨"),
         (f"宋文 {ID} 查进度", "宋文"),
         (f"{ID} Qian Lu", "Qian Lu"),
+        (f"{ID} Xia Yu", "Xia Yu"),
+        (f"{ID[:-1]}x Xia Yu", "Xia Yu"),
         (f"身份证号是{ID}，姓名白雪", "白雪"),
         (f"my name is Qian Lu, ID {ID}", "Qian Lu"),
         (f"我妈的社保卡找不到了，帮她挂失，身份证{ID}", None),

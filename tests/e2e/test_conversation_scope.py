@@ -19,6 +19,7 @@ HOLDERS = {
     "latin": ("320106198001080562", "Tang Yuxi", "C10000008", "ready_for_pickup"),
     "typo": ("32010619800109063X", "卫思远", "C10000009", "in_production"),
     "helped": ("320106198001110709", "Ruan Qing", "C10000010", "submitted"),
+    "details_first": ("320106198001120771", "Xia Yutong", "C10000011", "in_production"),
 }
 
 
@@ -135,3 +136,12 @@ def test_questions_about_the_id_number_are_answered_and_the_check_goes_on(stack,
     stack.say(sender, holder[0])
     answer = stack.say(sender, f"sorry, typo: it's {holder[1]}")
     assert names_card(answer, holder) and any("received" in t for t in answer), answer
+
+
+def test_details_first_then_the_request(stack, holders):
+    holder = holders["details_first"]
+    sender = "e2e-scope-details-first"
+    asked = stack.say(sender, f"{holder[0]} {holder[1]}")
+    assert len(asked) == 1 and ("What would you like to do" in asked[0] or "办理什么业务" in asked[0]), asked
+    answer = stack.say(sender, "check my card progress please")
+    assert names_card(answer, holder) and any("in production" in t for t in answer), answer
