@@ -122,3 +122,12 @@ def test_ending_the_chat_says_goodbye_to_it_and_starts_a_new_one(settings, sessi
 
 def test_ending_the_chat_needs_the_page_token(client):
     assert client.post("/chat/end").status_code == 400
+
+
+def test_the_page_offers_to_end_the_chat(client):
+    html = client.get("/").get_data(as_text=True)
+    assert 'id="end"' in html
+    response = client.get("/static/chat.js")
+    script = response.get_data(as_text=True)
+    response.close()
+    assert '"/chat/end"' in script and "X-CSRFToken" in script
