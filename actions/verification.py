@@ -18,10 +18,14 @@ from actions.runtime import services, traced
 from bot.errors import InvalidIdNumber
 from bot.idnumbers import validate_id_number
 
-# What a verification leaves in the conversation: all of it goes when it ends.
-VERIFIED_STATE = ("verified_id_number", "verified_loss_only", "holder_masked", "card_number_masked")
+# What a verification leaves in the conversation, a pending confirmation included: all of it goes
+# when it ends, so no "yes" can act on the card afterwards.
+VERIFIED_STATE = (
+    "verified_id_number", "verified_loss_only", "holder_masked", "card_number_masked",
+    "awaiting_confirmation", "one_time_code",
+)  # fmt: skip
 _DETAILS = ("id_number", "person_name", "phone_last4")
-_TASK = ("task", "awaiting_confirmation", "one_time_code", "identity_locked", REQUESTED_SLOT)
+_TASK = ("task", "identity_locked", REQUESTED_SLOT)
 
 
 def forget_verification() -> list[dict]:

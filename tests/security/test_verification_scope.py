@@ -50,10 +50,14 @@ async def test_nothing_is_told_about_the_other_card_before_its_check(
     add_card(session, vault)
     add_card(session, vault, id_number=ID_WANG, name="王五", card_number="B00000001")
     session.commit()
-    tracker = make_tracker({**VERIFIED, "id_number": ID_WANG}, text=f"我妈的身份证 {ID_WANG}",
-                           entities=[{"entity": "id_number", "value": ID_WANG}])  # fmt: skip
+    tracker = make_tracker(
+        {**VERIFIED, "id_number": ID_WANG, "awaiting_confirmation": "loss"},
+        text=f"我妈的身份证 {ID_WANG}",
+        entities=[{"entity": "id_number", "value": ID_WANG}],
+    )
     changed = slots(await ActionAskTask().run(dispatcher, tracker, domain))
     assert changed["verified_id_number"] is None
+    assert changed["awaiting_confirmation"] is None  # a "yes" now cannot report the first card lost
     after = make_tracker({**VERIFIED, **changed, "task": "progress"})
     await ActionStartTask().run(dispatcher, after, domain)
     assert not [r for r in responses(dispatcher) if r.startswith("utter_progress")]
