@@ -19,6 +19,8 @@ HOLDERS = {
     "latin": ("320106198001080562", "Tang Yuxi", "C10000008", "ready_for_pickup"),
     "typo": ("32010619800109063X", "卫思远", "C10000009", "in_production"),
     "helped": ("320106198001110709", "Ruan Qing", "C10000010", "submitted"),
+    "small_talk": ("320106198001130785", "Sunny Lam", "C10000012", "active"),
+    "unplaced": ("320106198001140799", "Joy Wong", "C10000013", "active"),
     "details_first": ("320106198001120771", "Xia Yutong", "C10000011", "in_production"),
 }
 
@@ -145,3 +147,14 @@ def test_details_first_then_the_request(stack, holders):
     assert len(asked) == 1 and ("What would you like to do" in asked[0] or "办理什么业务" in asked[0]), asked
     answer = stack.say(sender, "check my card progress please")
     assert names_card(answer, holder) and any("in production" in t for t in answer), answer
+
+
+@pytest.mark.parametrize("who", ["small_talk", "unplaced"])
+def test_a_latin_name_the_classifier_misreads_still_verifies(stack, holders, who):
+    """Two-word names read as chit-chat, a question or nothing at all reach the identity check."""
+    holder = holders[who]
+    sender = f"e2e-scope-{who}"
+    stack.say(sender, "what is the status of my card?")
+    stack.say(sender, holder[0])
+    answer = stack.say(sender, holder[1])
+    assert names_card(answer, holder) and any("active" in t for t in answer), answer
