@@ -1,7 +1,9 @@
 """The identity form, checked against the card database.
 
-Chat and SMS: the ID number, then the registered full name. Phone: the ID number, then either the
-caller ID matches the registered phone (nothing more to ask) or the last four digits of it.
+Chat and SMS: the ID number, then the registered full name (both may come in one message). Phone:
+the ID number, then either the caller ID matches the registered phone (nothing more to ask) or the
+last four digits of it. A verification holds for one card and one person: an ID number other than
+the verified one starts a new check, and after a few idle minutes the check is asked again.
 """
 
 from __future__ import annotations
@@ -15,19 +17,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.info import ID_HELP
 from actions.runtime import (
     UNAVAILABLE,
     apologise,
     channel_of,
+    gives_id_number,
     in_transaction,
     now,
     service_values,
     traced,
     trusted_metadata,
+    typed_text,
 )
-from bot.assistant import check_caller, check_identity, name_from_answer
+from actions.verification import forget_everything, forget_verification, idle_too_long, other_than_verified
+from bot.assistant import check_caller, check_identity
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.identity import CLIENT_METADATA_KEY
+from bot.identity_answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
 from bot.idnumbers import validate_id_number
 from bot.spoken import normalise_numbers_in_text
 
@@ -44,16 +51,8 @@ _ANSWERED_BY_RULES = frozenset(
 )  # fmt: skip
 _SURELY_NOT_AN_ANSWER = 0.9
 # Replies that are surely not a name ("好的", "谢谢"): asked again without spending an attempt.
+# Latin-script names are often read as small talk, so one that looks like a name is still taken.
 _NOT_A_NAME = frozenset({"affirm", "thank", "greet", "goodbye"})
-
-
-def _typed_text(tracker: Tracker) -> str:
-    """What the person actually sent; `latest_message["text"]` is the NLU-normalised form
-    (simplified characters, digits), and 於丹 must not become 于丹 before it is compared."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return (event.get("text") or "").strip()
-    return (tracker.latest_message.get("text") or "").strip()
 
 
 def _client(tracker: Tracker) -> str | None:
@@ -65,12 +64,29 @@ def _client(tracker: Tracker) -> str | None:
 def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
     """The latest message as the answer to `slot`, if the form asked for it and it is an answer."""
     intent = tracker.latest_message.get("intent") or {}
-    text = _typed_text(tracker)
+    text = typed_text(tracker)
     if tracker.get_slot("requested_slot") != slot or not text or intent.get("name") in _STOP_INTENTS:
         return {}
+    if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
+        return {slot: text}  # whatever the classifier made of it
     if intent.get("name") in _ANSWERED_BY_RULES and (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER:
         return {}
     return {slot: text}
+
+
+def _stale_verification(tracker: Tracker) -> list[dict]:
+    """Events that end a verification that no longer holds, before the form decides what to ask.
+
+    After the idle limit everything goes (an ID number in this very message is kept); an ID number
+    other than the verified one ends the verification, so that card gets its own check.
+    """
+    held = ("verified_id_number", "id_number", "person_name", "identity_locked")
+    if idle_too_long(tracker) and any(tracker.get_slot(slot) for slot in held):
+        events = [e for e in forget_everything() if e["name"] not in ("task", "requested_slot")]
+        return [e for e in events if not (e["name"] == "id_number" and gives_id_number(tracker))]
+    if not other_than_verified(tracker):
+        return []
+    return [*forget_verification(), SlotSet("person_name", None), SlotSet("phone_last4", None)]
 
 
 class ValidateIdentityForm(FormValidationAction):
@@ -90,8 +106,10 @@ class ValidateIdentityForm(FormValidationAction):
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        stale = _stale_verification(tracker)
+        tracker.add_slots(stale)
         try:
-            return await super().run(dispatcher, tracker, domain)
+            return [*stale, *await super().run(dispatcher, tracker, domain)]
         except UNAVAILABLE as error:
             await apologise(dispatcher, tracker, error)
             # End this attempt, but do not lock the conversation: the database failed, not the
@@ -103,11 +121,20 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("id_number"):  # the number extractor found one
             return {}
+        if tracker.get_slot("requested_slot") in ("id_number", "person_name") and (
+            question := id_number_question(typed_text(tracker))
+        ):
+            dispatcher.utter_message(response=ID_HELP[question], **service_values(tracker))
+            return {}
         return _answer_to("id_number", tracker)
 
     async def extract_person_name(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if gives_id_number(tracker):
+            # A name beside the ID number ("我叫…，身份证…", "<ID> Zhao Min"); never the number as a name.
+            name = name_beside_id(typed_text(tracker))
+            return {"person_name": name} if name else {}
         return _answer_to("person_name", tracker)
 
     async def extract_phone_last4(
@@ -120,8 +147,9 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         try:
             id_number = validate_id_number(str(slot_value))
-        except InvalidIdNumber:
-            dispatcher.utter_message(response="utter_invalid_id_number")
+        except InvalidIdNumber as invalid:
+            wrong_check = invalid.reason == "checksum"  # 18 characters: say what is wrong with them
+            dispatcher.utter_message(response="utter_id_number_checksum" if wrong_check else "utter_invalid_id_number")
             return {"id_number": None}
         caller = trusted_metadata(tracker).get("caller")
         if channel_of(tracker) != "voice" or not caller:
@@ -148,7 +176,7 @@ class ValidateIdentityForm(FormValidationAction):
         name = name_from_answer(str(slot_value))
         intent = tracker.latest_message.get("intent") or {}
         sure = (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER
-        if not name or (intent.get("name") in _NOT_A_NAME and sure):
+        if not name or (intent.get("name") in _NOT_A_NAME and sure and not looks_like_latin_name(name)):
             return {"person_name": None}
         return await self._check(dispatcher, tracker, "person_name", name, name=name)
 
@@ -168,7 +196,10 @@ class ValidateIdentityForm(FormValidationAction):
     async def _check(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, slot: str, value: str, **given: str
     ) -> dict[str, Any]:
-        """Run the identity check with the second detail; a failure resets both and never says which."""
+        """Run the identity check with the second detail; a failure never says which part was wrong.
+
+        A failure reads the same whether or not the ID number exists, and the attempts left are counted.
+        """
         id_number = tracker.get_slot("id_number")
         if not id_number:
             return {slot: None}
@@ -184,7 +215,9 @@ class ValidateIdentityForm(FormValidationAction):
             )
         except IdentityNotVerified as failure:
             dispatcher.utter_message(response="utter_identity_not_verified", attempts_left=failure.attempts_left)
-            return {**_RESET, slot: None}
+            # Chat asks for the name again (the reply invites a corrected ID number too); the phone
+            # starts again from the ID number, which it reads back with the question.
+            return {slot: None} if slot == "person_name" else {**_RESET, slot: None}
         except IdentityLocked:
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return {**_RESET, slot: None, "identity_locked": True, "task": None}

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import service_values, traced
+from actions.runtime import gives_id_number, service_values, traced, typed_text
+from actions.verification import forget_verification, other_than_verified
+from bot.identity_answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
 
 INFO_RESPONSES = {
     "replace_card": "utter_replace_card",
@@ -15,7 +18,10 @@ INFO_RESPONSES = {
     "activate_card": "utter_activate_card",
     "update_info": "utter_update_info",
     "out_of_scope": "utter_out_of_scope",
+    "bot_challenge": "utter_iamabot",
 }
+# Why the ID number is asked for, or where to find it (bot.identity_answers.id_number_question).
+ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
 
 
 class ActionAnswerInfo(Action):
@@ -27,7 +33,13 @@ class ActionAnswerInfo(Action):
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        text = typed_text(tracker)
+        asking = tracker.get_slot("requested_slot") if tracker.active_loop_name == "identity_form" else None
+        if asking == "person_name" and looks_like_latin_name(name_from_answer(text)):
+            return []  # a name read as a question: the identity form, which runs next, takes it
         response = INFO_RESPONSES.get(intent, "utter_default")
+        if asking and (question := id_number_question(text)):
+            response = ID_HELP[question]
         values = service_values(tracker)
         if response == "utter_replace_card" and values["fee"] == 0:
             response = "utter_replace_card_free"
@@ -36,7 +48,11 @@ class ActionAnswerInfo(Action):
 
 
 class ActionAskTask(Action):
-    """A number or name given out of the blue: keep it, and ask what the person wants to do."""
+    """A number or name given out of the blue: keep it, and ask what the person wants to do.
+
+    A new ID number is kept with the name given beside it, if any, for the check the request
+    starts; one other than the verified ID number ends that verification (this card gets its own).
+    """
 
     def name(self) -> str:
         return "action_ask_task"
@@ -44,4 +60,12 @@ class ActionAskTask(Action):
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         dispatcher.utter_message(response="utter_ask_what_task")
-        return []
+        verified = tracker.get_slot("verified_id_number")
+        if not gives_id_number(tracker) or (verified and not other_than_verified(tracker)):
+            return []
+        name = name_beside_id(typed_text(tracker))
+        return [
+            *(forget_verification() if verified else []),
+            SlotSet("person_name", name),
+            SlotSet("phone_last4", None),
+        ]

@@ -89,6 +89,20 @@ def trusted_metadata(tracker: Tracker) -> dict[str, Any]:
     return dict(metadata) if isinstance(metadata, dict) else {}
 
 
+def typed_text(tracker: Tracker) -> str:
+    """What the person actually sent; `latest_message["text"]` is the NLU-normalised form
+    (simplified characters, digits), and 於丹 must not become 于丹 before it is compared."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return (event.get("text") or "").strip()
+    return (tracker.latest_message.get("text") or "").strip()
+
+
+def gives_id_number(tracker: Tracker) -> bool:
+    """Whether the number extractor found an ID number in the latest message."""
+    return any(e.get("entity") == "id_number" for e in tracker.latest_message.get("entities") or [])
+
+
 def channel_of(tracker: Tracker) -> str:
     """``chat``, ``sms`` or ``voice`` as the web app said; plain ``chat`` for any other input channel."""
     channel = trusted_metadata(tracker).get("channel")

@@ -26,6 +26,7 @@ from actions.runtime import (
 )
 from actions.unblock import CODE_ACCEPTED
 from bot.assistant import (
+    CardOverview,
     card_overview,
     check_loss_report_possible,
     check_unblock_possible,
@@ -100,42 +101,58 @@ class ActionStartTask(DatabaseAction):
             # Verified people have a card; this only happens if it was removed meanwhile.
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return _task_done()
+        whose = {"holder_masked": overview.holder_masked, "card_number_masked": "*****" + overview.card_number[-4:]}
         values = {
             **service_values(tracker),
+            **whose,
             "office": overview.office,
             "updated_date": format_date(overview.status_changed_at, language),
-            "card_number_masked": "*****" + overview.card_number[-4:],
             "reference": overview.active_reference or "",
             "expires_date": format_date(overview.active_expires_at, language) if overview.active_expires_at else "",
         }
-        if task == "progress":
-            dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
+        # Kept in slots too, so the confirmation's read-back names the same card.
+        events = await _answer(dispatcher, tracker, task, overview, values, id_number, language)
+        return [*(SlotSet(slot, value) for slot, value in whose.items()), *events]
+
+
+async def _answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    task: str,
+    overview: CardOverview,
+    values: dict,
+    id_number: str,
+    language: str,
+) -> list[dict]:
+    """Answer progress, or ask to confirm a loss report or its cancellation, naming whose card it is."""
+    if task == "progress":
+        dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
+        return _task_done()
+    if task == "loss":
+        if overview.active_reference:
+            dispatcher.utter_message(response="utter_loss_already_reported", **values)
+            _mark_reference(dispatcher, overview.active_reference, created=False)
             return _task_done()
-        if task == "loss":
-            if overview.active_reference:
-                dispatcher.utter_message(response="utter_loss_already_reported", **values)
-                _mark_reference(dispatcher, overview.active_reference, created=False)
-                return _task_done()
-            try:
-                check_loss_report_possible(overview)
-            except LossReportNotAllowed:
-                closed = overview.status in _CLOSED
-                dispatcher.utter_message(response="utter_loss_already_closed" if closed else "utter_loss_not_held")
-                return _task_done()
-            dispatcher.utter_message(response="utter_loss_warning", **values)
-            return [SlotSet("awaiting_confirmation", "loss")]
         try:
-            check_unblock_possible(overview, services().settings)
-        except SelfServiceUnblockDisabled:
-            dispatcher.utter_message(response="utter_unblock_not_self_service")
+            check_loss_report_possible(overview)
+        except LossReportNotAllowed:
+            closed = overview.status in _CLOSED
+            dispatcher.utter_message(response="utter_loss_already_closed" if closed else "utter_loss_not_held")
             return _task_done()
-        except NoActiveLossReport:
-            dispatcher.utter_message(response="utter_unblock_no_active_report")
-            return _task_done()
-        if tracker.get_slot("one_time_code") == CODE_ACCEPTED:
-            dispatcher.utter_message(response="utter_unblock_confirm", **values)
-            return [SlotSet("awaiting_confirmation", "unblock")]
-        return await _send_code(dispatcher, tracker, id_number, language)
+        dispatcher.utter_message(response="utter_loss_warning", **values)
+        return [SlotSet("awaiting_confirmation", "loss")]
+    try:
+        check_unblock_possible(overview, services().settings)
+    except SelfServiceUnblockDisabled:
+        dispatcher.utter_message(response="utter_unblock_not_self_service")
+        return _task_done()
+    except NoActiveLossReport:
+        dispatcher.utter_message(response="utter_unblock_no_active_report")
+        return _task_done()
+    if tracker.get_slot("one_time_code") == CODE_ACCEPTED:
+        dispatcher.utter_message(response="utter_unblock_confirm", **values)
+        return [SlotSet("awaiting_confirmation", "unblock")]
+    return await _send_code(dispatcher, tracker, id_number, language)
 
 
 async def _send_code(dispatcher: CollectingDispatcher, tracker: Tracker, id_number: str, language: str) -> list[dict]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from bot.audit import record_audit
-from bot.cards import get_cardholder
+from bot.cards import get_cardholder, status_since
 from bot.config import Settings
 from bot.errors import (
     CodeAttemptsExhausted,
@@ -31,23 +30,10 @@ from bot.loss_reports import active_report, cancel_loss_report, create_loss_repo
 from bot.models import LossReport
 from bot.one_time_codes import check_code, consume_verified_code, issue_code
 from bot.outbox import Outbox
-from bot.privacy import Vault, mask_phone
+from bot.privacy import Vault, mask_name, mask_phone
 from bot.statuses import HELD_BY_CITIZEN, CardStatus
 
 log = logging.getLogger(__name__)
-
-# Lead-ins people put before their name when asked for it.
-_NAME_LEAD_INS = re.compile(
-    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|my name is|my name's|name is|name:|"
-    r"i am|i'm|it's|it is|this is)\s*",
-    re.IGNORECASE,
-)
-_NAME_TAIL = re.compile(r"[\s。.!！,，~]+$")
-
-
-def name_from_answer(text: str) -> str:
-    """The name in an answer to "what is your full name" (``我叫张伟。`` -> ``张伟``)."""
-    return _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", text.strip())).strip()
 
 
 def check_identity(
@@ -117,8 +103,10 @@ def _flag_when_locked(session: Session, *, conversation_id: str, channel: str) -
 
 @dataclass(frozen=True)
 class CardOverview:
-    """What a verified person may learn about their current card."""
+    """What a verified person may learn about their current card, and whose it is (`holder_masked`,
+    e.g. 杨*, so the person can check the answer is about the card they mean)."""
 
+    holder_masked: str
     status: CardStatus
     card_number: str
     office: str
@@ -134,10 +122,11 @@ def card_overview(session: Session, *, settings: Settings, id_number: str, now: 
     lapse_expired(session, card=card, outbox=Outbox.for_settings(settings), now=now)
     report = active_report(card)
     return CardOverview(
+        holder_masked=mask_name(holder.name),
         status=CardStatus(card.status),
         card_number=card.card_number,
         office=card.office,
-        status_changed_at=card.status_changed_at,
+        status_changed_at=status_since(card),
         active_reference=report.reference if report else None,
         active_expires_at=report.expires_at if report else None,
     )

@@ -43,6 +43,15 @@ def record_status(card: Card, new: CardStatus, *, at: dt.datetime, source: str) 
     card.status_changed_at = at
 
 
+def status_since(card: Card) -> dt.datetime:
+    """When the card entered its current status. Cancelling a temporary loss report (解挂) gives the
+    card back the status it had, so an issued card keeps the date it was collected, not the unblock's."""
+    for change in sorted(card.history, key=lambda c: (c.changed_at, c.id or 0), reverse=True):
+        if change.to_status == card.status and change.from_status != CardStatus.LOSS_REPORTED.value:
+            return change.changed_at
+    return card.status_changed_at
+
+
 def _iso(moment: dt.datetime | None, tz: ZoneInfo) -> str | None:
     return moment.astimezone(tz).isoformat() if moment else None
 

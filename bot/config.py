@@ -84,6 +84,9 @@ class LossPolicy:
     max_failures_per_name: int = 100
     # Failed stronger checks (registered caller ID + last four digits) a locked ID number takes.
     locked_phone_attempts: int = 3
+    # Minutes without a message after which a verified person must prove who they are again
+    # (the next person on the same device or phone number starts from nothing).
+    verification_idle_minutes: int = 5
 
     @property
     def lock_notice_minutes(self) -> int:
@@ -332,6 +335,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         max_failures_per_client=_int(env, "IDENTITY_FAILURES_PER_CLIENT", 20, minimum=1),
         max_failures_per_name=_int(env, "IDENTITY_FAILURES_PER_NAME", 100, minimum=1),
         locked_phone_attempts=_int(env, "IDENTITY_LOCKED_PHONE_ATTEMPTS", 3),
+        verification_idle_minutes=_int(env, "VERIFICATION_IDLE_MINUTES", 5, minimum=1),
     )
     defaults = ServiceInfo()
     service = ServiceInfo(

@@ -36,8 +36,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.assistant import name_from_answer
 from bot.errors import ConfigError
+from bot.identity_answers import name_from_answer
 from bot.privacy import EventCipher
 
 FALLBACK_INTENT = "nlu_fallback"

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 import secrets
 
 from flask import Blueprint, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
 
+from bot.identity import CLIENT_METADATA_KEY
 from bot.text import detect_language
 from webhooks import messages
+from webhooks.rasa_client import RasaUnavailable
 from webhooks.throttle import limiter
 from webhooks.turns import BadMessage, check_message, client_token, take_turn
 
+log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__, template_folder="templates")
+# What ending the chat says to the old conversation: a goodbye (Rasa reads "/intent" as that intent).
+_GOODBYE = "/goodbye"
 
 
 def _conversation_id() -> str:
@@ -74,3 +80,20 @@ def message():
     client = client_token(web, _client_address())
     replies = take_turn(web, conversation_id=_conversation_id(), channel="chat", text=text, client=client)
     return jsonify(replies=replies)
+
+
+@bp.post("/chat/end")
+@limiter.limit(_turn_limit, key_func=_client_address)
+def end():
+    """End the conversation: the old one gets a goodbye, so nothing verified survives in it, and
+    this browser session goes on in a new conversation. Without Rasa the old one is still left
+    behind (no page can reach it again) and its verification lapses after the idle limit."""
+    old = session.pop("conversation_id", None)
+    if old:
+        web = current_app.config["WEB"]
+        try:
+            web.rasa.send(old, _GOODBYE, {"channel": "chat", CLIENT_METADATA_KEY: client_token(web, _client_address())})
+        except RasaUnavailable:
+            log.warning("could not end a conversation in Rasa", extra={"conversation_id": old})
+    _conversation_id()
+    return jsonify(ended=True)

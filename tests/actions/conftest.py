@@ -47,6 +47,7 @@ def make_tracker(
     metadata: dict[str, Any] | None = None,
     input_channel: str = CHANNEL_NAME,
     active_loop: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
 ) -> Tracker:
     """A tracker as the action server receives it (a fresh one per call: nothing leaks between tests).
 
@@ -56,7 +57,12 @@ def make_tracker(
     all_slots = {name: None for name in DOMAIN["slots"]}
     all_slots["language"] = "zh"
     all_slots.update(slots or {})
-    latest = {"text": text, "intent": {"name": intent, "confidence": 0.99}, "entities": [], "metadata": metadata or {}}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.99},
+        "entities": entities or [],
+        "metadata": metadata or {},
+    }
     return Tracker.from_dict(
         {
             "sender_id": sender_id,

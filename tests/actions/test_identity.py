@@ -36,7 +36,8 @@ async def test_wrong_name_and_unknown_id_fail_the_same_way(action_settings, sess
     unknown_id = await FORM.validate_person_name(
         "张伟", dispatcher, make_tracker({"id_number": "320102198503121015"}, sender_id="conv-2"), domain
     )
-    assert wrong_name == unknown_id == {"id_number": None, "person_name": None, "phone_last4": None}
+    # The name is asked again either way: nothing tells an unknown ID number from a wrong name.
+    assert wrong_name == unknown_id == {"person_name": None}
     assert [m["response"] for m in dispatcher.messages] == ["utter_identity_not_verified"] * 2
     assert dispatcher.messages[0]["attempts_left"] == dispatcher.messages[1]["attempts_left"] == 2
 
@@ -181,3 +182,39 @@ async def test_spoken_last_four_with_words_and_punctuation(action_settings, sess
     tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
     result = await FORM.validate_phone_last4("后四位是五六七八。", dispatcher, tracker, domain)
     assert result == {"phone_last4": "5678", "verified_id_number": ID_ZHANG, "verified_loss_only": False}
+
+
+async def test_a_latin_name_read_as_small_talk_is_still_checked(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault, name="Qian Lu")
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, intent="greet", text="Qian Lu")
+    assert await FORM.extract_person_name(dispatcher, tracker, domain) == {"person_name": "Qian Lu"}
+    result = await FORM.validate_person_name("Qian Lu", dispatcher, tracker, domain)
+    assert result["verified_id_number"] == ID_ZHANG
+
+
+async def test_the_name_beside_the_id_number_is_taken(dispatcher, domain):
+    text = f"我叫张伟，身份证号{ID_ZHANG}"
+    entities = [{"entity": "id_number", "value": ID_ZHANG}]
+    for asking in (None, "id_number", "person_name"):
+        tracker = make_tracker({"requested_slot": asking}, intent="check_progress", text=text, entities=entities)
+        assert await FORM.extract_person_name(dispatcher, tracker, domain) == {"person_name": "张伟"}
+    # An ID number sent while the name is asked for is never taken as the name.
+    bare = make_tracker({"requested_slot": "person_name"}, text=ID_ZHANG, entities=entities)
+    assert await FORM.extract_person_name(dispatcher, bare, domain) == {}
+
+
+async def test_a_wrong_check_character_is_named(action_settings, dispatcher, domain):
+    wrong = ID_ZHANG[:-1] + "3"
+    assert await FORM.validate_id_number(wrong, dispatcher, make_tracker(), domain) == {"id_number": None}
+    assert responses(dispatcher) == ["utter_id_number_checksum"]
+
+
+async def test_questions_about_the_id_number_are_answered_and_the_form_goes_on(action_settings, dispatcher, domain):
+    for text, response in (
+        ("我不知道身份证号码", "utter_id_number_where"),
+        ("why do you need it?", "utter_id_number_why"),
+    ):
+        tracker = make_tracker({"requested_slot": "id_number"}, intent="deny", text=text)
+        assert await FORM.extract_id_number(dispatcher, tracker, domain) == {}
+        assert responses(dispatcher)[-1] == response

@@ -52,7 +52,11 @@ async def test_unblock_asks_for_the_texted_code_then_for_a_yes(action_settings, 
     assert (await answer_code(dispatcher, domain, f"验证码是{code}"))["one_time_code"] == "accepted"
     events = await ActionStartTask().run(dispatcher, make_tracker({**UNBLOCK, "one_time_code": "accepted"}), domain)
     assert responses(dispatcher)[-1] == "utter_unblock_confirm"
-    assert slots(events) == {"awaiting_confirmation": "unblock"}
+    assert slots(events) == {
+        "awaiting_confirmation": "unblock",
+        "holder_masked": "张*",
+        "card_number_masked": "*****5678",
+    }
     await ActionConfirmTask().run(dispatcher, answering_question("unblock"), domain)
     assert responses(dispatcher)[-1] == "utter_unblock_done"
     session.expire_all()

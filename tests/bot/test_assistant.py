@@ -3,10 +3,11 @@ import datetime as dt
 
 import pytest
 
-from bot.assistant import card_overview, check_loss_report_possible, check_unblock_possible, name_from_answer
+from bot.assistant import card_overview, check_loss_report_possible, check_unblock_possible
 from bot.config import LossPolicy
 from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
-from bot.loss_reports import create_loss_report
+from bot.identity_answers import name_from_answer
+from bot.loss_reports import cancel_loss_report, create_loss_report
 from bot.statuses import CardStatus
 from tests.conftest import NOW
 from tests.factories import ID_ZHANG, add_card, outbox_for
@@ -54,3 +55,18 @@ def test_unblock_checks(session, settings, vault):
     strict = dataclasses.replace(settings, loss_policy=LossPolicy(self_service_unblock=False))
     with pytest.raises(SelfServiceUnblockDisabled):
         check_unblock_possible(overview, strict)
+
+
+def test_an_issued_card_keeps_its_pickup_date_after_a_cancelled_loss_report(session, settings, vault):
+    card = add_card(session, vault, status=CardStatus.ISSUED)
+    picked_up = card.status_changed_at
+    policy = LossPolicy()
+    later = NOW + dt.timedelta(days=30)
+    create_loss_report(session, outbox=outbox_for(vault), card_id=card.id, channel="chat", policy=policy, now=later)
+    cancel_loss_report(
+        session, outbox=outbox_for(vault), card_id=card.id, policy=policy, now=later + dt.timedelta(hours=1)
+    )
+    overview = card_overview(session, settings=settings, id_number=ID_ZHANG, now=later + dt.timedelta(hours=2))
+    assert overview.status is CardStatus.ISSUED
+    assert overview.status_changed_at == picked_up
+    assert overview.holder_masked == "张*"

@@ -12,18 +12,26 @@ def test_defaults():
     assert settings.loss_policy.validity_days == 7
     assert settings.loss_policy.self_service_unblock is True
     assert settings.loss_policy.max_identity_attempts == 3
+    assert settings.loss_policy.verification_idle_minutes == 5
     assert settings.timezone.key == "Asia/Shanghai"
     assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("var/cards.db")
 
 
 def test_environment_values():
     settings = load_settings(
-        {**BASE, "DATABASE_URL": "postgresql://x/y", "LOSS_REPORT_VALIDITY_DAYS": "15", "SELF_SERVICE_UNBLOCK": "no"},
+        {
+            **BASE,
+            "DATABASE_URL": "postgresql://x/y",
+            "LOSS_REPORT_VALIDITY_DAYS": "15",
+            "SELF_SERVICE_UNBLOCK": "no",
+            "VERIFICATION_IDLE_MINUTES": "10",
+        },
         env_file=None,
     )
     assert settings.database_url == "postgresql://x/y"
     assert settings.loss_policy.validity_days == 15
     assert settings.loss_policy.self_service_unblock is False
+    assert settings.loss_policy.verification_idle_minutes == 10
 
 
 @pytest.mark.parametrize(
@@ -37,6 +45,7 @@ def test_environment_values():
         {"ID_HASH_KEY": ""},
         {"TWILIO_ACCOUNT_SID": "AC" + "0" * 32},  # an account without a number or messaging service
         {"SMS_MAX_ATTEMPTS": "0"},
+        {"VERIFICATION_IDLE_MINUTES": "0"},
     ],
 )
 def test_bad_values_are_named(override):

@@ -14,6 +14,18 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  // Ends the conversation on the server: nothing verified in it survives for whoever comes next.
+  document.getElementById("end").addEventListener("click", async function () {
+    try {
+      const response = await fetch("/chat/end", {method: "POST", headers: {"X-CSRFToken": token}});
+      if (!response.ok) { show((await response.json()).error, "error"); return; }
+      log.replaceChildren();
+      show("对话已结束，您的身份核验已清除。The conversation has ended and your verification was cleared.", "bot");
+    } catch (error) {
+      show("网络连接异常，请稍后再试。Network problem, please try again.", "error");
+    }
+  });
+
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     const text = input.value.trim();

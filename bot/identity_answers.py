@@ -1,0 +1,136 @@
+"""What people write when the identity check asks for their details: names, and questions about it.
+
+Names come as an answer to "what is the full name", or beside an ID number.
+
+People write the name with lead-ins (``我叫张伟``), after an apology for a typo (``不好意思打错了，是张伟``,
+``sorry typo, it's Zhang Wei``) or in one message with the ID number and the request
+(``张伟 320102… 查进度``, ``320102… Zhang Wei``). A name is only taken beside an ID number when
+exactly one part of the message looks like a name and holds no word of a request or of the card.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Lead-ins people put before their name when asked for it.
+_NAME_LEAD_INS = re.compile(
+    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|应该是|正确的是|是|"
+    r"my name is|my name's|the name is|name is|name:|i am|i'm|it's|it is|this is|"
+    r"it should be|should be|i meant|it was meant to be)\s*",
+    re.IGNORECASE,
+)
+_NAME_TAIL = re.compile(r"[\s。.!！,，~]+$")
+# An apology or correction before the right value: "不好意思打错了，是", "sorry typo, it's".
+_CORRECTION = re.compile(
+    r"^\s*(?:(?:不好意思|抱歉|对不起|sorry|oops|apologies|my mistake|my bad|correction)[\s,，、:：!！.。\-–—]*)*"
+    r"(?:(?:刚才|前面|上面)?(?:那个|名字|姓名)?(?:打错|写错|输错|搞错|弄错|说错)(?:字)?了?|错了(?:错了)?|不对|更正一下|纠正一下|"
+    r"(?:that was |there was |it was |i made )?a typo|typo|i mistyped(?: it)?|i misspelled it|wrong name)?"
+    r"[\s,，、:：!！.。\-–—]*",
+    re.IGNORECASE,
+)
+_APOLOGY_OR_FIX = re.compile(
+    r"不好意思|抱歉|对不起|打错|写错|输错|搞错|弄错|说错|错了|更正|纠正|sorry|oops|apologies|my mistake|my bad|"
+    r"correction|typo|mistyped|misspelled|wrong name|i meant",
+    re.IGNORECASE,
+)
+_NOT_THIS = re.compile(r"\s*(?:才对|才是|\bnot\b.*)$", re.IGNORECASE)
+
+# A run of digits (an ID number, with its separators and check character) in a message; an X
+# that starts a word ("Xia") is not a check character.
+_NUMBER_RUN = re.compile(r"[0-9０-９](?:[0-9０-９\s\-－]|[xXｘＸ](?![A-Za-z]))*")
+_PARTS = re.compile(r"[,，。.;；:：!！?？、\n/|()（）\[\]【】\"“”']+|\s{2,}")
+_HAN_NAME = re.compile(r"[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]{2,8}[·•][\u3400-\u9fff]{2,8}")
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){1,3}")
+# Characters of requests, the card and chat that are never part of a name beside an ID number.
+_NOT_IN_HAN_NAME = set("的了吗呢吧啊呀我你他她它们查询进度挂失解丢卡号码证帮要想请问办理谢再见好是在哪补换申领激活")
+_NOT_LATIN_NAME_WORDS = frozenset(
+    """a an and are at be can card check cancel could do does for find from get have hello help hi how i id
+    in is it lost loss me my name need no not number of on please progress report reported security social
+    status stolen that the this to unblock want what where why with yes you your thanks thank ok okay sorry
+    bye goodbye hey dear sir madam good morning afternoon evening night there sure fine great cool
+    alright right fast slow very much mine mother father mum mom dad wife husband son daughter""".split()
+)
+
+
+def name_from_answer(text: str) -> str:
+    """The name in an answer to "what is the full name" (``我叫张伟。`` -> ``张伟``,
+    ``不好意思打错了，是张伟`` -> ``张伟``)."""
+    stripped = text.strip()
+    if _APOLOGY_OR_FIX.search(stripped):
+        stripped = _NOT_THIS.sub("", _CORRECTION.sub("", stripped, count=1))
+    return _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", stripped)).strip()
+
+
+def looks_like_latin_name(text: str) -> bool:
+    """Two to four Latin words, none of them a word of a request or of chat ("Zhao Min", not "hi there")."""
+    words = text.strip().split()
+    return bool(_LATIN_NAME.fullmatch(" ".join(words))) and not any(
+        w.casefold() in _NOT_LATIN_NAME_WORDS for w in words
+    )
+
+
+def _name_in(part: str) -> str | None:
+    candidate = name_from_answer(part)
+    if _HAN_NAME.fullmatch(candidate) and not _NOT_IN_HAN_NAME & set(candidate):
+        return candidate
+    if looks_like_latin_name(candidate):
+        return " ".join(candidate.split())
+    return None
+
+
+def name_beside_id(text: str) -> str | None:
+    """The name in a message that also holds an ID number, if exactly one part of it is a name.
+
+    ``我叫杨帆，身份证320104…`` -> ``杨帆``; ``320102… Zhao Min`` -> ``Zhao Min``;
+    ``我爸的社保卡丢了，身份证320104…`` -> None (no part is a name).
+    """
+    if not _NUMBER_RUN.search(text):
+        return None
+    parts = [p.strip() for chunk in _NUMBER_RUN.split(text) for p in _PARTS.split(chunk)]
+    names = {name for part in parts if part and (name := _name_in(_strip_id_words(part)))}
+    if len(names) != 1:
+        return None
+    return names.pop()
+
+
+_ID_WORDS = re.compile(
+    r"(?:(?:我的)?身份证(?:号码|号)?(?:是|:|：)?|证件号(?:码)?(?:是)?|社会保障号(?:码)?|"
+    r"(?:my )?id(?: number| no\.?)?(?: is)?|查(?:一下|下)?(?:进度|办理进度)|进度)",
+    re.IGNORECASE,
+)
+
+
+def _strip_id_words(part: str) -> str:
+    """A part without the words that introduce the ID number or name a request at its ends
+    ("身份证", "ID", "查进度"), so ``杨帆 身份证`` gives ``杨帆``."""
+    previous = None
+    while previous != part:
+        previous = part
+        part = part.strip()
+        for pattern in (rf"^{_ID_WORDS.pattern}", rf"{_ID_WORDS.pattern}$"):
+            part = re.sub(pattern, "", part, flags=re.IGNORECASE).strip()
+    return part
+
+
+_WHY = re.compile(
+    r"为什么|为啥|干什么|干嘛|做什么用|安全吗|\bwhy\b|what (?:do you need|is it) .*for|is it safe", re.IGNORECASE
+)
+_WHERE = re.compile(
+    r"不知道|不清楚|不确定|不记得|记不(?:住|清)|忘(?:了|记)|在哪|哪里|去哪|怎么(?:查|找)|不在身边|"
+    r"\b(?:don'?t|do not|doesn'?t) (?:know|remember|have)|can'?t (?:remember|find)|forgot|"
+    r"not sure|unsure|no idea|where",
+    re.IGNORECASE,
+)
+_ABOUT_THE_ID = re.compile(r"身份证|证件|号码|\bid\b|\bnumber\b|\bit\b|\bthis\b", re.IGNORECASE)
+
+
+def id_number_question(text: str) -> str | None:
+    """``"why"`` or ``"where"`` when the message asks why the ID number is needed or says the
+    person does not know it / where to find it; None otherwise (an answer, or something else)."""
+    if not _ABOUT_THE_ID.search(text) or _NUMBER_RUN.search(text):
+        return None
+    if _WHY.search(text):
+        return "why"
+    if _WHERE.search(text):
+        return "where"
+    return None

@@ -1,0 +1,63 @@
+import pytest
+
+from bot.identity_answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
+
+ID = "320104199201306062"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        (f"我叫林小雨，身份证{ID}", "林小雨"),
+        (f"宋文 {ID} 查进度", "宋文"),
+        (f"{ID} Qian Lu", "Qian Lu"),
+        (f"{ID} Xia Yu", "Xia Yu"),
+        (f"{ID[:-1]}x Xia Yu", "Xia Yu"),
+        (f"身份证号是{ID}，姓名白雪", "白雪"),
+        (f"my name is Qian Lu, ID {ID}", "Qian Lu"),
+        (f"我妈的社保卡找不到了，帮她挂失，身份证{ID}", None),
+        (f"check my mother's card progress, ID {ID}", None),
+        (f"{ID} 查进度", None),
+        (f"{ID} hello there", None),
+        ("宋文", None),  # no ID number: not a name beside one
+        (f"宋文 {ID} 白雪", None),  # two candidates: neither is taken
+    ],
+)
+def test_name_beside_an_id_number(text, name):
+    assert name_beside_id(text) == name
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("抱歉，刚才输错了，应该是钱璐", "钱璐"),
+        ("不好意思 写错了 是白雪才对", "白雪"),
+        ("sorry, typo - it's Qian Lu", "Qian Lu"),
+        ("oops my mistake, should be Bai Xue", "Bai Xue"),
+        ("sorry, I meant Bai Xue not Bai Xuan", "Bai Xue"),
+        ("白雪", "白雪"),
+    ],
+)
+def test_a_correction_gives_the_right_name(answer, name):
+    assert name_from_answer(answer) == name
+
+
+def test_latin_names_and_small_talk():
+    assert looks_like_latin_name("Qian Lu") and looks_like_latin_name("Mary Ann O'Neil")
+    assert not looks_like_latin_name("hi there") and not looks_like_latin_name("good evening")
+    assert not looks_like_latin_name("Qian") and not looks_like_latin_name("Qian 3")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("身份证号我记不清了", "where"),
+        ("I forgot my ID number", "where"),
+        ("为啥要提供身份证号码", "why"),
+        ("why do you need this?", "why"),
+        (ID, None),
+        ("白雪", None),
+    ],
+)
+def test_questions_about_the_id_number(text, kind):
+    assert id_number_question(text) == kind
