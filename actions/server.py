@@ -67,11 +67,13 @@ def tie_workers(app: Sanic, workers: int) -> None:
         threading.Thread(target=_stop_when_a_worker_dies, args=(workers,), daemon=True).start()
 
 
-def _stop_when_a_worker_dies(workers: int, poll_seconds: float = 0.5, start_seconds: float = 60.0) -> None:
-    """Once every worker has started (or `start_seconds` passed), wait for one to end, then end the rest.
+def _stop_when_a_worker_dies(workers: int, poll_seconds: float = 0.5, start_seconds: float = 5.0) -> None:
+    """Once every worker has been forked, wait for one to end, then end the rest.
 
-    Read from /proc, not multiprocessing's bookkeeping, which Sanic's main thread updates as it joins
-    the workers one by one. When all end at once (Ctrl-C, SIGTERM: Sanic stops them) nothing is logged.
+    A worker counts from its fork (milliseconds after this starts), so fewer than `workers` after
+    `start_seconds` means one died before it was seen. Read from /proc, not multiprocessing's
+    bookkeeping, which Sanic's main thread updates only as it joins the workers one by one. When all
+    end at once (Ctrl-C, SIGTERM: Sanic stops them) nothing is logged.
     """
     seen: set[int] = set()
     began = time.monotonic()

@@ -30,18 +30,20 @@ def die_with_parent(parent: int) -> None:
 
 
 def living_children() -> set[int]:
-    """Pids of this process's children that have not exited (Linux /proc; zombies do not count)."""
-    pids: set[int] = set()
-    for children in Path("/proc/self/task").glob("*/children"):
-        try:
-            pids.update(int(pid) for pid in children.read_text().split())
-        except OSError:
-            continue
-    return {pid for pid in pids if _state(pid) not in {None, "Z", "X"}}
+    """Pids of this process's children that have not exited (Linux /proc; zombies do not count).
+
+    Read from each process's parent field: /proc/self/task/*/children missed a child here.
+    """
+    me, pids = str(os.getpid()), set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and (fields := _stat_fields(entry.name)) and fields[1] == me and fields[0] not in "ZX":
+            pids.add(int(entry.name))
+    return pids
 
 
-def _state(pid: int) -> str | None:
+def _stat_fields(pid: str) -> list[str] | None:
+    """State, parent pid, ... of /proc/PID/stat (after the command name); None once the process is gone."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return None
