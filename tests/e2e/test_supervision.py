@@ -129,6 +129,28 @@ def test_a_dead_worker_stops_the_server_so_the_supervisor_restarts_it_whole(two_
     assert wait_gone([second]) == []
 
 
+# --- a process that keeps dying
+
+
+def test_a_process_that_keeps_dying_is_left_fatal_and_the_others_stay_up(tmp_path):
+    procfile = tmp_path / "Procfile"
+    procfile.write_text("steady: sleep 300\ncrashing: echo starting; exit 3\n")
+    command = [sys.executable, "-m", "bot", "supervise", "run", str(procfile), "--var-dir", str(tmp_path / "var")]
+    supervisor = start(command, dict(os.environ), tmp_path / "out.log", own_group=True)
+    log = tmp_path / "out.log"
+    try:
+        wait_until(lambda: "gave up: crashing entered FATAL state" in log.read_text(), 60, "FATAL", [supervisor])
+        text = log.read_text()
+        assert text.count("crashing | starting") == 6  # the first start and 5 retries, each line prefixed
+        assert "exited: crashing (exit status 3; not expected)" in text
+        steady = [pid for pid in in_session(supervisor.pid) if pid != supervisor.pid]
+        assert steady and "exited: steady" not in text  # still running, never restarted
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+        supervisor.wait(timeout=30)
+    assert wait_gone(steady, timeout=5) == []
+
+
 # --- the development stack under the supervisor
 
 
