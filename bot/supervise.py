@@ -61,8 +61,14 @@ def _program_command(process: Process) -> str:
     """`bash -c` running the Procfile command, output joined and prefixed with the process name.
 
     pipefail: the program's exit status is the command's, not sed's, so supervisord logs the real one.
+    The traps keep the shells, which supervisord watches, until the command has exited on the SIGTERM
+    sent to the whole group (a subshell resets traps, so the group sets its own): supervisord reports
+    it stopped only once it is, and its SIGKILL after `STOP_WAIT_SECONDS` still reaches a command that
+    ignored SIGTERM. sed ignores SIGTERM (and Ctrl-C), so it passes on the command's last lines and
+    ends when the command closes its output.
     """
-    script = f'set -o pipefail; {{ {process.command}; }} 2>&1 | sed -u "s/^/{process.name} | /"'
+    prefix = f'{{ trap "" TERM INT; exec sed -u "s/^/{process.name} | /"; }}'
+    script = f"trap : TERM INT; set -o pipefail; {{ trap : TERM INT; {process.command}; }} 2>&1 | {prefix}"
     # supervisord expands %(...)s in values; a literal % is written %%.
     return f"/bin/bash -c {shlex.quote(script)}".replace("%", "%%")
 

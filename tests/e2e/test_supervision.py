@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -159,7 +160,7 @@ def holder(name: str):
 
 
 class Supervised:
-    def __init__(self, process: subprocess.Popen, ports: dict[str, int], stack: Stack) -> None:
+    def __init__(self, process: subprocess.Popen, ports: dict[str, int], stack: Stack | None) -> None:
         self.process, self.ports, self.stack = process, ports, stack
 
     @property
@@ -174,7 +175,13 @@ class Supervised:
 
     def recover_after_killing(self, name: str) -> tuple[float, list[int | None]]:
         """Kill -9 what listens on `name`'s port; seconds until /healthz is 200, and what it said meanwhile."""
-        killed = kill_listeners(self.ports[name])
+        return self._recover(kill_listeners(self.ports[name]))
+
+    def recover_after_killing_pid(self, pid: int) -> tuple[float, list[int | None]]:
+        os.kill(pid, signal.SIGKILL)
+        return self._recover({pid})
+
+    def _recover(self, killed) -> tuple[float, list[int | None]]:
         started, answers = time.monotonic(), []
         assert wait_gone(killed, timeout=5) == []
         while time.monotonic() - started < 120:
@@ -182,7 +189,7 @@ class Supervised:
             if answers[-1] == 200:
                 return time.monotonic() - started, answers
             time.sleep(0.5)
-        raise AssertionError(f"{name}: /healthz not 200 two minutes after the kill: {answers[-5:]}")
+        raise AssertionError(f"{sorted(killed)}: /healthz not 200 two minutes after the kill: {answers[-5:]}")
 
 
 @pytest.fixture(scope="module")
@@ -249,5 +256,67 @@ def test_sigterm_to_the_supervisor_leaves_no_process_behind(supervised):
     assert len(in_session(process.pid)) > 4  # supervisord and every program's shell and process
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=60)
-    assert wait_gone(in_session(process.pid), timeout=5) == []
+    assert in_session(process.pid) == []  # each program had exited before supervisord did
     assert all(not listeners(port) for port in supervised.ports.values())
+
+
+# --- `make run-prod`: Procfile.production under the supervisor, on PostgreSQL and Redis
+
+
+def free_port_pair() -> int:
+    """A port free together with the next one (Procfile.production puts its second Rasa there)."""
+    while True:
+        port = free_port()
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
+@pytest.mark.production
+def test_production_processes_are_restarted_alone(trained_model, tmp_path):
+    from tests.e2e.production import production_stack_databases, require_services
+
+    require_services()
+    ports = {"rasa": free_port_pair(), "actions": free_port(), "web": free_port()}
+    with production_stack_databases(ports["actions"]) as env:
+        env = {
+            **env,
+            "RASA_MODEL": str(trained_model),
+            "RASA_PORT": str(ports["rasa"]),
+            "ACTIONS_PORT": str(ports["actions"]),
+            "WEB_PORT": str(ports["web"]),
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        }
+        seed_demo_database(env)
+        command = [sys.executable, "-m", "bot", "supervise", "run", "Procfile.production", "--var-dir", str(tmp_path)]
+        process = start(command, env, tmp_path / "supervisor.log", own_group=True)
+        running = Supervised(process, {**ports, "rasa2": ports["rasa"] + 1}, stack=None)
+        try:
+            wait_until(lambda: running.health() == 200, 300, "production stack", [process])
+            seconds, answers = running.recover_after_killing("rasa2")
+            print(f"production, second Rasa: /healthz 200 again {seconds:.1f} s after kill -9")
+            assert seconds < RECOVERY_SECONDS and None not in answers
+            main = min(listeners(ports["actions"]))  # Sanic's main process (the workers are its children)
+            workers = children(main)
+            assert len(workers) == 2
+            seconds, answers = running.recover_after_killing_pid(main)
+            print(f"production, action server's main process: /healthz 200 again {seconds:.1f} s after kill -9")
+            assert seconds < RECOVERY_SECONDS and wait_gone(workers) == []
+            main = min(listeners(ports["actions"]))
+            started = time.monotonic()
+            os.kill(children(main)[0], signal.SIGKILL)
+            assert wait_gone([main], timeout=30) == []  # the main process stops the other worker and exits
+            wait_until(lambda: running.health() == 200, RECOVERY_SECONDS + 15, "action server", [process])
+            seconds = time.monotonic() - started
+            print(f"production, one action server worker: /healthz 200 again {seconds:.1f} s after kill -9")
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=60)
+            left = in_session(process.pid)
+            for pid in left:
+                os.kill(pid, signal.SIGKILL)
+        assert left == []
