@@ -97,3 +97,10 @@ def test_the_command_exits_2_with_a_clear_error_and_starts_nothing(content, tmp_
     expected = "Procfile:2: expected 'name: command'" if content else "cannot read"
     assert result.stderr.startswith("error: ") and expected in result.stderr
     assert not (tmp_path / "var" / "supervise").exists() or not any((tmp_path / "var" / "supervise").iterdir())
+
+
+@pytest.mark.parametrize(("target", "procfile"), [("run", "Procfile"), ("run-prod", "Procfile.production")])
+def test_make_runs_each_procfile_under_the_supervisor(target, procfile):
+    recipe = (ROOT / "Makefile").read_text().split(f"\n{target}:", 1)[1].split("\n\n", 1)[0]
+    assert f"-m bot supervise run {procfile}\n" in recipe + "\n"
+    assert "honcho" not in recipe
