@@ -32,9 +32,10 @@ test: install
 	$(PY) -m pytest
 
 # Install, migrate, load the demo cardholders into an empty database, delete conversations older
-# than TRACKER_RETENTION_DAYS, train if the model is missing or stale, then run every process until
-# Ctrl-C (honcho stops them all). `bot env exec` hands honcho the environment overlaid on .env, so a
-# variable set here wins over .env.
+# than TRACKER_RETENTION_DAYS, train if the model is missing or stale, then run every process of the
+# Procfile under supervisord until Ctrl-C (which stops them all); a process that dies is restarted on
+# its own. `bot env exec` hands the supervisor the environment overlaid on .env, so a variable set here
+# wins over .env.
 run: install
 	@$(PY) -m bot env init >/dev/null
 	@$(PY) -m bot db upgrade
@@ -49,15 +50,16 @@ run: install
 	echo "Twilio voice:   http://127.0.0.1:$$port/twilio/voice (status callback /twilio/status)"; \
 	echo "model:          $$model"; \
 	echo; echo "demo cardholders (fictional):"; $(PY) -m bot demo list; echo; \
-	RASA_MODEL=$$model exec $(PY) -m bot env exec -- $(VENV)/bin/honcho --procfile Procfile --env /dev/null start
+	RASA_MODEL=$$model exec $(PY) -m bot env exec -- $(PY) -m bot supervise run Procfile
 
 # Production mode on one machine (deploy/README.md): settings and secrets from the environment only
-# (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn. Old
-# conversations are purged at each start; a long-running deployment adds the daily cron line there.
+# (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn, all under
+# supervisord. Old conversations are purged at each start; a long-running deployment adds the daily cron
+# line there.
 run-prod: $(STAMP)
 	@export APP_ENV=production; $(PY) -m bot config check && \
 	$(PY) -m bot db upgrade && $(PY) -m bot tracker purge && model=$$($(PY) -m bot model ensure) && \
-	RASA_MODEL=$$model exec $(VENV)/bin/honcho --procfile Procfile.production --env /dev/null start
+	RASA_MODEL=$$model exec $(PY) -m bot supervise run Procfile.production
 
 chat: install
 	$(PY) -m webhooks.terminal_chat

@@ -43,8 +43,8 @@ def free_port() -> int:
 
 
 def role_of(command: list[str]) -> str | None:
-    """Which of our processes a command line is; shells that honcho starts them through do not count."""
-    if not command or Path(command[0]).name in {"sh", "bash", "dash", "make", "honcho"}:
+    """Which of our processes a command line is; shells the supervisor starts them through do not count."""
+    if not command or Path(command[0]).name in {"sh", "bash", "dash", "make", "supervisord"}:
         return None
     text = " ".join(command)
     if "rasa_sdk" in text or "-m actions" in text:

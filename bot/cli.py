@@ -49,6 +49,7 @@ from bot.service_settings import setting_problems
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
 from bot.statuses import CardStatus, parse_status
+from bot.supervise import ProcfileError, exec_supervisord, write_config
 from bot.training_labels import export_nlu_yaml
 from bot.voice_turns import purge_voice_turns
 
@@ -89,6 +90,17 @@ def cmd_env_exec(args: argparse.Namespace, settings: Settings | None) -> None:
         os.execvpe(command[0], command, env)
     except OSError as error:
         raise CommandFailed(f"cannot run {command[0]}: {error.strerror}", EXIT_BAD_INPUT) from None
+
+
+def cmd_supervise(args: argparse.Namespace, settings: Settings | None) -> None:
+    """Become supervisord running every process of PROCFILE (`make run`, `make run-prod`)."""
+    try:
+        config = write_config(args.procfile, var_dir=args.var_dir, directory=Path.cwd())
+    except OSError as error:
+        raise CommandFailed(f"cannot read {args.procfile}: {error.strerror}", EXIT_BAD_INPUT) from None
+    except ProcfileError as error:
+        raise CommandFailed(str(error), EXIT_BAD_INPUT) from None
+    exec_supervisord(config)
 
 
 def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> None:
@@ -338,6 +350,9 @@ def build_parser() -> argparse.ArgumentParser:
     env_exec = command("env", "exec", cmd_env_exec, "run a command with the environment overlaid on .env")
     env_exec.add_argument("--env-file", type=Path, default=ENV_FILE, help="the file under the environment (.env)")
     env_exec.add_argument("command_line", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    supervise = command("supervise", "run", cmd_supervise, "run a Procfile's processes, restarting any that dies")
+    supervise.add_argument("procfile", type=Path)
+    supervise.add_argument("--var-dir", type=Path, default=Path("var"), help="where the supervisor's files go (var)")
     command(
         "config", "check", cmd_config_check, "check every process's settings; in production mode, refuse unsafe ones"
     )
@@ -382,7 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        no_settings = (cmd_env_init, cmd_env_exec, cmd_model_ensure, cmd_demo_list, cmd_config_check)
+        no_settings = (cmd_env_init, cmd_env_exec, cmd_supervise, cmd_model_ensure, cmd_demo_list, cmd_config_check)
         settings = None if args.handler in no_settings else load_settings()
         args.handler(args, settings)
     except CommandFailed as error:

@@ -13,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
@@ -36,6 +37,14 @@ def _not_delivered(error: requests.RequestException) -> bool:
     if not isinstance(error, requests.ConnectionError) or not error.args:
         return False
     return isinstance(getattr(error.args[0], "reason", None), NewConnectionError)
+
+
+def shown_url(url: str) -> str:
+    """`url` as logs and /healthz may show it: scheme, host and port, never a user, password or query."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path.rstrip('/')}"
 
 
 def _error_kind(error: Exception) -> str:
@@ -76,7 +85,7 @@ class RasaClient:
                 response = request(base_url)
             except requests.RequestException as error:
                 if position + 1 < len(servers) and _not_delivered(error):
-                    log.warning("rasa server %d refused the connection; trying the next", position)
+                    log.warning("rasa server %s refused the connection; trying the next", shown_url(base_url))
                     continue
                 raise
             return response
@@ -120,7 +129,11 @@ class RasaClient:
 
     def is_ready(self, token: str) -> bool:
         """True when a Rasa server answers with a model loaded (turns skip the ones that are down)."""
-        return any(self._ready(base_url, token) for base_url in self.base_urls)
+        return any(self.readiness(token).values())
+
+    def readiness(self, token: str) -> dict[str, bool]:
+        """Each Rasa server's URL (as `shown_url` shows it) and whether it answers with a model loaded."""
+        return {shown_url(base_url): self._ready(base_url, token) for base_url in self.base_urls}
 
     def _ready(self, base_url: str, token: str) -> bool:
         try:

@@ -8,11 +8,13 @@ tests may kill and restart them by name.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -139,6 +141,26 @@ def production_env(tag: str, actions_port: int) -> dict[str, str]:
     }
 
 
+@contextlib.contextmanager
+def production_stack_databases(actions_port: int) -> Iterator[dict[str, str]]:
+    """A production environment over fresh card and tracker databases and Redis keys, removed after."""
+    tag = f"{os.getpid()}x{secrets.token_hex(4)}"
+    admin(f"CREATE DATABASE cards_{tag}")
+    admin(f"CREATE DATABASE tracker_{tag}")
+    try:
+        yield production_env(tag, actions_port)
+    finally:
+        drop_stack_databases(tag)
+
+
+def drop_stack_databases(tag: str) -> None:
+    admin(f"DROP DATABASE IF EXISTS cards_{tag} WITH (FORCE)")
+    admin(f"DROP DATABASE IF EXISTS tracker_{tag} WITH (FORCE)")
+    locks = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
+    for key in locks.scan_iter(f"t{tag}:*"):
+        locks.delete(key)
+
+
 def production_stack(model: Path, work: Path):
     """Generator behind the `production_stack` fixture: create, start, yield, then remove everything."""
     tag = f"{os.getpid()}x{secrets.token_hex(4)}"
@@ -162,8 +184,4 @@ def production_stack(model: Path, work: Path):
         yield stack
     finally:
         stack.stop_all()
-        admin(f"DROP DATABASE IF EXISTS cards_{tag} WITH (FORCE)")
-        admin(f"DROP DATABASE IF EXISTS tracker_{tag} WITH (FORCE)")
-        locks = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-        for key in locks.scan_iter(f"t{tag}:*"):
-            locks.delete(key)
+        drop_stack_databases(tag)

@@ -12,15 +12,12 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
 
 from bot.config import GENERATED_SECRETS, MIN_SECRET_BITS, ROOT, load_settings, merged_environment, secret_bits
 from bot.errors import ConfigError
-
-HONCHO = Path(sys.executable).with_name("honcho")
 
 
 def run_bot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -47,22 +44,20 @@ def production_env(**overrides: str) -> dict[str, str]:
 def test_env_exec_overlays_the_environment_on_the_env_file(tmp_path):
     env_file = tmp_path / ".env"
     env_file.write_text("TWILIO_AUTH_TOKEN=from-the-file\nONLY_IN_THE_FILE=kept\n")
-    procfile = tmp_path / "Procfile"
-    procfile.write_text('show: echo "token=$TWILIO_AUTH_TOKEN file=$ONLY_IN_THE_FILE"\n')
-    # As `make run` starts honcho: through `bot env exec`, with honcho's own .env reading switched off.
+    # As `make run` starts the supervisor, whose processes inherit its environment: through `bot env exec`.
     result = run_bot(
         "env", "exec", "--env-file", str(env_file), "--",
-        str(HONCHO), "--procfile", str(procfile), "--env", "/dev/null", "start",
+        "/bin/sh", "-c", 'echo "token=$TWILIO_AUTH_TOKEN file=$ONLY_IN_THE_FILE"',
         env={"TWILIO_AUTH_TOKEN": "from-the-environment"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "token=from-the-environment file=kept" in result.stdout
 
 
-def test_make_run_starts_honcho_through_env_exec():
+def test_make_run_starts_the_supervisor_through_env_exec():
     recipe = (ROOT / "Makefile").read_text().split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    honcho = next(line for line in recipe.splitlines() if "honcho" in line)
-    assert re.search(r"-m bot env exec -- \S*honcho --procfile Procfile --env /dev/null start", honcho), honcho
+    start = next(line for line in recipe.splitlines() if "supervise" in line)
+    assert re.search(r"-m bot env exec -- \S+ -m bot supervise run Procfile$", start), start
     assert "--env .env" not in (ROOT / "Makefile").read_text()
 
 

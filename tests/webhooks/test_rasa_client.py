@@ -76,6 +76,18 @@ def test_a_stopped_server_is_skipped_and_nothing_is_sent_twice():
     assert received == ["a:0", "a:1", "a:2"]
 
 
+def test_the_log_names_a_refusing_server_by_its_url_not_its_place_in_the_rotation(caplog):
+    stopped = f"http://127.0.0.1:{free_port()}"
+    with fake_rasa("a", []) as a:
+        client = RasaClient([a, stopped], key="test-key", timeout=2)
+        with caplog.at_level("WARNING", logger="webhooks.rasa_client"):
+            client.send("c1", "1")  # a answers
+            client.send("c1", "2")  # the stopped one is tried first, then a
+    assert [r.getMessage() for r in caplog.records] == [
+        f"rasa server {stopped} refused the connection; trying the next"
+    ]
+
+
 def test_a_slow_server_is_not_retried_elsewhere():
     """It may have acted on the message already: the person gets the apology instead of a double turn."""
     received: list[str] = []
