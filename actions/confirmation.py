@@ -5,7 +5,7 @@ report_loss, nlu_fallback, ...), and reads it with `bot.confirmation.decide` on 
 typed or spoken: a clear yes (keypad 1) sets ``confirmed``, any negation, hesitation or keypad 2
 ``declined``; an unclear reply re-asks briefly, and after `MAX_REASKS` re-asks the step stops
 without acting (``unanswered``). The rules then run `action_confirm_task` or `action_decline_task`.
-A clear yes within a couple of messages of a "no" offers the declined change again
+A clear yes (whatever its intent, affirm or deny) within a couple of messages of a "no" offers the declined change again
 (`action_reconsider`), so a change of mind is honoured but never acted on without a fresh yes.
 """
 
@@ -20,6 +20,7 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import channel_of, traced, typed_text
+from actions.tasks import cancel_task
 from bot.confirmation import Decision, decide
 
 SLOT = "confirmation_reply"
@@ -98,7 +99,9 @@ def _messages_since_decline(tracker: Tracker) -> int | None:
 
 
 class ActionReconsider(Action):
-    """A yes with nothing pending: offer again a change declined just before, else ask what is wanted."""
+    """A yes or no with nothing pending: offer again a change declined just before if the words say
+    yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted and a
+    no stops whatever was under way."""
 
     def name(self) -> str:
         return "action_reconsider"
@@ -122,6 +125,8 @@ class ActionReconsider(Action):
                 SlotSet("declined_task", None),
                 SlotSet("unclear_replies", None),
             ]
+        if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            return cancel_task(dispatcher)
         dispatcher.utter_message(response="utter_ask_what_task")
         return [SlotSet("awaiting_confirmation", None)]
 

@@ -244,11 +244,16 @@ class ActionCancelTask(Action):
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        dispatcher.utter_message(response="utter_task_cancelled")
-        _finished(dispatcher)
-        return [
-            *_task_done(),
-            SlotSet("id_number", None),
-            SlotSet("person_name", None),
-            SlotSet("requested_slot", None),
-        ]
+        return cancel_task(dispatcher)
+
+
+def cancel_task(dispatcher: CollectingDispatcher) -> list[dict]:
+    """Say the request was stopped, and forget it with any half-given identity details."""
+    dispatcher.utter_message(response="utter_task_cancelled")
+    _finished(dispatcher)
+    return [
+        *_task_done(),
+        SlotSet("id_number", None),
+        SlotSet("person_name", None),
+        SlotSet("requested_slot", None),
+    ]

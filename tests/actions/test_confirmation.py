@@ -113,9 +113,16 @@ def after_no(text: str, intent: str, *, later: int = 0, declined: str = "loss"):
     return make_tracker({**VERIFIED, "declined_task": declined}, intent=intent, text=text, events=events)
 
 
-@pytest.mark.parametrize(("text", "declined"), [("其实还是帮我挂了吧", "loss"), ("actually yes, do it", "unblock")])
-async def test_a_change_of_mind_after_a_no_offers_the_change_again(dispatcher, domain, text, declined):
-    events = await ActionReconsider().run(dispatcher, after_no(text, "affirm", declined=declined), domain)
+@pytest.mark.parametrize(
+    ("text", "intent", "declined"),
+    [
+        ("其实还是帮我挂了吧", "affirm", "loss"),
+        ("哦不对，还是挂失吧", "deny", "loss"),  # the classifier hears the 不对
+        ("actually yes, do it", "affirm", "unblock"),
+    ],
+)
+async def test_a_change_of_mind_after_a_no_offers_the_change_again(dispatcher, domain, text, intent, declined):
+    events = await ActionReconsider().run(dispatcher, after_no(text, intent, declined=declined), domain)
     assert responses(dispatcher) == [f"utter_reoffer_{declined}"]
     slots = {e["name"]: e["value"] for e in events}
     assert slots["awaiting_confirmation"] == declined and slots["task"] == declined  # asked again, not done
@@ -158,3 +165,9 @@ def test_a_misunderstood_reply_to_a_confirmation_does_not_count_towards_staff():
     assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 1
     events[2] = {"event": "action", "name": "action_nlu_fallback"}
     assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 2
+
+
+async def test_a_no_with_nothing_recently_declined_stops_the_request(dispatcher, domain):
+    events = await ActionReconsider().run(dispatcher, after_no("不用了", "deny", later=3), domain)
+    assert responses(dispatcher) == ["utter_task_cancelled", None]
+    assert {e["name"]: e["value"] for e in events}["awaiting_confirmation"] is None

@@ -24,7 +24,7 @@ def add_holder(stack, work: Path, name: str, status: str = "active") -> Holder:
     n = next(_SERIAL)
     holder = Holder(with_check_character(f"32010619750303{n:03d}"), name, f"+8613600{n:06d}")
     row = (
-        f"{holder.id_number},{name},{holder.phone},CF{n:06d},{status},320106,鼓楼区社保服务点,2026-01-05T09:00:00+08:00"
+        f"{holder.id_number},{name},{holder.phone},CF{n:07d},{status},320106,鼓楼区社保服务点,2026-01-05T09:00:00+08:00"
     )
     path = work / f"holder-{n}.csv"
     path.write_text(f"{HEADER}\n{row}\n", encoding="utf-8")
