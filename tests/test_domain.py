@@ -89,3 +89,13 @@ def test_every_card_status_has_a_progress_answer():
     from bot.statuses import CardStatus
 
     assert {f"utter_progress_{s.value}" for s in CardStatus} <= set(DOMAIN["responses"])
+
+
+def test_spoken_variants_never_ask_to_reply_send_or_press_a_symbol_the_voice_cannot_say():
+    spoken = [variants(name, voice=True) for name in DOMAIN["responses"]]
+    chat = [variants(name) for name in DOMAIN["responses"]]
+    for (english, mandarin), (chat_english, _) in zip(spoken, chat, strict=True):
+        if english == chat_english:
+            continue  # no spoken variant: the wording suits both
+        assert not re.search(r"\breply\b|\bsend\b|#", english, re.IGNORECASE), english
+        assert not re.search(r"回复|发送“|#", mandarin), mandarin
