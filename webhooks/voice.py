@@ -218,7 +218,7 @@ def _answer_turn() -> Response:
         silent = int(request.args.get("silent", "0") or 0) + 1
         if silent >= MAX_SILENT_TURNS:
             return _handover([], language, "human_requested")
-        retry = _turn_url(language, silent)
+        retry = _turn_url(language, silent, held=_held_digits())  # a pause between pieces keeps them
         return _xml(twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice))
     if digits == REPEAT_KEY or _REPEAT_WORDS.match(speech):
         texts = _last_bot_messages(language)

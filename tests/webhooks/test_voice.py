@@ -147,3 +147,16 @@ def test_an_id_number_in_pieces_is_held_encrypted_until_it_is_whole(app, client)
     assert "后面的号码" in "".join(root.find("./Gather/Say").itertext())
     part = parse_qs(urlsplit(action).query)["part"][0]
     assert vault.decrypt(part) == "3201021986"
+
+
+def test_a_pause_between_pieces_of_an_id_number_keeps_them(app, client):
+    vault = app.config["WEB"].vault
+    held = quote(vault.encrypt("320106"), safe="")
+    root = xml(post(client, f"/twilio/voice/turn?lang=zh&silent=0&step=4&part={held}", CALL))
+    part = parse_qs(urlsplit(root.find("./Gather").get("action")).query)["part"][0]
+    assert vault.decrypt(part) == "320106"
+
+
+def test_a_forged_or_stale_held_piece_is_ignored(app, client):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=4&part=not-a-token", CALL))
+    assert "part=" not in root.find("./Gather").get("action")
