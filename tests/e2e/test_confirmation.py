@@ -1,5 +1,8 @@
 """Replies to a confirmation over the signed channel: only an unambiguous yes changes the card."""
 
+import json
+import re
+
 import pytest
 
 from tests.e2e.cardholders import add_holder
@@ -91,3 +94,25 @@ def test_unclear_replies_are_asked_again_then_nothing_is_done(stack, tmp_path):
     assert stack.card(holder.id_number)["status"] == "active"
     flags = [f for f in stack.flags() if f["conversation_id"] == sender]
     assert not any(f["reason"] in {"nlu_fallback", "human_requested"} for f in flags)
+
+
+def _code_reply(stack, sender):
+    """Type the newest one-time code (no Twilio account here: it is in the local sink)."""
+    outbox = json.loads(stack.cli("outbox", "list", "--json").stdout)
+    code_text = next(m["text"] for m in outbox if m["kind"] == "code")  # newest first
+    return stack.say(sender, re.search(r"\d{6}", code_text).group(0))
+
+
+def test_a_hesitation_at_the_unblock_confirmation_keeps_the_loss_report(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "卫东升")
+    sender = "e2e-confirm-unblock"
+    for message in ("我的卡丢了", holder.id_number, holder.name, "确认"):
+        stack.say(sender, message)
+    assert stack.card(holder.id_number)["status"] == "loss_reported"
+    for hesitation in ("唔好住，我再谂下", "先别解，我再想想"):
+        assert any("验证码" in text for text in stack.say(sender, "卡找到了，我要解挂"))
+        asked = _code_reply(stack, sender)
+        assert any("确认解挂" in text for text in asked), asked
+        answer = stack.say(sender, hesitation)
+        assert stack.card(holder.id_number)["status"] == "loss_reported", (hesitation, answer)
+        assert any("没有为您办理" in text for text in answer), answer
