@@ -12,6 +12,8 @@ from bot.flags import flag_conversation
 FALLBACK_INTENT = "nlu_fallback"
 # Tells a channel that can transfer (the hotline) to put the person through to staff.
 HANDOVER = {"handover": True}
+# Actions that run around every message without answering it.
+_NOT_AN_ANSWER = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
 
 
 def _flag(reason: str):
@@ -22,14 +24,24 @@ def _flag(reason: str):
 
 
 def misses_in_a_row(tracker: Tracker) -> int:
-    """How many of the latest user messages in a row the model did not understand."""
+    """How many of the latest user messages in a row the model did not understand.
+
+    Only misses answered as misses count: a reply to a confirmation is read by confirmation_form
+    whatever the classifier made of it, and never brings the person closer to staff.
+    """
     count = 0
+    answered_by: str | None = None  # the first action after the user message being looked at
     for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") not in _NOT_AN_ANSWER:
+            answered_by = event.get("name")
+            continue
         if event.get("event") != "user":
             continue
-        if ((event.get("parse_data") or {}).get("intent") or {}).get("name") != FALLBACK_INTENT:
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != FALLBACK_INTENT or answered_by not in (None, "action_nlu_fallback"):
             break
         count += 1
+        answered_by = None
     return count
 
 

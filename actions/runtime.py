@@ -109,6 +109,15 @@ def channel_of(tracker: Tracker) -> str:
     return channel if channel in _CHANNELS else "chat"
 
 
+def typed_text(tracker: Tracker) -> str:
+    """What the person actually sent; `latest_message["text"]` is the NLU-normalised form
+    (simplified characters, digits for number words), which must not be read for meaning."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return (event.get("text") or "").strip()
+    return (tracker.latest_message.get("text") or "").strip()
+
+
 def language_of(tracker: Tracker) -> str:
     return "en" if tracker.get_slot("language") == "en" else "zh"
 

@@ -49,7 +49,18 @@ _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
 
 
 def _task_done() -> list[dict]:
-    return [SlotSet("task", None), SlotSet("awaiting_confirmation", None), SlotSet("one_time_code", None)]
+    return [
+        SlotSet("task", None),
+        SlotSet("awaiting_confirmation", None),
+        SlotSet("one_time_code", None),
+        SlotSet("confirmation_reply", None),
+        SlotSet("unclear_replies", None),
+    ]
+
+
+def _finished(dispatcher: CollectingDispatcher) -> None:
+    """Mark the end of a task, so the hotline asks whether the caller needs anything else."""
+    dispatcher.utter_message(json_message={"task_finished": True})
 
 
 def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created: bool) -> None:
@@ -60,18 +71,13 @@ def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created
     dispatcher.utter_message(json_message={"loss_reference": reference, "created": created})
 
 
-def _answers_the_question(tracker: Tracker) -> bool:
-    """True when the latest message directly follows the bot's confirmation question."""
-    seen_user = False
+def _just_confirmed(tracker: Tracker) -> bool:
+    """True when confirmation_form has just read the latest message as a clear yes."""
+    if tracker.get_slot("confirmation_reply") != "confirmed":
+        return False
     for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            if seen_user:
-                return False
-            seen_user = True
-        elif seen_user and event.get("event") == "action":
-            if event.get("name") in {"action_listen", "action_extract_slots"}:
-                continue
-            return event.get("name") == "action_start_task"
+        if event.get("event") == "action":
+            return event.get("name") == "confirmation_form"
     return False
 
 
@@ -127,6 +133,7 @@ async def _answer(
     """Answer progress, or ask to confirm a loss report or its cancellation, naming whose card it is."""
     if task == "progress":
         dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
+        _finished(dispatcher)
         return _task_done()
     if task == "loss":
         if overview.active_reference:
@@ -172,7 +179,7 @@ async def _send_code(dispatcher: CollectingDispatcher, tracker: Tracker, id_numb
 
 
 class ActionConfirmTask(DatabaseAction):
-    """The person said yes: make the loss report or cancel it, then read back the result."""
+    """confirmation_form read a clear yes: make the loss report or cancel it, then read back the result."""
 
     def name(self) -> str:
         return "action_confirm_task"
@@ -186,8 +193,8 @@ class ActionConfirmTask(DatabaseAction):
             or (pending != "loss" and tracker.get_slot("verified_loss_only"))
         ):
             return _task_done()
-        if not _answers_the_question(tracker):
-            # A yes given after the person moved on (asked something else) confirms nothing.
+        if not _just_confirmed(tracker):
+            # Only a yes that confirmation_form just read confirms anything.
             dispatcher.utter_message(response="utter_ask_what_task")
             return _task_done()
         language = language_of(tracker)
@@ -215,6 +222,7 @@ class ActionConfirmTask(DatabaseAction):
             return _task_done()
         if pending == "unblock":
             dispatcher.utter_message(response="utter_unblock_done")
+            _finished(dispatcher)
             return _task_done()
         report, created = outcome
         dispatcher.utter_message(
@@ -223,19 +231,26 @@ class ActionConfirmTask(DatabaseAction):
             expires_date=format_date(report.expires_at, language),
         )
         _mark_reference(dispatcher, report.reference, created=created)
+        _finished(dispatcher)
         return _task_done()
 
 
 class ActionDeclineTask(Action):
-    """The person said no to the confirmation: nothing changes."""
+    """No (or no clear answer) to the confirmation: nothing changes.
+
+    The declined change is remembered for `action_reconsider`, which offers it again if a clear
+    yes follows at once ("actually, please do report it").
+    """
 
     def name(self) -> str:
         return "action_decline_task"
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        dispatcher.utter_message(response="utter_nothing_changed")
-        return _task_done()
+        unanswered = tracker.get_slot("confirmation_reply") == "unanswered"
+        dispatcher.utter_message(response="utter_confirmation_stopped" if unanswered else "utter_nothing_changed")
+        _finished(dispatcher)
+        return [*_task_done(), SlotSet("declined_task", tracker.get_slot("awaiting_confirmation"))]
 
 
 class ActionCancelTask(Action):
@@ -246,10 +261,16 @@ class ActionCancelTask(Action):
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        dispatcher.utter_message(response="utter_task_cancelled")
-        return [
-            *_task_done(),
-            SlotSet("id_number", None),
-            SlotSet("person_name", None),
-            SlotSet("requested_slot", None),
-        ]
+        return cancel_task(dispatcher)
+
+
+def cancel_task(dispatcher: CollectingDispatcher) -> list[dict]:
+    """Say the request was stopped, and forget it with any half-given identity details."""
+    dispatcher.utter_message(response="utter_task_cancelled")
+    _finished(dispatcher)
+    return [
+        *_task_done(),
+        SlotSet("id_number", None),
+        SlotSet("person_name", None),
+        SlotSet("requested_slot", None),
+    ]

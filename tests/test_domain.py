@@ -10,27 +10,71 @@ DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
 PLACEHOLDER = re.compile(r"{(\w+)}")
 
 
-def variants(name: str) -> tuple[str, str]:
-    """(English, Mandarin) text of a response."""
-    english = [v["text"] for v in DOMAIN["responses"][name] if v.get("condition")]
-    mandarin = [v["text"] for v in DOMAIN["responses"][name] if not v.get("condition")]
+LANGUAGES = ("zh", "en")
+CONFIRMATIONS = ("utter_loss_warning", "utter_unblock_confirm", "utter_confirm_again", "utter_reoffer_loss")
+
+
+def chosen(name: str, language: str, voice: bool) -> list[str]:
+    """The texts Rasa picks from for a response: the variants whose conditions all hold, else the default."""
+    slots = {"language": language, "voice_call": voice}
+    options = DOMAIN["responses"][name]
+    matching = [
+        o["text"]
+        for o in options
+        if o.get("condition") and all(slots.get(c["name"]) == c["value"] for c in o["condition"])
+    ]
+    return matching or [o["text"] for o in options if not o.get("condition")]
+
+
+def variants(name: str, voice: bool = False) -> tuple[str, str]:
+    """(English, Mandarin) text of a response, in chat and SMS or on the phone."""
+    english, mandarin = chosen(name, "en", voice), chosen(name, "zh", voice)
     assert len(english) == 1 and len(mandarin) == 1, name
     return english[0], mandarin[0]
 
 
 def test_every_response_exists_in_english_and_mandarin_with_the_same_values():
     for name in DOMAIN["responses"]:
-        english, mandarin = variants(name)
-        assert re.search(r"[\u4e00-\u9fff]", mandarin), name
-        assert not re.search(r"[\u4e00-\u9fff]", english.replace("(备案)", "")), name
-        assert set(PLACEHOLDER.findall(english)) == set(PLACEHOLDER.findall(mandarin)), name
+        chat_english, chat_mandarin = variants(name)
+        for voice in (False, True):
+            english, mandarin = variants(name, voice)
+            assert re.search(r"[\u4e00-\u9fff]", mandarin), name
+            assert not re.search(r"[\u4e00-\u9fff]", english.replace("(备案)", "")), name
+            assert set(PLACEHOLDER.findall(english)) == set(PLACEHOLDER.findall(mandarin)), name
+            # A spoken variant may leave a value out (a masked card number reads badly), never add one.
+            assert set(PLACEHOLDER.findall(english)) <= set(PLACEHOLDER.findall(chat_english)), name
 
 
-def test_english_variants_are_chosen_by_the_language_slot():
+def test_variants_are_chosen_by_language_and_channel_only_and_never_at_random():
     for name, options in DOMAIN["responses"].items():
         for option in options:
             for condition in option.get("condition", []):
-                assert condition == {"type": "slot", "name": "language", "value": "en"}, name
+                assert condition["type"] == "slot", name
+                assert (condition["name"], condition["value"]) in {
+                    ("language", "en"),
+                    ("language", "zh"),
+                    ("voice_call", True),
+                    ("voice_call", False),
+                }, name
+        for language in LANGUAGES:
+            for voice in (False, True):
+                assert len(chosen(name, language, voice)) == 1, (name, language, voice)
+
+
+def test_spoken_confirmations_say_what_to_say_or_press_first():
+    for name in CONFIRMATIONS:
+        english, mandarin = variants(name, voice=True)
+        assert re.search(r"^[^.]*press 1[^.]*\.[^.]*press 2", english.removeprefix("OK. ")), name
+        assert re.search(r"^[^。]*按 1[^。]*按 2", mandarin.removeprefix("好的。")), name
+        assert len(mandarin) <= 60, name
+        chat_english, chat_mandarin = variants(name)
+        assert "press" not in chat_english and "按 1" not in chat_mandarin, name  # chat and SMS keep their wording
+
+
+def test_the_spoken_id_number_question_explains_the_keypad():
+    english, mandarin = variants("utter_ask_identity_form_id_number", voice=True)
+    assert "star" in english and "hash" in english
+    assert "星号" in mandarin and "井号" in mandarin and "键盘" in mandarin
 
 
 def test_every_custom_action_is_implemented():
@@ -45,3 +89,13 @@ def test_every_card_status_has_a_progress_answer():
     from bot.statuses import CardStatus
 
     assert {f"utter_progress_{s.value}" for s in CardStatus} <= set(DOMAIN["responses"])
+
+
+def test_spoken_variants_never_ask_to_reply_send_or_press_a_symbol_the_voice_cannot_say():
+    spoken = [variants(name, voice=True) for name in DOMAIN["responses"]]
+    chat = [variants(name) for name in DOMAIN["responses"]]
+    for (english, mandarin), (chat_english, _) in zip(spoken, chat, strict=True):
+        if english == chat_english:
+            continue  # no spoken variant: the wording suits both
+        assert not re.search(r"\breply\b|\bsend\b|#", english, re.IGNORECASE), english
+        assert not re.search(r"回复|发送“|#", mandarin), mandarin

@@ -17,7 +17,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from bot.errors import InvalidPhoneNumber
+from bot.errors import ConfigError, InvalidPhoneNumber
+from bot.id_pieces import id_piece, join_piece
 from bot.identity import CLIENT_METADATA_KEY
 from bot.phones import parse_phone
 from bot.voice_turns import remember_answer, remembered_answer
@@ -59,10 +60,40 @@ def _step() -> int:
     return int(raw) if raw.isdigit() else 0
 
 
-def _turn_url(language: str, silent: int = 0, greeting: bool = False) -> str:
-    """The next step's URL: it names the step, so a replayed request can be recognised."""
+def _turn_url(
+    language: str, silent: int = 0, greeting: bool = False, finished: bool = False, held: str | None = None
+) -> str:
+    """The next step's URL: it names the step, so a replayed request can be recognised.
+
+    `finished` says the caller was just asked whether they need anything else after a task;
+    `held` is the start of an ID number given in pieces, encrypted (the URL is logged by Twilio).
+    """
     step = _step() + 1 if request.endpoint == "voice.turn" else 1
-    return url_for("voice.turn", lang=language, silent=silent, greeting=int(greeting), step=step)
+    part = {"part": _web().vault.encrypt(held)} if held else {}
+    return url_for(
+        "voice.turn", lang=language, silent=silent, greeting=int(greeting), done=int(finished), step=step, **part
+    )
+
+
+def _held_digits() -> str | None:
+    """The start of an ID number the caller gave in earlier turns, if any."""
+    token = request.args.get("part")
+    if not token:
+        return None
+    try:
+        return id_piece(_web().vault.decrypt(token))
+    except ConfigError:
+        return None
+
+
+def _asked_for_id_number() -> bool:
+    """Whether the assistant is waiting for the ID number (only then are short digit runs held)."""
+    web = _web()
+    try:
+        tracker = web.rasa.tracker(_conversation_id(), web.rasa_token)
+    except RasaUnavailable:
+        return False
+    return (tracker.get("slots") or {}).get("requested_slot") == "id_number"
 
 
 def _keyed(digits: str) -> str:
@@ -181,14 +212,25 @@ def _answer_turn() -> Response:
         return _xml(twiml.turn([prompt("greeting", "en")], action=_turn_url("en"), language="en", config=web.voice))
     text = speech or _keyed(digits)
     if not text:
+        if request.args.get("done") == "1":
+            # Silence after "anything else?" means the caller is done: not a request for staff.
+            return _xml(twiml.goodbye([prompt("goodbye", language)], language=language, config=web.voice))
         silent = int(request.args.get("silent", "0") or 0) + 1
         if silent >= MAX_SILENT_TURNS:
             return _handover([], language, "human_requested")
-        retry = _turn_url(language, silent)
+        retry = _turn_url(language, silent, held=_held_digits())  # a pause between pieces keeps them
         return _xml(twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice))
     if digits == REPEAT_KEY or _REPEAT_WORDS.match(speech):
         texts = _last_bot_messages(language)
         return _xml(twiml.turn(texts, action=_turn_url(language), language=language, config=web.voice))
+    piece = id_piece(text)
+    held = _held_digits()
+    if piece is not None and (held or _asked_for_id_number()):
+        joined = join_piece(held, piece)
+        if joined.held:  # part of the number: ask for the rest, Rasa hears the whole number
+            action = _turn_url(language, held=joined.held)
+            return _xml(twiml.turn([prompt("id_more", language)], action=action, language=language, config=web.voice))
+        text = joined.number or text
     caller = _caller()
     metadata = {"channel": "voice", "language": language, "caller": caller}
     if caller:
@@ -201,7 +243,11 @@ def _answer_turn() -> Response:
     texts = _with_reference_twice([m["text"] for m in replies if m.get("text")], replies, language)
     if any((m.get("custom") or {}).get("handover") for m in replies):
         return _handover(texts, language, "human_requested")
-    return _xml(twiml.turn(texts, action=_turn_url(language), language=language, config=web.voice))
+    finished = any((m.get("custom") or {}).get("task_finished") for m in replies)
+    if finished:
+        texts = [*texts, prompt("anything_else", language)]
+    action = _turn_url(language, finished=finished)
+    return _xml(twiml.turn(texts, action=action, language=language, config=web.voice))
 
 
 @bp.post("/voice/after-dial")

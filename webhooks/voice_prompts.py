@@ -29,6 +29,14 @@ PROMPTS = {
         "zh": "抱歉，暂时无人接听，请在提示音后留言。",
         "en": "Sorry, nobody is available right now. Please leave a message after the tone.",
     },
+    "id_more": {
+        "zh": "好的，请接着说出或输入后面的号码，输完按井号。",
+        "en": "OK. Please go on with the rest of the number, then press hash.",
+    },
+    "anything_else": {
+        "zh": "还有其他需要吗？没有的话，可以直接挂断。",
+        "en": "Anything else? If not, you can hang up now.",
+    },
     "goodbye": {"zh": "感谢您的来电，再见。", "en": "Thank you for calling. Goodbye."},
 }
 

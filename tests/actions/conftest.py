@@ -79,3 +79,7 @@ def make_tracker(
 
 def responses(dispatcher: CollectingDispatcher) -> list[str]:
     return [m["response"] for m in dispatcher.messages]
+
+
+def markers(dispatcher: CollectingDispatcher) -> list[dict]:
+    return [m["custom"] for m in dispatcher.messages if m.get("custom")]

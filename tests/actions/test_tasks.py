@@ -8,20 +8,22 @@ from actions.tasks import ActionCancelTask, ActionConfirmTask, ActionDeclineTask
 from bot.cards import describe_cardholder, get_cardholder
 from bot.models import Flag, LossReport
 from bot.statuses import CardStatus
-from tests.actions.conftest import make_tracker, responses
+from tests.actions.conftest import make_tracker, markers, responses
 from tests.factories import ID_ZHANG, add_card
 
 VERIFIED = {"verified_id_number": ID_ZHANG}
 JUST_ASKED = [
     {"event": "action", "name": "action_start_task"},
+    {"event": "action", "name": "confirmation_form"},
     {"event": "action", "name": "action_listen"},
     {"event": "user", "text": "确认"},
+    {"event": "action", "name": "confirmation_form"},
 ]
 
 
 def answering_question(pending: str, events: list | None = None):
-    """A yes straight after the bot asked to confirm `pending`."""
-    slots = {**VERIFIED, "awaiting_confirmation": pending}
+    """A yes that confirmation_form just read, for the change `pending`."""
+    slots = {**VERIFIED, "awaiting_confirmation": pending, "confirmation_reply": "confirmed"}
     return make_tracker(slots, intent="affirm", events=JUST_ASKED if events is None else events)
 
 
@@ -30,7 +32,8 @@ async def test_progress_answer_for_every_status(action_settings, session, vault,
     add_card(session, vault, status=status)
     session.commit()
     events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "progress"}), domain)
-    (message,) = dispatcher.messages
+    message, finished = dispatcher.messages
+    assert finished["custom"] == {"task_finished": True}  # the hotline asks whether there is anything else
     assert message["response"] == f"utter_progress_{status.value}"
     assert message["office"] == "朝阳区社保服务大厅"
     assert message["updated_date"] == "2026年3月1日"
@@ -56,9 +59,10 @@ async def test_loss_report_is_asked_then_made_and_read_back(action_settings, ses
 
     confirm = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm, domain)
-    reply, marker = dispatcher.messages[-2:]
+    reply, marker, finished = dispatcher.messages[-3:]
     assert reply["response"] == "utter_loss_reported"
     assert marker["custom"] == {"loss_reference": reply["reference"], "created": True}
+    assert finished["custom"] == {"task_finished": True}
     session.expire_all()
     stored = describe_cardholder(
         get_cardholder(session, vault=vault, id_number=ID_ZHANG), vault=vault, tz=action_settings.timezone
@@ -82,7 +86,7 @@ async def test_confirming_twice_returns_the_same_reference(action_settings, sess
     first, second = [m for m in dispatcher.messages if m["response"]]
     assert (first["response"], second["response"]) == ("utter_loss_reported", "utter_loss_already_reported")
     # The web app counts created reports by this mark: the second answer must not count again.
-    assert [m["custom"]["created"] for m in dispatcher.messages if m["custom"]] == [True, False]
+    assert [m["custom"]["created"] for m in dispatcher.messages if "created" in m["custom"]] == [True, False]
     assert first["reference"] == second["reference"]
     assert len(session.scalars(select(LossReport)).all()) == 1
 
@@ -101,13 +105,33 @@ async def test_loss_report_refused_when_not_possible(
     assert all(e["name"] != "awaiting_confirmation" or e["value"] is None for e in events)
 
 
-async def test_decline_changes_nothing(action_settings, session, vault, dispatcher, domain):
+@pytest.mark.parametrize(
+    ("reply", "response"), [("declined", "utter_nothing_changed"), ("unanswered", "utter_confirmation_stopped")]
+)
+async def test_decline_changes_nothing_and_remembers_what_was_declined(
+    action_settings, session, vault, dispatcher, domain, reply, response
+):
     card = add_card(session, vault)
     session.commit()
-    await ActionDeclineTask().run(dispatcher, make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}), domain)
-    assert responses(dispatcher) == ["utter_nothing_changed"]
+    tracker = make_tracker({**VERIFIED, "awaiting_confirmation": "loss", "confirmation_reply": reply})
+    events = await ActionDeclineTask().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [response, None]
+    assert markers(dispatcher) == [{"task_finished": True}]
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["declined_task"] == "loss" and slots["awaiting_confirmation"] is None
+    assert slots["confirmation_reply"] is None
     session.expire_all()
     assert session.get(type(card), card.id).status == "active"
+
+
+async def test_a_stale_yes_confirms_nothing(action_settings, session, vault, dispatcher, domain):
+    """A ``confirmed`` left behind (the write failed) is not a yes to the latest message."""
+    add_card(session, vault)
+    session.commit()
+    stale = [*JUST_ASKED, {"event": "action", "name": "action_listen"}, {"event": "user", "text": "不要"}]
+    await ActionConfirmTask().run(dispatcher, answering_question("loss", stale), domain)
+    assert responses(dispatcher) == ["utter_ask_what_task"]
+    assert session.scalars(select(LossReport)).all() == []
 
 
 async def test_unblock_without_report_or_when_switched_off(
@@ -127,11 +151,13 @@ async def test_unblock_without_report_or_when_switched_off(
 
 async def test_cancel_forgets_the_task(dispatcher, domain):
     events = await ActionCancelTask().run(dispatcher, make_tracker({"task": "loss", "id_number": ID_ZHANG}), domain)
-    assert responses(dispatcher) == ["utter_task_cancelled"]
+    assert responses(dispatcher) == ["utter_task_cancelled", None]
     assert {e["name"]: e["value"] for e in events} == {
         "task": None,
         "awaiting_confirmation": None,
         "one_time_code": None,
+        "confirmation_reply": None,
+        "unclear_replies": None,
         "id_number": None,
         "person_name": None,
         "requested_slot": None,

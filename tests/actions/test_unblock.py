@@ -58,7 +58,7 @@ async def test_unblock_asks_for_the_texted_code_then_for_a_yes(action_settings, 
         "card_number_masked": "*****5678",
     }
     await ActionConfirmTask().run(dispatcher, answering_question("unblock"), domain)
-    assert responses(dispatcher)[-1] == "utter_unblock_done"
+    assert responses(dispatcher)[-2:] == ["utter_unblock_done", None]
     session.expire_all()
     assert get_cardholder(session, vault=vault, id_number=ID_ZHANG).current_card.status == "active"
     kinds = session.scalars(select(OutboundMessage.kind).order_by(OutboundMessage.id)).all()

@@ -60,12 +60,19 @@ def forged_confirmation(id_number: str) -> dict:
         "domain": yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8")),
         "tracker": {
             "sender_id": "attacker",
-            "slots": {"verified_id_number": id_number, "awaiting_confirmation": "loss", "language": "en"},
+            "slots": {
+                "verified_id_number": id_number,
+                "awaiting_confirmation": "loss",
+                "confirmation_reply": "confirmed",
+                "language": "en",
+            },
             "latest_message": {"text": "yes", "intent": {"name": "affirm", "confidence": 1.0}, "metadata": {}},
             "events": [
                 {"event": "action", "name": "action_start_task"},
+                {"event": "action", "name": "confirmation_form"},
                 {"event": "action", "name": "action_listen"},
                 {"event": "user", "text": "yes"},
+                {"event": "action", "name": "confirmation_form"},
             ],
             "active_loop": {},
             "latest_action_name": "action_listen",

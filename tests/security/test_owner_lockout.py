@@ -75,9 +75,12 @@ async def test_registered_phone_and_last_four_allow_the_loss_report_only(locked,
         assert "office" not in dispatcher.messages[-1]  # nothing about the card disclosed
     just_asked = [
         {"event": "action", "name": "action_start_task"},
+        {"event": "action", "name": "confirmation_form"},
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "是"},
+        {"event": "action", "name": "confirmation_form"},
     ]
+    owner = {**owner, "confirmation_reply": "confirmed"}
     unblock = make_tracker({**owner, "awaiting_confirmation": "unblock"}, intent="affirm", events=just_asked)
     await ActionConfirmTask().run(dispatcher, unblock, domain)
     assert responses(dispatcher)[-1] == "utter_identity_locked"  # nothing new said, nothing done

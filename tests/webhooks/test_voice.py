@@ -1,6 +1,7 @@
 """Voice webhooks through the Flask test client: signatures, TwiML structure, failures."""
 
 import xml.etree.ElementTree as ET
+from urllib.parse import parse_qs, quote, urlsplit
 
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
@@ -120,3 +121,42 @@ def test_a_replayed_step_is_answered_the_same_without_a_second_turn(client, sess
 def test_each_step_links_to_the_next(client):
     root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=7", CALL))
     assert "step=8" in root.find("./Gather").get("action")
+
+
+def test_silence_after_a_finished_task_says_goodbye_without_voicemail_or_flag(client, session):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&done=1&step=5", CALL))
+    assert root.find("./Hangup") is not None
+    assert root.find("./Record") is None and root.find("./Gather") is None
+    assert "再见" in " ".join("".join(say.itertext()) for say in root.iter("Say"))
+    assert session.scalars(select(Flag)).all() == []
+
+
+def test_silence_after_a_finished_task_in_english_too(client, session):
+    root = xml(post(client, "/twilio/voice/turn?lang=en&silent=2&done=1&step=9", CALL))
+    assert root.find("./Hangup") is not None and root.find("./Record") is None
+    assert "Goodbye" in " ".join("".join(say.itertext()) for say in root.iter("Say"))
+    assert session.scalars(select(Flag)).all() == []
+
+
+def test_an_id_number_in_pieces_is_held_encrypted_until_it_is_whole(app, client):
+    vault = app.config["WEB"].vault
+    held = quote(vault.encrypt("3201"), safe="")
+    root = xml(post(client, f"/twilio/voice/turn?lang=zh&step=4&part={held}", {**CALL, "SpeechResult": "零二一九八六"}))
+    action = root.find("./Gather").get("action")
+    assert "320102" not in action and "part=" in action  # the digits travel encrypted, never in clear
+    assert "后面的号码" in "".join(root.find("./Gather/Say").itertext())
+    part = parse_qs(urlsplit(action).query)["part"][0]
+    assert vault.decrypt(part) == "3201021986"
+
+
+def test_a_pause_between_pieces_of_an_id_number_keeps_them(app, client):
+    vault = app.config["WEB"].vault
+    held = quote(vault.encrypt("320106"), safe="")
+    root = xml(post(client, f"/twilio/voice/turn?lang=zh&silent=0&step=4&part={held}", CALL))
+    part = parse_qs(urlsplit(root.find("./Gather").get("action")).query)["part"][0]
+    assert vault.decrypt(part) == "320106"
+
+
+def test_a_forged_or_stale_held_piece_is_ignored(app, client):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=4&part=not-a-token", CALL))
+    assert "part=" not in root.find("./Gather").get("action")

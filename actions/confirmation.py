@@ -1,0 +1,143 @@
+"""The confirmation step: while a loss report or an unblock waits for a yes, every reply comes here.
+
+`confirmation_form` takes each message, whatever the classifier made of it (affirm, deny,
+report_loss, nlu_fallback, ...), and reads it with `bot.confirmation.decide` on the words as
+typed or spoken: a clear yes (keypad 1) sets ``confirmed``, any negation, hesitation or keypad 2
+``declined``; an unclear reply re-asks briefly, and after `MAX_REASKS` re-asks the step stops
+without acting (``unanswered``). The rules then run `action_confirm_task` or `action_decline_task`.
+A clear yes (whatever its intent, affirm or deny) within a couple of messages of a "no" offers the declined change again
+(`action_reconsider`), so a change of mind is honoured but never acted on without a fresh yes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
+from rasa_sdk.types import DomainDict
+
+from actions.runtime import channel_of, traced, typed_text
+from actions.tasks import cancel_task
+from bot.confirmation import Decision, decide
+
+SLOT = "confirmation_reply"
+MAX_REASKS = 2
+"""Unclear replies re-asked before the step stops without acting."""
+RECONSIDER_WITHIN = 2
+"""User messages after a "no" (this one included) in which a clear yes offers the change again."""
+# The intent that asks for each change, so a yes that restates the task ("是的，挂失吧") counts.
+TASK_INTENTS = {"loss": "report_loss", "unblock": "cancel_loss"}
+_OUTCOMES = {Decision.YES: "confirmed", Decision.NO: "declined"}
+
+
+def read_reply(tracker: Tracker, pending: str) -> Decision:
+    """What the latest message means for the pending change `pending` (``loss`` or ``unblock``)."""
+    intent = tracker.latest_message.get("intent") or {}
+    return decide(typed_text(tracker), intent.get("name"), intent.get("confidence"), task_intent=TASK_INTENTS[pending])
+
+
+class ValidateConfirmationForm(FormValidationAction):
+    """Validates `confirmation_form`: one place decides what a reply to a confirmation means."""
+
+    def name(self) -> str:
+        return "validate_confirmation_form"
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[str]:
+        return domain_slots if tracker.get_slot("awaiting_confirmation") in TASK_INTENTS else []
+
+    @traced
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        return await super().run(dispatcher, tracker, domain)
+
+    async def extract_confirmation_reply(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        # Every message while asked, so no intent can slip past the decision to another rule.
+        if tracker.get_slot(REQUESTED_SLOT) != SLOT:
+            return {}
+        return {SLOT: typed_text(tracker) or "?"}
+
+    async def validate_confirmation_reply(
+        self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        decision = read_reply(tracker, tracker.get_slot("awaiting_confirmation"))
+        if decision in _OUTCOMES:
+            return {SLOT: _OUTCOMES[decision]}
+        unclear = int(tracker.get_slot("unclear_replies") or 0) + 1
+        if unclear > MAX_REASKS:
+            return {SLOT: "unanswered"}
+        return {SLOT: None, "unclear_replies": unclear}
+
+
+class ActionAskConfirmationReply(Action):
+    """Asks again after an unclear reply; silent on the first ask, which the task's question made."""
+
+    def name(self) -> str:
+        return "action_ask_confirmation_reply"
+
+    @traced
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        if tracker.get_slot("unclear_replies"):
+            dispatcher.utter_message(response="utter_confirm_again")
+        return []
+
+
+def _messages_since_decline(tracker: Tracker) -> int | None:
+    """User messages since the last "no" to a confirmation, or None when there was none."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            count += 1
+        elif event.get("event") == "action" and event.get("name") == "action_decline_task":
+            return count
+    return None
+
+
+class ActionReconsider(Action):
+    """A yes or no with nothing pending: offer again a change declined just before if the words say
+    yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted and a
+    no stops whatever was under way."""
+
+    def name(self) -> str:
+        return "action_reconsider"
+
+    @traced
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        declined = tracker.get_slot("declined_task")
+        since = _messages_since_decline(tracker)
+        if (
+            declined in TASK_INTENTS
+            and tracker.get_slot("verified_id_number")
+            and not (declined != "loss" and tracker.get_slot("verified_loss_only"))
+            and since is not None
+            and since <= RECONSIDER_WITHIN
+            and read_reply(tracker, declined) is Decision.YES
+        ):
+            dispatcher.utter_message(response=f"utter_reoffer_{declined}")
+            return [
+                SlotSet("task", declined),
+                SlotSet("awaiting_confirmation", declined),
+                SlotSet("declined_task", None),
+                SlotSet("unclear_replies", None),
+            ]
+        if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            return cancel_task(dispatcher)
+        dispatcher.utter_message(response="utter_ask_what_task")
+        return [SlotSet("awaiting_confirmation", None)]
+
+
+class ActionRememberChannel(Action):
+    """Runs on every message (a custom slot mapping): whether this is a phone call, for spoken wording."""
+
+    def name(self) -> str:
+        return "action_remember_channel"
+
+    @traced
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        on_phone = channel_of(tracker) == "voice"
+        return [] if tracker.get_slot("voice_call") == on_phone else [SlotSet("voice_call", on_phone)]

@@ -1,0 +1,173 @@
+"""The confirmation step: every reply to a pending loss report or unblock is read in one place."""
+
+import pytest
+
+from actions.confirmation import (
+    ActionAskConfirmationReply,
+    ActionReconsider,
+    ActionRememberChannel,
+    ValidateConfirmationForm,
+)
+from actions.handover import misses_in_a_row
+from tests.actions.conftest import make_tracker, responses
+from tests.factories import ID_ZHANG
+
+VERIFIED = {"verified_id_number": ID_ZHANG}
+
+
+def asked(pending: str, text: str, intent: str, confidence: float = 0.99, unclear: int = 0):
+    """A reply while confirmation_form asks to confirm `pending`."""
+    slots = {
+        **VERIFIED,
+        "awaiting_confirmation": pending,
+        "requested_slot": "confirmation_reply",
+        "unclear_replies": unclear or None,
+    }
+    tracker = make_tracker(slots, intent=intent, text=text, active_loop="confirmation_form")
+    tracker.latest_message["intent"]["confidence"] = confidence
+    return tracker
+
+
+async def read(tracker, dispatcher, domain) -> dict:
+    events = await ValidateConfirmationForm().run(dispatcher, tracker, domain)
+    return {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+
+
+# Negations, hesitations and postponements, however the classifier labelled them.
+NOT_YES = [
+    ("唔好住，我再搵下", "affirm"),  # Cantonese
+    ("唔使喇", "affirm"),
+    ("不得行，莫挂", "affirm"),  # Sichuanese
+    ("要不得", "affirm"),
+    ("先别办，我再找找看", "report_loss"),
+    ("等一下，我问问我女儿", "out_of_scope"),
+    ("暂时不用了", "nlu_fallback"),
+    ("还没想好", "inform"),
+    ("hold on, let me check my bag first", "affirm"),
+    ("not yet", "affirm"),
+    ("forget it for now", "out_of_scope"),
+    ("maybe tomorrow", "nlu_fallback"),
+    ("2", "inform"),  # keypad 2 on the phone
+]
+
+
+@pytest.mark.parametrize("pending", ["loss", "unblock"])
+@pytest.mark.parametrize(("text", "intent"), NOT_YES)
+async def test_no_negation_or_hesitation_ever_confirms(dispatcher, domain, pending, text, intent):
+    slots = await read(asked(pending, text, intent), dispatcher, domain)
+    assert slots.get("confirmation_reply") in {"declined", None}
+    assert slots.get("confirmation_reply") != "confirmed"
+
+
+@pytest.mark.parametrize(
+    ("pending", "text", "intent"),
+    [
+        ("loss", "是的，办吧", "report_loss"),  # a yes that restates the task
+        ("loss", "对，帮我挂失", "report_loss"),
+        ("loss", "yes, block it", "report_loss"),
+        ("unblock", "好的，解挂吧", "cancel_loss"),
+        ("loss", "确认", "affirm"),
+        ("unblock", "1", "inform"),  # keypad 1 on the phone
+    ],
+)
+async def test_a_clear_yes_confirms(dispatcher, domain, pending, text, intent):
+    assert (await read(asked(pending, text, intent), dispatcher, domain))["confirmation_reply"] == "confirmed"
+
+
+async def test_a_plain_no_declines(dispatcher, domain):
+    assert (await read(asked("loss", "不要", "deny"), dispatcher, domain))["confirmation_reply"] == "declined"
+
+
+async def test_unclear_replies_are_asked_again_twice_then_the_step_stops(dispatcher, domain):
+    first = await read(asked("loss", "挂失以后还能用医保吗", "report_loss"), dispatcher, domain)
+    assert first == {"confirmation_reply": None, "unclear_replies": 1}
+    low = await read(asked("loss", "好的", "affirm", confidence=0.4, unclear=1), dispatcher, domain)
+    assert low == {"confirmation_reply": None, "unclear_replies": 2}
+    third = await read(asked("loss", "嗯……", "nlu_fallback", unclear=2), dispatcher, domain)
+    assert third["confirmation_reply"] == "unanswered"
+
+
+async def test_the_message_that_started_the_form_is_not_an_answer(dispatcher, domain):
+    tracker = make_tracker({**VERIFIED, "awaiting_confirmation": "loss"}, intent="inform", text="张伟")
+    assert await read(tracker, dispatcher, domain) == {}
+
+
+async def test_the_question_is_asked_once_then_briefly_again(dispatcher, domain):
+    await ActionAskConfirmationReply().run(dispatcher, make_tracker({"unclear_replies": None}), domain)
+    assert responses(dispatcher) == []
+    await ActionAskConfirmationReply().run(dispatcher, make_tracker({"unclear_replies": 1}), domain)
+    assert responses(dispatcher) == ["utter_confirm_again"]
+
+
+def after_no(text: str, intent: str, *, later: int = 0, declined: str = "loss"):
+    """`text` sent `later` messages after the person declined `declined`."""
+    events = [
+        {"event": "user", "text": "先不要"},
+        {"event": "action", "name": "confirmation_form"},
+        {"event": "action", "name": "action_decline_task"},
+        {"event": "action", "name": "action_listen"},
+    ]
+    for _ in range(later):
+        events += [{"event": "user", "text": "嗯"}, {"event": "action", "name": "action_listen"}]
+    events.append({"event": "user", "text": text})
+    return make_tracker({**VERIFIED, "declined_task": declined}, intent=intent, text=text, events=events)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "declined"),
+    [
+        ("其实还是帮我挂了吧", "affirm", "loss"),
+        ("哦不对，还是挂失吧", "deny", "loss"),  # the classifier hears the 不对
+        ("actually yes, do it", "affirm", "unblock"),
+    ],
+)
+async def test_a_change_of_mind_after_a_no_offers_the_change_again(dispatcher, domain, text, intent, declined):
+    events = await ActionReconsider().run(dispatcher, after_no(text, intent, declined=declined), domain)
+    assert responses(dispatcher) == [f"utter_reoffer_{declined}"]
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["awaiting_confirmation"] == declined and slots["task"] == declined  # asked again, not done
+
+
+@pytest.mark.parametrize(
+    "tracker",
+    [
+        after_no("好的", "affirm", later=2),  # too long after the no
+        after_no("好吧，先不了", "affirm"),  # not a yes
+        make_tracker(VERIFIED, intent="affirm", text="好的"),  # nothing was declined
+    ],
+)
+async def test_a_yes_with_nothing_recently_declined_asks_what_is_wanted(dispatcher, domain, tracker):
+    events = await ActionReconsider().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_ask_what_task"]
+    assert {e["name"]: e["value"] for e in events} == {"awaiting_confirmation": None}
+
+
+async def test_only_the_signed_channel_can_say_it_is_a_phone_call(dispatcher, domain):
+    voice = make_tracker(metadata={"channel": "voice"})
+    assert await ActionRememberChannel().run(dispatcher, voice, domain) == [
+        {"event": "slot", "name": "voice_call", "value": True, "timestamp": None}
+    ]
+    forged = make_tracker({"voice_call": False}, metadata={"channel": "voice"}, input_channel="rest")
+    assert await ActionRememberChannel().run(dispatcher, forged, domain) == []
+
+
+def test_a_misunderstood_reply_to_a_confirmation_does_not_count_towards_staff():
+    def fallback(text: str) -> dict:
+        return {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
+
+    events = [
+        fallback("呃那个"),
+        {"event": "action", "name": "action_extract_slots"},
+        {"event": "action", "name": "confirmation_form"},
+        {"event": "action", "name": "action_listen"},
+        fallback("啊？"),
+    ]
+    assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 1
+    events[2] = {"event": "action", "name": "action_nlu_fallback"}
+    assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 2
+
+
+async def test_a_no_with_nothing_recently_declined_stops_the_request(dispatcher, domain):
+    events = await ActionReconsider().run(dispatcher, after_no("不用了", "deny", later=3), domain)
+    assert responses(dispatcher) == ["utter_task_cancelled", None]
+    assert {e["name"]: e["value"] for e in events}["awaiting_confirmation"] is None
