@@ -91,7 +91,8 @@ def trusted_metadata(tracker: Tracker) -> dict[str, Any]:
 
 def typed_text(tracker: Tracker) -> str:
     """What the person actually sent; `latest_message["text"]` is the NLU-normalised form
-    (simplified characters, digits), and 於丹 must not become 于丹 before it is compared."""
+    (simplified characters, digits for number words): 於丹 must not become 于丹 before it is
+    compared, and a reply is read for its meaning as it was written."""
     for event in reversed(tracker.events):
         if event.get("event") == "user":
             return (event.get("text") or "").strip()
@@ -107,15 +108,6 @@ def channel_of(tracker: Tracker) -> str:
     """``chat``, ``sms`` or ``voice`` as the web app said; plain ``chat`` for any other input channel."""
     channel = trusted_metadata(tracker).get("channel")
     return channel if channel in _CHANNELS else "chat"
-
-
-def typed_text(tracker: Tracker) -> str:
-    """What the person actually sent; `latest_message["text"]` is the NLU-normalised form
-    (simplified characters, digits for number words), which must not be read for meaning."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            return (event.get("text") or "").strip()
-    return (tracker.latest_message.get("text") or "").strip()
 
 
 def language_of(tracker: Tracker) -> str:
