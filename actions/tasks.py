@@ -25,6 +25,7 @@ from actions.runtime import (
     traced,
 )
 from actions.unblock import CODE_ACCEPTED
+from actions.verification import forget_verification, idle_too_long
 from bot.assistant import (
     CardOverview,
     card_overview,
@@ -197,6 +198,11 @@ class ActionConfirmTask(DatabaseAction):
             # Only a yes that confirmation_form just read confirms anything.
             dispatcher.utter_message(response="utter_ask_what_task")
             return _task_done()
+        if idle_too_long(tracker):
+            # The yes came after the screen or the phone had gone quiet: whoever answers now must
+            # be verified again before the card changes.
+            dispatcher.utter_message(response="utter_confirmation_expired")
+            return [*_task_done(), *forget_verification()]
         language = language_of(tracker)
         change = report_card_lost if pending == "loss" else unblock_card
         try:

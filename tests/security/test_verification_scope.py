@@ -7,7 +7,7 @@ or a few idle minutes end it, so whoever picks up the device or the phone next s
 
 from actions.identity import ValidateIdentityForm
 from actions.info import ActionAskTask
-from actions.tasks import ActionStartTask
+from actions.tasks import ActionConfirmTask, ActionStartTask
 from actions.verification import ActionForgetIdentity, idle_too_long
 from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_WANG, ID_ZHANG, add_card
@@ -93,3 +93,18 @@ def test_idle_limit_is_measured_between_the_persons_messages():
     assert idle_too_long(make_tracker(events=turns(100, 100 + 301)), 5)
     assert not idle_too_long(make_tracker(events=turns(100, 100 + 299)), 5)
     assert not idle_too_long(make_tracker(events=turns(100)), 5)
+
+
+async def test_a_yes_after_the_idle_limit_changes_nothing_and_ends_the_verification(
+    action_settings, session, vault, dispatcher, domain
+):
+    card = add_card(session, vault)
+    session.commit()
+    pending = {**VERIFIED, "task": "loss", "awaiting_confirmation": "loss", "confirmation_reply": "confirmed"}
+    form_read_yes = [{"event": "action", "name": "confirmation_form"}]
+    late = make_tracker(pending, intent="affirm", text="确认", events=[*turns(0, 6 * 60, text="确认"), *form_read_yes])
+    changed = slots(await ActionConfirmTask().run(dispatcher, late, domain))
+    assert responses(dispatcher) == ["utter_confirmation_expired"]
+    assert changed["verified_id_number"] is None and changed["awaiting_confirmation"] is None
+    session.refresh(card)
+    assert card.status != "loss_reported" and not card.loss_reports
