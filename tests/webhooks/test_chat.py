@@ -6,6 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from sqlalchemy import select
 
 from bot.models import Flag
+from tests.support import recording_rasa
 from tests.webhooks.conftest import make_web_settings, open_chat_page
 from webhooks import create_app
 
@@ -84,38 +85,14 @@ def test_a_message_without_the_page_token_is_refused_and_changes_nothing(client,
     assert session.scalars(select(Flag)).all() == []  # Rasa was never asked (it would have flagged)
 
 
-class RecordingRasa(BaseHTTPRequestHandler):
-    """Answers every message and remembers who said what."""
-
-    heard: list[dict] = []
-
-    def do_POST(self):
-        RecordingRasa.heard.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        body = json.dumps([{"text": "好的"}]).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_ending_the_chat_says_goodbye_to_it_and_starts_a_new_one(settings, sessions):
-    RecordingRasa.heard = []
-    server = HTTPServer(("127.0.0.1", 0), RecordingRasa)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        web = make_web_settings(settings, rasa_url=f"http://127.0.0.1:{server.server_port}")
+    with recording_rasa() as (rasa_url, heard):
+        web = make_web_settings(settings, rasa_url=rasa_url)
         client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
         client.post("/chat/message", json={"message": "查进度"})
         assert client.post("/chat/end").get_json() == {"ended": True}
         client.post("/chat/message", json={"message": "查进度"})
-    finally:
-        server.shutdown()
-        server.server_close()
-    first, goodbye, after = RecordingRasa.heard
+    first, goodbye, after = heard
     assert goodbye["sender"] == first["sender"] and goodbye["message"] == "/goodbye"
     assert after["sender"] != first["sender"] and after["sender"].startswith("web-")
 
