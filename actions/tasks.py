@@ -47,6 +47,16 @@ from bot.errors import (
 from bot.statuses import CardStatus
 
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
+# Refusals of a change to the card, whether found when the task starts or when it is confirmed,
+# and what the person is told.
+_REFUSALS: dict[type[Exception], str] = {
+    NoActiveLossReport: "utter_unblock_no_active_report",
+    SelfServiceUnblockDisabled: "utter_unblock_not_self_service",
+    UnblockCodeRequired: "utter_code_expired",
+    NoRegisteredMobile: "utter_unblock_no_mobile",
+    TooManyCodes: "utter_code_too_many",
+}
+_REFUSED = tuple(_REFUSALS)
 
 
 def _task_done() -> list[dict]:
@@ -70,6 +80,12 @@ def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created
     `created` tells a new report from one that already existed, so the web app counts each once.
     """
     dispatcher.utter_message(json_message={"loss_reference": reference, "created": created})
+
+
+def _refused(dispatcher: CollectingDispatcher, error: Exception) -> list[dict]:
+    """Tell the person why the change was refused; the task ends."""
+    dispatcher.utter_message(response=next(r for kind, r in _REFUSALS.items() if isinstance(error, kind)))
+    return _task_done()
 
 
 def _just_confirmed(tracker: Tracker) -> bool:
@@ -151,12 +167,8 @@ async def _answer(
         return [SlotSet("awaiting_confirmation", "loss")]
     try:
         check_unblock_possible(overview, services().settings)
-    except SelfServiceUnblockDisabled:
-        dispatcher.utter_message(response="utter_unblock_not_self_service")
-        return _task_done()
-    except NoActiveLossReport:
-        dispatcher.utter_message(response="utter_unblock_no_active_report")
-        return _task_done()
+    except _REFUSED as error:
+        return _refused(dispatcher, error)
     if tracker.get_slot("one_time_code") == CODE_ACCEPTED:
         dispatcher.utter_message(response="utter_unblock_confirm", **values)
         return [SlotSet("awaiting_confirmation", "unblock")]
@@ -169,12 +181,8 @@ async def _send_code(dispatcher: CollectingDispatcher, tracker: Tracker, id_numb
         phone = await in_transaction(
             send_unblock_code, id_number=id_number, conversation_id=tracker.sender_id, language=language, now=now()
         )
-    except NoRegisteredMobile:
-        dispatcher.utter_message(response="utter_unblock_no_mobile")
-        return _task_done()
-    except TooManyCodes:
-        dispatcher.utter_message(response="utter_code_too_many")
-        return _task_done()
+    except _REFUSED as error:
+        return _refused(dispatcher, error)
     dispatcher.utter_message(response="utter_code_sent", phone=phone)
     return [SlotSet("awaiting_confirmation", "code"), SlotSet("one_time_code", None)]
 
@@ -217,15 +225,8 @@ class ActionConfirmTask(DatabaseAction):
         except (LossReportNotAllowed, CardNotFound):
             dispatcher.utter_message(response="utter_loss_already_closed")
             return _task_done()
-        except NoActiveLossReport:
-            dispatcher.utter_message(response="utter_unblock_no_active_report")
-            return _task_done()
-        except SelfServiceUnblockDisabled:
-            dispatcher.utter_message(response="utter_unblock_not_self_service")
-            return _task_done()
-        except UnblockCodeRequired:
-            dispatcher.utter_message(response="utter_code_expired")
-            return _task_done()
+        except _REFUSED as error:
+            return _refused(dispatcher, error)
         if pending == "unblock":
             dispatcher.utter_message(response="utter_unblock_done")
             _finished(dispatcher)
