@@ -20,18 +20,22 @@ from bot.config import Settings
 from bot.errors import (
     CodeAttemptsExhausted,
     IdentityLocked,
-    LossReportNotAllowed,
-    NoActiveLossReport,
-    SelfServiceUnblockDisabled,
 )
 from bot.flags import flag_conversation
 from bot.identity import Verified, recognise_caller, verify_identity
-from bot.loss_reports import active_report, cancel_loss_report, create_loss_report, lapse_expired
+from bot.loss_reports import (
+    active_report,
+    cancel_loss_report,
+    create_loss_report,
+    ensure_reportable,
+    ensure_unblockable,
+    lapse_expired,
+)
 from bot.models import LossReport
 from bot.one_time_codes import check_code, consume_verified_code, issue_code
 from bot.outbox import Outbox
 from bot.privacy import Vault, mask_name, mask_phone
-from bot.statuses import HELD_BY_CITIZEN, CardStatus
+from bot.statuses import CardStatus
 
 log = logging.getLogger(__name__)
 
@@ -134,8 +138,8 @@ def card_overview(session: Session, *, settings: Settings, id_number: str, now: 
 
 def check_loss_report_possible(overview: CardOverview) -> None:
     """Raise LossReportNotAllowed unless the card may be reported lost (or already is)."""
-    if overview.active_reference is None and overview.status not in HELD_BY_CITIZEN:
-        raise LossReportNotAllowed(f"a card that is {overview.status.value} cannot be reported lost")
+    if overview.active_reference is None:
+        ensure_reportable(overview.status)
 
 
 def report_card_lost(
@@ -167,10 +171,7 @@ def report_card_lost(
 
 def check_unblock_possible(overview: CardOverview, settings: Settings) -> str:
     """The active report's reference, or SelfServiceUnblockDisabled / NoActiveLossReport."""
-    if not settings.loss_policy.self_service_unblock:
-        raise SelfServiceUnblockDisabled("loss reports are cancelled at a service hall in this city")
-    if overview.active_reference is None:
-        raise NoActiveLossReport("there is no active temporary loss report on this card")
+    ensure_unblockable(settings.loss_policy, has_active_report=overview.active_reference is not None)
     return overview.active_reference
 
 

@@ -84,6 +84,20 @@ def lapse_all_expired(session: Session, *, outbox: Outbox, now: dt.datetime) -> 
     return sum(lapse_expired(session, card=lock_card(session, card_id), outbox=outbox, now=now) for card_id in card_ids)
 
 
+def ensure_reportable(status: CardStatus) -> None:
+    """Raise LossReportNotAllowed unless the citizen holds a card in this status."""
+    if status not in HELD_BY_CITIZEN:
+        raise LossReportNotAllowed(f"a card that is {status.value} cannot be reported lost")
+
+
+def ensure_unblockable(policy: LossPolicy, *, has_active_report: bool, self_service: bool = True) -> None:
+    """Raise SelfServiceUnblockDisabled or NoActiveLossReport unless the report may be cancelled."""
+    if self_service and not policy.self_service_unblock:
+        raise SelfServiceUnblockDisabled("loss reports are cancelled at a service hall in this city")
+    if not has_active_report:
+        raise NoActiveLossReport("there is no active temporary loss report on this card")
+
+
 def create_loss_report(
     session: Session,
     *,
@@ -110,8 +124,7 @@ def create_loss_report(
     if existing is not None:
         return existing, False
     status = CardStatus(card.status)
-    if status not in HELD_BY_CITIZEN:
-        raise LossReportNotAllowed(f"a card that is {status.value} cannot be reported lost")
+    ensure_reportable(status)
     report = LossReport(
         reference=_new_reference(session),
         channel=channel,
@@ -155,13 +168,10 @@ def cancel_loss_report(
     Self-service cancellation (chat, phone) is refused when the deployment switched it off. The
     holder is told by SMS, queued in the same transaction.
     """
-    if self_service and not policy.self_service_unblock:
-        raise SelfServiceUnblockDisabled("loss reports are cancelled at a service hall in this city")
     card = lock_card(session, card_id)
     lapse_expired(session, card=card, outbox=outbox, now=now)
     report = active_report(card)
-    if report is None:
-        raise NoActiveLossReport("there is no active temporary loss report on this card")
+    ensure_unblockable(policy, has_active_report=report is not None, self_service=self_service)
     _close(report, card, state="cancelled", now=now, restore=True)
     session.flush()
     outbox.notify(
