@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from bot.errors import InvalidIdNumber, InvalidPhoneNumber
 from bot.idnumbers import ID_LENGTH, validate_id_number
 from bot.phones import parse_phone
-from bot.spoken import SEPARATOR_CHARS, normalise_numbers_in_text
+from bot.spoken import MIN_NUMBER_WORDS, SEPARATOR_CHARS, normalise_numbers_in_text
 
 _EN_DIGITS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
@@ -34,7 +34,6 @@ _TOKEN = re.compile(r"(?<![A-Za-z0-9])\+?\d+(?:[Xx](?![A-Za-z]))?")
 _CARD_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{9}(?![A-Za-z0-9])")
 _MIN_CARD_DIGITS = 6
 _JOINER = re.compile(f"[{SEPARATOR_CHARS}]{{0,3}}")
-_MIN_WORDS_IN_TEXT = 3
 _MAX_PHONE_DIGITS = 16
 # The longest join either kind accepts: an ID number, or a phone's digits with a leading +.
 _MAX_JOIN_LENGTH = max(ID_LENGTH, _MAX_PHONE_DIGITS + 1)
@@ -78,7 +77,7 @@ class Numbers:
 def _english_digits(text: str) -> str:
     def convert(match: re.Match[str]) -> str:
         words = list(_EN_WORD.finditer(match.group(0)))
-        if sum(_EN_REPEAT.get((w.group(1) or "").lower(), 1) for w in words) < _MIN_WORDS_IN_TEXT:
+        if sum(_EN_REPEAT.get((w.group(1) or "").lower(), 1) for w in words) < MIN_NUMBER_WORDS:
             return match.group(0)
         return "".join(_EN_DIGITS[w.group(2).lower()] * _EN_REPEAT.get((w.group(1) or "").lower(), 1) for w in words)
 

@@ -23,8 +23,9 @@ _X_WORDS = r"(?:艾克斯|爱克斯|叉)"
 SEPARATOR_CHARS = r"\s\-‐‑‒–—―_.·•/()。，、,"
 _SEPARATORS = re.compile(f"[{SEPARATOR_CHARS}]+")
 _NUMERAL_RUN = re.compile(rf"[{_DIGIT_WORDS}{_UNIT_WORDS}0-9](?:[\s\-]*[{_DIGIT_WORDS}{_UNIT_WORDS}0-9])*")
-# Fewer numeral words than this in a run is ordinary language (一下, 第一次, 两张), not a number.
-_MIN_WORDS_IN_TEXT = 3
+# Fewer number words than this in a run is ordinary language (一下, 第一次, 两张; "one or two"),
+# not a number, in either language.
+MIN_NUMBER_WORDS = 3
 
 
 def to_halfwidth(text: str) -> str:
@@ -67,7 +68,7 @@ def normalise_numbers_in_text(text: str) -> str:
     def convert(match: re.Match[str]) -> str:
         run = match.group(0)
         words = sum(not ch.isascii() for ch in run)
-        if words == 0 or (words == len(run.replace(" ", "")) and words < _MIN_WORDS_IN_TEXT):
+        if words == 0 or (words == len(run.replace(" ", "")) and words < MIN_NUMBER_WORDS):
             return run
         return _numerals_to_digits(_SEPARATORS.sub("", run))
 
