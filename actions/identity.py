@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.info import ID_HELP
+from actions.info import ID_HELP, INFO_RESPONSES
 from actions.runtime import (
     UNAVAILABLE,
     apologise,
@@ -45,10 +45,7 @@ _STOP_INTENTS = frozenset({"deny", "request_human"})
 # Questions and requests that rules answer in the middle of the form (data/rules.yml), after which
 # the form asks again. Names are often classified as one of these, with little confidence, so
 # only a message the model is this sure about is left to those rules.
-_ANSWERED_BY_RULES = frozenset(
-    {"replace_card", "cross_region", "apply_card", "activate_card", "update_info", "out_of_scope",
-     "bot_challenge", "check_progress", "report_loss", "cancel_loss"}
-)  # fmt: skip
+_ANSWERED_BY_RULES = frozenset(INFO_RESPONSES) | {"check_progress", "report_loss", "cancel_loss"}
 _SURELY_NOT_AN_ANSWER = 0.9
 # Replies that are surely not a name ("好的", "谢谢"): asked again without spending an attempt.
 # Latin-script names are often read as small talk, so one that looks like a name is still taken.

@@ -99,3 +99,13 @@ def test_spoken_variants_never_ask_to_reply_send_or_press_a_symbol_the_voice_can
             continue  # no spoken variant: the wording suits both
         assert not re.search(r"\breply\b|\bsend\b|#", english, re.IGNORECASE), english
         assert not re.search(r"回复|发送“|#", mandarin), mandarin
+
+
+def test_every_information_question_the_rules_route_has_an_answer():
+    from actions.info import INFO_RESPONSES
+
+    rules = yaml.safe_load((ROOT / "data" / "rules.yml").read_text(encoding="utf-8"))["rules"]
+    answered = [rule for rule in rules if any(step.get("action") == "action_answer_info" for step in rule["steps"])]
+    routed = {o["intent"] for rule in answered for step in rule["steps"] for o in step.get("or", []) if "intent" in o}
+    assert routed and routed <= set(INFO_RESPONSES)
+    assert set(INFO_RESPONSES) <= set(DOMAIN["intents"])
