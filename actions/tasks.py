@@ -107,7 +107,7 @@ class ActionStartTask(DatabaseAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         id_number = tracker.get_slot("verified_id_number")
         task = tracker.get_slot("task")
-        if not task:
+        if task not in _ANSWERS:
             return _task_done()
         if not id_number:
             if tracker.get_slot("identity_locked"):  # a new request in a conversation locked earlier
@@ -134,37 +134,40 @@ class ActionStartTask(DatabaseAction):
             "expires_date": format_date(overview.active_expires_at, language) if overview.active_expires_at else "",
         }
         # Kept in slots too, so the confirmation's read-back names the same card.
-        events = await _answer(dispatcher, tracker, task, overview, values, id_number, language)
+        events = await _ANSWERS[task](dispatcher, tracker, overview, values)
         return [*(SlotSet(slot, value) for slot, value in whose.items()), *events]
 
 
-async def _answer(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    task: str,
-    overview: CardOverview,
-    values: dict,
-    id_number: str,
-    language: str,
+async def _answer_progress(
+    dispatcher: CollectingDispatcher, tracker: Tracker, overview: CardOverview, values: dict
 ) -> list[dict]:
-    """Answer progress, or ask to confirm a loss report or its cancellation, naming whose card it is."""
-    if task == "progress":
-        dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
-        _finished(dispatcher)
+    dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
+    _finished(dispatcher)
+    return _task_done()
+
+
+async def _answer_loss(
+    dispatcher: CollectingDispatcher, tracker: Tracker, overview: CardOverview, values: dict
+) -> list[dict]:
+    """Ask to confirm a loss report, unless the card already has one or is not the person's to report."""
+    if overview.active_reference:
+        dispatcher.utter_message(response="utter_loss_already_reported", **values)
+        _mark_reference(dispatcher, overview.active_reference, created=False)
         return _task_done()
-    if task == "loss":
-        if overview.active_reference:
-            dispatcher.utter_message(response="utter_loss_already_reported", **values)
-            _mark_reference(dispatcher, overview.active_reference, created=False)
-            return _task_done()
-        try:
-            check_loss_report_possible(overview)
-        except LossReportNotAllowed:
-            closed = overview.status in _CLOSED
-            dispatcher.utter_message(response="utter_loss_already_closed" if closed else "utter_loss_not_held")
-            return _task_done()
-        dispatcher.utter_message(response="utter_loss_warning", **values)
-        return [SlotSet("awaiting_confirmation", "loss")]
+    try:
+        check_loss_report_possible(overview)
+    except LossReportNotAllowed:
+        closed = overview.status in _CLOSED
+        dispatcher.utter_message(response="utter_loss_already_closed" if closed else "utter_loss_not_held")
+        return _task_done()
+    dispatcher.utter_message(response="utter_loss_warning", **values)
+    return [SlotSet("awaiting_confirmation", "loss")]
+
+
+async def _answer_unblock(
+    dispatcher: CollectingDispatcher, tracker: Tracker, overview: CardOverview, values: dict
+) -> list[dict]:
+    """Text a one-time code first; once it was right, ask to confirm the cancellation."""
     try:
         check_unblock_possible(overview, services().settings)
     except _REFUSED as error:
@@ -172,14 +175,22 @@ async def _answer(
     if tracker.get_slot("one_time_code") == CODE_ACCEPTED:
         dispatcher.utter_message(response="utter_unblock_confirm", **values)
         return [SlotSet("awaiting_confirmation", "unblock")]
-    return await _send_code(dispatcher, tracker, id_number, language)
+    return await _send_code(dispatcher, tracker)
 
 
-async def _send_code(dispatcher: CollectingDispatcher, tracker: Tracker, id_number: str, language: str) -> list[dict]:
+# What each task answers once the person is verified, naming whose card it is.
+_ANSWERS = {"progress": _answer_progress, "loss": _answer_loss, "unblock": _answer_unblock}
+
+
+async def _send_code(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
     """Text a one-time code to the registered mobile and ask for it (the rules start unblock_code_form)."""
     try:
         phone = await in_transaction(
-            send_unblock_code, id_number=id_number, conversation_id=tracker.sender_id, language=language, now=now()
+            send_unblock_code,
+            id_number=tracker.get_slot("verified_id_number"),
+            conversation_id=tracker.sender_id,
+            language=language_of(tracker),
+            now=now(),
         )
     except _REFUSED as error:
         return _refused(dispatcher, error)
