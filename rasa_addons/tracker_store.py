@@ -26,6 +26,10 @@ from sqlalchemy.types import TypeDecorator
 
 from bot.config import data_encryption_key, merged_environment
 from bot.privacy import EventCipher
+from rasa_addons import event_types
+
+# Every read of a conversation turns each stored event back into an object: look the types up once.
+event_types.install()
 
 
 class SealedEventData(TypeDecorator):
