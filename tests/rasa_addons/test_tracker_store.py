@@ -130,3 +130,73 @@ def test_rasa_does_not_start_without_a_usable_key(tmp_path, monkeypatch, env, me
     with pytest.raises(ConfigError, match=message):
         EncryptedSQLTrackerStore(DOMAIN, dialect="sqlite", db=str(tmp_path / "tracker.db"))
     assert not (tmp_path / "tracker.db").exists()  # nothing was written, not even the table
+
+
+def turn(tracker: DialogueStateTracker, text: str, at: float) -> None:
+    tracker.update(ActionExecuted("action_listen", timestamp=at))
+    tracker.update(UserUttered(text, intent={"name": "inform", "confidence": 0.9}, timestamp=at + 0.1))
+
+
+async def test_a_server_reads_what_another_server_added_since_its_last_read(tmp_path):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    first, second = make_store(path, cipher), make_store(path, cipher)
+    await first.save(conversation("web-1"))
+    assert len((await first.retrieve("web-1")).events) == 4  # from SessionStarted on, as Rasa reads it
+    tracker = await second.retrieve("web-1")
+    turn(tracker, "第二台服务器", 1010.0)
+    await second.save(tracker)
+    again = await first.retrieve("web-1")
+    assert [e.text for e in again.events if isinstance(e, UserUttered)][-1] == "第二台服务器"
+    assert [type(e) for e in again.events] == [type(e) for e in tracker.events]
+    for store in (first, second):
+        store.engine.dispose()
+
+
+async def test_a_tracker_changed_but_not_saved_leaves_the_next_read_as_stored(tmp_path):
+    store = make_store(tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode()))
+    await store.save(conversation("web-1"))
+    tracker = await store.retrieve("web-1")
+    turn(tracker, "never saved", 1010.0)  # e.g. an action failed before Rasa saved the turn
+    assert len((await store.retrieve("web-1")).events) == 4
+    store.engine.dispose()
+
+
+async def test_a_new_session_started_elsewhere_is_read_alone(tmp_path):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    first, second = make_store(path, cipher), make_store(path, cipher)
+    await first.save(conversation("web-1"))
+    await first.retrieve("web-1")
+    tracker = await second.retrieve("web-1")
+    tracker.update(ActionExecuted("action_session_start", timestamp=5000.0))
+    tracker.update(SessionStarted(timestamp=5000.1))
+    turn(tracker, "新的一次", 5001.0)
+    await second.save(tracker)
+    fresh = await first.retrieve("web-1")
+    assert slot_values(fresh) == []  # the old session's ID number is not in the new session
+    assert [e.text for e in fresh.events if isinstance(e, UserUttered)] == ["新的一次"]
+    for store in (first, second):
+        store.engine.dispose()
+
+
+async def test_a_conversation_deleted_underneath_is_gone_for_every_server(tmp_path):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store = make_store(path, cipher)
+    await store.save(conversation("web-1"))
+    await store.retrieve("web-1")
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("DELETE FROM events WHERE sender_id = 'web-1'")  # as `tracker purge` does
+    assert await store.retrieve("web-1") is None
+    store.engine.dispose()
+
+
+def test_recent_conversations_are_bounded_in_number_and_idle_time(monkeypatch):
+    from rasa_addons import tracker_store
+
+    clock = [100.0]
+    monkeypatch.setattr(tracker_store.time, "monotonic", lambda: clock[0])
+    recent = tracker_store.RecentConversations(size=2, idle_seconds=60)
+    for sender in ("a", "b", "c"):
+        recent.put(sender, tracker_store._Read(1, 2, [], clock[0]))
+    assert recent.get("a") is None and recent.get("b") is not None  # the oldest went first
+    clock[0] += 61
+    assert recent.get("c") is None  # idle too long: read again from the database
