@@ -137,6 +137,10 @@ def bench_ours(results: Results, work: Path) -> None:
             results.make_run_healthy_s = time.perf_counter() - start
             print("chat through Rasa's signed channel", flush=True)
             results.chat_rasa = chat_latency.measure(rasa_url, results.rounds, key=secrets["RASA_TOKEN"])
+            print("long conversations through Rasa's signed channel", flush=True)
+            results.long_chat = chat_latency.long_conversations(
+                rasa_url, results.long_conversations, key=secrets["RASA_TOKEN"]
+            )
             print("chat through the web app", flush=True)
             results.chat_web = chat_latency.measure(f"{web_url}/chat/message", results.rounds, via_web=True)
             print("voice webhooks", flush=True)
@@ -170,7 +174,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.rounds, args.calls_per_line = 2, 2
-    results = Results(describe_machine(), rounds=args.rounds, calls_per_line=args.calls_per_line, quick=args.quick)
+    results = Results(describe_machine(), rounds=args.rounds, calls_per_line=args.calls_per_line, quick=args.quick,
+                      long_conversations=1 if args.quick else 5)  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         work = Path(tmp)
         if not args.skip_training:

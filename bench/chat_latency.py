@@ -41,6 +41,11 @@ SCRIPT = [
 ]
 KINDS = ("plain", "action", "form", "database")
 CONCURRENCY = (1, 8)
+# A long conversation: questions that need no identity, asked over and over in one session.
+LONG_SCRIPT = ["你好", "异地就医要先备案吗", "补办社保卡要带什么", "社保卡怎么激活", "How do I replace my card?"]
+LONG_TURNS = 52
+# Turns whose latency stands for "turn 5" and "turn 50" (1-based), the medians of a few around each.
+EARLY_TURNS, LATE_TURNS = range(3, 8), range(48, 53)
 Timings = dict[str, list[float]]
 
 
@@ -122,6 +127,33 @@ def measure(
     """
     conversation(url, 1, script, via_web=via_web, key=key)  # first turns load lazily
     return {c: run(url, c, rounds, script, via_web=via_web, key=key) for c in CONCURRENCY}
+
+
+def long_conversations(
+    url: str, conversations: int, *, via_web: bool = False, key: str | None = None
+) -> dict[str, list[float]]:
+    """Seconds per turn early and late in conversations of LONG_TURNS turns, one after another.
+
+    Rasa reads a conversation from its tracker store on every turn, so a turn late in a long
+    conversation costs more unless the store reads only what is new.
+    """
+    timings: dict[str, list[float]] = {"early": [], "late": []}
+    for _ in range(conversations):
+        with requests.Session() as http:
+            if via_web:
+                open_chat(http, url)
+            sender = "bench-long-" + uuid.uuid4().hex[:12]
+            for turn in range(1, LONG_TURNS + 1):
+                start = time.perf_counter()
+                reply = _post(http, url, sender, LONG_SCRIPT[turn % len(LONG_SCRIPT)], via_web=via_web, key=key)
+                elapsed = time.perf_counter() - start
+                if not reply.ok or not reply.json():
+                    raise RuntimeError(f"no reply to turn {turn} of a long conversation: HTTP {reply.status_code}")
+                if turn in EARLY_TURNS:
+                    timings["early"].append(elapsed)
+                elif turn in LATE_TURNS:
+                    timings["late"].append(elapsed)
+    return timings
 
 
 def main() -> None:

@@ -31,6 +31,7 @@ class Results:
     rounds: int
     calls_per_line: int
     quick: bool = False
+    long_conversations: int = 5
     training_s: dict[str, float | None] = field(default_factory=dict)  # ours, stock
     make_run_healthy_s: float | None = None
     rasa_ready_s: dict[str, float | None] = field(default_factory=dict)  # ours, stock
@@ -39,6 +40,7 @@ class Results:
     chat_web: ChatRun = field(default_factory=dict)
     chat_stock: ChatRun = field(default_factory=dict)
     voice_ms: dict[int, dict[str, list[float]]] = field(default_factory=dict)
+    long_chat: dict[str, list[float]] = field(default_factory=dict)  # early/late turns of long conversations
 
 
 def _ms(values: list[float]) -> list[float]:
@@ -93,6 +95,9 @@ def targets_table(r: Results) -> str:
         ratio = statistics.median(timings["database"]) / statistics.median(timings["plain"])
         rows.append((f"database turn / plain turn (medians), {concurrency} concurrent", f"{ratio:.2f}×", "≤ 1.5×",
                      _verdict(ratio, 1.5)))  # fmt: skip
+    if r.long_chat.get("early") and r.long_chat.get("late"):
+        ratio = statistics.median(r.long_chat["late"]) / statistics.median(r.long_chat["early"])
+        rows.append(("turn 50 of a conversation / turn 5 (medians)", f"{ratio:.2f}×", "≤ 1.2×", _verdict(ratio, 1.2)))
     rows.append(("`make run` to a healthy `/healthz`, model trained", _num(r.make_run_healthy_s, 1, " s"), "≤ 60 s",
                  _verdict(r.make_run_healthy_s, 60)))  # fmt: skip
     ours = r.training_s.get("ours")

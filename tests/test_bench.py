@@ -27,6 +27,7 @@ def results(**changes) -> Results:
         chat_web={1: (ours, 1.0), 8: (ours, 1.0)},
         chat_stock={1: (stock_turns, 1.0), 8: (stock_turns, 1.0)},
         voice_ms={8: {"all webhooks": [100.0, 900.0], "caller turns (via Rasa)": [300.0, 700.0]}},
+        long_chat={"early": [0.02, 0.03, 0.04], "late": [0.03, 0.033, 0.05]},
     )
     for name, value in changes.items():
         setattr(made, name, value)
@@ -43,6 +44,7 @@ def test_the_report_puts_ours_beside_stock_as_ratios_and_judges_the_targets():
     assert "| chat turn p95, 8 concurrent conversations, through the web app | 50 ms | ≤ 500 ms | met |" in block
     assert "| database turn / plain turn (medians), 1 concurrent | 2.50× | ≤ 1.5× | **not met** |" in block
     assert "| voice caller turn p95, 8 concurrent calls | 700 ms | ≤ 800 ms | met |" in block
+    assert "| turn 50 of a conversation / turn 5 (medians) | 1.10× | ≤ 1.2× | met |" in block
     assert "| 1 | mood | 4 | 10 | 10 | 10 |" in block  # the stock bot's own turn kinds
     assert "Test CPU, 2 cores, 8.0 GiB RAM" in block and "Quick run" not in block
 
