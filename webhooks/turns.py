@@ -8,7 +8,7 @@ shows the choices a reply offers as buttons (its text names them too, so SMS rea
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -63,7 +63,7 @@ class Reply:
 
     text: str
     language: str
-    buttons: tuple[Button, ...] = field(default=())
+    buttons: tuple[Button, ...] = ()
 
 
 def _buttons(message: dict[str, Any]) -> tuple[Button, ...]:
