@@ -201,3 +201,20 @@ def test_the_chat_page_in_a_real_browser(stack, site, browser, tmp_path, width, 
     assert sorted(p.name for p in SCREENSHOTS.glob(f"chat-page-{width}-*.png")) == [
         f"chat-page-{width}-{step}.png" for step in STEPS
     ]
+
+
+def test_the_page_works_where_storage_is_refused(site, browser):
+    """Some browsers refuse sessionStorage (privacy settings): the chat still works, it just keeps nothing."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    refused = "() => { throw new DOMException('refused', 'SecurityError'); }"
+    context.add_init_script(f"Object.defineProperty(window, 'sessionStorage', {{get: {refused}}})")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    try:
+        page.goto(site + "/")
+        type_message(page, "怎么激活社保卡")
+        assert "激活" in last_reply(page).inner_text()
+    finally:
+        context.close()
+    assert errors == []

@@ -39,12 +39,16 @@
   }
 
   function forget(allButCurrent) {
-    const stale = [];
-    for (let i = 0; i < sessionStorage.length; i++) {
-      const key = sessionStorage.key(i);
-      if (key.startsWith(KEPT_PREFIX) && !(allButCurrent && key === KEPT_PREFIX + historyKey)) stale.push(key);
+    try {
+      const stale = [];
+      for (let i = 0; i < sessionStorage.length; i++) {
+        const key = sessionStorage.key(i);
+        if (key.startsWith(KEPT_PREFIX) && !(allButCurrent && key === KEPT_PREFIX + historyKey)) stale.push(key);
+      }
+      stale.forEach(function (key) { sessionStorage.removeItem(key); });
+    } catch (error) {
+      // storage switched off: nothing was kept
     }
-    stale.forEach(function (key) { sessionStorage.removeItem(key); });
   }
 
   // --- the log ---
