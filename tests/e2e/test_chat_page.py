@@ -218,3 +218,20 @@ def test_the_page_works_where_storage_is_refused(site, browser):
     finally:
         context.close()
     assert errors == []
+
+
+def test_a_new_browser_session_never_shows_the_last_ones_messages(site, browser):
+    """The session cookie gone (the browser closed, or cleared) means a new conversation: nothing of the old."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(site + "/")
+        type_message(page, "怎么激活社保卡")
+        (old,) = kept_conversations(page)
+        context.clear_cookies()
+        page.reload()
+        assert page.locator(BUBBLE).count() == 0 and kept_conversations(page) == []
+        type_message(page, "how do I activate my card")
+        assert kept_conversations(page) not in ([], [old])
+    finally:
+        context.close()
