@@ -11,7 +11,9 @@ with high confidence. `decide` therefore reads the words as well:
   being confirmed when the yes restates the task, or ``deny`` when the yes takes back a no) with
   at least `MIN_CONFIDENCE`;
 - questions, low confidence, mixed signals and anything else are UNCLEAR: ask again;
-- on the phone, keypad 1 is yes and 2 is no.
+- on the phone, keypad 1 is yes and 2 is no;
+- the chat page's buttons send the intent itself ("/affirm", "/deny"), read as the words yes and
+  no, so a press is decided as typing "确认" or "取消" is, by the same rules.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.text import to_simplified
+from bot.text import intent_payload, to_simplified
 
 MIN_CONFIDENCE = 0.7
 """Below this classifier confidence a reply that reads as yes is UNCLEAR."""
@@ -192,6 +194,9 @@ def _clause_meaning(clause: str, asked: bool, cancel_declines: bool) -> str | No
 
 def _read(text: str, task_intent: str | None) -> tuple[str | None, bool]:
     """What the words say, and whether a yes takes back an earlier no."""
+    pressed = intent_payload(text)
+    if pressed in YES_INTENTS | NO_INTENTS:
+        return ("yes" if pressed in YES_INTENTS else "no"), False
     simplified = to_simplified(text).lower().replace("’", "'")
     masked = _NEUTRAL.sub(" ", _YES_IDIOM.sub(f" {_YES_TOKEN} ", simplified))
     cancel_declines = task_intent not in _CANCEL_TASKS

@@ -52,6 +52,9 @@ HOMOPHONE_FIXES = {
 }
 _FIXES = re.compile("|".join(sorted(map(re.escape, HOMOPHONE_FIXES), key=len, reverse=True)))
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# "/affirm": Rasa takes a message that is an intent's name after a slash for that intent, unread.
+# The chat page's quick-reply buttons send these (their payloads in domain.yml).
+_INTENT_PAYLOAD = re.compile(r"/([a-z_]+)")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 
 
@@ -71,12 +74,21 @@ def normalise_for_understanding(text: str) -> str:
     return _FIXES.sub(lambda m: HOMOPHONE_FIXES[m.group(0)], simplified)
 
 
+def intent_payload(text: str) -> str | None:
+    """The intent a message names as a button payload ("/affirm" -> ``affirm``), else None."""
+    match = _INTENT_PAYLOAD.fullmatch(text.strip())
+    return match.group(1) if match else None
+
+
 def detect_language(text: str) -> str | None:
-    """``zh`` or ``en`` for the reply, or None when the message has no words (only digits, say).
+    """``zh`` or ``en`` for the reply, or None when the message has no words (only digits, say,
+    or a button's intent payload, which is the same in both languages).
 
     A message with at least as many Chinese characters as Latin words is Mandarin, so mixed
     messages like "我的社保card丢了" are answered in Mandarin.
     """
+    if intent_payload(text):
+        return None
     cjk = len(_CJK.findall(text))
     latin = len(_LATIN_WORD.findall(text))
     if cjk == 0 and latin == 0:

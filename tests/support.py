@@ -16,17 +16,18 @@ def free_port() -> int:
 
 
 @contextmanager
-def recording_rasa(reply: str = "ok") -> Iterator[tuple[str, list[dict]]]:
+def recording_rasa(reply: str = "ok", *, answer: list[dict] | None = None) -> Iterator[tuple[str, list[dict]]]:
     """A running fake of Rasa's input channel: (base URL, the request bodies it received, in order).
 
-    It answers every message with one text, whatever the path, so the web app's turns go through.
+    It answers every message with one text (or the messages in `answer`), whatever the path, so the
+    web app's turns go through.
     """
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            body = json.dumps([{"text": reply}]).encode()
+            body = json.dumps(answer or [{"text": reply}]).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

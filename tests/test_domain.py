@@ -14,16 +14,19 @@ LANGUAGES = ("zh", "en")
 CONFIRMATIONS = ("utter_loss_warning", "utter_unblock_confirm", "utter_confirm_again", "utter_reoffer_loss")
 
 
-def chosen(name: str, language: str, voice: bool) -> list[str]:
-    """The texts Rasa picks from for a response: the variants whose conditions all hold, else the default."""
+def chosen_variants(name: str, language: str, voice: bool) -> list[dict]:
+    """The variants Rasa picks from for a response: those whose conditions all hold, else the default."""
     slots = {"language": language, "voice_call": voice}
     options = DOMAIN["responses"][name]
     matching = [
-        o["text"]
-        for o in options
-        if o.get("condition") and all(slots.get(c["name"]) == c["value"] for c in o["condition"])
+        o for o in options if o.get("condition") and all(slots.get(c["name"]) == c["value"] for c in o["condition"])
     ]
-    return matching or [o["text"] for o in options if not o.get("condition")]
+    return matching or [o for o in options if not o.get("condition")]
+
+
+def chosen(name: str, language: str, voice: bool) -> list[str]:
+    """The texts Rasa picks from for a response."""
+    return [o["text"] for o in chosen_variants(name, language, voice)]
 
 
 def variants(name: str, voice: bool = False) -> tuple[str, str]:
@@ -109,3 +112,37 @@ def test_every_information_question_the_rules_route_has_an_answer():
     routed = {o["intent"] for rule in answered for step in rule["steps"] for o in step.get("or", []) if "intent" in o}
     assert routed and routed <= set(INFO_RESPONSES)
     assert set(INFO_RESPONSES) <= set(DOMAIN["intents"])
+
+
+def buttons(name: str, language: str, voice: bool = False) -> list[dict]:
+    (variant,) = chosen_variants(name, language, voice)
+    return variant.get("buttons", [])
+
+
+def test_buttons_are_chat_only_and_named_in_the_text_that_sms_receives():
+    """The phone never hears of buttons, and SMS (text only) still names every choice the chat shows."""
+    offering = [name for name in DOMAIN["responses"] if buttons(name, "zh") or buttons(name, "en")]
+    assert set(CONFIRMATIONS) | {"utter_reoffer_unblock", "utter_ask_what_task", "utter_greet"} <= set(offering)
+    for name in offering:
+        for language in LANGUAGES:
+            assert buttons(name, language, voice=True) == [], name
+            (text,) = chosen(name, language, voice=False)
+            offered = buttons(name, language)
+            assert offered, (name, language)
+            for button in offered:
+                assert button["title"].lower() in text.lower(), (name, button)
+        # The same choices in both languages, in the same order.
+        assert [b["payload"] for b in buttons(name, "zh")] == [b["payload"] for b in buttons(name, "en")], name
+
+
+def test_button_payloads_are_intents_and_their_titles_are_in_the_replys_language():
+    for name in DOMAIN["responses"]:
+        for language in LANGUAGES:
+            for button in buttons(name, language):
+                assert re.fullmatch(r"/([a-z_]+)", button["payload"]).group(1) in DOMAIN["intents"], button
+                assert bool(re.search(r"[\u4e00-\u9fff]", button["title"])) == (language == "zh"), button
+
+
+def test_every_confirmation_offers_yes_and_no():
+    for name in (*CONFIRMATIONS, "utter_reoffer_unblock"):
+        assert [b["payload"] for b in buttons(name, "zh")] == ["/affirm", "/deny"], name

@@ -1,10 +1,17 @@
-"""The web chat page and its JSON endpoint; the browser never talks to Rasa directly."""
+"""The web chat page and its JSON endpoint; the browser never talks to Rasa directly.
+
+The page keeps what was said in the tab's sessionStorage, so a reload shows it again. It files it
+under the conversation's history key, a keyed token of the conversation id: a new conversation
+(after "end conversation", or in a new browser session) has a new key, so the page never shows
+another conversation's messages, and the key cannot be used to reach the conversation.
+"""
 
 from __future__ import annotations
 
 import ipaddress
 import logging
 import secrets
+from dataclasses import asdict
 
 from flask import Blueprint, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
@@ -14,7 +21,7 @@ from bot.text import detect_language
 from webhooks import messages
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.throttle import limiter
-from webhooks.turns import BadMessage, check_message, client_token, take_turn
+from webhooks.turns import BadMessage, answer, check_message, client_token
 
 log = logging.getLogger(__name__)
 bp = Blueprint("chat", __name__, template_folder="templates")
@@ -35,16 +42,20 @@ def expired_page(_error: CSRFError):
     return jsonify(error="页面已过期，请刷新后再试。This page has expired; please reload it."), 400
 
 
+def _history_key() -> str:
+    """Names the page's stored history of this conversation (see the module's docstring)."""
+    return current_app.config["WEB"].vault.keyed_token(_conversation_id(), purpose="chat-history", length=24)
+
+
 @bp.get("/")
 def page():
-    return render_template("chat/index.html")
+    return render_template("chat/index.html", history_key=_history_key())
 
 
 @bp.errorhandler(429)
 def too_many_messages(_error: Exception):
     """More turns from this address than a person types (the limit is per address, not per page)."""
-    both = f"{messages.say(messages.TOO_MANY, 'zh')} {messages.say(messages.TOO_MANY, 'en')}"
-    return jsonify(error=both), 429
+    return jsonify(error=messages.say_both(messages.TOO_MANY)), 429
 
 
 def _turn_limit() -> str:
@@ -78,8 +89,14 @@ def message():
         return jsonify(error=str(refusal)), 400
     web = current_app.config["WEB"]
     client = client_token(web, _client_address())
-    replies = take_turn(web, conversation_id=_conversation_id(), channel="chat", text=text, client=client)
-    return jsonify(replies=replies)
+    replies = answer(web, conversation_id=_conversation_id(), channel="chat", text=text, client=client)
+    # `replies` stays the plain texts it always was; `messages` adds each one's language and buttons.
+    return jsonify(
+        replies=[r.text for r in replies],
+        messages=[asdict(r) for r in replies],
+        language=language,
+        history=_history_key(),
+    )
 
 
 @bp.post("/chat/end")
@@ -95,5 +112,4 @@ def end():
             web.rasa.send(old, _GOODBYE, {"channel": "chat", CLIENT_METADATA_KEY: client_token(web, _client_address())})
         except RasaUnavailable:
             log.warning("could not end a conversation in Rasa", extra={"conversation_id": old})
-    _conversation_id()
-    return jsonify(ended=True)
+    return jsonify(ended=True, history=_history_key())

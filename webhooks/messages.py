@@ -19,3 +19,8 @@ TOO_LONG = {
 
 def say(messages: dict[str, str], language: str, **values: object) -> str:
     return messages.get(language, messages["zh"]).format(**values)
+
+
+def say_both(messages: dict[str, str], **values: object) -> str:
+    """Mandarin then English, for a reply whose reader's language is not known."""
+    return f"{say(messages, 'zh', **values)} {say(messages, 'en', **values)}"

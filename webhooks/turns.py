@@ -1,12 +1,14 @@
 """One conversational turn through Rasa, shared by the chat page and SMS: never silence.
 
 When Rasa or an action fails the person gets an apology in their language and the conversation
-is flagged ``action_error`` so staff see it.
+is flagged ``action_error`` so staff see it. SMS takes the replies' text only; the chat page also
+shows the choices a reply offers as buttons (its text names them too, so SMS reads the same).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -47,16 +49,59 @@ def client_token(web: WebSettings, address: str) -> str:
     return web.vault.keyed_token(address, purpose="client")
 
 
-def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str) -> list[str]:
-    """The bot's text replies to `text`, or an apology when Rasa cannot answer."""
-    language = detect_language(text) or "zh"
+@dataclass(frozen=True)
+class Button:
+    """A choice offered with a reply: what it says, and what pressing it sends (e.g. "/affirm")."""
+
+    title: str
+    payload: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One message of the assistant: its text, the language it is written in, the choices it offers."""
+
+    text: str
+    language: str
+    buttons: tuple[Button, ...] = ()
+
+
+def _buttons(message: dict[str, Any]) -> tuple[Button, ...]:
+    raw = message.get("buttons")
+    offered = raw if isinstance(raw, list) else []
+    return tuple(
+        Button(b["title"], b["payload"])
+        for b in offered
+        if isinstance(b, dict) and isinstance(b.get("title"), str) and isinstance(b.get("payload"), str)
+    )
+
+
+def answer(web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str) -> list[Reply]:
+    """The bot's replies to `text`, or an apology when Rasa cannot answer.
+
+    Each reply's language is read from its own words: Rasa answers in the conversation's language,
+    which a button press ("/affirm") or a bare ID number does not show.
+    """
+    language = detect_language(text)
     try:
         replies = web.rasa.send(conversation_id, text, {"channel": channel, CLIENT_METADATA_KEY: client})
     except RasaUnavailable:
         flag_quietly(web, conversation_id=conversation_id, channel=channel, reason="action_error")
-        return [messages.say(messages.UNAVAILABLE, language, hotline=web.core.service.hotline)]
+        hotline = web.core.service.hotline
+        if language:
+            return [Reply(messages.say(messages.UNAVAILABLE, language, hotline=hotline), language)]
+        return [Reply(messages.say_both(messages.UNAVAILABLE, hotline=hotline), "zh")]
     record_turn(web, conversation_id=conversation_id, channel=channel, replies=replies)
-    return [m["text"] for m in replies if m.get("text")]
+    return [
+        Reply(m["text"], detect_language(m["text"]) or language or "zh", _buttons(m))
+        for m in replies
+        if isinstance(m.get("text"), str) and m["text"]
+    ]
+
+
+def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str) -> list[str]:
+    """The text of the bot's replies to `text` (SMS: the text names any choices the chat shows as buttons)."""
+    return [r.text for r in answer(web, conversation_id=conversation_id, channel=channel, text=text, client=client)]
 
 
 def record_turn(web: WebSettings, *, conversation_id: str, channel: str, replies: list[dict]) -> None:

@@ -68,14 +68,18 @@ async def test_no_negation_or_hesitation_ever_confirms(dispatcher, domain, pendi
         ("unblock", "好的，解挂吧", "cancel_loss"),
         ("loss", "确认", "affirm"),
         ("unblock", "1", "inform"),  # keypad 1 on the phone
+        ("loss", "/affirm", "affirm"),  # the chat page's yes button
+        ("unblock", "/affirm", "affirm"),
     ],
 )
 async def test_a_clear_yes_confirms(dispatcher, domain, pending, text, intent):
     assert (await read(asked(pending, text, intent), dispatcher, domain))["confirmation_reply"] == "confirmed"
 
 
-async def test_a_plain_no_declines(dispatcher, domain):
-    assert (await read(asked("loss", "不要", "deny"), dispatcher, domain))["confirmation_reply"] == "declined"
+@pytest.mark.parametrize("pending", ["loss", "unblock"])
+@pytest.mark.parametrize("text", ["不要", "/deny"])  # typed, or the chat page's no button
+async def test_a_plain_no_declines(dispatcher, domain, pending, text):
+    assert (await read(asked(pending, text, "deny"), dispatcher, domain))["confirmation_reply"] == "declined"
 
 
 async def test_unclear_replies_are_asked_again_twice_then_the_step_stops(dispatcher, domain):
@@ -119,6 +123,7 @@ def after_no(text: str, intent: str, *, later: int = 0, declined: str = "loss"):
         ("其实还是帮我挂了吧", "affirm", "loss"),
         ("哦不对，还是挂失吧", "deny", "loss"),  # the classifier hears the 不对
         ("actually yes, do it", "affirm", "unblock"),
+        ("/affirm", "affirm", "loss"),  # the yes button of the question just declined
     ],
 )
 async def test_a_change_of_mind_after_a_no_offers_the_change_again(dispatcher, domain, text, intent, declined):

@@ -239,6 +239,18 @@ def test_keypad(text, decision):
     assert decide(text, None, None) is decision
 
 
+@pytest.mark.parametrize("task", [None, "report_loss", "cancel_loss"])
+def test_the_chat_pages_yes_and_no_buttons_decide_as_the_words_yes_and_no(task):
+    """A button sends the intent itself (Rasa gives it confidence 1): the same rules as typed words."""
+    assert read_reply("/affirm") == read_reply("确认") == read_reply("yes") == "yes"
+    assert read_reply("/deny") == read_reply("no") == "no"
+    assert decide("/affirm", "affirm", 1.0, task_intent=task) is decide("确认", "affirm", 0.95, task_intent=task) is YES
+    assert decide("/deny", "deny", 1.0, task_intent=task) is decide("no", "deny", 0.95, task_intent=task) is NO
+    # Only the exact payload is a press: other slash messages are read as words.
+    assert decide("/affirm please", "affirm", 1.0) is UNCLEAR
+    assert decide("/report_loss", "report_loss", 1.0, task_intent=task) is UNCLEAR
+
+
 @pytest.mark.parametrize("text", ["12", "3", "0", "一", "11"])
 def test_other_keys_are_unclear(text):
     assert decide(text, "inform", 0.99) is UNCLEAR

@@ -42,6 +42,9 @@ def test_normalise_for_understanding(text, expected):
         ("how do I report my card 丢了", "en"),
         ("11010519491231002X", None),
         ("", None),
+        ("/affirm", None),  # a button's payload: the same in either language
+        ("/check_progress", None),
+        ("/affirm please", "en"),
     ],
 )
 def test_detect_language(text, language):

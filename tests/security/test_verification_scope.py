@@ -5,6 +5,8 @@ parent's card, say) gets its own check, never the first person's answer; a goodb
 or a few idle minutes end it, so whoever picks up the device or the phone next starts from nothing.
 """
 
+import pytest
+
 from actions.identity import ValidateIdentityForm
 from actions.info import ActionAskTask
 from actions.tasks import ActionConfirmTask, ActionStartTask
@@ -95,14 +97,15 @@ def test_idle_limit_is_measured_between_the_persons_messages():
     assert not idle_too_long(make_tracker(events=turns(100)), 5)
 
 
+@pytest.mark.parametrize("yes", ["确认", "/affirm"])  # typed, or the chat page's button
 async def test_a_yes_after_the_idle_limit_changes_nothing_and_ends_the_verification(
-    action_settings, session, vault, dispatcher, domain
+    action_settings, session, vault, dispatcher, domain, yes
 ):
     card = add_card(session, vault)
     session.commit()
     pending = {**VERIFIED, "task": "loss", "awaiting_confirmation": "loss", "confirmation_reply": "confirmed"}
     form_read_yes = [{"event": "action", "name": "confirmation_form"}]
-    late = make_tracker(pending, intent="affirm", text="确认", events=[*turns(0, 6 * 60, text="确认"), *form_read_yes])
+    late = make_tracker(pending, intent="affirm", text=yes, events=[*turns(0, 6 * 60, text=yes), *form_read_yes])
     changed = slots(await ActionConfirmTask().run(dispatcher, late, domain))
     assert responses(dispatcher) == ["utter_confirmation_expired"]
     assert changed["verified_id_number"] is None and changed["awaiting_confirmation"] is None

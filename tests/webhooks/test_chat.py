@@ -85,26 +85,61 @@ def test_a_message_without_the_page_token_is_refused_and_changes_nothing(client,
     assert session.scalars(select(Flag)).all() == []  # Rasa was never asked (it would have flagged)
 
 
+def history_key(client) -> str:
+    return re.search(r'name="chat-history" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+
+
 def test_ending_the_chat_says_goodbye_to_it_and_starts_a_new_one(settings, sessions):
     with recording_rasa() as (rasa_url, heard):
         web = make_web_settings(settings, rasa_url=rasa_url)
         client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
-        client.post("/chat/message", json={"message": "查进度"})
-        assert client.post("/chat/end").get_json() == {"ended": True}
-        client.post("/chat/message", json={"message": "查进度"})
+        key = history_key(client)
+        assert client.post("/chat/message", json={"message": "查进度"}).get_json()["history"] == key
+        ended = client.post("/chat/end").get_json()
+        assert ended["ended"] is True and ended["history"] != key  # the page's stored history is left behind
+        assert client.post("/chat/message", json={"message": "查进度"}).get_json()["history"] == ended["history"]
+        assert history_key(client) == ended["history"]
     first, goodbye, after = heard
     assert goodbye["sender"] == first["sender"] and goodbye["message"] == "/goodbye"
     assert after["sender"] != first["sender"] and after["sender"].startswith("web-")
+    assert key not in json.dumps(heard) and first["sender"].removeprefix("web-") not in key
 
 
-def test_ending_the_chat_needs_the_page_token(client):
-    assert client.post("/chat/end").status_code == 400
+def test_the_history_key_is_the_conversations_own(settings, sessions):
+    """Each browser session has its own key, stable while its conversation lasts."""
+    with recording_rasa() as (rasa_url, _heard):
+        app = create_app({"WEB": make_web_settings(settings, rasa_url=rasa_url), "TESTING": True})
+        one, other = open_chat_page(app.test_client()), open_chat_page(app.test_client())
+        assert history_key(one) == history_key(one) != history_key(other)
+        assert one.post("/chat/message", json={"message": "hi"}).get_json()["history"] == history_key(one)
 
 
-def test_the_page_offers_to_end_the_chat(client):
-    html = client.get("/").get_data(as_text=True)
-    assert 'id="end"' in html
-    response = client.get("/static/chat.js")
-    script = response.get_data(as_text=True)
-    response.close()
-    assert '"/chat/end"' in script and "X-CSRFToken" in script
+def test_replies_carry_their_language_and_the_choices_they_offer(settings, sessions):
+    offered = [{"title": "确认", "payload": "/affirm"}, {"title": "取消", "payload": "/deny"}]
+    answer = [
+        {"recipient_id": "x", "text": "确认挂失请回复“确认”，不挂失请回复“取消”。", "buttons": offered},
+        {"recipient_id": "x", "text": 'Reply "yes" to confirm, or "no" to stop.'},
+        {"recipient_id": "x", "custom": {"task_finished": True}},
+        {"recipient_id": "x", "text": "3201**********7079"},
+        {"recipient_id": "x", "text": "odd buttons", "buttons": [{"title": 1}, "x", {"payload": "/deny"}]},
+    ]
+    with recording_rasa(answer=answer) as (rasa_url, heard):
+        web = make_web_settings(settings, rasa_url=rasa_url)
+        client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
+        body = client.post("/chat/message", json={"message": "/affirm"}).get_json()
+        english = client.post("/chat/message", json={"message": "I lost my card"}).get_json()
+    assert heard[0]["message"] == "/affirm"  # a button press reaches Rasa as its intent
+    assert body["replies"] == [m["text"] for m in body["messages"]]  # the plain texts, as before
+    assert [(m["language"], m["buttons"]) for m in body["messages"]] == [
+        ("zh", offered),
+        ("en", []),
+        ("zh", []),  # no words of its own: the message's language, else Mandarin
+        ("en", []),
+    ]
+    assert body["language"] is None and english["language"] == "en"
+    assert english["messages"][2]["language"] == "en"  # a bare number in an English conversation
+
+
+def test_a_button_press_that_rasa_cannot_answer_is_apologised_for_in_both_languages(chat_client):
+    (reply,) = chat_client.post("/chat/message", json={"message": "/affirm"}).get_json()["messages"]
+    assert "暂时无法办理" in reply["text"] and "temporarily unavailable" in reply["text"]

@@ -2,7 +2,9 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.models import Flag
-from tests.webhooks.conftest import TWILIO_TOKEN
+from tests.support import recording_rasa
+from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from webhooks import create_app
 
 URL = "http://localhost/twilio/sms"
 FORM = {"From": "+8613900001001", "Body": "我的社保卡丢了", "MessageSid": "SM123"}
@@ -48,3 +50,14 @@ def test_conversation_is_named_by_a_long_keyed_token_not_the_number(app, client,
     (flag,) = session.scalars(select(Flag)).all()
     assert flag.conversation_id.startswith("sms-") and len(flag.conversation_id) == 4 + 32
     assert "13900001001" not in flag.conversation_id
+
+
+def test_a_reply_that_offers_buttons_reaches_sms_as_its_text(settings, sessions):
+    """SMS shows no buttons: the reply's text names the choices (tests/test_domain.py checks it does)."""
+    text = "收到。请问您要办理什么业务：查询办理进度、挂失，还是解除挂失？"
+    offered = [{"title": "挂失", "payload": "/report_loss"}, {"title": "解除挂失", "payload": "/cancel_loss"}]
+    with recording_rasa(answer=[{"text": text, "buttons": offered}]) as (rasa_url, _heard):
+        client = create_app({"WEB": make_web_settings(settings, rasa_url=rasa_url), "TESTING": True}).test_client()
+        response = client.post("/twilio/sms", data=FORM, headers=signed(FORM))
+    assert response.get_data(as_text=True).count("<Message>") == 1
+    assert text in response.get_data(as_text=True) and "/report_loss" not in response.get_data(as_text=True)
