@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test run run-prod chat call train db demo clean
+.PHONY: install test run run-prod chat call train deploy-model db demo clean
 
 install: $(STAMP) .env
 
@@ -69,6 +69,11 @@ call: install
 
 train: install
 	$(PY) -m bot model ensure --force
+
+# Train if the training data changed, refuse the model if a held-out score falls, else load it into
+# each running Rasa server in turn (RASA_URLS, else RASA_PORT) without stopping any.
+deploy-model: install
+	$(PY) -m bot model deploy
 
 db: install
 	$(PY) -m bot db upgrade
