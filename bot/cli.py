@@ -40,9 +40,10 @@ from bot.flags import describe_flag, list_flags
 from bot.idnumbers import validate_id_number
 from bot.loss_reports import lapse_all_expired, lapse_expired
 from bot.migrate import upgrade
-from bot.model import ensure_trained
+from bot.model import ensure_trained, record_served
 from bot.model_deploy import DEFAULT_TOLERANCE, DeployError, DeployRefused, deploy
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
+from bot.nlu_merge import DATA_DIR as NLU_DATA_DIR
 from bot.nlu_merge import merge_labels
 from bot.outbox import Outbox
 from bot.outbox_cli import LOCAL_SINK_NOTE, add_outbox_commands
@@ -282,7 +283,7 @@ def cmd_review_merge_nlu(args: argparse.Namespace, settings: Settings) -> None:
     since = dt.datetime.combine(args.since, dt.time(), settings.timezone) if args.since else None
     with _sessions(settings).begin() as session:
         labels = labelled_examples(session, since=since)
-        result = merge_labels(labels)
+        result = merge_labels(labels, data_dir=args.data_dir)
         record_audit(
             session,
             actor=ACTOR,
@@ -291,7 +292,7 @@ def cmd_review_merge_nlu(args: argparse.Namespace, settings: Settings) -> None:
             detail={"added": result.added_count, "skipped": result.skipped, "refused": len(result.refused)},
         )
     per_intent = ", ".join(f"{intent} {len(texts)}" for intent, texts in sorted(result.added.items()))
-    print(f"merged {result.added_count} examples into data/nlu" + (f": {per_intent}" if per_intent else ""))
+    print(f"merged {result.added_count} examples into {args.data_dir}" + (f": {per_intent}" if per_intent else ""))
     if result.skipped:
         print(f"skipped {result.skipped} already in the training data")
     for refusal in result.refused:
@@ -356,6 +357,8 @@ def cmd_model_ensure(args: argparse.Namespace, settings: Settings | None) -> Non
         path = ensure_trained(force=args.force)
     except subprocess.CalledProcessError as error:
         raise CommandFailed(f"training failed (rasa exited {error.returncode})", EXIT_UNAVAILABLE) from None
+    if args.serve:
+        record_served(path)
     print(path)
 
 
@@ -446,6 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
         "review", "merge-nlu", cmd_review_merge_nlu, "add labelled misunderstood messages to the training data"
     )
     merge.add_argument("--since", type=_day, help="only labels made on or after this day (YYYY-MM-DD)")
+    merge.add_argument("--data-dir", type=Path, default=NLU_DATA_DIR, help="the training data folder (data/nlu)")
     seed = command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
     seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if there are cardholders")
     command("demo", "list", cmd_demo_list, "the fictional demo cardholders, to try the assistant with")
@@ -456,6 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
     command("tracker", "encrypt", cmd_tracker_encrypt, "encrypt conversation events stored in clear by older versions")
     model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")
     model.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
+    model.add_argument("--serve", action="store_true", help="record it as the model Rasa servers start with")
     deploy_cmd = command(
         "model", "deploy", cmd_model_deploy, "train if needed; load the model into each Rasa server unless worse"
     )

@@ -94,6 +94,27 @@ def write_deployed(record: DeployedModel, path: Path = DEPLOYED_RECORD) -> None:
     partial.replace(path)
 
 
+def served_model(models_dir: Path = MODELS_DIR, record_path: Path = DEPLOYED_RECORD) -> Path:
+    """The model a Rasa server starts with: the one last deployed, else the one for the current inputs.
+
+    So a server the supervisor restarts after `model deploy` comes back with the deployed model,
+    not the one the stack was started with.
+    """
+    record = read_deployed(record_path)
+    if record is not None and (models_dir / record.model).exists():
+        return models_dir / record.model
+    return model_path(models_dir)
+
+
+def record_served(path: Path, record_path: Path = DEPLOYED_RECORD) -> None:
+    """Note `path` as the model being served from now on (`make run` starts with it), unless it already is."""
+    record = read_deployed(record_path)
+    digest = file_digest(path)
+    if record is None or record.model != path.name or record.sha256 != digest:
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        write_deployed(DeployedModel(path.name, digest, now, scores={}, servers=[]), record_path)
+
+
 def ensure_trained(
     models_dir: Path = MODELS_DIR, *, force: bool = False, root: Path = ROOT, keep: tuple[str, ...] = ()
 ) -> Path:
@@ -119,3 +140,7 @@ def ensure_trained(
         if stale.name not in in_use:
             stale.unlink()
     return path
+
+
+if __name__ == "__main__":  # `python -m bot.model`: the path Procfile's Rasa starts with (a light import)
+    print(served_model())
