@@ -212,7 +212,12 @@ def deploy(
             raise DeployError(f"training failed (rasa exited {error.returncode})") from None
         if not running.exists():
             raise DeployError(f"the running model {running_name} is not in {models_dir}: nothing to compare with")
-        recorded = record is not None and record.model == running_name and record.sha256 == file_digest(running)
+        recorded = (  # scores measured when it was deployed (`make run` records a model without any)
+            record is not None
+            and bool(record.scores)
+            and record.model == running_name
+            and record.sha256 == file_digest(running)
+        )
         if recorded:
             known = record.scores
         else:
@@ -229,12 +234,14 @@ def deploy(
         if deployed:
             say(table)
             roll_out(servers, new, previous=running, say=say)
-    if deployed or not recorded:  # an unchanged model keeps the time it was deployed
+    if deployed or not recorded:
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        unchanged = not deployed and record is not None and record.model == new.name
         write_deployed(
             DeployedModel(
                 model=new.name,
                 sha256=file_digest(new),
-                deployed_at=dt.datetime.now(dt.timezone.utc).replace(microsecond=0),
+                deployed_at=record.deployed_at if unchanged else now,  # the model keeps the time it went in
                 scores={row.name: row.new for row in rows if row.new is not None},
                 servers=[server.url for server in servers],
             ),

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.model import model_path, read_deployed
+from bot.model import model_path, read_deployed, record_served
 from bot.model_deploy import DeployError, DeployRefused, ScoreRow, compare_scores, deploy
 
 TOKEN = "test-token"
@@ -126,6 +126,7 @@ def test_each_server_loads_the_model_and_answers_before_the_next(models, servers
     folder, old, new = models
     fakes, events = servers
     record, calls = tmp_path / "deployed.json", []
+    record_served(old, record)  # as `make run` does: the running model, with no scores yet
     scores = {old.name: {"Mandarin": 0.990, "English": 0.97}, new.name: {"Mandarin": 0.985, "English": 0.98}}
     said: list[str] = []
     result = deploy([f.url for f in fakes], TOKEN, models_dir=folder, record_path=record, tolerance=0.01,
