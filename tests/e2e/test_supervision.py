@@ -250,6 +250,18 @@ def test_a_killed_rasa_is_restarted_and_a_confirmed_loss_report_is_kept(supervis
     assert {name: listeners(supervised.ports[name]) for name in ("actions", "web")} == others
 
 
+def test_a_killed_web_master_is_restarted_and_its_workers_do_not_linger(supervised):
+    master = min(listeners(supervised.ports["web"]))  # gunicorn's master forks its workers after it starts
+    workers = children(master)
+    assert len(workers) == 2
+    others = {name: listeners(supervised.ports[name]) for name in ("rasa", "actions")}
+    seconds, _ = supervised.recover_after_killing_pid(master)
+    print(f"web app's master: /healthz 200 again {seconds:.1f} s after kill -9")
+    assert seconds < RECOVERY_SECONDS
+    assert wait_gone(workers, timeout=RECOVERY_SECONDS) == []  # the orphaned workers notice and exit
+    assert {name: listeners(supervised.ports[name]) for name in ("rasa", "actions")} == others
+
+
 def test_sigterm_to_the_supervisor_leaves_no_process_behind(supervised):
     """Runs last in this module: it stops the stack."""
     process = supervised.process
