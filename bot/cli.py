@@ -380,6 +380,8 @@ def cmd_model_deploy(args: argparse.Namespace, settings: Settings | None) -> Non
         result = deploy(urls, rasa_token(env), tolerance=args.tolerance)
     except DeployRefused as refused:
         print(refused.table)
+        print("the running model stays; the training data that made the refused one is unchanged, and `make run`")
+        print("serves the model of the training data as it is: improve it, or take back what made it worse")
         raise CommandFailed(str(refused), EXIT_BAD_INPUT) from None
     except DeployError as error:
         raise CommandFailed(str(error), EXIT_UNAVAILABLE) from None
