@@ -85,6 +85,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "running_model": ("当前模型", "Running model"),
     "deployed_at": ("部署于", "Deployed"),
     "no_deployment": ("尚无部署记录（model deploy）。", "No deployment recorded yet (model deploy)."),
+    "scores_unmeasured": ("尚未评分（model deploy 时评分）。", "Not scored yet (model deploy scores it)."),
     "role": ("角色", "Role"),
     "active": ("启用", "Active"),
     "last_login": ("上次登录", "Last sign-in"),
