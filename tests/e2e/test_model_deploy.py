@@ -192,6 +192,8 @@ def test_a_labelled_fallback_is_learned_behind_the_score_gate(stack, trained_mod
         print(result.table)
         assert result.deployed and "WORSE" not in result.table
         assert [parse(stack, text) for text in MISUNDERSTOOD] == ["replace_card", "replace_card"]
+        replies = stack.say(f"loop-after-{time.time_ns()}", MISUNDERSTOOD[0])  # and in a conversation
+        assert any("补换社保卡" in reply for reply in replies), replies
         deployed = read_deployed(record)
         assert deployed.model == result.model.name and deployed.deployed_at > dt.datetime.now(
             dt.timezone.utc
