@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install test run run-prod chat call train db demo clean
+.PHONY: install test run run-prod chat call train deploy-model db demo clean
 
 install: $(STAMP) .env
 
@@ -34,14 +34,15 @@ test: install
 # Install, migrate, load the demo cardholders into an empty database, delete conversations older
 # than TRACKER_RETENTION_DAYS, train if the model is missing or stale, then run every process of the
 # Procfile under supervisord until Ctrl-C (which stops them all); a process that dies is restarted on
-# its own. `bot env exec` hands the supervisor the environment overlaid on .env, so a variable set here
+# its own; Rasa starts with the model recorded as served (after `make deploy-model`, the deployed one).
+# `bot env exec` hands the supervisor the environment overlaid on .env, so a variable set here
 # wins over .env.
 run: install
 	@$(PY) -m bot env init >/dev/null
 	@$(PY) -m bot db upgrade
 	@$(PY) -m bot demo seed --if-empty >/dev/null
 	@$(PY) -m bot tracker purge
-	@model=$$($(PY) -m bot model ensure) && \
+	@model=$$($(PY) -m bot model ensure --serve) && \
 	port=$$(grep -s '^WEB_PORT=' .env | cut -d= -f2); port=$${WEB_PORT:-$${port:-8000}}; \
 	echo "web chat:       http://127.0.0.1:$$port/"; \
 	echo "staff console:  http://127.0.0.1:$$port/staff/ (first account: .venv/bin/python -m bot staff add-user NAME --role admin)"; \
@@ -50,7 +51,7 @@ run: install
 	echo "Twilio voice:   http://127.0.0.1:$$port/twilio/voice (status callback /twilio/status)"; \
 	echo "model:          $$model"; \
 	echo; echo "demo cardholders (fictional):"; $(PY) -m bot demo list; echo; \
-	RASA_MODEL=$$model exec $(PY) -m bot env exec -- $(PY) -m bot supervise run Procfile
+	exec $(PY) -m bot env exec -- $(PY) -m bot supervise run Procfile
 
 # Production mode on one machine (deploy/README.md): settings and secrets from the environment only
 # (never .env), PostgreSQL and Redis; two Rasa servers, two action-server workers, gunicorn, all under
@@ -58,8 +59,8 @@ run: install
 # line there.
 run-prod: $(STAMP)
 	@export APP_ENV=production; $(PY) -m bot config check && \
-	$(PY) -m bot db upgrade && $(PY) -m bot tracker purge && model=$$($(PY) -m bot model ensure) && \
-	RASA_MODEL=$$model exec $(PY) -m bot supervise run Procfile.production
+	$(PY) -m bot db upgrade && $(PY) -m bot tracker purge && $(PY) -m bot model ensure --serve >/dev/null && \
+	exec $(PY) -m bot supervise run Procfile.production
 
 chat: install
 	$(PY) -m webhooks.terminal_chat
@@ -69,6 +70,11 @@ call: install
 
 train: install
 	$(PY) -m bot model ensure --force
+
+# Train if the training data changed, refuse the model if a held-out score falls, else load it into
+# each running Rasa server in turn (RASA_URLS, else RASA_PORT) without stopping any.
+deploy-model: install
+	$(PY) -m bot model deploy
 
 db: install
 	$(PY) -m bot db upgrade

@@ -40,17 +40,20 @@ from bot.flags import describe_flag, list_flags
 from bot.idnumbers import validate_id_number
 from bot.loss_reports import lapse_all_expired, lapse_expired
 from bot.migrate import upgrade
-from bot.model import ensure_trained
+from bot.model import ensure_trained, record_served
+from bot.model_deploy import DEFAULT_TOLERANCE, DeployError, DeployRefused, deploy
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
+from bot.nlu_merge import DATA_DIR as NLU_DATA_DIR
+from bot.nlu_merge import merge_labels
 from bot.outbox import Outbox
 from bot.outbox_cli import LOCAL_SINK_NOTE, add_outbox_commands
 from bot.privacy import EventCipher, Vault, mask_id_number
-from bot.service_settings import setting_problems
+from bot.service_settings import port_setting, rasa_token, setting_problems, url_list
 from bot.staff import add_staff_user
 from bot.status_changes import set_card_status
 from bot.statuses import CardStatus, parse_status
 from bot.supervise import ProcfileError, exec_supervisord, write_config
-from bot.training_labels import export_nlu_yaml
+from bot.training_labels import export_nlu_yaml, labelled_examples
 from bot.voice_turns import purge_voice_turns
 
 log = logging.getLogger(__name__)
@@ -268,6 +271,39 @@ def cmd_review_export_nlu(args: argparse.Namespace, settings: Settings) -> None:
     print(f"{count} labelled examples exported" if count else "no labelled examples yet", file=sys.stderr)
 
 
+REFUSAL_REASONS = {
+    "empty": "nothing left to learn from once normalised",
+    "conflicting_labels": "the same message was labelled with another intent too",
+    "held_out": "the same or nearly the same as a held-out test message",
+}
+
+
+def cmd_review_merge_nlu(args: argparse.Namespace, settings: Settings) -> None:
+    """Add reviewers' labelled messages to data/nlu/<intent>.yml; the next `model deploy` trains on them."""
+    since = dt.datetime.combine(args.since, dt.time(), settings.timezone) if args.since else None
+    with _sessions(settings).begin() as session:
+        labels = labelled_examples(session, since=since)
+        result = merge_labels(labels, data_dir=args.data_dir)
+        record_audit(
+            session,
+            actor=ACTOR,
+            action="nlu_merged",
+            target_type="training_data",
+            detail={"added": result.added_count, "skipped": result.skipped, "refused": len(result.refused)},
+        )
+    per_intent = ", ".join(f"{intent} {len(texts)}" for intent, texts in sorted(result.added.items()))
+    print(f"merged {result.added_count} examples into {args.data_dir}" + (f": {per_intent}" if per_intent else ""))
+    if result.skipped:
+        print(f"skipped {result.skipped} already in the training data")
+    for refusal in result.refused:
+        reason = REFUSAL_REASONS.get(refusal.reason) or (
+            f"the training data has it as {refusal.reason.removeprefix('in_training_as_')}"
+        )
+        print(f"refused label {refusal.label_id} ({refusal.intent}): {reason}")
+    if result.added_count:
+        print("next: python -m bot model deploy (trains on them and keeps them only if no held-out score drops)")
+
+
 def cmd_tracker_purge(args: argparse.Namespace, settings: Settings) -> None:
     """Retention: stored conversations (Rasa's tracker store) and kept voice answers older than DAYS."""
     env = merged_environment()
@@ -321,7 +357,39 @@ def cmd_model_ensure(args: argparse.Namespace, settings: Settings | None) -> Non
         path = ensure_trained(force=args.force)
     except subprocess.CalledProcessError as error:
         raise CommandFailed(f"training failed (rasa exited {error.returncode})", EXIT_UNAVAILABLE) from None
+    if args.serve:
+        record_served(path)
     print(path)
+
+
+def _tolerance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"TOLERANCE must be a number from 0 to 1 (a score's fall), not {text!r}")
+    return value
+
+
+def cmd_model_deploy(args: argparse.Namespace, settings: Settings | None) -> None:
+    """Train if needed, refuse a model that scores worse than the running one, else load it server by server."""
+    env = merged_environment()
+    try:
+        urls = url_list(env, "RASA_URLS") or (f"http://127.0.0.1:{port_setting(env, 'RASA_PORT', 5005)}",)
+        result = deploy(urls, rasa_token(env), tolerance=args.tolerance)
+    except DeployRefused as refused:
+        print(refused.table)
+        print("the running model stays; the training data that made the refused one is unchanged, and `make run`")
+        print("serves the model of the training data as it is: improve it, or take back what made it worse")
+        raise CommandFailed(str(refused), EXIT_BAD_INPUT) from None
+    except DeployError as error:
+        raise CommandFailed(str(error), EXIT_UNAVAILABLE) from None
+    if result.deployed:
+        print(f"deployed {result.model.name} to {len(urls)} Rasa server(s)")
+    else:
+        print(result.table)
+        print(f"every Rasa server already runs {result.model.name}: nothing to deploy")
 
 
 def demo_table() -> str:
@@ -379,6 +447,11 @@ def build_parser() -> argparse.ArgumentParser:
     export = command("review", "export-nlu", cmd_review_export_nlu, "labelled misunderstood messages as Rasa NLU YAML")
     export.add_argument("--output", type=Path, help="write to this file instead of standard output")
     export.add_argument("--since", type=_day, help="only labels made on or after this day (YYYY-MM-DD)")
+    merge = command(
+        "review", "merge-nlu", cmd_review_merge_nlu, "add labelled misunderstood messages to the training data"
+    )
+    merge.add_argument("--since", type=_day, help="only labels made on or after this day (YYYY-MM-DD)")
+    merge.add_argument("--data-dir", type=Path, default=NLU_DATA_DIR, help="the training data folder (data/nlu)")
     seed = command("demo", "seed", cmd_demo_seed, "load the fictional demo cardholders into an empty database")
     seed.add_argument("--if-empty", action="store_true", help="do nothing (and succeed) if there are cardholders")
     command("demo", "list", cmd_demo_list, "the fictional demo cardholders, to try the assistant with")
@@ -389,6 +462,16 @@ def build_parser() -> argparse.ArgumentParser:
     command("tracker", "encrypt", cmd_tracker_encrypt, "encrypt conversation events stored in clear by older versions")
     model = command("model", "ensure", cmd_model_ensure, "train the Rasa model unless one for the current data exists")
     model.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
+    model.add_argument("--serve", action="store_true", help="record it as the model Rasa servers start with")
+    deploy_cmd = command(
+        "model", "deploy", cmd_model_deploy, "train if needed; load the model into each Rasa server unless worse"
+    )
+    deploy_cmd.add_argument(
+        "--tolerance",
+        type=_tolerance,
+        default=DEFAULT_TOLERANCE,
+        help=f"how far a held-out score may fall (default {DEFAULT_TOLERANCE})",
+    )
     add_outbox_commands(command)
     return parser
 
@@ -397,7 +480,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        no_settings = (cmd_env_init, cmd_env_exec, cmd_supervise, cmd_model_ensure, cmd_demo_list, cmd_config_check)
+        no_settings = (cmd_env_init, cmd_env_exec, cmd_supervise, cmd_model_ensure, cmd_model_deploy)
+        no_settings += (cmd_demo_list, cmd_config_check)
         settings = None if args.handler in no_settings else load_settings()
         args.handler(args, settings)
     except CommandFailed as error:

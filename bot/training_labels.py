@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.audit import record_audit
 from bot.conversations import Transcript
 from bot.models import INTENTS, Flag, NluLabel, utcnow
+from bot.nlu_merge import LabelledExample
 from bot.redaction import scrub_text
 from bot.review import Reviewer, ReviewError
 
@@ -65,15 +66,20 @@ def labels_by_message(session: Session, conversation_id: str) -> dict[str, str]:
     return dict(rows.all())
 
 
-def export_nlu_yaml(session: Session, *, since: dt.datetime | None = None) -> tuple[str, int]:
-    """Rasa NLU training data (YAML) from the labels, grouped by intent; and the number of examples."""
-    query = select(NluLabel.intent, NluLabel.text).order_by(NluLabel.intent, NluLabel.id)
+def labelled_examples(session: Session, *, since: dt.datetime | None = None) -> list[LabelledExample]:
+    """Every label (made on or after `since`), by intent then in the order they were made."""
+    query = select(NluLabel.id, NluLabel.intent, NluLabel.text).order_by(NluLabel.intent, NluLabel.id)
     if since is not None:
         query = query.where(NluLabel.created_at >= since)
+    return [LabelledExample(label_id, intent, text) for label_id, intent, text in session.execute(query)]
+
+
+def export_nlu_yaml(session: Session, *, since: dt.datetime | None = None) -> tuple[str, int]:
+    """Rasa NLU training data (YAML) from the labels, grouped by intent; and the number of examples."""
     examples: dict[str, list[str]] = defaultdict(list)
-    for intent, text in session.execute(query):
-        if text not in examples[intent]:
-            examples[intent].append(text)
+    for label in labelled_examples(session, since=since):
+        if label.text not in examples[label.intent]:
+            examples[label.intent].append(label.text)
     lines = ['version: "3.1"', "", "# Messages the assistant misunderstood, labelled by reviewers.", "nlu:"]
     for intent in INTENTS:
         if examples.get(intent):

@@ -2,7 +2,9 @@
 # One Rasa server in production mode, on port $1 (default RASA_PORT, else 5005).
 # Fills in the lock store defaults, refuses unsafe settings (exit 3), then becomes `rasa run`
 # (through `python -m rasa_addons`, which installs our additions to Rasa first and takes the API
-# token from RASA_TOKEN in the environment, so no secret is ever on a command line).
+# token from RASA_TOKEN in the environment, so no secret is ever on a command line). The model is
+# RASA_MODEL if set, else the one last deployed (`python -m bot model deploy`; bot/model.py), so a
+# server restarted after a deployment comes back with the deployed model.
 set -e
 cd "$(dirname "$0")/.."
 if [ -x .venv/bin/rasa ]; then PATH="$PWD/.venv/bin:$PATH"; fi
@@ -11,5 +13,5 @@ if [ -x .venv/bin/rasa ]; then PATH="$PWD/.venv/bin:$PATH"; fi
 export LOCK_STORE_PORT LOCK_STORE_DB LOCK_STORE_PASSWORD LOCK_STORE_KEY_PREFIX ACTION_ENDPOINT_URL
 python -m bot config check >/dev/null
 exec python -m rasa_addons run --enable-api -i "${RASA_HOST:-127.0.0.1}" -p "${1:-${RASA_PORT:-5005}}" \
-  -m "${RASA_MODEL:?RASA_MODEL must name the trained model file}" \
+  -m "${RASA_MODEL:-$(python -m bot.model)}" \
   --endpoints deploy/endpoints.production.yml --credentials credentials.yml

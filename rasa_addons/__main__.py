@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from rasa_addons.action_responses import install
+from rasa_addons import action_responses, model_loading
 
 EXIT_CONFIG = 3
 
@@ -31,7 +31,8 @@ def with_token(argv: list[str], environ: Mapping[str, str]) -> list[str]:
 
 def main() -> None:
     sys.argv[1:] = with_token(sys.argv[1:], os.environ)
-    install()
+    action_responses.install()
+    model_loading.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -174,6 +174,38 @@ def test_review_export_nlu_writes_rasa_yaml_without_partial_files(cli_env, tmp_p
     assert bad_date.value.code == 2
 
 
+def test_review_merge_nlu_adds_labels_and_names_every_refusal(cli_env, tmp_path, capsys):
+    import shutil
+
+    from sqlalchemy import select
+
+    from bot.db import make_engine, make_session_factory
+    from bot.models import AuditEntry, NluLabel
+    from bot.nlu_merge import DATA_DIR
+
+    data = shutil.copytree(DATA_DIR, tmp_path / "nlu")
+    engine = make_engine(cli_env["DATABASE_URL"])
+    with make_session_factory(engine).begin() as session:
+        for n, (text, intent) in enumerate([("卡让耗子啃了个洞还能用吗", "replace_card"), ("你好", "greet")]):
+            session.add(NluLabel(conversation_id="web-1", message_id=f"m{n}", text=text, intent=intent))
+    code, out, err = run(capsys, "review", "merge-nlu", "--data-dir", str(data))
+    assert code == 0, err
+    assert f"merged 1 examples into {data}: replace_card 1" in out
+    assert "refused label 2 (greet): the same or nearly the same as a held-out test message" in out
+    assert "    - 卡让耗子啃了个洞还能用吗" in (data / "replace_card.yml").read_text(encoding="utf-8")
+    code, out, _ = run(capsys, "review", "merge-nlu", "--data-dir", str(data))
+    assert code == 0 and "merged 0 examples" in out and "skipped 1 already in the training data" in out
+    with make_session_factory(engine).begin() as session:
+        audits = session.scalars(select(AuditEntry).where(AuditEntry.action == "nlu_merged")).all()
+        assert [json.loads(a.detail) for a in audits] == [
+            {"added": 1, "skipped": 0, "refused": 1},
+            {"added": 0, "skipped": 1, "refused": 1},
+        ]
+    engine.dispose()
+    code, _, err = run(capsys, "review", "merge-nlu", "--data-dir", str(tmp_path / "absent"))
+    assert code == 2 and "cannot write" in err and not (tmp_path / "absent").exists()
+
+
 def test_demo_list_needs_no_database(capsys, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
     code, out, _ = run(capsys, "demo", "list")

@@ -250,6 +250,24 @@ def test_a_killed_rasa_is_restarted_and_a_confirmed_loss_report_is_kept(supervis
     assert {name: listeners(supervised.ports[name]) for name in ("actions", "web")} == others
 
 
+def test_a_killed_web_master_is_restarted_and_its_workers_do_not_linger(supervised):
+    port = supervised.ports["web"]
+    master = min(listeners(port))  # gunicorn's master forks its workers after it starts
+    workers = children(master)
+    assert len(workers) == 2
+    others = {name: listeners(supervised.ports[name]) for name in ("rasa", "actions")}
+    started = time.monotonic()
+    os.kill(master, signal.SIGKILL)
+    # The orphaned workers keep answering on the inherited socket until they notice; then a new master serves.
+    assert wait_gone(workers, timeout=RECOVERY_SECONDS) == []
+    wait_until(lambda: supervised.health() == 200, RECOVERY_SECONDS, "web app", [supervised.process])
+    seconds = time.monotonic() - started
+    print(f"web app's master: old workers gone and /healthz 200 from a new master {seconds:.1f} s after kill -9")
+    assert seconds < RECOVERY_SECONDS
+    assert master not in listeners(port) and not set(workers) & listeners(port)
+    assert {name: listeners(supervised.ports[name]) for name in ("rasa", "actions")} == others
+
+
 def test_sigterm_to_the_supervisor_leaves_no_process_behind(supervised):
     """Runs last in this module: it stops the stack."""
     process = supervised.process

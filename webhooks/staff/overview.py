@@ -1,4 +1,4 @@
-"""The overview page: open flags by reason, loss reports per day and the fallback rate, as charts."""
+"""The overview page: open flags by reason, loss reports per day and the fallback rate, as charts; the running model."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app, render_template
 
 from bot.conversations import TrackerStoreUnavailable
+from bot.model import DEPLOYED_RECORD, read_deployed
 from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
 from webhooks.staff import bp
 from webhooks.staff.charts import columns, horizontal_bars
@@ -40,4 +41,5 @@ def overview() -> Any:
         if fallback is None
         else columns([(f.day.strftime("%m-%d"), f.value) for f in fallback], percent=True),
         fallback_turns=sum(f.of for f in fallback or []),
+        model=read_deployed(current_app.config.get("DEPLOYED_MODEL_RECORD", DEPLOYED_RECORD)),
     )
