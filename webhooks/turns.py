@@ -1,7 +1,8 @@
 """One conversational turn through Rasa, shared by the chat page and SMS: never silence.
 
 When Rasa or an action fails the person gets an apology in their language and the conversation
-is flagged ``action_error`` so staff see it.
+is flagged ``action_error`` so staff see it. While the conversation is with staff (bot.handovers)
+nothing the person writes goes to Rasa.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.flags import flag_conversation
+from bot.handovers import LIVE_CHANNELS, HandoverRequest, handover_request, person_turn, start_handover
 from bot.identity import CLIENT_METADATA_KEY
+from bot.models import Flag
 from bot.text import detect_language
 from webhooks import messages
 from webhooks.metrics import count_turn, loss_reports_created
@@ -47,16 +50,57 @@ def client_token(web: WebSettings, address: str) -> str:
     return web.vault.keyed_token(address, purpose="client")
 
 
-def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str) -> list[str]:
-    """The bot's text replies to `text`, or an apology when Rasa cannot answer."""
+def take_turn(
+    web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str, reply_to: str | None = None
+) -> list[str]:
+    """The replies to `text`: the bot's, an apology when Rasa cannot answer, or the handover's while
+    the conversation is with staff. `reply_to` is where staff replies go by SMS (the sender)."""
     language = detect_language(text) or "zh"
+    with_staff = _turn_with_staff(web, conversation_id=conversation_id, text=text)
+    if with_staff is not None:
+        return with_staff
     try:
         replies = web.rasa.send(conversation_id, text, {"channel": channel, CLIENT_METADATA_KEY: client})
     except RasaUnavailable:
         flag_quietly(web, conversation_id=conversation_id, channel=channel, reason="action_error")
         return [messages.say(messages.UNAVAILABLE, language, hotline=web.core.service.hotline)]
     record_turn(web, conversation_id=conversation_id, channel=channel, replies=replies)
-    return [m["text"] for m in replies if m.get("text")]
+    said = [m["text"] for m in replies if m.get("text")]
+    request = handover_request(replies)
+    if request is not None and channel in LIVE_CHANNELS:
+        said += _hand_over(web, conversation_id=conversation_id, channel=channel, request=request, reply_to=reply_to)
+    return said
+
+
+def _turn_with_staff(web: WebSettings, *, conversation_id: str, text: str) -> list[str] | None:
+    """The handover's replies when the conversation is with staff, else None (if the database cannot
+    tell, the bot answers rather than nobody)."""
+    try:
+        with web.sessions.begin() as session:
+            return person_turn(
+                session, conversation_id=conversation_id, text=text, policy=web.handover_policy,
+                outbox=web.outbox, now=web.clock(),
+            )  # fmt: skip
+    except SQLAlchemyError as error:
+        log.warning("handover state unavailable: %s", type(error).__name__, extra={"conversation_id": conversation_id})
+        return None
+
+
+def _hand_over(
+    web: WebSettings, *, conversation_id: str, channel: str, request: HandoverRequest, reply_to: str | None
+) -> list[str]:
+    """Open a live handover; without the database the bot's own reply (and its flag) stands."""
+    try:
+        with web.sessions.begin() as session:
+            flag = session.get(Flag, request.flag_id) if request.flag_id else None
+            holder = flag.cardholder_id if flag is not None and flag.conversation_id == conversation_id else None
+            return start_handover(
+                session, conversation_id=conversation_id, channel=channel, request=request,
+                policy=web.handover_policy, now=web.clock(), cardholder_id=holder, reply_to=reply_to,
+            )  # fmt: skip
+    except SQLAlchemyError as error:
+        log.warning("could not open a handover: %s", type(error).__name__, extra={"conversation_id": conversation_id})
+        return []
 
 
 def record_turn(web: WebSettings, *, conversation_id: str, channel: str, replies: list[dict]) -> None:

@@ -49,4 +49,31 @@
       input.focus();
     }
   });
+
+  // Live staff: while this conversation is with staff (waiting, taken, or collecting a callback
+  // request), poll for their replies and notices and show them. A bot reply may start a handover,
+  // so the log changing triggers one look; polling goes on only while the handover lasts.
+  (function () {
+    const OPEN = ["waiting", "taken", "callback"];
+    let after = 0;
+    let timer = null;
+    function schedule(delay) { if (timer === null) timer = setTimeout(poll, delay); }
+    async function poll() {
+      timer = null;
+      try {
+        const response = await fetch("/chat/updates?after=" + after, {headers: {Accept: "application/json"}});
+        if (!response.ok) { schedule(10000); return; }
+        const body = await response.json();
+        body.messages.forEach(function (message) {
+          after = Math.max(after, message.id);
+          show(message.from === "staff" ? "工作人员 · Staff: " + message.text : message.text, "bot staff");
+        });
+        if (OPEN.indexOf(body.state) >= 0) schedule(2000);
+      } catch (error) {
+        schedule(10000);
+      }
+    }
+    new MutationObserver(function () { schedule(300); }).observe(log, {childList: true});
+    schedule(0);
+  })();
 })();
