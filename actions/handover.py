@@ -40,8 +40,10 @@ async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: 
     flag_id = await in_transaction(
         _flag(reason), conversation_id=tracker.sender_id, channel=channel_of(tracker), verified_id_number=verified
     )
+    # Someone whose identity check failed and who asks for help is shown to staff as such.
+    why = "identity_failed" if tracker.get_slot("identity_locked") else reason
     request = HandoverRequest(
-        reason=reason, task=tracker.get_slot("task"), verified=bool(verified), flag_id=flag_id,
+        reason=why, task=tracker.get_slot("task"), verified=bool(verified), flag_id=flag_id,
         language=language_of(tracker),
     )  # fmt: skip
     dispatcher.utter_message(json_message=request.payload())

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot import handover_texts as texts
@@ -461,3 +461,17 @@ def show_callback_number(session: Session, *, callback_id: int, by: Reviewer) ->
     record_audit(session, actor=by.actor, action="callback_number_shown", target_type="callback",
                  target_id=callback_id)  # fmt: skip
     return callback.phone
+
+
+def purge_handovers(session: Session, *, before: dt.datetime) -> int:
+    """Retention: delete handovers that ended before `before` (with their messages) and callbacks
+    made before it; return how many records went. Open ones stay, whatever their age."""
+    callbacks = session.execute(delete(Callback).where(Callback.status == "done", Callback.done_at < before)).rowcount
+    ended = select(Handover.id).where(Handover.state.not_in(HANDOVER_OPEN_STATES), Handover.ended_at < before)
+    session.execute(
+        delete(LiveMessage).where(LiveMessage.handover_id.in_(ended)).execution_options(synchronize_session=False)
+    )
+    handovers = session.execute(
+        delete(Handover).where(Handover.state.not_in(HANDOVER_OPEN_STATES), Handover.ended_at < before)
+    ).rowcount
+    return callbacks + handovers

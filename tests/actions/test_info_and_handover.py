@@ -58,6 +58,13 @@ async def test_handover_of_a_verified_person_links_their_card(action_settings, s
     assert handover_request(dispatcher.messages) == HandoverRequest("human_requested", "progress", True, flag.id, "en")
 
 
+async def test_a_person_whose_identity_check_failed_reaches_staff_as_such(action_settings, dispatcher, domain):
+    slots = {"identity_locked": True, "task": "loss"}
+    await ActionHandover().run(dispatcher, make_tracker(slots, intent="request_human"), domain)
+    request = handover_request(dispatcher.messages)
+    assert (request.reason, request.task, request.verified) == ("identity_failed", "loss", False)
+
+
 async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings, session, dispatcher, domain):
     once = make_tracker(intent="nlu_fallback", events=[user_event("greet"), user_event("nlu_fallback")])
     await ActionNluFallback().run(dispatcher, once, domain)

@@ -20,6 +20,7 @@ from bot.handovers import (
     hand_back,
     person_turn,
     person_updates,
+    purge_handovers,
     show_callback_number,
     staff_reply,
     start_handover,
@@ -215,3 +216,22 @@ def test_callback_number_is_shown_to_staff_only_audited_and_done_once(session, s
         callback_done(session, callback_id=callback_id, by=li, now=MONDAY_10)
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "staff:li")).all()
     assert actions == ["callback_number_shown", "callback_done"]
+
+
+def test_retention_deletes_what_ended_before_the_cutoff_and_keeps_open_ones(session, staff, vault):
+    li, _ = staff
+    outbox = outbox_for(vault)
+    _start(session, "web-old")
+    _say(session, vault, "还在吗", "web-old")
+    old = session.scalar(select(Handover.id).where(Handover.conversation_id == "web-old"))
+    take(session, handover_id=old, by=li, outbox=outbox, now=MONDAY_10)
+    close(session, handover_id=old, by=li, outbox=outbox, now=MONDAY_10)
+    _start(session, "web-open")  # still waiting: kept however old
+    _start(session, "web-cb", now=SATURDAY_10)
+    _say(session, vault, "13912345678", "web-cb", now=SATURDAY_10)
+    _say(session, vault, "please call", "web-cb", now=SATURDAY_10)
+    callback_done(session, callback_id=session.scalar(select(Callback.id)), by=li, now=SATURDAY_10)
+    assert purge_handovers(session, before=MONDAY_10) == 0
+    assert purge_handovers(session, before=SATURDAY_10 + dt.timedelta(days=1)) == 3  # two handovers, one callback
+    assert session.scalars(select(Handover.conversation_id)).all() == ["web-open"]
+    assert session.scalars(select(LiveMessage)).all() == []
