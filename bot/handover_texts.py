@@ -28,15 +28,16 @@ TEXTS: dict[str, dict[str, str]] = {
     # Out of staff hours: nobody can answer now, so a callback is offered.
     "after_hours": {
         "zh": "现在不是人工服务时间（{hours}），没有工作人员在线。如需工作人员回电，请发送您的电话号码；"
-        "不需要请回复“取消”。",
+        "不需要的话，直接继续向智能助手提问即可。",
         "en": "Staff are not on duty now ({hours}), so nobody can answer here. If you would like a member of "
-        'staff to call you back, send your phone number; reply "cancel" if not.',
+        "staff to call you back, send your phone number; otherwise just carry on with the assistant.",
     },
     # Nobody took the conversation in time.
     "timed_out": {
-        "zh": "抱歉，暂时没有工作人员能够接入。如需工作人员回电，请发送您的电话号码；不需要请回复“取消”。",
+        "zh": "抱歉，暂时没有工作人员能够接入。如需工作人员回电，请发送您的电话号码；"
+        "不需要的话，直接继续向智能助手提问即可。",
         "en": "Sorry, no member of staff has been able to pick up. If you would like a call back, send your "
-        'phone number; reply "cancel" if not.',
+        "phone number; otherwise just carry on with the assistant.",
     },
     "bad_number": {
         "zh": "这个号码无法识别。请发送有效的手机号码，或带区号的座机号码；不需要回电请回复“取消”。",

@@ -29,6 +29,7 @@ from bot.outbox import Outbox
 from bot.phones import parse_phone
 from bot.privacy import mask_phone
 from bot.review import Reviewer
+from bot.spoken import normalise_number
 
 log = logging.getLogger(__name__)
 
@@ -209,14 +210,25 @@ def person_turn(
     return _collect_callback(session, handover, text, policy=policy, now=now)
 
 
+def _number_in(text: str) -> str | None:
+    """The phone number a message gives (``我的电话是139…`` too), or None when it gives none at all."""
+    runs = re.findall(r"\+?\d{5,}", normalise_number(text))
+    return max(runs, key=len) if runs else None
+
+
 def _collect_callback(
     session: Session, handover: Handover, text: str, *, policy: HandoverPolicy, now: dt.datetime
-) -> list[str]:
-    """First the number (checked with phonenumbers), then a short note; then a callback item."""
+) -> list[str] | None:
+    """First the number (checked with phonenumbers), then a short note; then a callback item.
+    A message with no number in it when one is asked for declines the offer (None: the bot answers)."""
     language = handover.language
     if handover.callback_phone is None:
+        digits = _number_in(text)
+        if digits is None:  # not taking up the offer: the person carries on with the bot
+            _end(handover, "closed", now)
+            return None
         try:
-            handover.callback_phone = parse_phone(text)
+            handover.callback_phone = parse_phone(digits)
         except InvalidPhoneNumber:
             return [texts.say("bad_number", language)]
         return [texts.say("ask_note", language, phone=mask_phone(handover.callback_phone), limit=MAX_CALLBACK_NOTE)]

@@ -204,6 +204,15 @@ def test_out_of_hours_callback_request(session, vault):
     assert _say(session, vault, "我的卡丢了", now=SATURDAY_10) is None  # the bot is back
 
 
+def test_no_number_declines_the_callback_offer_and_the_bot_answers(session, vault):
+    _start(session, now=SATURDAY_10)
+    assert _say(session, vault, "那我先查一下进度", now=SATURDAY_10) is None
+    assert session.scalar(select(Handover.state)) == "closed"
+    _start(session, "web-2", now=SATURDAY_10)
+    (asked,) = _say(session, vault, "我的电话是一三九一二三四五六七八", "web-2", now=SATURDAY_10)
+    assert "139******78" in asked
+
+
 def test_callback_number_is_shown_to_staff_only_audited_and_done_once(session, staff, vault):
     li, _ = staff
     _start(session, now=SATURDAY_10)

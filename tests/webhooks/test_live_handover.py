@@ -206,7 +206,7 @@ def test_callback_out_of_hours_in_the_console(app, clock, sessions):
     say = lambda text: person.post("/chat/message", json={"message": text}).get_json()["replies"]  # noqa: E731
     assert "不是人工服务时间" in say("我要人工")[-1]
     assert _all(sessions, select(Handover.state)) == ["callback"]
-    assert "无法识别" in say("随便")[0]
+    assert "无法识别" in say("010-123")[0]
     say("13912345678")
     assert "12月7日（周一）17:00" in say("补卡的事，请下午打来")[0]
     li = _staff(app, "li.reviewer")
