@@ -7,6 +7,7 @@ Rasa is a fake that hands over whenever a message asks for 人工; staff hours f
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from dataclasses import dataclass, replace
 
@@ -87,7 +88,8 @@ def _said(rasa) -> list[str]:
     return [body["message"] for body in rasa[1]]
 
 
-def test_chat_with_staff_pauses_the_bot_until_handed_back(app, rasa, sessions):
+def test_chat_with_staff_pauses_the_bot_until_handed_back(app, rasa, sessions, caplog):
+    caplog.set_level(logging.DEBUG)
     person = open_chat_page(app.test_client())
     replies = person.post("/chat/message", json={"message": "我要人工"}).get_json()["replies"]
     assert replies[0] == "已为您转人工。" and "前面还有 0 位" in replies[1]
@@ -130,6 +132,8 @@ def test_chat_with_staff_pauses_the_bot_until_handed_back(app, rasa, sessions):
     )
     assert audit == ["staff:li.reviewer handover_taken", "staff:li.reviewer handover_reply",
                            "staff:li.reviewer handover_handed_back"]  # fmt: skip
+    logged = " ".join(str(vars(record)) for record in caplog.records)
+    assert "handover taken" in logged and ID_ZHANG not in logged and "小李" not in logged and "还在吗" not in logged
 
 
 def test_card_panel_is_for_the_reviewer_who_took_it_and_masked(app, sessions, vault):
