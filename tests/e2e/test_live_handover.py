@@ -145,6 +145,7 @@ def test_live_takeover_end_to_end(live_app, stack, browser, tmp_path):
     row.locator("button:has-text('接入')").click()
     reviewer.wait_for_url(re.compile(rf"/staff/live/{handover.id}$"))
     assert "处理中" in reviewer.inner_text("#live-state")
+    assert "我要转人工客服" in reviewer.inner_text("section.before")  # what the bot was told before
 
     _wait_for_line(person, "工作人员已接入")
     bot_lines_before = len(_bot_lines(person))  # the assistant's own lines (staff lines are apart)

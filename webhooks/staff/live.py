@@ -3,6 +3,7 @@ and callback requests with their due times. The core rules are bot.handovers'.""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -23,7 +24,7 @@ from bot.handovers import (
     staff_reply,
     take,
 )
-from bot.models import Cardholder, Handover, LiveMessage
+from bot.models import Cardholder, Flag, Handover, LiveMessage
 from bot.privacy import mask_phone
 from bot.redaction import mask_text
 from webhooks.staff import bp
@@ -145,7 +146,10 @@ def conversation(handover_id: int) -> Any:
         card = card_view(holder, None, revealed=False)
         lines = [_line(m, names) for m in handover.messages]
         view = {**_row(handover, web.clock()), "state": handover.state, "conversation_id": handover.conversation_id}
-    bot_lines, unavailable = _bot_transcript(handover, names)
+        # The flag was written in the turn that handed over, on the clock Rasa's events keep.
+        flag = db.get(Flag, handover.flag_id) if handover.flag_id else None
+        around = flag.created_at if flag is not None else handover.created_at
+    bot_lines, unavailable = _bot_transcript(handover.conversation_id, around, names)
     return render_template(
         "staff/conversation.html", handover=view, mine=mine, card=card, lines=lines, bot_lines=bot_lines,
         transcript_unavailable=unavailable, reply_form=ReplyForm(formdata=None),
@@ -153,10 +157,10 @@ def conversation(handover_id: int) -> Any:
     )  # fmt: skip
 
 
-def _bot_transcript(handover: Handover, names: set[str]) -> tuple[list[dict], bool]:
-    """The conversation with the assistant before the handover, masked like every transcript."""
+def _bot_transcript(conversation_id: str, around: dt.datetime, names: set[str]) -> tuple[list[dict], bool]:
+    """The conversation with the assistant up to the handover, masked like every transcript."""
     try:
-        transcript = _web().tracker_store.transcript(handover.conversation_id, around=handover.created_at)
+        transcript = _web().tracker_store.transcript(conversation_id, around=around)
     except TrackerStoreUnavailable as error:
         log.warning("transcript unavailable: %s", error)
         return [], True
