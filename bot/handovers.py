@@ -194,7 +194,11 @@ def person_turn(
     handover = open_handover(session, conversation_id, lock=True)
     if handover is None:
         return None
-    _expire(session, handover, policy=policy, outbox=outbox, now=now)
+    if _expire(session, handover, policy=policy, outbox=outbox, now=now):
+        # The callback offer has only just been made (the page shows it, an SMS carries it):
+        # this message was written without it, so it is kept, not read as an answer to it.
+        _add_message(session, handover, sender="person", text=text, now=now)
+        return []
     language = handover.language
     wants_out = _normal(text) in texts.CANCEL_WORDS
     if handover.state == "taken":

@@ -186,6 +186,18 @@ def test_nobody_taking_it_in_time_offers_a_callback(session, vault):
     assert "暂时没有工作人员能够接入" in vault.decrypt(sms.body_cipher)
 
 
+def test_a_message_after_the_wait_is_not_read_as_an_answer_to_the_offer_it_never_saw(session, vault):
+    _start(session)
+    later = MONDAY_10 + dt.timedelta(minutes=6)
+    assert _say(session, vault, "还在吗", now=later) == []
+    assert session.scalar(select(Handover.state)) == "callback"
+    updates = person_updates(
+        session, conversation_id="web-1", after=0, policy=POLICY, outbox=outbox_for(vault), now=later
+    )
+    assert "暂时没有工作人员能够接入" in updates["messages"][0]["text"]
+    assert "139******78" in _say(session, vault, "13912345678", now=later)[0]
+
+
 def test_out_of_hours_callback_request(session, vault):
     (offer,) = _start(session, now=SATURDAY_10)
     assert "不是人工服务时间" in offer and "工作日 09:00-17:00" in offer
