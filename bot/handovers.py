@@ -311,11 +311,25 @@ def _expire(session: Session, handover: Handover, *, policy: HandoverPolicy, out
     return bool(moved)
 
 
-def expire_waiting(session: Session, *, policy: HandoverPolicy, outbox: Outbox, now: dt.datetime) -> int:
-    """Offer a callback to everyone who has waited longer than the policy allows; how many."""
-    overdue = session.scalars(
-        select(Handover).where(Handover.state == "waiting", Handover.created_at <= now - policy.wait)
-    ).all()
+def _overdue(policy: HandoverPolicy, now: dt.datetime, conversation_id: str | None):
+    query = select(Handover).where(Handover.state == "waiting", Handover.created_at <= now - policy.wait)
+    return query if conversation_id is None else query.where(Handover.conversation_id == conversation_id)
+
+
+def any_overdue(
+    session: Session, *, policy: HandoverPolicy, now: dt.datetime, conversation_id: str | None = None
+) -> bool:
+    """Whether someone (or this conversation) has waited longer than the policy allows: a read, so
+    pages that poll take the write lock only when there is something to change."""
+    return session.scalars(_overdue(policy, now, conversation_id).limit(1)).first() is not None
+
+
+def expire_waiting(
+    session: Session, *, policy: HandoverPolicy, outbox: Outbox, now: dt.datetime, conversation_id: str | None = None
+) -> int:
+    """Offer a callback to everyone (or this conversation) who has waited longer than the policy
+    allows; how many."""
+    overdue = session.scalars(_overdue(policy, now, conversation_id)).all()
     return sum(_expire(session, handover, policy=policy, outbox=outbox, now=now) for handover in overdue)
 
 
@@ -413,16 +427,14 @@ def messages_after(session: Session, handover_id: int, after: int = 0) -> list[L
     )
 
 
-def person_updates(
-    session: Session, *, conversation_id: str, after: int, policy: HandoverPolicy, outbox: Outbox, now: dt.datetime
-) -> dict[str, Any]:
-    """For the person's page: staff replies and notices after message `after`, and where things stand."""
+def person_updates(session: Session, *, conversation_id: str, after: int) -> dict[str, Any]:
+    """For the person's page: staff replies and notices after message `after`, and where things
+    stand (run expire_waiting first, so a wait that ran out shows as the callback offer)."""
     latest = session.scalars(
         select(Handover).where(Handover.conversation_id == conversation_id).order_by(Handover.id.desc()).limit(1)
     ).first()
     if latest is None:
         return {"state": None, "messages": []}
-    _expire(session, latest, policy=policy, outbox=outbox, now=now)
     shown = session.scalars(
         select(LiveMessage)
         .join(Handover)

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, render_template, request, ses
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.handovers import end_for_person, person_updates
+from bot.handovers import any_overdue, end_for_person, expire_waiting, person_updates
 from bot.identity import CLIENT_METADATA_KEY
 from bot.text import detect_language
 from webhooks import messages
@@ -122,12 +122,15 @@ def updates():
     if not conversation_id:
         return jsonify(state=None, messages=[])
     web = current_app.config["WEB"]
+    policy, now = web.handover_policy, web.clock()
     try:
-        with web.sessions.begin() as db:
-            body = person_updates(
-                db, conversation_id=conversation_id, after=int(after), policy=web.handover_policy,
-                outbox=web.outbox, now=web.clock(),
-            )  # fmt: skip
+        with web.read_sessions.begin() as db:
+            overdue = any_overdue(db, policy=policy, now=now, conversation_id=conversation_id)
+        if overdue:  # the write lock only when the wait ran out
+            with web.sessions.begin() as db:
+                expire_waiting(db, policy=policy, outbox=web.outbox, now=now, conversation_id=conversation_id)
+        with web.read_sessions.begin() as db:
+            body = person_updates(db, conversation_id=conversation_id, after=int(after))
     except SQLAlchemyError as error:
         log.warning("handover updates unavailable: %s", type(error).__name__)
         return jsonify(error=f"{messages.say(messages.UNAVAILABLE, 'zh', hotline=web.core.service.hotline)}"), 503

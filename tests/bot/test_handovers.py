@@ -14,6 +14,7 @@ from bot.handovers import (
     HandoverPolicy,
     HandoverRequest,
     StaffHours,
+    any_overdue,
     callback_done,
     close,
     expire_waiting,
@@ -134,14 +135,14 @@ def test_taken_conversation_goes_to_staff_only_and_back_to_the_bot(session, staf
     staff_reply(
         session, handover_id=handover_id, by=li, text="您好，我是李，请问有什么可以帮您？", outbox=outbox, now=MONDAY_10
     )
-    updates = person_updates(session, conversation_id="web-1", after=0, policy=POLICY, outbox=outbox, now=MONDAY_10)
+    updates = person_updates(session, conversation_id="web-1", after=0)
     assert updates["state"] == "taken"
     assert [m["from"] for m in updates["messages"]] == ["system", "staff"]  # the person's own lines are not echoed
     assert "工作人员已接入" in updates["messages"][0]["text"]
     after = updates["messages"][-1]["id"]
     hand_back(session, handover_id=handover_id, by=li, outbox=outbox, now=MONDAY_10)
     assert _say(session, vault, "查进度") is None  # the bot answers again
-    later = person_updates(session, conversation_id="web-1", after=after, policy=POLICY, outbox=outbox, now=MONDAY_10)
+    later = person_updates(session, conversation_id="web-1", after=after)
     assert later["state"] == "handed_back" and "交回智能助手" in later["messages"][0]["text"]
     actions = session.scalars(select(AuditEntry.action).where(AuditEntry.actor == "staff:li")).all()
     assert actions == ["handover_taken", "handover_reply", "handover_handed_back"]
@@ -178,8 +179,13 @@ def test_closing_and_leaving(session, staff, vault):
 def test_nobody_taking_it_in_time_offers_a_callback(session, vault):
     _start(session, "sms-abc", channel="sms", reply_to="+8613912345678")
     outbox = outbox_for(vault)
-    assert expire_waiting(session, policy=POLICY, outbox=outbox, now=MONDAY_10 + dt.timedelta(minutes=4)) == 0
-    assert expire_waiting(session, policy=POLICY, outbox=outbox, now=MONDAY_10 + dt.timedelta(minutes=5)) == 1
+    early, due = MONDAY_10 + dt.timedelta(minutes=4), MONDAY_10 + dt.timedelta(minutes=5)
+    assert not any_overdue(session, policy=POLICY, now=early)
+    assert expire_waiting(session, policy=POLICY, outbox=outbox, now=early) == 0
+    assert any_overdue(session, policy=POLICY, now=due, conversation_id="sms-abc")
+    assert not any_overdue(session, policy=POLICY, now=due, conversation_id="web-other")
+    assert expire_waiting(session, policy=POLICY, outbox=outbox, now=due, conversation_id="web-other") == 0
+    assert expire_waiting(session, policy=POLICY, outbox=outbox, now=due) == 1
     assert session.scalar(select(Handover.state)) == "callback"
     (sms,) = session.scalars(select(OutboundMessage)).all()  # an SMS conversation is told by SMS
     assert (sms.kind, vault.decrypt(sms.to_cipher)) == ("handover", "+8613912345678")
@@ -191,9 +197,7 @@ def test_a_message_after_the_wait_is_not_read_as_an_answer_to_the_offer_it_never
     later = MONDAY_10 + dt.timedelta(minutes=6)
     assert _say(session, vault, "还在吗", now=later) == []
     assert session.scalar(select(Handover.state)) == "callback"
-    updates = person_updates(
-        session, conversation_id="web-1", after=0, policy=POLICY, outbox=outbox_for(vault), now=later
-    )
+    updates = person_updates(session, conversation_id="web-1", after=0)
     assert "暂时没有工作人员能够接入" in updates["messages"][0]["text"]
     assert "139******78" in _say(session, vault, "13912345678", now=later)[0]
 

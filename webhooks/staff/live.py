@@ -12,6 +12,7 @@ from flask import current_app, flash, jsonify, redirect, render_template, reques
 from bot.conversations import TrackerStoreUnavailable
 from bot.handovers import (
     HandoverError,
+    any_overdue,
     callback_done,
     close,
     expire_waiting,
@@ -43,9 +44,13 @@ def _web():
 @bp.get("/live")
 def live() -> Any:
     web = _web()
-    now = web.clock()
-    with web.sessions.begin() as db:  # a write: whoever waited too long is offered a callback first
-        expire_waiting(db, policy=web.handover_policy, outbox=web.outbox, now=now)
+    policy, now = web.handover_policy, web.clock()
+    with web.read_sessions.begin() as db:
+        overdue = any_overdue(db, policy=policy, now=now)
+    if overdue:  # whoever waited too long is offered a callback before the list is shown
+        with web.sessions.begin() as db:
+            expire_waiting(db, policy=policy, outbox=web.outbox, now=now)
+    with web.read_sessions.begin() as db:
         waiting, taken = live_queue(db)
         rows = [_row(h, now) for h in waiting], [_row(h, now) for h in taken]
     return render_template("staff/live.html", waiting=rows[0], taken=rows[1])
