@@ -398,11 +398,12 @@ def hand_back(session: Session, *, handover_id: int, by: Reviewer, outbox: Outbo
 
 
 def close(session: Session, *, handover_id: int, by: Reviewer, outbox: Outbox, now: dt.datetime) -> Handover:
-    """End the handover: the holder closes a conversation they took; anyone may close a waiting one."""
+    """End the handover: the holder closes a conversation they took, anyone may close a waiting one,
+    and an admin one somebody else holds (its holder went home: the person is not left waiting)."""
     handover = session.get(Handover, handover_id, with_for_update=True)
     if handover is None:
         raise HandoverError(f"no handover {handover_id}", "no_handover")
-    if handover.state != "waiting":
+    if handover.state != "waiting" and not (by.is_admin and handover.state == "taken"):
         handover = _held_by(session, handover_id, by)
     _end(handover, "closed", now)
     record_audit(session, actor=by.actor, action="handover_closed", target_type="handover", target_id=handover_id)

@@ -169,8 +169,13 @@ def test_closing_and_leaving(session, staff, vault):
     take(session, handover_id=second.id, by=li, outbox=outbox, now=MONDAY_10)
     with pytest.raises(HandoverError):
         close(session, handover_id=second.id, by=wu, outbox=outbox, now=MONDAY_10)  # not wu's
+    admin = Reviewer(wu.id, wu.username, "admin")
     with pytest.raises(HandoverError):
-        take(session, handover_id=second.id, by=wu, outbox=outbox, now=MONDAY_10)
+        hand_back(session, handover_id=second.id, by=admin, outbox=outbox, now=MONDAY_10)
+    close(session, handover_id=second.id, by=admin, outbox=outbox, now=MONDAY_10)  # one left held
+    assert second.state == "closed"
+    with pytest.raises(HandoverError):
+        take(session, handover_id=second.id, by=wu, outbox=outbox, now=MONDAY_10)  # closed now
     _start(session, "web-3")
     assert "已退出人工服务" in _say(session, vault, "取消", "web-3")[0]
     assert _say(session, vault, "查进度", "web-3") is None
