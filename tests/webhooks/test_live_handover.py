@@ -98,7 +98,8 @@ def test_chat_with_staff_pauses_the_bot_until_handed_back(app, rasa, sessions, c
     (handover,) = _all(sessions, select(Handover))
 
     li, wu = _staff(app, "li.reviewer"), _staff(app, "wu.reviewer")
-    waiting = li.get("/staff/live").get_data(as_text=True)
+    assert "Waiting for staff" in li.get("/staff/live?lang=en").get_data(as_text=True)
+    waiting = li.get("/staff/live?lang=zh").get_data(as_text=True)
     assert f'action="/staff/live/{handover.id}/take"' in waiting and "progress" in waiting
     assert li.post(f"/staff/live/{handover.id}/take").status_code == 400  # no CSRF token: refused
     taken = _post(li, f"/staff/live/{handover.id}/take", "/staff/live")
@@ -216,6 +217,9 @@ def test_callback_out_of_hours_in_the_console(app, clock, sessions):
     li = _staff(app, "li.reviewer")
     page = li.get("/staff/callbacks").get_data(as_text=True)
     assert "13912345678" not in page and "+86 139******78" in page and "2026-12-07 17:00" in page
+    english = li.get("/staff/callbacks?lang=en").get_data(as_text=True)
+    assert "Call by" in english and "Show the number to call (audited)" in english
+    li.get("/staff/callbacks?lang=zh")
     (callback,) = _all(sessions, select(Callback))
     shown = _post(li, f"/staff/callbacks/{callback.id}/number", "/staff/callbacks").get_data(as_text=True)
     assert "+8613912345678" in shown
