@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.flags import flag_conversation
-from bot.handovers import LIVE_CHANNELS, HandoverRequest, handover_request, person_turn, start_handover
+from bot.handovers import (
+    LIVE_CHANNELS,
+    HandoverRequest,
+    handover_request,
+    open_handover,
+    person_turn,
+    start_handover,
+)
 from bot.identity import CLIENT_METADATA_KEY
 from bot.models import Flag
 from bot.text import detect_language
@@ -74,8 +81,11 @@ def take_turn(
 
 def _turn_with_staff(web: WebSettings, *, conversation_id: str, text: str) -> list[str] | None:
     """The handover's replies when the conversation is with staff, else None (if the database cannot
-    tell, the bot answers rather than nobody)."""
+    tell, the bot answers rather than nobody). Most turns have none: they only read."""
     try:
+        with web.read_sessions.begin() as session:
+            if open_handover(session, conversation_id) is None:
+                return None
         with web.sessions.begin() as session:
             return person_turn(
                 session, conversation_id=conversation_id, text=text, policy=web.handover_policy,
