@@ -6,21 +6,47 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import DatabaseAction, channel_of, in_transaction, service_values
+from actions.runtime import DatabaseAction, channel_of, in_transaction, language_of, service_values
+from bot.cards import find_cardholder
 from bot.flags import flag_conversation
+from bot.handovers import HandoverRequest
+from bot.models import VAULT_INFO_KEY
 
 FALLBACK_INTENT = "nlu_fallback"
-# Tells a channel that can transfer (the hotline) to put the person through to staff.
-HANDOVER = {"handover": True}
 # Actions that run around every message without answering it.
 _NOT_AN_ANSWER = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
 
 
 def _flag(reason: str):
-    def work(session, settings, conversation_id: str, channel: str):
-        flag_conversation(session, conversation_id=conversation_id, channel=channel, reason=reason)
+    """Flag the conversation, linked to the verified person's card record if there is one; the flag's id."""
+
+    def work(session, settings, conversation_id: str, channel: str, verified_id_number: str | None) -> int:
+        holder = None
+        if verified_id_number:
+            holder = find_cardholder(session, vault=session.info[VAULT_INFO_KEY], id_number=verified_id_number)
+        flag = flag_conversation(
+            session, conversation_id=conversation_id, channel=channel, reason=reason,
+            cardholder_id=holder.id if holder else None,
+        )  # fmt: skip
+        return flag.id
 
     return work
+
+
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
+    """Flag the conversation and tell the channel to hand it to staff, with what the bot knows: the
+    hotline transfers the call; chat and SMS open a live handover (bot.handovers)."""
+    verified = tracker.get_slot("verified_id_number")
+    flag_id = await in_transaction(
+        _flag(reason), conversation_id=tracker.sender_id, channel=channel_of(tracker), verified_id_number=verified
+    )
+    # Someone whose identity check failed and who asks for help is shown to staff as such.
+    why = "identity_failed" if tracker.get_slot("identity_locked") else reason
+    request = HandoverRequest(
+        reason=why, task=tracker.get_slot("task"), verified=bool(verified), flag_id=flag_id,
+        language=language_of(tracker),
+    )  # fmt: skip
+    dispatcher.utter_message(json_message=request.payload())
 
 
 def misses_in_a_row(tracker: Tracker) -> int:
@@ -52,9 +78,8 @@ class ActionHandover(DatabaseAction):
         return "action_handover"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        await in_transaction(_flag("human_requested"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_handover", **service_values(tracker))
-        dispatcher.utter_message(json_message=HANDOVER)
+        await hand_over(dispatcher, tracker, "human_requested")
         return []
 
 
@@ -68,7 +93,6 @@ class ActionNluFallback(DatabaseAction):
         if misses_in_a_row(tracker) < 2:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        await in_transaction(_flag("nlu_fallback"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_offer_human", **service_values(tracker))
-        dispatcher.utter_message(json_message=HANDOVER)
+        await hand_over(dispatcher, tracker, "nlu_fallback")
         return []

@@ -37,6 +37,7 @@ from bot.conversations import TrackerStoreUnavailable, encrypt_clear_events, pur
 from bot.db import make_engine, make_session_factory
 from bot.errors import BotError, CardImportError, CardNotFound, ConfigError
 from bot.flags import describe_flag, list_flags
+from bot.handovers import purge_handovers
 from bot.idnumbers import validate_id_number
 from bot.loss_reports import lapse_all_expired, lapse_expired
 from bot.migrate import upgrade
@@ -317,14 +318,18 @@ def cmd_tracker_purge(args: argparse.Namespace, settings: Settings) -> None:
         ) from None
     with _sessions(settings).begin() as session:
         replays = purge_voice_turns(session, before=before)
+        handovers = purge_handovers(session, before=before)
         record_audit(
             session,
             actor=ACTOR,
             action="tracker_purge",
             target_type="database",
-            detail={"days": days, "events": events, "voice_turns": replays},
+            detail={"days": days, "events": events, "voice_turns": replays, "handovers": handovers},
         )
-    print(f"deleted {events} conversation events and {replays} voice replays older than {days} days")
+    print(
+        f"deleted {events} conversation events, {replays} voice replays and {handovers} staff conversations "
+        f"and callbacks older than {days} days"
+    )
 
 
 def cmd_tracker_encrypt(args: argparse.Namespace, settings: Settings) -> None:

@@ -50,9 +50,16 @@ CARD_STATUSES = tuple(s.value for s in CardStatus)
 # Where a session keeps the deployment's Vault (bot.db.make_session_factory puts it there).
 VAULT_INFO_KEY = "vault"
 # Outbound SMS: what caused each and where it is. `sending` is claimed by a worker, not yet settled.
-SMS_KINDS = ("loss_reported", "unblocked", "lapsed", "code", "card_ready")
+SMS_KINDS = ("loss_reported", "unblocked", "lapsed", "code", "card_ready", "handover")
 SMS_STATES = ("pending", "sending", "sent", "delivered", "failed", "local")
 CODE_STATES = ("active", "verified", "used", "failed", "superseded")
+# Live handovers to staff (bot.handovers): waiting for a taker, held by one, collecting a callback
+# request, or over. At most one open handover per conversation (a partial unique index).
+HANDOVER_STATES = ("waiting", "taken", "callback", "handed_back", "closed")
+HANDOVER_OPEN_STATES = ("waiting", "taken", "callback")
+HANDOVER_CHANNELS = ("chat", "sms")
+LIVE_SENDERS = ("person", "staff", "system")
+CALLBACK_STATUSES = ("open", "done")
 
 
 def utcnow() -> dt.datetime:
@@ -423,3 +430,128 @@ class SeenSms(Base):
 
     message_sid: Mapped[str] = Column(String(64), primary_key=True)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+_OPEN_HANDOVER = "state IN ('waiting', 'taken', 'callback')"
+
+
+class Handover(Base):
+    """A web chat or SMS conversation handed to staff: while open the bot is paused for it.
+
+    `taken_by_id` is set only by a conditional update from ``waiting`` (bot.handovers.take), so two
+    members of staff never hold one conversation. `reply_to` is the SMS sender (E.164), encrypted;
+    `callback_phone` the number a person gave for a callback while one is being collected.
+    """
+
+    __tablename__ = "handovers"
+    __table_args__ = (
+        _one_of("state", HANDOVER_STATES),
+        CheckConstraint("channel IN ('chat', 'sms')", name="ck_handover_channel_known"),
+        Index(
+            "uq_handovers_one_open_per_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=text(_OPEN_HANDOVER),
+            postgresql_where=text(_OPEN_HANDOVER),
+        ),
+        Index("ix_handovers_state_created", "state", "created_at"),
+    )
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(100), nullable=False, index=True)
+    channel: Mapped[str] = Column(String(10), nullable=False)
+    state: Mapped[str] = Column(String(12), nullable=False)
+    reason: Mapped[str] = Column(String(20), nullable=False)
+    language: Mapped[str] = Column(String(2), nullable=False, default="zh")
+    task: Mapped[str | None] = Column(String(20))
+    verified: Mapped[bool] = Column(Boolean, nullable=False, default=False)
+    flag_id: Mapped[int | None] = Column(ForeignKey("flags.id", ondelete="SET NULL"))
+    cardholder_id: Mapped[int | None] = Column(ForeignKey("cardholders.id", ondelete="SET NULL"))
+    reply_to_cipher: Mapped[str | None] = Column(Text)
+    callback_phone_cipher: Mapped[str | None] = Column(Text)
+    taken_by_id: Mapped[int | None] = Column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    taken_by: Mapped[str | None] = Column(String(64))
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    taken_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+    ended_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+    messages: Mapped[list[LiveMessage]] = relationship(
+        "LiveMessage", order_by="LiveMessage.id", cascade="all, delete-orphan", back_populates="handover"
+    )
+
+    @property
+    def reply_to(self) -> str | None:
+        return _vault_of(self).decrypt(self.reply_to_cipher) if self.reply_to_cipher else None
+
+    @reply_to.setter
+    def reply_to(self, e164: str | None) -> None:
+        self.reply_to_cipher = _vault_of(self).encrypt(e164) if e164 else None
+
+    @property
+    def callback_phone(self) -> str | None:
+        return _vault_of(self).decrypt(self.callback_phone_cipher) if self.callback_phone_cipher else None
+
+    @callback_phone.setter
+    def callback_phone(self, e164: str | None) -> None:
+        self.callback_phone_cipher = _vault_of(self).encrypt(e164) if e164 else None
+
+
+class LiveMessage(Base):
+    """One message of a handover: the person's, a member of staff's (`staff_name`), or a notice to
+    the person. What people write is personal data, so the text is stored encrypted."""
+
+    __tablename__ = "handover_messages"
+    __table_args__ = (_one_of("sender", LIVE_SENDERS),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    handover_id: Mapped[int] = Column(ForeignKey("handovers.id", ondelete="CASCADE"), nullable=False, index=True)
+    sender: Mapped[str] = Column(String(10), nullable=False)
+    staff_name: Mapped[str | None] = Column(String(64))
+    text_cipher: Mapped[str] = Column(Text, nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+
+    handover: Mapped[Handover] = relationship("Handover", back_populates="messages")
+
+    @property
+    def text(self) -> str:
+        return _vault_of(self).decrypt(self.text_cipher)
+
+    @text.setter
+    def text(self, text: str) -> None:
+        self.text_cipher = _vault_of(self).encrypt(text)
+
+
+class Callback(Base):
+    """A person's request to be called back: the number (E.164) and their note, both encrypted."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (_one_of("status", CALLBACK_STATUSES), Index("ix_callbacks_status_due", "status", "due_at"))
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = Column(String(100), nullable=False)
+    channel: Mapped[str] = Column(String(10), nullable=False)
+    handover_id: Mapped[int | None] = Column(ForeignKey("handovers.id", ondelete="SET NULL"), unique=True)
+    language: Mapped[str] = Column(String(2), nullable=False, default="zh")
+    phone_cipher: Mapped[str] = Column(Text, nullable=False)
+    note_cipher: Mapped[str] = Column(Text, nullable=False)
+    status: Mapped[str] = Column(String(10), nullable=False, default="open")
+    due_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False)
+    done_by: Mapped[str | None] = Column(String(64))
+    done_at: Mapped[dt.datetime | None] = Column(UtcDateTime)
+
+    @property
+    def phone(self) -> str:
+        return _vault_of(self).decrypt(self.phone_cipher)
+
+    @phone.setter
+    def phone(self, e164: str) -> None:
+        self.phone_cipher = _vault_of(self).encrypt(e164)
+
+    @property
+    def note(self) -> str:
+        return _vault_of(self).decrypt(self.note_cipher)
+
+    @note.setter
+    def note(self, text: str) -> None:
+        self.note_cipher = _vault_of(self).encrypt(text)

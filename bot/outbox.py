@@ -79,15 +79,43 @@ class Outbox:
         # Dates are written as the holder reads them, in the city's time zone.
         shown = {k: self.date(v, language) if isinstance(v, dt.datetime) else v for k, v in values.items()}
         body = render(kind, language, hotline=self._hotline, reference=reference, **shown)
+        return self._queue(
+            session, kind=kind, to=phone, body=body, key=key, now=now, language=language, reference=reference,
+            card_id=card.id, conversation_id=conversation_id,
+        )  # fmt: skip
+
+    def send_text(
+        self, session: Session, *, to: str, body: str, key: str, language: str, conversation_id: str, now: dt.datetime
+    ) -> OutboundMessage:
+        """Queue a text written in a conversation with staff to the person's own number (who texted us)."""
+        return self._queue(
+            session, kind="handover", to=to, body=body, key=key, now=now, language=language, reference=None,
+            card_id=None, conversation_id=conversation_id,
+        )  # fmt: skip
+
+    def _queue(
+        self,
+        session: Session,
+        *,
+        kind: str,
+        to: str,
+        body: str,
+        key: str,
+        now: dt.datetime,
+        language: str,
+        reference: str | None,
+        card_id: int | None,
+        conversation_id: str | None,
+    ) -> OutboundMessage:
         message = OutboundMessage(
             key=key,
             kind=kind,
             language=language,
-            to_cipher=self._vault.encrypt(phone),
-            to_token=token,
+            to_cipher=self._vault.encrypt(to),
+            to_token=self.recipient_token(to),
             body_cipher=self._vault.encrypt(body),
             reference=reference,
-            card_id=card.id,
+            card_id=card_id,
             conversation_id=conversation_id,
             state="pending",
             attempts=0,

@@ -77,6 +77,14 @@ def transfer_hours(env: Mapping[str, str]) -> tuple[dt.time, dt.time]:
     return start, end
 
 
+def handover_wait_minutes(env: Mapping[str, str]) -> int:
+    """HANDOVER_WAIT_MINUTES: how long a chat or SMS waits for staff before a callback is offered."""
+    raw = env.get("HANDOVER_WAIT_MINUTES") or "5"
+    if not raw.isdigit() or not 1 <= int(raw) <= 240:
+        raise ConfigError(f"HANDOVER_WAIT_MINUTES must be a whole number of minutes from 1 to 240, got {raw!r}")
+    return int(raw)
+
+
 def small_count(env: Mapping[str, str], name: str) -> int:
     raw = env.get(name) or "0"
     if not raw.isdigit() or int(raw) > 10:
@@ -117,6 +125,7 @@ _READERS: tuple[Callable[[Mapping[str, str]], Any], ...] = (
     rasa_timeout,
     lambda env: url_list(env, "RASA_URLS"),
     transfer_hours,
+    handover_wait_minutes,
     lambda env: small_count(env, "TRUSTED_PROXIES"),
     ratelimit_storage_uri,
 )

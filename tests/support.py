@@ -3,7 +3,7 @@
 import json
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -16,18 +16,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def recording_rasa(reply: str = "ok", *, answer: list[dict] | None = None) -> Iterator[tuple[str, list[dict]]]:
+def recording_rasa(
+    reply: str = "ok", *, answer: list[dict] | Callable[[dict], list[dict]] | None = None
+) -> Iterator[tuple[str, list[dict]]]:
     """A running fake of Rasa's input channel: (base URL, the request bodies it received, in order).
 
-    It answers every message with one text (or the messages in `answer`), whatever the path, so the
-    web app's turns go through.
+    It answers every message with one text, whatever the path, so the web app's turns go through;
+    or with the messages in `answer`, or with what `answer` makes of the request body.
     """
     received: list[dict] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            body = json.dumps(answer or [{"text": reply}]).encode()
+            answered = answer(received[-1]) if callable(answer) else answer
+            body = json.dumps([{"text": reply}] if answered is None else answered).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

@@ -15,7 +15,9 @@ from dataclasses import asdict
 
 from flask import Blueprint, current_app, jsonify, render_template, request, session
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 
+from bot.handovers import any_overdue, end_for_person, expire_waiting, person_updates
 from bot.identity import CLIENT_METADATA_KEY
 from bot.text import detect_language
 from webhooks import messages
@@ -108,8 +110,44 @@ def end():
     old = session.pop("conversation_id", None)
     if old:
         web = current_app.config["WEB"]
+        _leave_staff(web, old)
         try:
             web.rasa.send(old, _GOODBYE, {"channel": "chat", CLIENT_METADATA_KEY: client_token(web, _client_address())})
         except RasaUnavailable:
             log.warning("could not end a conversation in Rasa", extra={"conversation_id": old})
     return jsonify(ended=True, history=_history_key())
+
+
+def _leave_staff(web, conversation_id: str) -> None:
+    """A person who ends the chat leaves the staff queue too (nobody would read the answer)."""
+    try:
+        with web.sessions.begin() as db:
+            end_for_person(db, conversation_id=conversation_id, now=web.clock())
+    except SQLAlchemyError as error:
+        log.warning("could not close a handover: %s", type(error).__name__, extra={"conversation_id": conversation_id})
+
+
+@bp.get("/chat/updates")
+def updates():
+    """What staff said since message `after`, and where the handover stands; the page polls this
+    while its conversation is with staff (nothing to report for a conversation that never was)."""
+    after = request.args.get("after", "0")
+    if not after.isdigit() or len(after) > 12:
+        return jsonify(error="after must be a message id"), 400
+    conversation_id = session.get("conversation_id")
+    if not conversation_id:
+        return jsonify(state=None, messages=[])
+    web = current_app.config["WEB"]
+    policy, now = web.handover_policy, web.clock()
+    try:
+        with web.read_sessions.begin() as db:
+            overdue = any_overdue(db, policy=policy, now=now, conversation_id=conversation_id)
+        if overdue:  # the write lock only when the wait ran out
+            with web.sessions.begin() as db:
+                expire_waiting(db, policy=policy, outbox=web.outbox, now=now, conversation_id=conversation_id)
+        with web.read_sessions.begin() as db:
+            body = person_updates(db, conversation_id=conversation_id, after=int(after))
+    except SQLAlchemyError as error:
+        log.warning("handover updates unavailable: %s", type(error).__name__)
+        return jsonify(error=f"{messages.say(messages.UNAVAILABLE, 'zh', hotline=web.core.service.hotline)}"), 503
+    return jsonify(body)

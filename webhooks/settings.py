@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -12,10 +12,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.config import ROOT, Settings, load_settings, merged_environment, tracker_store_url
 from bot.conversations import TrackerStore
 from bot.db import make_engine, make_session_factory
+from bot.handovers import HandoverPolicy, StaffHours
+from bot.models import utcnow
+from bot.outbox import Outbox
 from bot.privacy import EventCipher, Vault
 from bot.service_settings import (
     chat_turns_per_minute,
     flask_secret,
+    handover_wait_minutes,
     port_setting,
     rasa_timeout,
     rasa_token,
@@ -50,6 +54,9 @@ class WebSettings:
     ratelimit_storage_uri: str = "memory://"
     trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For
     chat_turns_per_minute: int = 60  # chat messages one client address may send
+    handover_wait: dt.timedelta = dt.timedelta(minutes=5)  # before a waiting person is offered a callback
+    # What time it is for staff hours and handover waits; tests pass a clock they control.
+    clock: Callable[[], dt.datetime] = utcnow
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -69,6 +76,15 @@ class WebSettings:
     @cached_property
     def tracker_store(self) -> TrackerStore:
         return TrackerStore(self.tracker_store_url, EventCipher(self.core.data_encryption_key))
+
+    @cached_property
+    def outbox(self) -> Outbox:
+        return Outbox(self.vault, hotline=self.core.service.hotline, timezone=self.core.timezone)
+
+    @property
+    def handover_policy(self) -> HandoverPolicy:
+        hours = StaffHours(*self.transfer_hours, timezone=self.core.timezone)
+        return HandoverPolicy(hours=hours, wait=self.handover_wait, hotline=self.core.service.hotline)
 
     @cached_property
     def rasa(self) -> RasaClient:
@@ -107,4 +123,5 @@ def load_web_settings(environ: Mapping[str, str] | None = None) -> WebSettings:
         ratelimit_storage_uri=ratelimit_storage_uri(env),
         trusted_proxies=small_count(env, "TRUSTED_PROXIES"),
         chat_turns_per_minute=chat_turns_per_minute(env),
+        handover_wait=dt.timedelta(minutes=handover_wait_minutes(env)),
     )

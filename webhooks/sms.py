@@ -62,7 +62,8 @@ def incoming():
     # Named by a keyed hash of the number: stable per person, no phone number in conversation ids.
     conversation_id = "sms-" + web.vault.keyed_token(sender, purpose="sms")
     client = client_token(web, sender)
-    return _twiml(*take_turn(web, conversation_id=conversation_id, channel="sms", text=text, client=client))
+    replies = take_turn(web, conversation_id=conversation_id, channel="sms", text=text, client=client, reply_to=sender)
+    return _twiml(*replies)
 
 
 def _first_delivery(web: WebSettings, message_sid: str) -> bool:

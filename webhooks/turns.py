@@ -3,6 +3,7 @@
 When Rasa or an action fails the person gets an apology in their language and the conversation
 is flagged ``action_error`` so staff see it. SMS takes the replies' text only; the chat page also
 shows the choices a reply offers as buttons (its text names them too, so SMS reads the same).
+While the conversation is with staff (bot.handovers) nothing the person writes goes to Rasa.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.flags import flag_conversation
+from bot.handovers import (
+    LIVE_CHANNELS,
+    HandoverRequest,
+    handover_request,
+    open_handover,
+    person_turn,
+    start_handover,
+)
 from bot.identity import CLIENT_METADATA_KEY
+from bot.models import Flag
 from bot.text import detect_language
 from webhooks import messages
 from webhooks.metrics import count_turn, loss_reports_created
@@ -76,13 +86,23 @@ def _buttons(message: dict[str, Any]) -> tuple[Button, ...]:
     )
 
 
-def answer(web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str) -> list[Reply]:
-    """The bot's replies to `text`, or an apology when Rasa cannot answer.
+def _reply(text: str, language: str | None, buttons: tuple[Button, ...] = ()) -> Reply:
+    return Reply(text, detect_language(text) or language or "zh", buttons)
+
+
+def answer(
+    web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str, reply_to: str | None = None
+) -> list[Reply]:
+    """The replies to `text`: the bot's, an apology when Rasa cannot answer, or the handover's while
+    the conversation is with staff. `reply_to` is where staff replies go by SMS (the sender).
 
     Each reply's language is read from its own words: Rasa answers in the conversation's language,
     which a button press ("/affirm") or a bare ID number does not show.
     """
     language = detect_language(text)
+    with_staff = _turn_with_staff(web, conversation_id=conversation_id, text=text)
+    if with_staff is not None:
+        return [_reply(said, language) for said in with_staff]
     try:
         replies = web.rasa.send(conversation_id, text, {"channel": channel, CLIENT_METADATA_KEY: client})
     except RasaUnavailable:
@@ -92,16 +112,54 @@ def answer(web: WebSettings, *, conversation_id: str, channel: str, text: str, c
             return [Reply(messages.say(messages.UNAVAILABLE, language, hotline=hotline), language)]
         return [Reply(messages.say_both(messages.UNAVAILABLE, hotline=hotline), "zh")]
     record_turn(web, conversation_id=conversation_id, channel=channel, replies=replies)
-    return [
-        Reply(m["text"], detect_language(m["text"]) or language or "zh", _buttons(m))
-        for m in replies
-        if isinstance(m.get("text"), str) and m["text"]
-    ]
+    said = [_reply(m["text"], language, _buttons(m)) for m in replies if isinstance(m.get("text"), str) and m["text"]]
+    request = handover_request(replies)
+    if request is not None and channel in LIVE_CHANNELS:
+        handed = _hand_over(web, conversation_id=conversation_id, channel=channel, request=request, reply_to=reply_to)
+        said += [_reply(line, language) for line in handed]
+    return said
 
 
-def take_turn(web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str) -> list[str]:
-    """The text of the bot's replies to `text` (SMS: the text names any choices the chat shows as buttons)."""
-    return [r.text for r in answer(web, conversation_id=conversation_id, channel=channel, text=text, client=client)]
+def take_turn(
+    web: WebSettings, *, conversation_id: str, channel: str, text: str, client: str, reply_to: str | None = None
+) -> list[str]:
+    """The text of the replies to `text` (SMS: the text names any choices the chat shows as buttons)."""
+    replies = answer(web, conversation_id=conversation_id, channel=channel, text=text, client=client, reply_to=reply_to)
+    return [r.text for r in replies]
+
+
+def _turn_with_staff(web: WebSettings, *, conversation_id: str, text: str) -> list[str] | None:
+    """The handover's replies when the conversation is with staff, else None (if the database cannot
+    tell, the bot answers rather than nobody). Most turns have none: they only read."""
+    try:
+        with web.read_sessions.begin() as session:
+            if open_handover(session, conversation_id) is None:
+                return None
+        with web.sessions.begin() as session:
+            return person_turn(
+                session, conversation_id=conversation_id, text=text, policy=web.handover_policy,
+                outbox=web.outbox, now=web.clock(),
+            )  # fmt: skip
+    except SQLAlchemyError as error:
+        log.warning("handover state unavailable: %s", type(error).__name__, extra={"conversation_id": conversation_id})
+        return None
+
+
+def _hand_over(
+    web: WebSettings, *, conversation_id: str, channel: str, request: HandoverRequest, reply_to: str | None
+) -> list[str]:
+    """Open a live handover; without the database the bot's own reply (and its flag) stands."""
+    try:
+        with web.sessions.begin() as session:
+            flag = session.get(Flag, request.flag_id) if request.flag_id else None
+            holder = flag.cardholder_id if flag is not None and flag.conversation_id == conversation_id else None
+            return start_handover(
+                session, conversation_id=conversation_id, channel=channel, request=request,
+                policy=web.handover_policy, now=web.clock(), cardholder_id=holder, reply_to=reply_to,
+            )  # fmt: skip
+    except SQLAlchemyError as error:
+        log.warning("could not open a handover: %s", type(error).__name__, extra={"conversation_id": conversation_id})
+        return []
 
 
 def record_turn(web: WebSettings, *, conversation_id: str, channel: str, replies: list[dict]) -> None:

@@ -3,8 +3,10 @@ from sqlalchemy import select
 from actions.handover import ActionHandover, ActionNluFallback
 from actions.info import ActionAnswerInfo, ActionAskTask
 from actions.runtime import services
+from bot.handovers import HandoverRequest, handover_request
 from bot.models import Flag
 from tests.actions.conftest import make_tracker, responses
+from tests.factories import ID_ZHANG, add_card
 
 
 def user_event(intent: str) -> dict:
@@ -35,9 +37,32 @@ async def test_ask_task(dispatcher, domain):
 async def test_handover_flags_human_requested(action_settings, session, dispatcher, domain):
     await ActionHandover().run(dispatcher, make_tracker(intent="request_human", metadata={"channel": "sms"}), domain)
     assert responses(dispatcher) == ["utter_handover", None]
-    assert dispatcher.messages[-1]["custom"] == {"handover": True}  # the hotline transfers on this
     flags = session.scalars(select(Flag)).all()
-    assert [(f.reason, f.channel) for f in flags] == [("human_requested", "sms")]
+    assert [(f.reason, f.channel, f.cardholder_id) for f in flags] == [("human_requested", "sms", None)]
+    # the hotline transfers on this; chat and SMS open a live handover with what the bot knows
+    assert dispatcher.messages[-1]["custom"] == {
+        "handover": True, "reason": "human_requested", "task": None, "verified": False, "flag_id": flags[0].id,
+        "language": "zh",
+    }  # fmt: skip
+
+
+async def test_handover_of_a_verified_person_links_their_card(action_settings, session, vault, dispatcher, domain):
+    card = add_card(session, vault)
+    session.commit()
+    slots = {"verified_id_number": ID_ZHANG, "task": "progress", "language": "en"}
+    await ActionHandover().run(dispatcher, make_tracker(slots, intent="request_human"), domain)
+    (flag,) = session.scalars(select(Flag)).all()
+    assert flag.cardholder_id == card.cardholder_id
+    custom = dispatcher.messages[-1]["custom"]
+    assert (custom["verified"], custom["task"], custom["language"]) == (True, "progress", "en")
+    assert handover_request(dispatcher.messages) == HandoverRequest("human_requested", "progress", True, flag.id, "en")
+
+
+async def test_a_person_whose_identity_check_failed_reaches_staff_as_such(action_settings, dispatcher, domain):
+    slots = {"identity_locked": True, "task": "loss"}
+    await ActionHandover().run(dispatcher, make_tracker(slots, intent="request_human"), domain)
+    request = handover_request(dispatcher.messages)
+    assert (request.reason, request.task, request.verified) == ("identity_failed", "loss", False)
 
 
 async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings, session, dispatcher, domain):
@@ -49,5 +74,6 @@ async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings
     twice = make_tracker(intent="nlu_fallback", events=[user_event("nlu_fallback"), user_event("nlu_fallback")])
     await ActionNluFallback().run(dispatcher, twice, domain)
     assert responses(dispatcher)[-2:] == ["utter_offer_human", None]
-    assert dispatcher.messages[-1]["custom"] == {"handover": True}
+    assert dispatcher.messages[-1]["custom"]["handover"] is True
+    assert dispatcher.messages[-1]["custom"]["reason"] == "nlu_fallback"
     assert [f.reason for f in session.scalars(select(Flag))] == ["nlu_fallback"]

@@ -139,6 +139,7 @@ def test_config_check_passes_a_complete_development_environment():
         ("TRACKER_STORE_URL", "not a url", "TRACKER_STORE_URL must be a database URL"),
         ("RASA_TIMEOUT_SECONDS", "soon", "RASA_TIMEOUT_SECONDS must be a number"),
         ("TRANSFER_HOURS", "nine to five", "TRANSFER_HOURS must look like 09:00-17:00"),
+        ("HANDOVER_WAIT_MINUTES", "soon", "HANDOVER_WAIT_MINUTES must be a whole number of minutes"),
         ("RATELIMIT_STORAGE_URI", "ftp://limits", "RATELIMIT_STORAGE_URI must be memory://"),
         ("TRUSTED_PROXIES", "many", "TRUSTED_PROXIES must be a small whole number"),
         ("RASA_URLS", "rasa-1:5005", "RASA_URLS must list http://"),

@@ -31,4 +31,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
 
 
-from webhooks.staff import accounts, auth, overview, queue  # noqa: E402,F401  (their routes join bp)
+from webhooks.staff import accounts, auth, live, overview, queue  # noqa: E402,F401  (their routes join bp)

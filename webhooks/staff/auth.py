@@ -105,6 +105,8 @@ def page_context() -> dict[str, Any]:
         "STATUSES": labels.STATUSES,
         "CHANNELS": labels.CHANNELS,
         "ROLES": labels.ROLES,
+        "HANDOVER_STATES": labels.HANDOVER_STATES,
+        "LIVE_SENDERS": labels.LIVE_SENDERS,
         "me": current_user.reviewer if current_user.is_authenticated else None,
     }
 

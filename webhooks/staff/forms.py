@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from bot.handovers import MAX_STAFF_MESSAGE
 from bot.models import FLAG_REASONS, FLAG_STATUSES, INTENTS, STAFF_ROLES
 from bot.review import CHANNELS, MAX_NOTE_LENGTH
 from bot.staff import MIN_PASSWORD_LENGTH
@@ -70,3 +71,7 @@ class NewUserForm(FlaskForm):
     username = StringField(validators=[DataRequired(), Length(min=2, max=64)])
     password = PasswordField(validators=[DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)])
     role = SelectField(choices=[(r, r) for r in STAFF_ROLES], validators=[DataRequired()])
+
+
+class ReplyForm(FlaskForm):
+    text = TextAreaField(validators=[DataRequired(), Length(max=MAX_STAFF_MESSAGE)])

@@ -146,7 +146,7 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
             return render_template("staff/message.html", message=t("not_found")), 404
         holder = db.get(Cardholder, item.cardholder_id) if item.cardholder_id else None
         report = db.get(LossReport, item.loss_report_id) if item.loss_report_id else None
-        card = _card_view(holder, report, revealed)
+        card = card_view(holder, report, revealed)
         history = list(
             db.scalars(
                 select(AuditEntry)
@@ -209,7 +209,7 @@ def _transcript_lines(item: Flag, names: set[str], revealed: bool) -> tuple[list
     ], False
 
 
-def _card_view(holder: Cardholder | None, report: LossReport | None, revealed: bool) -> dict[str, Any] | None:
+def card_view(holder: Cardholder | None, report: LossReport | None, revealed: bool) -> dict[str, Any] | None:
     if holder is None:
         return None
     web = current_app.config["WEB"]

@@ -93,7 +93,8 @@
   // Adds a message to the log as plain text (never HTML). kind: "bot", "me", or any other kind
   // of message a conversation has, all kept across a reload; "error" and "notice" are not kept.
   // options: lang ("zh" or "en") sets the bubble's language, buttons offers choices after it,
-  // keep: false shows it without keeping it.
+  // keep: false shows it without keeping it; id is a staff message's id, kept so a reload does not
+  // fetch it again.
   function show(text, kind, options) {
     const opts = options || {};
     const p = document.createElement("p");
@@ -103,7 +104,9 @@
     append(p);
     const buttons = opts.buttons || [];
     if (buttons.length) offer(buttons, opts.lang);
-    if (opts.keep !== false && !QUIET[kind]) keep({text: text, kind: kind, lang: opts.lang || null, buttons: buttons});
+    if (opts.keep !== false && !QUIET[kind]) {
+      keep({text: text, kind: kind, lang: opts.lang || null, buttons: buttons, id: opts.id || null});
+    }
     return p;
   }
 
@@ -230,4 +233,32 @@
     show(entry.text, entry.kind, {lang: entry.lang, buttons: last ? entry.buttons : [], keep: false});
   });
   input.focus();
+
+  // Live staff: while this conversation is with staff (waiting, taken, or collecting a callback
+  // request), poll for their replies and notices and show them. A bot reply may start a handover,
+  // so the log changing triggers one look; polling goes on only while the handover lasts.
+  (function () {
+    const OPEN = ["waiting", "taken", "callback"];
+    let after = kept().reduce(function (last, entry) { return Math.max(last, entry.id || 0); }, 0);
+    let timer = null;
+    function schedule(delay) { if (timer === null) timer = setTimeout(poll, delay); }
+    async function poll() {
+      timer = null;
+      try {
+        const response = await fetch("/chat/updates?after=" + after, {headers: {Accept: "application/json"}});
+        if (!response.ok) { schedule(10000); return; }
+        const body = await response.json();
+        body.messages.forEach(function (message) {
+          after = Math.max(after, message.id);
+          const text = message.from === "staff" ? "工作人员 · Staff: " + message.text : message.text;
+          show(text, "bot staff", {id: message.id});
+        });
+        if (OPEN.indexOf(body.state) >= 0) schedule(2000);
+      } catch (error) {
+        schedule(10000);
+      }
+    }
+    new MutationObserver(function () { schedule(300); }).observe(log, {childList: true});
+    schedule(0);
+  })();
 })();
