@@ -7,6 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from bot.models import Base
+
 
 def free_port() -> int:
     """A loopback port nothing listens on right now."""
@@ -43,3 +48,13 @@ def recording_rasa(reply: str = "ok") -> Iterator[tuple[str, list[dict]]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def database_rows(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table of the card database, to compare before and after a refused request:
+    a refusal changes nothing (no card, loss report, flag, outbox message, attempt or audit entry)."""
+    with engine.connect() as conn:
+        return {
+            table.name: sorted((tuple(row) for row in conn.execute(select(table))), key=repr)
+            for table in Base.metadata.sorted_tables
+        }
