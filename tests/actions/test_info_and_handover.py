@@ -4,7 +4,7 @@ from actions.handover import ActionHandover, ActionNluFallback
 from actions.info import ActionAnswerInfo, ActionAskTask
 from actions.runtime import services
 from bot.models import Flag
-from tests.actions.conftest import make_tracker, responses
+from tests.support import make_tracker, responses
 
 
 def user_event(intent: str) -> dict:

@@ -8,44 +8,17 @@ import subprocess
 import sys
 
 import pytest
-from cryptography.fernet import Fernet
 
 from bot.cli import main
 from bot.demo import DEMO_CARDHOLDERS, LOSS_REPORTED_DEMO
-from bot.migrate import upgrade
-from tests.bot.test_card_import import HEADER_LINE, ROW_WANG, ROW_ZHANG
-from tests.factories import ID_WANG, ID_ZHANG
-
-
-@pytest.fixture
-def cli_env(tmp_path, monkeypatch) -> dict[str, str]:
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'cards.db'}",
-        "ID_HASH_KEY": "cli-test-key",
-        "DATA_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-    }
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
-    upgrade(env["DATABASE_URL"])
-    return env
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def write_csv(tmp_path, *rows: str, name: str = "cards.csv"):
-    path = tmp_path / name
-    path.write_text("\n".join([HEADER_LINE, *rows]) + "\n", encoding="utf-8")
-    return path
+from tests.factories import ID_WANG, ID_ZHANG, ROW_WANG, ROW_ZHANG
+from tests.support import run_cli, write_csv
 
 
 def test_import_then_show_json_round_trips(cli_env, tmp_path, capsys):
-    code, out, _ = run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, ROW_WANG)))
+    code, out, _ = run_cli(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, ROW_WANG)))
     assert code == 0 and "2 new" in out
-    code, out, _ = run(capsys, "cards", "show", ID_ZHANG.lower(), "--json")
+    code, out, _ = run_cli(capsys, "cards", "show", ID_ZHANG.lower(), "--json")
     record = json.loads(out)
     assert code == 0
     assert record["id_number"] == ID_ZHANG
@@ -56,62 +29,62 @@ def test_import_then_show_json_round_trips(cli_env, tmp_path, capsys):
 
 def test_bad_check_character_imports_nothing_and_names_the_line(cli_env, tmp_path, capsys):
     bad = ROW_WANG.replace(ID_WANG, ID_WANG[:-1] + "6")
-    code, _, err = run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, bad)))
+    code, _, err = run_cli(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, bad)))
     assert code == 2
     assert err.startswith("line 3: id_number")
-    code, _, err = run(capsys, "cards", "show", ID_ZHANG)
+    code, _, err = run_cli(capsys, "cards", "show", ID_ZHANG)
     assert code == 1 and "not found" in err
 
 
 def test_reimport_with_a_bad_row_leaves_earlier_data_untouched(cli_env, tmp_path, capsys):
-    run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG)))
+    run_cli(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG)))
     changed = ROW_ZHANG.replace("张伟", "张大伟")
     bad = ROW_WANG.replace("ready_for_pickup", "nope")
-    code, _, _ = run(capsys, "cards", "import", str(write_csv(tmp_path, changed, bad, name="b.csv")))
+    code, _, _ = run_cli(capsys, "cards", "import", str(write_csv(tmp_path, changed, bad, name="b.csv")))
     assert code == 2
-    _, out, _ = run(capsys, "cards", "show", ID_ZHANG, "--json")
+    _, out, _ = run_cli(capsys, "cards", "show", ID_ZHANG, "--json")
     assert json.loads(out)["name"] == "张伟"
 
 
 def test_missing_file_and_malformed_id(cli_env, tmp_path, capsys):
-    code, _, err = run(capsys, "cards", "import", str(tmp_path / "nope.csv"))
+    code, _, err = run_cli(capsys, "cards", "import", str(tmp_path / "nope.csv"))
     assert code == 2 and "cannot read" in err
-    code, _, err = run(capsys, "cards", "show", "12345")
+    code, _, err = run_cli(capsys, "cards", "show", "12345")
     assert code == 2 and "18 characters" in err
 
 
 def test_set_status_follows_the_rules(cli_env, tmp_path, capsys):
-    run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_WANG)))
-    code, out, _ = run(capsys, "cards", "set-status", ID_WANG, "issued")
+    run_cli(capsys, "cards", "import", str(write_csv(tmp_path, ROW_WANG)))
+    code, out, _ = run_cli(capsys, "cards", "set-status", ID_WANG, "issued")
     assert code == 0 and "ready_for_pickup -> issued" in out
-    code, _, err = run(capsys, "cards", "set-status", ID_WANG, "submitted")
+    code, _, err = run_cli(capsys, "cards", "set-status", ID_WANG, "submitted")
     assert code == 2 and "cannot go from issued to submitted" in err
-    code, _, err = run(capsys, "cards", "set-status", ID_WANG, "found")
+    code, _, err = run_cli(capsys, "cards", "set-status", ID_WANG, "found")
     assert code == 2 and "unknown status" in err
-    _, out, _ = run(capsys, "cards", "show", ID_WANG, "--json")
+    _, out, _ = run_cli(capsys, "cards", "show", ID_WANG, "--json")
     assert json.loads(out)["status"] == "issued"
 
 
 def test_demo_seed_covers_every_status_and_runs_once(cli_env, capsys):
-    code, out, _ = run(capsys, "demo", "seed")
+    code, out, _ = run_cli(capsys, "demo", "seed")
     assert code == 0
     for holder in DEMO_CARDHOLDERS:
         assert holder.id_number in out
-    _, out, _ = run(capsys, "cards", "show", LOSS_REPORTED_DEMO.id_number, "--json")
+    _, out, _ = run_cli(capsys, "cards", "show", LOSS_REPORTED_DEMO.id_number, "--json")
     record = json.loads(out)
     assert record["status"] == "loss_reported"
     assert [r["state"] for r in record["loss_reports"]] == ["active"]
     shown = set()
     for holder in DEMO_CARDHOLDERS:
-        _, out, _ = run(capsys, "cards", "show", holder.id_number, "--json")
+        _, out, _ = run_cli(capsys, "cards", "show", holder.id_number, "--json")
         shown.add(json.loads(out)["status"])
     assert len(shown) == 11
-    code, _, err = run(capsys, "demo", "seed")
+    code, _, err = run_cli(capsys, "demo", "seed")
     assert code == 2 and "empty" in err
 
 
 def test_flags_list_json(cli_env, capsys):
-    code, out, _ = run(capsys, "flags", "list", "--json")
+    code, out, _ = run_cli(capsys, "flags", "list", "--json")
     assert code == 0 and json.loads(out) == []
 
 
@@ -119,24 +92,24 @@ def test_staff_add_user_reads_password_from_stdin(cli_env, capsys, monkeypatch):
     import io
 
     monkeypatch.setattr(sys, "stdin", io.StringIO("a long enough password\n"))
-    code, out, _ = run(capsys, "staff", "add-user", "liwei", "--role", "reviewer")
+    code, out, _ = run_cli(capsys, "staff", "add-user", "liwei", "--role", "reviewer")
     assert code == 0 and "liwei (reviewer)" in out
     monkeypatch.setattr(sys, "stdin", io.StringIO("short\n"))
-    code, _, err = run(capsys, "staff", "add-user", "zhao", "--role", "admin")
+    code, _, err = run_cli(capsys, "staff", "add-user", "zhao", "--role", "admin")
     assert code == 2 and "at least" in err
 
 
 def test_unreachable_database_is_a_clear_error(cli_env, monkeypatch, capsys):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody:secret@127.0.0.1:9/none")
-    code, _, err = run(capsys, "flags", "list")
+    code, _, err = run_cli(capsys, "flags", "list")
     assert code == 3 and "database error" in err and "secret" not in err
 
 
 def test_no_id_numbers_in_logs(cli_env, tmp_path, capsys, caplog):
     caplog.set_level(logging.DEBUG)
-    assert run(capsys, "demo", "seed")[0] == 0
-    assert run(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, ROW_WANG)))[0] == 0
-    assert run(capsys, "cards", "show", ID_ZHANG, "--json")[0] == 0
+    assert run_cli(capsys, "demo", "seed")[0] == 0
+    assert run_cli(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, ROW_WANG)))[0] == 0
+    assert run_cli(capsys, "cards", "show", ID_ZHANG, "--json")[0] == 0
     assert caplog.records  # the loss report of the demo data is logged, by id
     logged = " ".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     for value in (ID_ZHANG, ID_WANG, LOSS_REPORTED_DEMO.id_number, "张伟", "13912345678"):
@@ -160,14 +133,14 @@ def test_review_export_nlu_writes_rasa_yaml_without_partial_files(cli_env, tmp_p
         session.add(NluLabel(conversation_id="web-1", message_id="m1", text="卡不见了咋整", intent="report_loss"))
         session.add(NluLabel(conversation_id="web-1", message_id="m2", text="找个真人", intent="request_human"))
     engine.dispose()
-    code, out, err = run(capsys, "review", "export-nlu")
+    code, out, err = run_cli(capsys, "review", "export-nlu")
     assert code == 0 and "- intent: report_loss" in out and "    - 卡不见了咋整" in out and "2 labelled" in err
     target = tmp_path / "reviewed.yml"
-    assert run(capsys, "review", "export-nlu", "--output", str(target))[0] == 0
+    assert run_cli(capsys, "review", "export-nlu", "--output", str(target))[0] == 0
     assert target.read_text(encoding="utf-8") == out
-    code, out, _ = run(capsys, "review", "export-nlu", "--since", "2999-01-01")
+    code, out, _ = run_cli(capsys, "review", "export-nlu", "--since", "2999-01-01")
     assert code == 0 and "nlu: []" in out
-    code, _, err = run(capsys, "review", "export-nlu", "--output", str(tmp_path / "missing" / "x.yml"))
+    code, _, err = run_cli(capsys, "review", "export-nlu", "--output", str(tmp_path / "missing" / "x.yml"))
     assert code == 2 and "cannot write" in err and not list(tmp_path.glob("missing*"))
     with pytest.raises(SystemExit) as bad_date:
         main(["review", "export-nlu", "--since", "yesterday"])
@@ -176,5 +149,5 @@ def test_review_export_nlu_writes_rasa_yaml_without_partial_files(cli_env, tmp_p
 
 def test_demo_list_needs_no_database(capsys, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
-    code, out, _ = run(capsys, "demo", "list")
+    code, out, _ = run_cli(capsys, "demo", "list")
     assert code == 0 and all(d.id_number in out for d in DEMO_CARDHOLDERS)

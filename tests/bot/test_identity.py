@@ -7,8 +7,8 @@ from bot.config import LossPolicy
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.identity import attempts_left, normalise_name, verify_identity
 from bot.logs import JsonFormatter
-from tests.conftest import NOW
 from tests.factories import ID_UNKNOWN, ID_ZHANG, add_card
+from tests.support import NOW
 
 POLICY = LossPolicy(max_identity_attempts=3, lockout_failures=5, lockout_minutes=30)
 

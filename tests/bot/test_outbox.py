@@ -16,9 +16,9 @@ from bot.models import Card, Flag, OutboundMessage
 from bot.outbox import claim, record_status, set_opt_out
 from bot.outbox_worker import send_one
 from bot.sms_sender import LocalSink, TwilioSender
-from tests.conftest import NOW
 from tests.factories import add_card, outbox_for
 from tests.fakes.twilio_api import start_fake_twilio
+from tests.support import NOW
 
 PHONE = "+8613912345678"
 ACCOUNT = "AC" + "0" * 32

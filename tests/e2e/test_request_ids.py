@@ -10,7 +10,7 @@ import pytest
 from bot.config import load_settings
 from bot.demo import DEMO_CARDHOLDERS
 from bot.logs import JsonFormatter, RequestIdFilter
-from tests.webhooks.conftest import make_web_settings, open_chat_page
+from tests.support import make_web_settings, open_chat_page
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e

@@ -21,8 +21,7 @@ from werkzeug.serving import make_server
 from bot.config import ROOT, load_settings
 from bot.db import make_engine, make_session_factory
 from bot.models import AuditEntry
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_staff import sign_in, token
+from tests.support import make_web_settings, sign_in, token
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ from twilio.request_validator import RequestValidator
 from bot.config import load_settings
 from bot.demo import DEMO_CARDHOLDERS
 from tests.e2e.cardholders import add_holder
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from tests.support import TWILIO_TOKEN, make_web_settings
 from webhooks import create_app
 from webhooks.call_simulator import Call
 

@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from flask.testing import FlaskClient
 
-from tests.support import free_port
+from tests.support import make_web_settings, open_chat_page
 from webhooks import create_app
-from webhooks.settings import WebSettings
-
-TWILIO_TOKEN = "test-twilio-auth-token"
-
-
-def make_web_settings(
-    settings, *, rasa_url: str | None = None, rasa_token: str = "rasa-token", actions_url: str | None = None
-) -> WebSettings:
-    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens here: Rasa or actions "down"
-    return WebSettings(
-        core=settings,
-        secret_key="s" * 32,
-        rasa_url=rasa_url or closed,
-        rasa_token=rasa_token,
-        actions_url=actions_url or closed,
-        twilio_auth_token=TWILIO_TOKEN,
-        public_base_url=None,
-        rasa_timeout=2.0,
-    )
 
 
 @pytest.fixture
@@ -38,14 +16,6 @@ def app(settings, sessions):
 @pytest.fixture
 def client(app):
     return app.test_client()
-
-
-def open_chat_page(client: FlaskClient) -> FlaskClient:
-    """Load the chat page as a browser would and send its CSRF token with every later request."""
-    page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
-    return client
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ from twilio.request_validator import RequestValidator
 from bot.config import ROOT
 from bot.migrate import upgrade
 from tests.e2e.processes import wait_until
-from tests.support import free_port
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings, open_chat_page
+from tests.support import TWILIO_TOKEN, free_port, make_web_settings, open_chat_page
 from webhooks import create_app
 
 

@@ -1,15 +1,9 @@
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from bot.models import Flag
-from tests.webhooks.conftest import TWILIO_TOKEN
+from tests.support import signed
 
-URL = "http://localhost/twilio/sms"
 FORM = {"From": "+8613900001001", "Body": "我的社保卡丢了", "MessageSid": "SM123"}
-
-
-def signed(form: dict, url: str = URL) -> dict:
-    return {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, form)}
 
 
 def test_signed_sms_gets_twiml_reply(client):

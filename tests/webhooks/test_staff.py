@@ -15,10 +15,9 @@ from bot.flags import flag_conversation
 from bot.models import AuditEntry, Flag, NluLabel, StaffUser, utcnow
 from bot.staff import add_staff_user
 from tests.factories import ID_ZHANG, add_card, save_conversation
-from tests.webhooks.conftest import make_web_settings
+from tests.support import PASSWORD, make_web_settings, sign_in, token
 from webhooks import create_app
 
-PASSWORD = "correct horse battery"
 CONVERSATION = "web-5f3a"
 
 
@@ -62,19 +61,6 @@ def flagged(sessions, settings, vault):
             "fallback": fallback.id,
             "reference": report.reference,
         }
-
-
-def token(client, path: str = "/staff/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, username: str, password: str = PASSWORD, **kwargs):
-    return client.post(
-        "/staff/login",
-        data={"username": username, "password": password, "csrf_token": token(client)},
-        **kwargs,
-    )
 
 
 @pytest.fixture

@@ -12,10 +12,8 @@ import dataclasses
 import pytest
 from twilio.request_validator import RequestValidator
 
-from tests.conftest import NOW
 from tests.factories import add_card, outbox_for
-from tests.support import database_rows, recording_rasa
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from tests.support import NOW, TWILIO_TOKEN, database_rows, make_web_settings, recording_rasa
 from webhooks import create_app
 
 CALL = {"CallSid": "CA" + "0" * 32, "From": "+8613912345678", "To": "+861012345678"}
