@@ -10,9 +10,11 @@ import sys
 import pytest
 
 from bot.cli import main
+from bot.db import make_engine
 from bot.demo import DEMO_CARDHOLDERS, LOSS_REPORTED_DEMO
-from tests.factories import ID_WANG, ID_ZHANG, ROW_WANG, ROW_ZHANG
-from tests.support import run_cli, write_csv
+from bot.idnumbers import with_check_character
+from tests.factories import ID_UNKNOWN, ID_WANG, ID_ZHANG, ROW_WANG, ROW_ZHANG
+from tests.support import database_rows, run_cli, write_csv
 
 
 def test_import_then_show_json_round_trips(cli_env, tmp_path, capsys):
@@ -151,3 +153,34 @@ def test_demo_list_needs_no_database(capsys, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
     code, out, _ = run_cli(capsys, "demo", "list")
     assert code == 0 and all(d.id_number in out for d in DEMO_CARDHOLDERS)
+
+
+@pytest.fixture
+def card_database(cli_env):
+    engine = make_engine(cli_env["DATABASE_URL"])
+    yield engine
+    engine.dispose()
+
+
+def test_a_row_refused_while_it_is_written_leaves_the_rows_before_it_unwritten(card_database, tmp_path, capsys):
+    """Line 4 passes every check of the file and is refused only against the database (its card
+    number is another holder's): the new holder on line 2 and the change on line 3 must not stay."""
+    other_id = with_check_character("11010519800101001")
+    other = f"{other_id},周杰,13900001009,C00000001,active,110105,朝阳区,2026-03-01T09:30:00+08:00"
+    run_cli(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, other)))
+    before = database_rows(card_database)
+    takes_other = f"{ID_UNKNOWN},李娜,13900001003,C00000001,active,320102,玄武区,2026-03-01T09:30:00+08:00"
+    rows = (ROW_WANG, ROW_ZHANG.replace("张伟", "张大伟").replace("active", "issued"), takes_other)
+    code, out, err = run_cli(capsys, "cards", "import", str(write_csv(tmp_path, *rows, name="b.csv")))
+    assert (code, out) == (2, "")
+    assert err.startswith("line 4: card_number already belongs to another cardholder")
+    assert database_rows(card_database) == before
+
+
+def test_a_card_number_never_moves_to_another_known_holder(card_database, tmp_path, capsys):
+    run_cli(capsys, "cards", "import", str(write_csv(tmp_path, ROW_ZHANG, ROW_WANG)))
+    before = database_rows(card_database)
+    taken = ROW_WANG.replace("3K0012345", "A12345678").replace("2026-11-18", "2026-11-19")
+    code, _, err = run_cli(capsys, "cards", "import", str(write_csv(tmp_path, taken, name="b.csv")))
+    assert code == 2 and err.startswith("line 2: card_number already belongs to another cardholder")
+    assert database_rows(card_database) == before
