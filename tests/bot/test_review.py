@@ -317,3 +317,21 @@ def test_exported_examples_cannot_smuggle_entity_markup(tmp_path, session, revie
     )
     text, _ = export_nlu_yaml(session)
     assert "[卡](card_number)" not in text and "［卡］(card_number)" in text
+
+
+def test_exported_examples_carry_no_name_given_in_the_conversation_or_on_the_card(tmp_path, session, reviewer):
+    db = tmp_path / "tracker.db"
+    turns = [
+        ("李四", "inform", 0.9, "请说明"),  # the name the person gave (not the cardholder's)
+        ("李四的卡被赵敏拿走了咋整", "nlu_fallback", 0.3, "抱歉"),
+    ]
+    save_conversation(db, "web-9", turns)
+    transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-9")
+    flag = _flag(session, conversation="web-9")
+    label_message(
+        session, flag=flag, transcript=transcript, message_id="m1", intent="report_loss", known_names={"赵敏"},
+        by=reviewer,
+    )  # fmt: skip
+    text, count = export_nlu_yaml(session)
+    assert count == 1 and "的卡被" in text and "拿走了咋整" in text
+    assert "李四" not in text and "赵敏" not in text
