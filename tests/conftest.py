@@ -8,6 +8,7 @@ the attacks in tests/security that go through actions; the end-to-end stack come
 from __future__ import annotations
 
 import os
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -111,3 +112,21 @@ def dispatcher() -> CollectingDispatcher:
 @pytest.fixture
 def domain() -> dict[str, Any]:
     return DOMAIN
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say plainly what did not run and how to run it, instead of one line among the short summary's."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reasons[report.longrepr[2].removeprefix("Skipped: ")] += 1
+    deselected = len(terminalreporter.stats.get("deselected", []))
+    if not reasons and not deselected:
+        return
+    terminalreporter.section("not run, and how to run it")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count} skipped: {reason}")
+    if deselected:
+        terminalreporter.write_line(
+            f"{deselected} deselected by -m {config.getoption('markexpr')!r}: `make test` runs them"
+        )
