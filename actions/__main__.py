@@ -13,6 +13,7 @@ import sys
 
 from bot.config import load_settings, merged_environment
 from bot.errors import ConfigError
+from bot.logs import quiet_library_deprecations
 from bot.service_settings import action_server_token
 
 EXIT_CONFIG = 3
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as error:
         print(f"configuration: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    import sanic  # noqa: F401  (imported first: it turns every deprecation warning on, undone next)
+
+    quiet_library_deprecations()
     from rasa_sdk.endpoint import create_argument_parser
 
     from actions.server import configure_logging, serve

@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 import traceback
+import warnings
 from contextvars import ContextVar, Token
 from pathlib import Path
 from typing import Any
@@ -117,3 +118,19 @@ def logging_config(process: str, config_file: Path = CONFIG_FILE) -> dict[str, A
     config = yaml.safe_load(config_file.read_text(encoding="utf-8"))
     config["formatters"]["json"]["process"] = process
     return config
+
+
+# Deprecations raised in our own packages stay visible: they are ours to fix.
+OWN_PACKAGES = r"(bot|actions|nlu|rasa_addons|webhooks)(\.|$)"
+
+
+def quiet_library_deprecations() -> None:
+    """Ignore libraries' deprecation warnings again, as Python does by default; keep our own.
+
+    Sanic turns every DeprecationWarning on when it is imported (`filterwarnings("once", ...)`), so
+    Rasa and the action server printed each deprecated call inside TensorFlow, SQLAlchemy,
+    pkg_resources, matplotlib and sanic_cors at every start. Call this after Sanic is imported
+    and before the rest: a filter added later wins. Other warnings, and errors, still show.
+    """
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("default", category=DeprecationWarning, module=OWN_PACKAGES)

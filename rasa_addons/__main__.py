@@ -8,11 +8,12 @@ arguments inside the process, which leaves the command line the kernel shows unc
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 from collections.abc import Mapping
 
-from rasa_addons import action_responses, model_loading
+from bot.logs import quiet_library_deprecations
 
 EXIT_CONFIG = 3
 
@@ -29,11 +30,35 @@ def with_token(argv: list[str], environ: Mapping[str, str]) -> list[str]:
     return [*argv, f"--auth-token={token}"]  # one argument: a token may start with "-"
 
 
+def quiet_start() -> None:
+    """Keep the console to what an operator needs: no TensorFlow C++ notes or library deprecations.
+
+    TensorFlow's C++ side logs at import (CPU features, CUDA, TensorRT, one "DEBUG INFO" line per
+    model load); Rasa sets TF_CPP_MIN_LOG_LEVEL=2 itself, but only after TensorFlow is imported. 2
+    keeps errors; TF_CPP_MIN_LOG_LEVEL=0 in the environment shows everything again. Jieba logs its
+    dictionary loading at DEBUG; Rasa's own log level (`--loglevel`, LOG_LEVEL_LIBRARIES) is left as is.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import jieba
+    import sanic  # noqa: F401  (imported first: it turns every deprecation warning on, undone next)
+
+    quiet_library_deprecations()
+    jieba.setLogLevel(logging.WARNING)
+    # Rasa imports matplotlib anyway; imported here, while libraries' deprecations are ignored, not
+    # after Rasa has turned every UserWarning back on (pyparsing's deprecations are both kinds).
+    import matplotlib.font_manager  # noqa: F401
+
+
 def main() -> None:
     sys.argv[1:] = with_token(sys.argv[1:], os.environ)
+    quiet_start()
+    # Imported only now: they import Rasa, hence TensorFlow and Sanic.
+    from rasa.__main__ import main as rasa_main
+
+    from rasa_addons import action_responses, model_loading
+
     action_responses.install()
     model_loading.install()
-    from rasa.__main__ import main as rasa_main
 
     rasa_main()
 

@@ -1,39 +1,28 @@
 """Shared fixtures: settings with fresh keys, and a migrated database per backend.
 
 Database tests run on SQLite always, and on PostgreSQL too when TEST_DATABASE_URL is set
-(`.ci/run` sets it). Each test starts from empty tables.
+(`.ci/run` sets it). Each test starts from empty tables. The action tests' fixtures are here too, for
+the attacks in tests/security that go through actions; the end-to-end stack comes from tests/e2e/fixtures.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-import secrets
+from collections import Counter
+from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import text
 
-from bot.config import LossPolicy, Settings
+from bot.config import Settings
 from bot.db import make_engine, make_session_factory
 from bot.migrate import upgrade
 from bot.models import Base
 from bot.privacy import Vault
-from tests.e2e.fixtures import production_stack, stack, trained_model  # noqa: F401  (one stack per session)
+from tests.support import DOMAIN, make_settings
 
-NOW = dt.datetime(2026, 11, 20, 2, 0, tzinfo=dt.timezone.utc)
-
-
-def make_settings(database_url: str = "sqlite://", **policy: object) -> Settings:
-    from zoneinfo import ZoneInfo
-
-    return Settings(
-        database_url=database_url,
-        id_hash_key=secrets.token_hex(32),
-        data_encryption_key=Fernet.generate_key().decode(),
-        timezone=ZoneInfo("Asia/Shanghai"),
-        loss_policy=LossPolicy(**policy),
-    )
+pytest_plugins = ["tests.e2e.fixtures"]  # one stack per session, shared by e2e and security tests
 
 
 def _backends() -> list:
@@ -100,3 +89,44 @@ def session(sessions):
     """One session in a transaction that the test may commit (the tables are wiped afterwards)."""
     with sessions() as session:
         yield session
+
+
+@pytest.fixture
+def action_settings(settings, sessions, monkeypatch):
+    """Point the action server's lazily made services at this test's database and keys."""
+    from actions.runtime import services  # only for the tests that run actions
+
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("ID_HASH_KEY", settings.id_hash_key)
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", settings.data_encryption_key)
+    services.cache_clear()
+    yield services().settings
+    services.cache_clear()
+
+
+@pytest.fixture
+def dispatcher() -> CollectingDispatcher:
+    return CollectingDispatcher()
+
+
+@pytest.fixture
+def domain() -> dict[str, Any]:
+    return DOMAIN
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Say plainly what did not run and how to run it, instead of one line among the short summary's."""
+    reasons: Counter[str] = Counter()
+    for report in terminalreporter.stats.get("skipped", []):
+        if isinstance(report.longrepr, tuple):
+            reasons[report.longrepr[2].removeprefix("Skipped: ")] += 1
+    deselected = len(terminalreporter.stats.get("deselected", []))
+    if not reasons and not deselected:
+        return
+    terminalreporter.section("not run, and how to run it")
+    for reason, count in reasons.most_common():
+        terminalreporter.write_line(f"{count} skipped: {reason}")
+    if deselected:
+        terminalreporter.write_line(
+            f"{deselected} deselected by -m {config.getoption('markexpr')!r}: `make test` runs them"
+        )

@@ -8,9 +8,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.card_import import CardRow, apply_rows
+from bot.card_import import HEADER, CardRow, apply_rows
 from bot.cards import get_cardholder
-from bot.models import Card
+from bot.flags import flag_conversation
+from bot.models import Card, Flag
 from bot.outbox import Outbox
 from bot.privacy import EventCipher, Vault
 from bot.statuses import CardStatus
@@ -18,6 +19,11 @@ from bot.statuses import CardStatus
 ID_ZHANG = "11010519491231002X"
 ID_WANG = "320102198503121015"
 ID_UNKNOWN = "320102199007072028"
+
+# Import rows (`cards import`) for ID_ZHANG and ID_WANG.
+HEADER_LINE = ",".join(HEADER)
+ROW_ZHANG = f"{ID_ZHANG},张伟,139 1234 5678,A12345678,active,110105,朝阳区社保服务大厅,2026-03-01T09:30:00+08:00"
+ROW_WANG = f"{ID_WANG},王芳,010-12345678,3K0012345,ready_for_pickup,320102,玄武区社保服务中心,2026-11-18T14:00:00+08:00"
 
 
 def outbox_for(vault: Vault) -> Outbox:
@@ -103,3 +109,12 @@ def save_conversation(
     finally:
         loop.close()
     store.engine.dispose()
+
+
+def add_flag(session, reason="nlu_fallback", channel="chat", created=None, conversation="web-1") -> Flag:
+    """A flag on a conversation, optionally dated (for queue filters and day counts)."""
+    flag = flag_conversation(session, conversation_id=conversation, channel=channel, reason=reason)
+    if created:
+        flag.created_at = created
+    session.flush()
+    return flag

@@ -1,32 +1,13 @@
 """The domain's promises: every response in both languages, every action implemented."""
 
 import re
-from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-DOMAIN = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+from tests.support import DOMAIN, LANGUAGES, ROOT, buttons, chosen
+
 PLACEHOLDER = re.compile(r"{(\w+)}")
-
-
-LANGUAGES = ("zh", "en")
 CONFIRMATIONS = ("utter_loss_warning", "utter_unblock_confirm", "utter_confirm_again", "utter_reoffer_loss")
-
-
-def chosen_variants(name: str, language: str, voice: bool) -> list[dict]:
-    """The variants Rasa picks from for a response: those whose conditions all hold, else the default."""
-    slots = {"language": language, "voice_call": voice}
-    options = DOMAIN["responses"][name]
-    matching = [
-        o for o in options if o.get("condition") and all(slots.get(c["name"]) == c["value"] for c in o["condition"])
-    ]
-    return matching or [o for o in options if not o.get("condition")]
-
-
-def chosen(name: str, language: str, voice: bool) -> list[str]:
-    """The texts Rasa picks from for a response."""
-    return [o["text"] for o in chosen_variants(name, language, voice)]
 
 
 def variants(name: str, voice: bool = False) -> tuple[str, str]:
@@ -112,11 +93,6 @@ def test_every_information_question_the_rules_route_has_an_answer():
     routed = {o["intent"] for rule in answered for step in rule["steps"] for o in step.get("or", []) if "intent" in o}
     assert routed and routed <= set(INFO_RESPONSES)
     assert set(INFO_RESPONSES) <= set(DOMAIN["intents"])
-
-
-def buttons(name: str, language: str, voice: bool = False) -> list[dict]:
-    (variant,) = chosen_variants(name, language, voice)
-    return variant.get("buttons", [])
 
 
 def test_buttons_are_chat_only_and_named_in_the_text_that_sms_receives():

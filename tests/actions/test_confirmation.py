@@ -9,8 +9,8 @@ from actions.confirmation import (
     ValidateConfirmationForm,
 )
 from actions.handover import misses_in_a_row
-from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_ZHANG
+from tests.support import make_tracker, responses
 
 VERIFIED = {"verified_id_number": ID_ZHANG}
 

@@ -2,8 +2,8 @@ from sqlalchemy import select
 
 from actions.identity import ValidateIdentityForm
 from bot.models import Flag, IdentityAttempt
-from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_ZHANG, add_card
+from tests.support import make_tracker, responses
 
 FORM = ValidateIdentityForm()
 

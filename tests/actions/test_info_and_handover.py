@@ -5,8 +5,8 @@ from actions.info import ActionAnswerInfo, ActionAskTask
 from actions.runtime import services
 from bot.handovers import HandoverRequest, handover_request
 from bot.models import Flag
-from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_ZHANG, add_card
+from tests.support import make_tracker, responses
 
 
 def user_event(intent: str) -> dict:

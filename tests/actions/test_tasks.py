@@ -8,23 +8,8 @@ from actions.tasks import ActionCancelTask, ActionConfirmTask, ActionDeclineTask
 from bot.cards import describe_cardholder, get_cardholder
 from bot.models import Flag, LossReport
 from bot.statuses import CardStatus
-from tests.actions.conftest import make_tracker, markers, responses
 from tests.factories import ID_ZHANG, add_card
-
-VERIFIED = {"verified_id_number": ID_ZHANG}
-JUST_ASKED = [
-    {"event": "action", "name": "action_start_task"},
-    {"event": "action", "name": "confirmation_form"},
-    {"event": "action", "name": "action_listen"},
-    {"event": "user", "text": "确认"},
-    {"event": "action", "name": "confirmation_form"},
-]
-
-
-def answering_question(pending: str, events: list | None = None):
-    """A yes that confirmation_form just read, for the change `pending`."""
-    slots = {**VERIFIED, "awaiting_confirmation": pending, "confirmation_reply": "confirmed"}
-    return make_tracker(slots, intent="affirm", events=JUST_ASKED if events is None else events)
+from tests.support import JUST_ASKED, VERIFIED, answering_question, make_tracker, markers, responses
 
 
 @pytest.mark.parametrize("status", list(CardStatus))

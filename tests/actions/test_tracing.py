@@ -8,7 +8,7 @@ from rasa_sdk.executor import ActionExecutor
 
 from actions.info import ActionAskTask
 from bot.logs import RequestIdFilter, current_request_id
-from tests.actions.conftest import make_tracker
+from tests.support import make_tracker
 
 
 def test_every_action_the_server_registers_is_traced():

@@ -10,9 +10,8 @@ from actions.tasks import ActionConfirmTask, ActionStartTask
 from actions.unblock import ValidateUnblockCodeForm
 from bot.cards import get_cardholder
 from bot.models import Flag, OutboundMessage
-from tests.actions.conftest import make_tracker, responses
-from tests.actions.test_tasks import VERIFIED, answering_question
 from tests.factories import ID_ZHANG, add_card
+from tests.support import VERIFIED, answering_question, make_tracker, responses
 
 UNBLOCK = {**VERIFIED, "task": "unblock"}
 ASKED = {**UNBLOCK, "awaiting_confirmation": "code", "requested_slot": "one_time_code"}

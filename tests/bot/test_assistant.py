@@ -9,8 +9,8 @@ from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnbl
 from bot.identity_answers import name_from_answer
 from bot.loss_reports import cancel_loss_report, create_loss_report
 from bot.statuses import CardStatus
-from tests.conftest import NOW
 from tests.factories import ID_ZHANG, add_card, outbox_for
+from tests.support import NOW
 
 
 @pytest.mark.parametrize(

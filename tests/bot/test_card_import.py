@@ -6,12 +6,8 @@ from bot.card_import import HEADER, apply_rows, parse_csv
 from bot.cards import describe_cardholder, get_cardholder
 from bot.errors import CardImportError
 from bot.loss_reports import create_loss_report
-from tests.conftest import NOW
-from tests.factories import ID_WANG, ID_ZHANG, outbox_for
-
-HEADER_LINE = ",".join(HEADER)
-ROW_ZHANG = f"{ID_ZHANG},张伟,139 1234 5678,A12345678,active,110105,朝阳区社保服务大厅,2026-03-01T09:30:00+08:00"
-ROW_WANG = f"{ID_WANG},王芳,010-12345678,3K0012345,ready_for_pickup,320102,玄武区社保服务中心,2026-11-18T14:00:00+08:00"
+from tests.factories import HEADER_LINE, ID_WANG, ID_ZHANG, ROW_WANG, ROW_ZHANG, outbox_for
+from tests.support import NOW
 
 
 def csv_bytes(*rows: str, bom: bool = False) -> bytes:

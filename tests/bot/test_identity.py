@@ -7,8 +7,8 @@ from bot.config import LossPolicy
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.identity import attempts_left, normalise_name, verify_identity
 from bot.logs import JsonFormatter
-from tests.conftest import NOW
 from tests.factories import ID_UNKNOWN, ID_ZHANG, add_card
+from tests.support import NOW
 
 POLICY = LossPolicy(max_identity_attempts=3, lockout_failures=5, lockout_minutes=30)
 
@@ -102,3 +102,26 @@ def test_old_failures_in_a_long_lived_conversation_expire(session, vault):
             pass
     months_later = NOW + dt.timedelta(days=90)
     assert check(session, vault, "sms-same-number", name="张伟", now=months_later).name == "张伟"
+
+
+def test_a_success_resets_the_failures_before_it(session, vault):
+    """In a conversation and on the ID number alike: failures before the holder's own success no
+    longer count towards a lock; the ones after it do."""
+    add_card(session, vault)
+    moments = (NOW + dt.timedelta(seconds=n) for n in range(100))
+
+    def fail(conversation: str) -> int:
+        with pytest.raises(IdentityNotVerified) as caught:
+            check(session, vault, conversation, name="李四", now=next(moments))
+        return caught.value.attempts_left
+
+    assert [fail("c1"), fail("c1")] == [2, 1]
+    check(session, vault, "c1", name="张伟", now=next(moments))
+    assert [fail("c1"), fail("c1")] == [2, 1]
+    for n in range(2):
+        fail(f"before-{n}")  # four on the ID number since the success in c1
+    check(session, vault, "own", name="张伟", now=next(moments))
+    for n in range(5):
+        fail(f"after-{n}")  # the fifth since the holder's own success locks the ID number
+    with pytest.raises(IdentityLocked):
+        check(session, vault, "newer", name="张伟", now=next(moments))

@@ -7,6 +7,7 @@ import json
 import logging
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -18,6 +19,7 @@ from bot.logs import (
     bind_request_id,
     clean_request_id,
     new_request_id,
+    quiet_library_deprecations,
     reset_request_id,
 )
 
@@ -133,3 +135,14 @@ def test_the_shared_config_writes_json_lines_to_stderr():
         ("sanic.error", "sanic says", "turn-0000000001", "actions"),
     ]
     assert result.stdout == ""
+
+
+def test_library_deprecations_are_quiet_again_but_ours_still_show():
+    with warnings.catch_warnings(record=True) as shown:
+        warnings.simplefilter("default")  # shown, not raised as this suite does
+        warnings.filterwarnings("once", category=DeprecationWarning)  # what importing Sanic does
+        quiet_library_deprecations()
+        for module in ("sqlalchemy.orm", "matplotlib.fontconfig_pattern", "bot.cards", "webhooks.voice"):
+            warnings.warn_explicit(f"old API in {module}", DeprecationWarning, "x.py", 1, module=module)
+        warnings.warn_explicit("not a deprecation", UserWarning, "x.py", 1, module="sqlalchemy.orm")
+    assert [str(w.message) for w in shown] == ["old API in bot.cards", "old API in webhooks.voice", "not a deprecation"]

@@ -15,8 +15,8 @@ from bot.loss_reports import (
 )
 from bot.models import LossReport
 from bot.statuses import CardStatus
-from tests.conftest import NOW
 from tests.factories import add_card, outbox_for
+from tests.support import NOW
 
 POLICY = LossPolicy()
 

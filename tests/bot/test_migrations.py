@@ -10,8 +10,8 @@ from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError
 from bot.migrate import alembic_config, upgrade
 from bot.models import Base, Cardholder, FlagNote
-from tests.conftest import make_settings
 from tests.factories import ID_ZHANG
+from tests.support import make_settings
 
 
 def test_migrations_match_the_models(engine):

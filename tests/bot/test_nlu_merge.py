@@ -19,7 +19,7 @@ from bot.nlu_merge import (
     write_merge,
 )
 from bot.training_labels import labelled_examples
-from tests.bot.test_review import _flag, reviewer  # noqa: F401  (fixture)
+from tests.factories import add_flag
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_a_bad_intent_writes_nothing(data_dir):
 def test_labels_from_the_review_queue_merge_once(session, reviewer, data_dir):  # noqa: F811
     from bot.models import NluLabel
 
-    flag = _flag(session, conversation="web-merge")
+    flag = add_flag(session, conversation="web-merge")
     for message_id, intent, text in [
         ("m1", "replace_card", "卡片芯片读不出来了 医院说要换张新的 怎么弄"),
         ("m2", "greet", heldout_message("zh.yml", "greet")),

@@ -22,8 +22,8 @@ from bot.errors import (
 )
 from bot.loss_reports import create_loss_report
 from bot.models import Flag, OneTimeCode, OutboundMessage
-from tests.conftest import NOW
 from tests.factories import ID_ZHANG, add_card, outbox_for
+from tests.support import NOW
 
 CODE = re.compile(r"验证码 (\d{6})")
 

@@ -16,9 +16,9 @@ from bot.models import Card, Flag, OutboundMessage
 from bot.outbox import claim, record_status, set_opt_out
 from bot.outbox_worker import send_one
 from bot.sms_sender import LocalSink, TwilioSender
-from tests.conftest import NOW
 from tests.factories import add_card, outbox_for
 from tests.fakes.twilio_api import start_fake_twilio
+from tests.support import NOW
 
 PHONE = "+8613912345678"
 ACCOUNT = "AC" + "0" * 32
@@ -279,3 +279,16 @@ def test_no_number_or_text_reaches_the_logs(session, sessions, vault, sms, fake_
     logged = "\n".join(f"{r.getMessage()} {r.__dict__}" for r in caplog.records)
     assert "outbound_message_id" in logged
     assert "13912345678" not in logged and claimed.body not in logged and "12333" not in logged
+
+
+@pytest.mark.parametrize("kind", ["loss_reported", "unblocked", "lapsed", "card_ready", "code"])
+def test_one_event_queues_one_message_however_often_it_is_announced(session, sessions, vault, kind):
+    """The key names the event: announcing it again (a retried transaction, a second worker) queues nothing."""
+    outbox = outbox_for(vault)
+    card = add_card(session, vault, phone=PHONE)
+    values = {"reference": "1234567897", "office": "朝阳区", "code": "123456", "minutes": 5, "expires_date": NOW}
+    first = outbox.notify(session, kind=kind, card=card, key=f"{kind}:7", now=NOW, **values)
+    again = outbox.notify(session, kind=kind, card=card, key=f"{kind}:7", now=NOW + dt.timedelta(minutes=1), **values)
+    session.commit()
+    assert first is not None and again is None
+    assert [m.kind for m in messages(sessions)] == [kind]

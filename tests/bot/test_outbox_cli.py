@@ -7,13 +7,9 @@ import json
 import pytest
 
 from bot.config import GENERATED_SECRETS
-from tests.bot.test_card_import import ROW_ZHANG
-from tests.bot.test_cli import (
-    cli_env,  # noqa: F401 - a fixture this module builds on
-    run,
-    write_csv,
-)
+from tests.factories import ROW_ZHANG
 from tests.fakes.twilio_api import start_fake_twilio
+from tests.support import run_cli, write_csv
 
 IN_PRODUCTION = ROW_ZHANG.replace("active", "in_production")
 READY = ROW_ZHANG.replace("active", "ready_for_pickup").replace("2026-03-01T09:30", "2026-11-19T09:30")
@@ -30,15 +26,15 @@ def local_env(cli_env, monkeypatch):  # noqa: F811 - pytest passes the imported 
 
 
 def import_ready_card(tmp_path, capsys) -> None:
-    assert run(capsys, "cards", "import", str(write_csv(tmp_path, IN_PRODUCTION, name="a.csv")))[0] == 0
-    assert run(capsys, "cards", "import", str(write_csv(tmp_path, READY, name="b.csv")))[0] == 0
+    assert run_cli(capsys, "cards", "import", str(write_csv(tmp_path, IN_PRODUCTION, name="a.csv")))[0] == 0
+    assert run_cli(capsys, "cards", "import", str(write_csv(tmp_path, READY, name="b.csv")))[0] == 0
 
 
 def test_without_twilio_the_list_shows_the_full_text(local_env, tmp_path, capsys):
     import_ready_card(tmp_path, capsys)
-    code, out, _ = run(capsys, "outbox", "run", "--once")
+    code, out, _ = run_cli(capsys, "outbox", "run", "--once")
     assert code == 0 and "local sink" in out and "handled 1" in out
-    code, out, _ = run(capsys, "outbox", "list", "--json")
+    code, out, _ = run_cli(capsys, "outbox", "list", "--json")
     (row,) = json.loads(out)
     assert code == 0
     assert {k: row[k] for k in ("to", "kind", "language", "state")} == {
@@ -48,7 +44,7 @@ def test_without_twilio_the_list_shows_the_full_text(local_env, tmp_path, capsys
         "state": "local",
     }
     assert "朝阳区社保服务大厅" in row["text"] and "12345678" not in json.dumps(row)
-    code, out, _ = run(capsys, "outbox", "list")
+    code, out, _ = run_cli(capsys, "outbox", "list")
     assert "local sink" in out and "朝阳区社保服务大厅" in out
 
 
@@ -60,8 +56,8 @@ def test_with_twilio_the_worker_sends_and_the_list_hides_the_text(local_env, tmp
         monkeypatch.setenv("TWILIO_FROM_NUMBER", "+8610000000000")
         monkeypatch.setenv("TWILIO_API_BASE_URL", fake.url)
         import_ready_card(tmp_path, capsys)
-        assert run(capsys, "outbox", "run", "--once")[0] == 0
-        (row,) = json.loads(run(capsys, "outbox", "list", "--json")[1])
+        assert run_cli(capsys, "outbox", "run", "--once")[0] == 0
+        (row,) = json.loads(run_cli(capsys, "outbox", "list", "--json")[1])
         assert row["state"] == "sent" and "text" not in row
         assert [m.to for m in fake.messages] == ["+8613912345678"]
     finally:
@@ -70,5 +66,5 @@ def test_with_twilio_the_worker_sends_and_the_list_hides_the_text(local_env, tmp
 
 
 def test_config_check_says_plainly_that_messages_stay_local(local_env, capsys):
-    code, out, _ = run(capsys, "config", "check")
+    code, out, _ = run_cli(capsys, "config", "check")
     assert code == 0 and "messages stay in the local sink" in out

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from bot.audit import record_audit
 from bot.conversations import TrackerStore, TrackerStoreUnavailable, build_transcript
 from bot.flags import flag_conversation
-from bot.models import AuditEntry, Flag, NluLabel
+from bot.models import AuditEntry, NluLabel
 from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
 from bot.privacy import EventCipher
 from bot.review import (
@@ -25,26 +25,11 @@ from bot.review import (
     record_reveal,
     set_status,
 )
-from bot.staff import add_staff_user
 from bot.training_labels import export_nlu_yaml, label_message
-from tests.factories import ID_ZHANG, add_card, save_conversation
+from tests.factories import ID_ZHANG, add_card, add_flag, save_conversation
 
 TZ = dt.timezone(dt.timedelta(hours=8))
 CIPHER = EventCipher(Fernet.generate_key().decode())  # tracker-store rows written in clear read with any key
-
-
-@pytest.fixture
-def reviewer(session) -> Reviewer:
-    user = add_staff_user(session, username="li.reviewer", password="a-long-password", role="reviewer")
-    return Reviewer(user.id, user.username, user.role)
-
-
-def _flag(session, reason="nlu_fallback", channel="chat", created=None, conversation="web-1") -> Flag:
-    flag = flag_conversation(session, conversation_id=conversation, channel=channel, reason=reason)
-    if created:
-        flag.created_at = created
-    session.flush()
-    return flag
 
 
 def _tz(settings):
@@ -54,14 +39,14 @@ def _tz(settings):
 def test_queue_filters_pages_and_counts(session, settings):
     day = dt.datetime(2026, 11, 20, 3, 0, tzinfo=dt.timezone.utc)
     for n in range(30):
-        _flag(
+        add_flag(
             session,
             reason="loss_reported",
             channel="voice",
             created=day + dt.timedelta(minutes=n),
             conversation=f"c{n}",
         )
-    _flag(session, reason="human_requested", channel="chat", created=day - dt.timedelta(days=3), conversation="old")
+    add_flag(session, reason="human_requested", channel="chat", created=day - dt.timedelta(days=3), conversation="old")
     tz = settings.timezone
     first = queue_page(session, QueueFilter(), tz, page=1, per_page=25)
     assert (first.total, first.pages, len(first.flags)) == (31, 2, 25)
@@ -85,7 +70,7 @@ def test_unknown_filters_are_refused():
 
 
 def test_review_actions_are_audited(session, reviewer):
-    flag = _flag(session)
+    flag = add_flag(session)
     set_status(session, flag.id, "escalated", reviewer)
     set_status(session, flag.id, "reviewed", reviewer)
     set_status(session, flag.id, "reviewed", reviewer)  # no change, no entry
@@ -110,21 +95,21 @@ def test_review_actions_are_audited(session, reviewer):
 
 
 def test_bulk_review_takes_loss_reports_only_and_all_or_nothing(session, reviewer):
-    losses = [_flag(session, reason="loss_reported", conversation=f"l{n}") for n in range(3)]
-    other = _flag(session, reason="identity_failed", conversation="x")
+    losses = [add_flag(session, reason="loss_reported", conversation=f"l{n}") for n in range(3)]
+    other = add_flag(session, reason="identity_failed", conversation="x")
     with pytest.raises(ReviewError):
         mark_reviewed_in_bulk(session, [losses[0].id, other.id], reviewer)
     assert all(f.status == "open" for f in losses)
     assert mark_reviewed_in_bulk(session, [f.id for f in losses], reviewer) == 3
     assert {f.status for f in losses} == {"reviewed"}
     assert mark_reviewed_in_bulk(session, [losses[0].id], reviewer) == 0
-    escalated = _flag(session, reason="loss_reported", conversation="e")
+    escalated = add_flag(session, reason="loss_reported", conversation="e")
     set_status(session, escalated.id, "escalated", reviewer)
     assert mark_reviewed_in_bulk(session, [escalated.id], reviewer) == 0 and escalated.status == "escalated"
 
 
 def test_only_an_admin_reveals_and_the_reason_is_kept(session, reviewer):
-    flag = _flag(session)
+    flag = add_flag(session)
     with pytest.raises(ReviewError):
         record_reveal(session, flag.id, "caller disputes the report", reviewer)
     admin = Reviewer(reviewer.id, "wang.admin", "admin")
@@ -195,7 +180,7 @@ def test_labels_keep_scrubbed_text_and_export_as_rasa_training_data(tmp_path, se
         ],
     )
     transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-7")
-    flag = _flag(session, conversation="web-7")
+    flag = add_flag(session, conversation="web-7")
 
     def label(message_id: str, intent: str) -> None:
         label_message(session, flag=flag, transcript=transcript, message_id=message_id, intent=intent,
@@ -228,9 +213,9 @@ def test_labels_keep_scrubbed_text_and_export_as_rasa_training_data(tmp_path, se
 
 def test_overview_figures(session, settings):
     record_audit(session, actor="test", action="x", target_type="y")  # unrelated rows do not count
-    _flag(session, reason="identity_failed", conversation="a")
-    _flag(session, reason="identity_failed", conversation="b")
-    done = _flag(session, reason="human_requested", conversation="c")
+    add_flag(session, reason="identity_failed", conversation="a")
+    add_flag(session, reason="identity_failed", conversation="b")
+    done = add_flag(session, reason="human_requested", conversation="c")
     done.status = "reviewed"
     session.flush()
     counts = open_flags_by_reason(session)
@@ -311,9 +296,27 @@ def test_exported_examples_cannot_smuggle_entity_markup(tmp_path, session, revie
     db = tmp_path / "tracker.db"
     save_conversation(db, "web-8", [("我的[卡](card_number)丢了", "nlu_fallback", 0.2, "抱歉")])
     transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-8")
-    flag = _flag(session, conversation="web-8")
+    flag = add_flag(session, conversation="web-8")
     label_message(
         session, flag=flag, transcript=transcript, message_id="m0", intent="report_loss", known_names=set(), by=reviewer
     )
     text, _ = export_nlu_yaml(session)
     assert "[卡](card_number)" not in text and "［卡］(card_number)" in text
+
+
+def test_exported_examples_carry_no_name_given_in_the_conversation_or_on_the_card(tmp_path, session, reviewer):
+    db = tmp_path / "tracker.db"
+    turns = [
+        ("李四", "inform", 0.9, "请说明"),  # the name the person gave (not the cardholder's)
+        ("李四的卡被赵敏拿走了咋整", "nlu_fallback", 0.3, "抱歉"),
+    ]
+    save_conversation(db, "web-9", turns)
+    transcript = TrackerStore(f"sqlite:///{db}", CIPHER).transcript("web-9")
+    flag = add_flag(session, conversation="web-9")
+    label_message(
+        session, flag=flag, transcript=transcript, message_id="m1", intent="report_loss", known_names={"赵敏"},
+        by=reviewer,
+    )  # fmt: skip
+    text, count = export_nlu_yaml(session)
+    assert count == 1 and "的卡被" in text and "拿走了咋整" in text
+    assert "李四" not in text and "赵敏" not in text

@@ -9,6 +9,7 @@ from pathlib import Path
 from bot.idnumbers import with_check_character
 
 HEADER = "id_number,name,phone,card_number,status,region,office,updated_at"
+OFFICE = "鼓楼区社保服务点"
 _SERIAL = itertools.count(1)
 
 
@@ -19,13 +20,13 @@ class Holder:
     phone: str
 
 
-def add_holder(stack, work: Path, name: str, status: str = "active") -> Holder:
-    """Import one cardholder with a fresh valid ID number into the stack's card database."""
+def add_holder(stack, work: Path, name: str, status: str = "active", *, foreign: bool = False) -> Holder:
+    """Import one cardholder with a fresh valid ID number (a foreign permanent resident's, starting
+    with 9, when `foreign`) into the stack's card database."""
     n = next(_SERIAL)
-    holder = Holder(with_check_character(f"32010619750303{n:03d}"), name, f"+8613600{n:06d}")
-    row = (
-        f"{holder.id_number},{name},{holder.phone},CF{n:07d},{status},320106,鼓楼区社保服务点,2026-01-05T09:00:00+08:00"
-    )
+    first17 = f"93225019800520{n:03d}" if foreign else f"32010619750303{n:03d}"
+    holder = Holder(with_check_character(first17), name, f"+8613600{n:06d}")
+    row = f"{holder.id_number},{name},{holder.phone},CF{n:07d},{status},320106,{OFFICE},2026-01-05T09:00:00+08:00"
     path = work / f"holder-{n}.csv"
     path.write_text(f"{HEADER}\n{row}\n", encoding="utf-8")
     result = stack.cli("cards", "import", str(path))

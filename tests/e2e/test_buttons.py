@@ -15,8 +15,7 @@ import requests
 from bot.config import load_settings
 from bot.confirmation import Decision, decide
 from tests.e2e.cardholders import add_holder
-from tests.test_domain import DOMAIN, LANGUAGES, buttons
-from tests.webhooks.conftest import make_web_settings, open_chat_page
+from tests.support import DOMAIN, LANGUAGES, buttons, make_web_settings, open_chat_page
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e

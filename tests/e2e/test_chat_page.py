@@ -15,8 +15,7 @@ from werkzeug.serving import make_server
 
 from bot.config import ROOT, load_settings
 from tests.e2e.cardholders import add_holder
-from tests.e2e.test_staff_console import CHROMIUM, CHROMIUM_FLAGS
-from tests.webhooks.conftest import make_web_settings
+from tests.support import CHROMIUM, CHROMIUM_FLAGS, make_web_settings
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e

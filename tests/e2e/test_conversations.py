@@ -1,17 +1,17 @@
-"""Whole conversations over Rasa's signed channel, as the web app sends them, against the running assistant."""
+"""Whole conversations over Rasa's signed channel, as the web app sends them, against the running assistant.
+
+Each test imports a cardholder of its own (tests/e2e/cardholders.py), so the tests pass in any order.
+"""
 
 import json
 import re
 
 import pytest
 
-from bot.demo import DEMO_CARDHOLDERS
+from tests.e2e.cardholders import OFFICE, add_holder
 
 pytestmark = pytest.mark.e2e
 
-LOSS_REPORTED = next(d for d in DEMO_CARDHOLDERS if d.name == "黄磊")
-FOREIGN = next(d for d in DEMO_CARDHOLDERS if d.id_number.startswith("9"))
-DEMO = {d.status.value: d for d in DEMO_CARDHOLDERS if d not in (LOSS_REPORTED, FOREIGN)}
 REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
 
@@ -19,22 +19,22 @@ def converse(stack, sender, *messages):
     return [stack.say(sender, message) for message in messages]
 
 
-def test_progress_in_mandarin(stack):
-    holder = DEMO["ready_for_pickup"]
+def test_progress_in_mandarin(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "郑秀英", "ready_for_pickup")
     *_, answer = converse(stack, "e2e-progress-zh", "你好", "帮我查下社保卡办到哪一步了", holder.id_number, holder.name)
-    assert any("可以领取" in text and holder.office in text for text in answer)
+    assert any("可以领取" in text and OFFICE in text for text in answer)
 
 
-def test_progress_in_english(stack):
-    holder = DEMO["shipped"]
+def test_progress_in_english(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "唐志强", "shipped")
     *_, answer = converse(
         stack, "e2e-progress-en", "how far has my card application got?", holder.id_number, holder.name
     )
-    assert any("pickup office" in text and holder.office in text for text in answer)
+    assert any("pickup office" in text and OFFICE in text for text in answer)
 
 
-def test_loss_report_in_mandarin_reference_is_the_stored_one(stack):
-    holder = DEMO["active"]
+def test_loss_report_in_mandarin_reference_is_the_stored_one(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "许桂兰")
     replies = converse(stack, "e2e-loss-zh", "我的社保卡丢了", holder.id_number, holder.name)
     assert any("确认挂失请回复" in text for text in replies[-1]), replies
     assert stack.card(holder.id_number)["status"] == "active"  # nothing before the explicit yes
@@ -46,17 +46,18 @@ def test_loss_report_in_mandarin_reference_is_the_stored_one(stack):
     assert any(f["reason"] == "loss_reported" and f["conversation_id"] == "e2e-loss-zh" for f in stack.flags())
 
 
-def test_loss_report_in_english_with_foreign_resident_id(stack):
+def test_loss_report_in_english_with_foreign_resident_id(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Anna Schmidt", foreign=True)
     replies = converse(
-        stack, "e2e-loss-en", "I lost my social security card", FOREIGN.id_number.lower(), FOREIGN.name, "yes"
+        stack, "e2e-loss-en", "I lost my social security card", holder.id_number.lower(), holder.name, "yes"
     )
     (confirmation,) = [text for text in replies[-1] if "Reference" in text]
     spoken = REFERENCE.search(confirmation).group(0)
-    assert [r["reference"] for r in stack.card(FOREIGN.id_number)["loss_reports"]] == [spoken]
+    assert [r["reference"] for r in stack.card(holder.id_number)["loss_reports"]] == [spoken]
 
 
-def test_no_at_the_confirmation_changes_nothing(stack):
-    holder = DEMO["issued"]
+def test_no_at_the_confirmation_changes_nothing(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "邓丽华", "issued")
     converse(stack, "e2e-loss-deny", "挂失社保卡", holder.id_number, holder.name)
     replies = stack.say("e2e-loss-deny", "不用了")
     assert any("没有为您办理" in text for text in replies)
@@ -64,44 +65,46 @@ def test_no_at_the_confirmation_changes_nothing(stack):
     assert record["status"] == "issued" and record["loss_reports"] == []
 
 
-def test_cancel_the_temporary_loss_report(stack):
-    assert stack.card(LOSS_REPORTED.id_number)["status"] == "loss_reported"
-    *_, asked = converse(stack, "e2e-unblock", "卡找到了 我要解挂", LOSS_REPORTED.id_number, LOSS_REPORTED.name)
+def test_cancel_the_temporary_loss_report(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "曹建华")
+    converse(stack, "e2e-unblock-loss", "我的社保卡丢了", holder.id_number, holder.name, "确认挂失")
+    assert stack.card(holder.id_number)["status"] == "loss_reported"
+    *_, asked = converse(stack, "e2e-unblock", "卡找到了 我要解挂", holder.id_number, holder.name)
     assert any("验证码" in text for text in asked), asked
     # No Twilio account here: the code is in the local sink, where a demo user reads it too.
     outbox = json.loads(stack.cli("outbox", "list", "--json").stdout)
     code_text = next(m["text"] for m in outbox if m["kind"] == "code")
-    assert LOSS_REPORTED.id_number not in json.dumps(outbox) and LOSS_REPORTED.phone not in json.dumps(outbox)
+    assert holder.id_number not in json.dumps(outbox) and holder.phone not in json.dumps(outbox)
     replies = stack.say("e2e-unblock", re.search(r"\d{6}", code_text).group(0))
     assert any("确认解挂请回复" in text for text in replies), replies
     replies = stack.say("e2e-unblock", "是的")
     assert any("解除挂失" in text for text in replies)
-    record = stack.card(LOSS_REPORTED.id_number)
+    record = stack.card(holder.id_number)
     assert record["status"] == "active"
     assert [r["state"] for r in record["loss_reports"]] == ["cancelled"]
 
 
-def test_wrong_identity_three_times_discloses_nothing_and_is_flagged(stack):
-    holder = DEMO["under_review"]
+def test_wrong_identity_three_times_discloses_nothing_and_is_flagged(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "彭秀珍", "under_review")
     replies = stack.say("e2e-wrong", "查询办理进度")
     for wrong in ("李四", "王五", "赵六"):
         replies += stack.say("e2e-wrong", holder.id_number) + stack.say("e2e-wrong", wrong)
     text = " ".join(replies)
-    assert "审核中" not in text and holder.office not in text
+    assert "审核中" not in text and OFFICE not in text
     assert "无法核实您的身份" in replies[-1]
     assert any(f["reason"] == "identity_failed" and f["conversation_id"] == "e2e-wrong" for f in stack.flags())
 
 
-def test_question_in_the_middle_then_back_to_the_form(stack):
-    holder = DEMO["in_production"]
+def test_question_in_the_middle_then_back_to_the_form(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "蒋玉梅", "in_production")
     replies = converse(stack, "e2e-detour", "我要查进度", "异地就医要备案吗", holder.id_number, holder.name)
     assert any("备案" in text for text in replies[1])
     assert any("身份证号码" in text for text in replies[1])  # and the form asks again
     assert any("制卡中" in text for text in replies[-1])
 
 
-def test_cancel_in_the_middle(stack):
-    holder = DEMO["submitted"]
+def test_cancel_in_the_middle(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "魏国强", "submitted")
     replies = converse(stack, "e2e-stop", "我要挂失", holder.id_number, "算了")
     assert any("已取消" in text for text in replies[-1])
     assert stack.card(holder.id_number)["loss_reports"] == []
@@ -113,8 +116,8 @@ def spoken(number: str) -> str:
     return "".join(words[ch] for ch in number)
 
 
-def test_phone_caller_recognised_by_caller_id_reports_loss(stack):
-    holder = DEMO["issued"]
+def test_phone_caller_recognised_by_caller_id_reports_loss(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "程海燕", "issued")
     call = {"channel": "voice", "language": "zh", "caller": holder.phone}
     stack.say("e2e-call-1", "嗯 我的社保卡丢了", call)
     warning = stack.say("e2e-call-1", spoken(holder.id_number), call)
@@ -125,8 +128,8 @@ def test_phone_caller_recognised_by_caller_id_reports_loss(stack):
     assert [(r["reference"], r["channel"]) for r in record["loss_reports"]] == [(reference, "voice")]
 
 
-def test_phone_caller_from_another_number_gives_the_last_four_digits(stack):
-    holder = DEMO["ready_for_pickup"]
+def test_phone_caller_from_another_number_gives_the_last_four_digits(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "袁志明", "ready_for_pickup")
     call = {"channel": "voice", "language": "en", "caller": "+8613000000000"}
     stack.say("e2e-call-2", "I want to check my card application progress", call)
     ask = stack.say("e2e-call-2", holder.id_number, call)
@@ -135,8 +138,8 @@ def test_phone_caller_from_another_number_gives_the_last_four_digits(stack):
     assert any("ready for pickup" in text for text in answer), answer
 
 
-def test_a_yes_where_digits_were_asked_gets_the_question_again(stack):
-    holder = DEMO["rejected"]
+def test_a_yes_where_digits_were_asked_gets_the_question_again(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "潘丽娟", "rejected")
     call = {"channel": "voice", "language": "zh", "caller": "+8613000000000"}
     stack.say("e2e-call-3", "查进度", call)
     stack.say("e2e-call-3", holder.id_number, call)

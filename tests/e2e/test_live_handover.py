@@ -23,8 +23,7 @@ from werkzeug.serving import make_server
 from bot.config import ROOT, load_settings
 from bot.db import make_engine, make_session_factory
 from bot.models import AuditEntry, Callback, Handover
-from tests.e2e.test_staff_console import CHROMIUM, CHROMIUM_FLAGS
-from tests.webhooks.conftest import make_web_settings
+from tests.support import CHROMIUM, CHROMIUM_FLAGS, make_web_settings
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e

@@ -27,7 +27,7 @@ from bot.idnumbers import with_check_character
 from bot.migrate import upgrade
 from tests.e2e.processes import start, stop
 from tests.fakes.twilio_api import start_fake_twilio
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from tests.support import TWILIO_TOKEN, make_web_settings
 from webhooks import create_app
 from webhooks.call_simulator import Call
 

@@ -8,17 +8,16 @@ import logging
 import pytest
 
 from bot.config import load_settings
-from bot.demo import DEMO_CARDHOLDERS
 from bot.logs import JsonFormatter, RequestIdFilter
-from tests.webhooks.conftest import make_web_settings, open_chat_page
+from tests.e2e.cardholders import OFFICE, add_holder
+from tests.support import make_web_settings, open_chat_page
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e
 
-HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "ready_for_pickup")
 
-
-def test_a_turn_is_found_by_its_request_id_in_the_web_and_action_logs(stack, caplog):
+def test_a_turn_is_found_by_its_request_id_in_the_web_and_action_logs(stack, caplog, tmp_path):
+    holder = add_holder(stack, tmp_path, "石慧敏", "ready_for_pickup")
     web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
     client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
     caplog.handler.addFilter(RequestIdFilter())
@@ -26,13 +25,13 @@ def test_a_turn_is_found_by_its_request_id_in_the_web_and_action_logs(stack, cap
 
     turns = [
         ("e2e-turn-progress", "查一下社保卡进度"),
-        ("e2e-turn-id", HOLDER.id_number),
-        ("e2e-turn-name", HOLDER.name),
+        ("e2e-turn-id", holder.id_number),
+        ("e2e-turn-name", holder.name),
     ]
     for request_id, text in turns:
         response = client.post("/chat/message", json={"message": text}, headers={"X-Request-ID": request_id})
         assert response.headers["X-Request-ID"] == request_id
-    assert any(HOLDER.office in reply for reply in response.get_json()["replies"])
+    assert any(OFFICE in reply for reply in response.get_json()["replies"])
 
     web_lines = [json.loads(JsonFormatter(process="web").format(r)) for r in caplog.records]
     answered = {line["request_id"]: line["outcome"] for line in web_lines if line["message"].startswith("turn ")}
@@ -48,5 +47,5 @@ def test_a_turn_is_found_by_its_request_id_in_the_web_and_action_logs(stack, cap
     assert 'assistant_turns_total{channel="chat"}' in metrics
 
     everything = action_log + "\n".join(json.dumps(line, ensure_ascii=False) for line in web_lines)
-    for personal in (HOLDER.id_number, HOLDER.name, HOLDER.phone, HOLDER.phone[-8:]):
+    for personal in (holder.id_number, holder.name, holder.phone, holder.phone[-8:]):
         assert personal not in everything

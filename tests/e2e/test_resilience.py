@@ -14,7 +14,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.demo import DEMO_CARDHOLDERS
 from tests.e2e.production import admin
-from tests.webhooks.conftest import open_chat_page
+from tests.support import open_chat_page
 from webhooks import create_app
 from webhooks.call_simulator import Call
 from webhooks.settings import load_web_settings

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -21,18 +20,11 @@ from werkzeug.serving import make_server
 from bot.config import ROOT, load_settings
 from bot.db import make_engine, make_session_factory
 from bot.models import AuditEntry
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_staff import sign_in, token
+from tests.support import CHROMIUM, CHROMIUM_FLAGS, make_web_settings, sign_in, token
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
-# Headless as root, and no calls home (this machine's network is closed).
-CHROMIUM_FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 PASSWORD = "a reviewer's password"
 # A cardholder of this test's own, so no other end-to-end test depends on its card.
 HOLDER_ID, HOLDER_NAME = "320106198001011233", "钱多多"

@@ -6,16 +6,12 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.config import load_settings
-from bot.demo import DEMO_CARDHOLDERS
 from tests.e2e.cardholders import add_holder
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from tests.support import TWILIO_TOKEN, make_web_settings
 from webhooks import create_app
 from webhooks.call_simulator import Call
 
 pytestmark = pytest.mark.e2e
-
-HOLDER = next(d for d in DEMO_CARDHOLDERS if d.name == "孙强")  # rejected: re-used below only for progress
-ACTIVE = next(d for d in DEMO_CARDHOLDERS if d.name == "Maria Garcia")
 
 
 @pytest.fixture(scope="module")
@@ -32,14 +28,15 @@ def app_transport(stack):
     return post
 
 
-def test_verbal_loss_report_by_keypad_and_last_four(stack, app_transport):
-    keyed_id = "keys:" + ACTIVE.id_number.replace("X", "*") + "#"
+def test_verbal_loss_report_by_keypad_and_last_four(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "Sofia Rossi", foreign=True)
+    keyed_id = "keys:" + holder.id_number.replace("X", "*") + "#"
     call = Call(app_transport, caller="+8613000000000").run(
-        iter(["我的社保卡丢了", keyed_id, "keys:" + ACTIVE.phone[-4:] + "#", "确认"]), echo=False
+        iter(["我的社保卡丢了", keyed_id, "keys:" + holder.phone[-4:] + "#", "确认"]), echo=False
     )
     spoken = " ".join(call.spoken)
     references = re.findall(r"(?<!\d)\d{10}(?!\d)", spoken)
-    stored = [r["reference"] for r in stack.card(ACTIVE.id_number)["loss_reports"] if r["state"] == "active"]
+    stored = [r["reference"] for r in stack.card(holder.id_number)["loss_reports"] if r["state"] == "active"]
     assert len(stored) == 1
     assert references.count(stored[0]) == 2, call.spoken  # read back twice
     assert not any(f["reason"] == "call_dropped" and f["conversation_id"] == f"call-{call.sid}" for f in stack.flags())
@@ -51,15 +48,16 @@ def test_hanging_up_mid_flow_is_flagged(stack, app_transport):
     assert any(f["reason"] == "call_dropped" and f["conversation_id"] == f"call-{call.sid}" for f in stack.flags())
 
 
-def test_english_on_the_keypad_then_progress(stack, app_transport):
-    call = Call(app_transport, caller=HOLDER.phone).run(
-        iter(["keys:9", "what is the status of my card application", HOLDER.id_number]), echo=False
+def test_english_on_the_keypad_then_progress(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "陆建平", "rejected")
+    call = Call(app_transport, caller=holder.phone).run(
+        iter(["keys:9", "what is the status of my card application", holder.id_number]), echo=False
     )
     assert any("did not pass review" in text for text in call.spoken), call.spoken
 
 
-def test_the_keyed_id_number_is_read_back_before_the_last_four_digits(stack, app_transport):
-    holder = next(d for d in DEMO_CARDHOLDERS if d.name == "杨帆")
+def test_the_keyed_id_number_is_read_back_before_the_last_four_digits(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "萧雅琴", "issued")
     call = Call(app_transport, caller="+8613000000000").run(
         iter(["挂失", "keys:" + holder.id_number + "#"]), echo=False
     )

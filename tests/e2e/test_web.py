@@ -4,7 +4,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from bot.config import load_settings
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings, open_chat_page
+from tests.support import TWILIO_TOKEN, make_web_settings, open_chat_page
 from webhooks import create_app
 
 pytestmark = pytest.mark.e2e

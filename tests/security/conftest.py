@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.staff import add_staff_user
-from tests.support import recording_rasa
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_staff import PASSWORD, sign_in
+from tests.support import PASSWORD, make_web_settings, recording_rasa, sign_in
 from webhooks import create_app
 
 
@@ -31,8 +29,3 @@ def fake_rasa():
     """(base URL, list of the request bodies it received) of a running fake Rasa."""
     with recording_rasa() as running:
         yield running
-
-
-# The action server's fixtures, for the attacks that go through the dialogue's actions (the running
-# assistant, `stack`, is tests/conftest.py's, shared with the end-to-end tests).
-from tests.actions.conftest import action_settings, dispatcher, domain  # noqa: E402,F401

@@ -30,10 +30,8 @@ from bot.models import Cardholder, VoiceTurn, utcnow
 from bot.privacy import EventCipher
 from bot.review import Reviewer, add_note
 from bot.staff import add_staff_user
-from tests.bot.test_card_import import HEADER_LINE, ROW_WANG, ROW_ZHANG
-from tests.factories import ID_ZHANG, add_card, save_conversation
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_staff import PASSWORD, sign_in
+from tests.factories import HEADER_LINE, ID_ZHANG, ROW_WANG, ROW_ZHANG, add_card, save_conversation
+from tests.support import PASSWORD, make_web_settings, sign_in
 from webhooks import create_app
 
 CHAT_PERSON = next(d for d in DEMO_CARDHOLDERS if d.name == "赵敏")  # active card

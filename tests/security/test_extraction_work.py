@@ -13,8 +13,7 @@ import pytest
 
 from bot.extraction import extract_numbers
 from bot.spoken import SEPARATOR_CHARS
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_voice import CALL, post
+from tests.support import CALL, make_web_settings, post
 from webhooks import create_app
 from webhooks.turns import MAX_MESSAGE_LENGTH
 

@@ -16,12 +16,8 @@ from bot.assistant import check_identity
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.idnumbers import with_check_character
 from bot.models import IdentityAttempt
-from tests.actions.conftest import make_tracker, responses
-from tests.conftest import NOW
 from tests.factories import ID_UNKNOWN, ID_WANG, ID_ZHANG, add_card
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_sms import signed
-from tests.webhooks.test_voice import CALL, post
+from tests.support import CALL, NOW, make_tracker, make_web_settings, post, responses, signed
 from webhooks import create_app
 
 FORM = ValidateIdentityForm()

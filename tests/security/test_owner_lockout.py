@@ -13,8 +13,8 @@ from actions.tasks import ActionConfirmTask, ActionStartTask
 from bot.assistant import check_identity
 from bot.errors import IdentityNotVerified
 from bot.models import LossReport
-from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_ZHANG, add_card
+from tests.support import make_tracker, responses
 
 FORM = ValidateIdentityForm()
 REGISTERED = "+8613912345678"  # add_card's phone; its last four digits are 5678

@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.models import SeenSms
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_sms import signed
+from tests.support import make_web_settings, signed
 from webhooks import create_app
 
 FORM = {"From": "+8613900001001", "Body": "我的社保卡丢了", "MessageSid": "SM0123456789abcdef"}

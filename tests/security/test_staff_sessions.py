@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from bot.staff import add_staff_user
-from tests.webhooks.test_staff import PASSWORD, sign_in, token
+from tests.support import PASSWORD, sign_in, token
 
 HOUR = 3600.0
 

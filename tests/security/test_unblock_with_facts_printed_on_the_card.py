@@ -7,9 +7,8 @@ from __future__ import annotations
 from actions.identity import ValidateIdentityForm
 from actions.tasks import ActionConfirmTask, ActionStartTask
 from bot.cards import get_cardholder
-from tests.actions.conftest import make_tracker, responses
-from tests.actions.test_tasks import VERIFIED, answering_question
 from tests.factories import ID_ZHANG, add_card
+from tests.support import VERIFIED, answering_question, make_tracker, responses
 
 PHONE = "+8613912345678"
 

@@ -11,8 +11,8 @@ from actions.identity import ValidateIdentityForm
 from actions.info import ActionAskTask
 from actions.tasks import ActionConfirmTask, ActionStartTask
 from actions.verification import ActionForgetIdentity, idle_too_long
-from tests.actions.conftest import make_tracker, responses
 from tests.factories import ID_WANG, ID_ZHANG, add_card
+from tests.support import make_tracker, responses
 
 FORM = ValidateIdentityForm()
 VERIFIED = {"verified_id_number": ID_ZHANG, "id_number": ID_ZHANG, "person_name": "张伟", "holder_masked": "张*"}

@@ -2,32 +2,18 @@
 
 from __future__ import annotations
 
-import re
+from dataclasses import replace
 
 import pytest
-from flask.testing import FlaskClient
+from sqlalchemy import select
 
-from tests.support import free_port
+from bot.assistant import report_card_lost
+from bot.flags import flag_conversation
+from bot.models import Flag, utcnow
+from bot.staff import add_staff_user
+from tests.factories import ID_ZHANG, add_card, save_conversation
+from tests.support import PASSWORD, make_web_settings, open_chat_page, sign_in
 from webhooks import create_app
-from webhooks.settings import WebSettings
-
-TWILIO_TOKEN = "test-twilio-auth-token"
-
-
-def make_web_settings(
-    settings, *, rasa_url: str | None = None, rasa_token: str = "rasa-token", actions_url: str | None = None
-) -> WebSettings:
-    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens here: Rasa or actions "down"
-    return WebSettings(
-        core=settings,
-        secret_key="s" * 32,
-        rasa_url=rasa_url or closed,
-        rasa_token=rasa_token,
-        actions_url=actions_url or closed,
-        twilio_auth_token=TWILIO_TOKEN,
-        public_base_url=None,
-        rasa_timeout=2.0,
-    )
 
 
 @pytest.fixture
@@ -40,14 +26,66 @@ def client(app):
     return app.test_client()
 
 
-def open_chat_page(client: FlaskClient) -> FlaskClient:
-    """Load the chat page as a browser would and send its CSRF token with every later request."""
-    page = client.get("/").get_data(as_text=True)
-    token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+@pytest.fixture
+def chat_client(client):
+    return open_chat_page(client)
+
+
+# The staff console over a real loss report and a saved conversation (test_staff and its neighbours).
+CONVERSATION = "web-5f3a"
+
+
+@pytest.fixture
+def tracker_db(tmp_path):
+    db = tmp_path / "tracker.db"
+    save_conversation(
+        db,
+        CONVERSATION,
+        [
+            ("我的卡丢了", "report_loss", 0.96, "请提供您的身份证号码。"),
+            (f"{ID_ZHANG[:6]} {ID_ZHANG[6:14]} {ID_ZHANG[14:]}", "inform", 0.99, "请提供您的姓名。"),
+            ("张伟", "inform", 0.93, "确认挂失吗？"),
+            ("那啥 电话13912345678打不通咋办", "nlu_fallback", 0.31, "抱歉，我没有听懂。"),
+        ],
+    )
+    return db
+
+
+@pytest.fixture
+def staff_app(settings, sessions, tracker_db):
+    web = replace(make_web_settings(settings), tracker_store_url=f"sqlite:///{tracker_db}")
+    return create_app({"WEB": web, "TESTING": True})
+
+
+@pytest.fixture
+def flagged(sessions, settings, vault):
+    """A real loss report (which flags the conversation), a fallback flag on it, and three voice flags."""
+    with sessions.begin() as db:
+        add_card(db, vault)
+        report, _ = report_card_lost(
+            db, settings=settings, id_number=ID_ZHANG, conversation_id=CONVERSATION, channel="chat", now=utcnow()
+        )
+        fallback = flag_conversation(db, conversation_id=CONVERSATION, channel="chat", reason="nlu_fallback")
+        for n in range(3):
+            flag_conversation(db, conversation_id=f"call-{n}", channel="voice", reason="human_requested")
+        add_staff_user(db, username="li.reviewer", password=PASSWORD, role="reviewer")
+        add_staff_user(db, username="wang.admin", password=PASSWORD, role="admin")
+        return {
+            "loss": db.scalars(select(Flag.id).where(Flag.reason == "loss_reported")).one(),
+            "fallback": fallback.id,
+            "reference": report.reference,
+        }
+
+
+@pytest.fixture
+def reviewer(staff_app, flagged):
+    client = staff_app.test_client()
+    assert sign_in(client, "li.reviewer").status_code == 302
     return client
 
 
 @pytest.fixture
-def chat_client(client):
-    return open_chat_page(client)
+def admin(staff_app, flagged):
+    client = staff_app.test_client()
+    assert sign_in(client, "wang.admin").status_code == 302
+    return client

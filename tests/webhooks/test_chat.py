@@ -6,8 +6,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from sqlalchemy import select
 
 from bot.models import Flag
-from tests.support import recording_rasa
-from tests.webhooks.conftest import make_web_settings, open_chat_page
+from tests.support import make_web_settings, open_chat_page, recording_rasa
 from webhooks import create_app
 
 

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from tests.support import free_port
-from tests.webhooks.conftest import make_web_settings
-from tests.webhooks.test_rasa_client import fake_rasa
+from tests.support import free_port, make_web_settings, naming_rasa
 from webhooks import create_app
 
 
@@ -28,7 +26,7 @@ def test_health_names_what_is_down(client):
 
 
 def test_all_ready_is_200_and_lists_each_server(settings):
-    with fake_rasa("a", []) as a, fake_rasa("b", []) as b, fake_rasa("actions", []) as actions:
+    with naming_rasa("a", []) as a, naming_rasa("b", []) as b, naming_rasa("actions", []) as actions:
         status, body = health(settings, [a, b], actions)
     assert status == 200 and body["status"] == "ok" and body["down"] == []
     assert body["servers"] == [
@@ -40,7 +38,7 @@ def test_all_ready_is_200_and_lists_each_server(settings):
 
 def test_one_rasa_of_two_down_is_degraded_not_healthy(settings):
     stopped = f"http://127.0.0.1:{free_port()}"
-    with fake_rasa("a", []) as a, fake_rasa("actions", []) as actions:
+    with naming_rasa("a", []) as a, naming_rasa("actions", []) as actions:
         status, body = health(settings, [a, stopped], actions)
     assert status == 503 and body["status"] == "degraded"
     assert body["down"] == [{"role": "rasa", "url": stopped}]
@@ -49,7 +47,7 @@ def test_one_rasa_of_two_down_is_degraded_not_healthy(settings):
 
 def test_no_action_server_is_down_even_with_every_rasa_ready(settings):
     stopped = f"http://127.0.0.1:{free_port()}"
-    with fake_rasa("a", []) as a:
+    with naming_rasa("a", []) as a:
         status, body = health(settings, [a], stopped)
     assert status == 503 and body["status"] == "unavailable"
     assert body["down"] == [{"role": "actions", "url": stopped}]

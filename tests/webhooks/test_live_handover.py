@@ -20,11 +20,10 @@ from bot.models import AuditEntry, Callback, Handover, LiveMessage, OutboundMess
 from bot.service_settings import setting_problems
 from bot.staff import add_staff_user
 from tests.factories import ID_ZHANG, add_card
-from tests.support import recording_rasa
-from tests.webhooks.conftest import make_web_settings, open_chat_page
-from tests.webhooks.test_sms import FORM, signed
-from tests.webhooks.test_staff import sign_in, token
+from tests.support import make_web_settings, open_chat_page, recording_rasa, sign_in, signed, token
 from webhooks import create_app
+
+SMS_FORM = {"From": "+8613900001001", "Body": "我要人工", "MessageSid": "SM1"}
 
 PASSWORD = "correct horse battery"
 MONDAY_10 = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in the city, staff on duty
@@ -187,17 +186,17 @@ def test_ending_the_chat_leaves_the_queue(app, sessions):
 
 
 def test_sms_with_staff_replies_go_out_by_sms(app, rasa, sessions, vault):
-    first = {**FORM, "Body": "我要人工", "MessageSid": "SM1"}
+    first = {**SMS_FORM, "Body": "我要人工", "MessageSid": "SM1"}
     assert "前面还有" in app.test_client().post("/twilio/sms", data=first, headers=signed(first)).get_data(as_text=True)
     (handover,) = _all(sessions, select(Handover))
     li = _staff(app, "li.reviewer")
     _post(li, f"/staff/live/{handover.id}/take", "/staff/live")
-    second = {**FORM, "Body": "请问补卡要多少钱", "MessageSid": "SM2"}
+    second = {**SMS_FORM, "Body": "请问补卡要多少钱", "MessageSid": "SM2"}
     answer = app.test_client().post("/twilio/sms", data=second, headers=signed(second)).get_data(as_text=True)
     assert "<Message>" not in answer and _said(rasa) == ["我要人工"]
     _post(li, f"/staff/live/{handover.id}/reply", f"/staff/live/{handover.id}", text="补卡费用为20元。")
     sent = _all(sessions, select(OutboundMessage).order_by(OutboundMessage.id))
-    assert [(m.kind, vault.decrypt(m.to_cipher)) for m in sent] == [("handover", FORM["From"])] * 2
+    assert [(m.kind, vault.decrypt(m.to_cipher)) for m in sent] == [("handover", SMS_FORM["From"])] * 2
     assert [vault.decrypt(m.body_cipher) for m in sent][1] == "补卡费用为20元。"
     assert [m.conversation_id for m in sent] == [handover.conversation_id] * 2
     with sessions() as db:

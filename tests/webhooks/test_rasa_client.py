@@ -2,63 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 from cryptography.fernet import Fernet
 
 from bot.errors import ConfigError
-from tests.support import free_port
+from tests.support import free_port, naming_rasa
 from webhooks.rasa_client import RasaClient, RasaUnavailable
 from webhooks.settings import load_web_settings
 
 
-@contextmanager
-def fake_rasa(name: str, received: list[str], delay: float = 0.0):
-    """A REST channel that answers with its own name and records each message it got."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            message = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["message"]
-            received.append(f"{name}:{message}")
-            time.sleep(delay)
-            body = json.dumps([{"recipient_id": "x", "text": name}]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def do_GET(self):
-            body = json.dumps({"model_file": f"{name}.tar.gz"}).encode()
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    class Server(ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
-            pass  # the slow server writes to a client that gave up: expected here
-
-    server = Server(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_turns_go_to_each_server_in_turn():
     received: list[str] = []
-    with fake_rasa("a", received) as a, fake_rasa("b", received) as b:
+    with naming_rasa("a", received) as a, naming_rasa("b", received) as b:
         client = RasaClient([a, b], key="test-key", timeout=2)
         answers = [client.send("c1", str(n))[0]["text"] for n in range(4)]
     assert answers == ["a", "b", "a", "b"]
@@ -68,7 +23,7 @@ def test_turns_go_to_each_server_in_turn():
 def test_a_stopped_server_is_skipped_and_nothing_is_sent_twice():
     received: list[str] = []
     stopped = f"http://127.0.0.1:{free_port()}"
-    with fake_rasa("a", received) as a:
+    with naming_rasa("a", received) as a:
         client = RasaClient([stopped, a], key="test-key", timeout=2)
         answers = [client.send("c1", str(n))[0]["text"] for n in range(3)]
         assert client.is_ready("token")
@@ -78,7 +33,7 @@ def test_a_stopped_server_is_skipped_and_nothing_is_sent_twice():
 
 def test_the_log_names_a_refusing_server_by_its_url_not_its_place_in_the_rotation(caplog):
     stopped = f"http://127.0.0.1:{free_port()}"
-    with fake_rasa("a", []) as a:
+    with naming_rasa("a", []) as a:
         client = RasaClient([a, stopped], key="test-key", timeout=2)
         with caplog.at_level("WARNING", logger="webhooks.rasa_client"):
             client.send("c1", "1")  # a answers
@@ -91,7 +46,7 @@ def test_the_log_names_a_refusing_server_by_its_url_not_its_place_in_the_rotatio
 def test_a_slow_server_is_not_retried_elsewhere():
     """It may have acted on the message already: the person gets the apology instead of a double turn."""
     received: list[str] = []
-    with fake_rasa("slow", received, delay=1.5) as slow, fake_rasa("b", received) as b:
+    with naming_rasa("slow", received, delay=1.5) as slow, naming_rasa("b", received) as b:
         client = RasaClient([slow, b], key="test-key", timeout=0.5)
         with pytest.raises(RasaUnavailable):
             client.send("c1", "确认")

@@ -1,17 +1,10 @@
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from bot.models import Flag
-from tests.support import recording_rasa
-from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
+from tests.support import make_web_settings, recording_rasa, signed
 from webhooks import create_app
 
-URL = "http://localhost/twilio/sms"
 FORM = {"From": "+8613900001001", "Body": "我的社保卡丢了", "MessageSid": "SM123"}
-
-
-def signed(form: dict, url: str = URL) -> dict:
-    return {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, form)}
 
 
 def test_signed_sms_gets_twiml_reply(client):

@@ -13,11 +13,9 @@ from bot.config import SmsSettings
 from bot.models import Card, OutboundMessage
 from bot.outbox_worker import send_one
 from bot.sms_sender import TwilioSender
-from tests.conftest import NOW
 from tests.factories import add_card, outbox_for
 from tests.fakes.twilio_api import start_fake_twilio
-from tests.webhooks.conftest import TWILIO_TOKEN
-from tests.webhooks.test_sms import signed
+from tests.support import NOW, TWILIO_TOKEN, signed
 
 PHONE = "+8613912345678"
 STATUS_URL = "http://localhost/twilio/sms-status"

@@ -10,85 +10,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from bot.assistant import report_card_lost
-from bot.flags import flag_conversation
-from bot.models import AuditEntry, Flag, NluLabel, StaffUser, utcnow
-from bot.staff import add_staff_user
-from tests.factories import ID_ZHANG, add_card, save_conversation
-from tests.webhooks.conftest import make_web_settings
+from bot.models import AuditEntry, Flag, NluLabel, StaffUser
+from tests.factories import ID_ZHANG
+from tests.support import PASSWORD, make_web_settings, sign_in, token
 from webhooks import create_app
-
-PASSWORD = "correct horse battery"
-CONVERSATION = "web-5f3a"
-
-
-@pytest.fixture
-def tracker_db(tmp_path):
-    db = tmp_path / "tracker.db"
-    save_conversation(
-        db,
-        CONVERSATION,
-        [
-            ("我的卡丢了", "report_loss", 0.96, "请提供您的身份证号码。"),
-            (f"{ID_ZHANG[:6]} {ID_ZHANG[6:14]} {ID_ZHANG[14:]}", "inform", 0.99, "请提供您的姓名。"),
-            ("张伟", "inform", 0.93, "确认挂失吗？"),
-            ("那啥 电话13912345678打不通咋办", "nlu_fallback", 0.31, "抱歉，我没有听懂。"),
-        ],
-    )
-    return db
-
-
-@pytest.fixture
-def staff_app(settings, sessions, tracker_db):
-    web = replace(make_web_settings(settings), tracker_store_url=f"sqlite:///{tracker_db}")
-    return create_app({"WEB": web, "TESTING": True})
-
-
-@pytest.fixture
-def flagged(sessions, settings, vault):
-    """A real loss report (which flags the conversation), a fallback flag on it, and three voice flags."""
-    with sessions.begin() as db:
-        add_card(db, vault)
-        report, _ = report_card_lost(
-            db, settings=settings, id_number=ID_ZHANG, conversation_id=CONVERSATION, channel="chat", now=utcnow()
-        )
-        fallback = flag_conversation(db, conversation_id=CONVERSATION, channel="chat", reason="nlu_fallback")
-        for n in range(3):
-            flag_conversation(db, conversation_id=f"call-{n}", channel="voice", reason="human_requested")
-        add_staff_user(db, username="li.reviewer", password=PASSWORD, role="reviewer")
-        add_staff_user(db, username="wang.admin", password=PASSWORD, role="admin")
-        return {
-            "loss": db.scalars(select(Flag.id).where(Flag.reason == "loss_reported")).one(),
-            "fallback": fallback.id,
-            "reference": report.reference,
-        }
-
-
-def token(client, path: str = "/staff/login") -> str:
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', page).group(1)
-
-
-def sign_in(client, username: str, password: str = PASSWORD, **kwargs):
-    return client.post(
-        "/staff/login",
-        data={"username": username, "password": password, "csrf_token": token(client)},
-        **kwargs,
-    )
-
-
-@pytest.fixture
-def reviewer(staff_app, flagged):
-    client = staff_app.test_client()
-    assert sign_in(client, "li.reviewer").status_code == 302
-    return client
-
-
-@pytest.fixture
-def admin(staff_app, flagged):
-    client = staff_app.test_client()
-    assert sign_in(client, "wang.admin").status_code == 302
-    return client
 
 
 def test_every_console_page_needs_a_session(staff_app, flagged):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 from bot.model import DeployedModel, write_deployed
-from tests.webhooks.test_staff import flagged, reviewer, staff_app, tracker_db  # noqa: F401  (fixtures)
 
 
 def test_the_overview_shows_the_deployed_model(staff_app, reviewer, tmp_path):  # noqa: F811

@@ -7,16 +7,8 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.models import Flag
-from tests.webhooks.conftest import TWILIO_TOKEN
+from tests.support import CALL, TWILIO_TOKEN, post
 from webhooks.twiml import VoiceConfig, speakable, turn
-
-CALL = {"CallSid": "CA0123456789abcdef", "From": "+8613900001001", "To": "+861012345678"}
-
-
-def post(client, path: str, form: dict, *, sign: bool = True):
-    url = "http://localhost" + path
-    headers = {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, form)} if sign else {}
-    return client.post(path, data=form, headers=headers)
 
 
 def xml(response) -> ET.Element:
