@@ -10,10 +10,13 @@ from actions.runtime import DatabaseAction, channel_of, in_transaction, service_
 from bot.flags import flag_conversation
 
 FALLBACK_INTENT = "nlu_fallback"
-# Tells a channel that can transfer (the hotline) to put the person through to staff.
-HANDOVER = {"handover": True}
 # Actions that run around every message without answering it.
 _NOT_AN_ANSWER = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
+
+
+def handover(reason: str) -> dict[str, str]:
+    """Tells a channel that can transfer (the hotline) to put the person through to staff, and why."""
+    return {"handover": reason}
 
 
 def _flag(reason: str):
@@ -54,7 +57,7 @@ class ActionHandover(DatabaseAction):
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         await in_transaction(_flag("human_requested"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_handover", **service_values(tracker))
-        dispatcher.utter_message(json_message=HANDOVER)
+        dispatcher.utter_message(json_message=handover("human_requested"))
         return []
 
 
@@ -70,5 +73,5 @@ class ActionNluFallback(DatabaseAction):
             return []
         await in_transaction(_flag("nlu_fallback"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_offer_human", **service_values(tracker))
-        dispatcher.utter_message(json_message=HANDOVER)
+        dispatcher.utter_message(json_message=handover("nlu_fallback"))
         return []

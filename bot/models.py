@@ -53,6 +53,8 @@ VAULT_INFO_KEY = "vault"
 SMS_KINDS = ("loss_reported", "unblocked", "lapsed", "code", "card_ready")
 SMS_STATES = ("pending", "sending", "sent", "delivered", "failed", "local")
 CODE_STATES = ("active", "verified", "used", "failed", "superseded")
+# Why a caller was asked to leave a voicemail instead of being put through to staff.
+VOICEMAIL_CAUSES = ("no_agent", "after_hours", "no_answer")
 
 
 def utcnow() -> dt.datetime:
@@ -423,3 +425,24 @@ class SeenSms(Base):
 
     message_sid: Mapped[str] = Column(String(64), primary_key=True)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, index=True)
+
+
+class Voicemail(Base):
+    """A message a caller left for staff, by Twilio's RecordingSid, on the flag that raised it.
+
+    `cause` says why the caller got a voicemail rather than a person; the flag's reason says why
+    staff were wanted. The recording itself stays with Twilio: only its reference and URL are kept.
+    """
+
+    __tablename__ = "voicemails"
+    __table_args__ = (_one_of("cause", VOICEMAIL_CAUSES),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    flag_id: Mapped[int] = Column(ForeignKey("flags.id", ondelete="CASCADE"), nullable=False, index=True)
+    recording_sid: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    recording_url: Mapped[str | None] = Column(Text)
+    recording_status: Mapped[str] = Column(String(20), nullable=False)
+    duration_seconds: Mapped[int | None] = Column(Integer)
+    cause: Mapped[str] = Column(String(20), nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -28,6 +28,10 @@ from webhooks.rasa_client import RasaClient
 from webhooks.twiml import VoiceConfig
 
 
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
 @dataclass
 class WebSettings:
     """Read once when the app is created; the database engine is made on first use."""
@@ -50,6 +54,8 @@ class WebSettings:
     ratelimit_storage_uri: str = "memory://"
     trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For
     chat_turns_per_minute: int = 60  # chat messages one client address may send
+    # What time it is (aware): staff hours are decided by it; tests set the hour they need.
+    clock: Callable[[], dt.datetime] = utc_now
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

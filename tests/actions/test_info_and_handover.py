@@ -35,7 +35,7 @@ async def test_ask_task(dispatcher, domain):
 async def test_handover_flags_human_requested(action_settings, session, dispatcher, domain):
     await ActionHandover().run(dispatcher, make_tracker(intent="request_human", metadata={"channel": "sms"}), domain)
     assert responses(dispatcher) == ["utter_handover", None]
-    assert dispatcher.messages[-1]["custom"] == {"handover": True}  # the hotline transfers on this
+    assert dispatcher.messages[-1]["custom"] == {"handover": "human_requested"}  # the hotline transfers on this
     flags = session.scalars(select(Flag)).all()
     assert [(f.reason, f.channel) for f in flags] == [("human_requested", "sms")]
 
@@ -49,5 +49,5 @@ async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings
     twice = make_tracker(intent="nlu_fallback", events=[user_event("nlu_fallback"), user_event("nlu_fallback")])
     await ActionNluFallback().run(dispatcher, twice, domain)
     assert responses(dispatcher)[-2:] == ["utter_offer_human", None]
-    assert dispatcher.messages[-1]["custom"] == {"handover": True}
+    assert dispatcher.messages[-1]["custom"] == {"handover": "nlu_fallback"}  # the hotline's voicemail says why
     assert [f.reason for f in session.scalars(select(Flag))] == ["nlu_fallback"]

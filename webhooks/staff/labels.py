@@ -98,6 +98,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_found": ("找不到该记录。", "There is no such record."),
     "bad_filter": ("筛选条件“{name}”无效，已忽略。", "The filter '{name}' is not valid and was ignored."),
     "system_note": ("系统备注", "System note"),
+    "voicemails": ("来电留言", "Voicemail"),
+    "recording_pending": ("录音尚未就绪。", "The recording is not ready yet."),
+    "recording_absent": ("来电者未留言（无录音）。", "The caller said nothing (no recording)."),
+    "recording_failed": ("录音失败。", "The recording failed."),
+    "open_recording": ("打开录音", "Open the recording"),
+    "seconds": ("{n} 秒", "{n} s"),
     "err_unknown_filter": ("筛选条件无效。", "Unknown filter value."),
     "err_date_order": (
         "起始日期晚于截止日期，日期条件已忽略。",
@@ -134,6 +140,12 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "chat": ("网页", "web chat"),
     "sms": ("短信", "SMS"),
     "voice": ("电话", "phone"),
+}
+# Why a caller was asked for a voicemail rather than put through (bot.models.VOICEMAIL_CAUSES).
+VOICEMAIL_CAUSES: dict[str, tuple[str, str]] = {
+    "no_agent": ("未设置转接号码", "no staff number to transfer to"),
+    "after_hours": ("非工作时间", "outside staff hours"),
+    "no_answer": ("转接无人接听", "transfer not answered"),
 }
 ROLES: dict[str, tuple[str, str]] = {"reviewer": ("审核员", "reviewer"), "admin": ("管理员", "admin")}
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.audit import record_audit
 from bot.conversations import TrackerStoreUnavailable, Transcript
 from bot.flags import describe_flag
-from bot.models import AuditEntry, Cardholder, Flag, LossReport
+from bot.models import AuditEntry, Cardholder, Flag, LossReport, Voicemail
 from bot.privacy import mask_id_number, mask_name, mask_phone
 from bot.redaction import mask_text
 from bot.review import (
@@ -33,10 +33,12 @@ from bot.review import (
 )
 from bot.statuses import CardStatus
 from bot.training_labels import label_message, labels_by_message
+from bot.voicemails import voicemails_of
 from webhooks.staff import bp
+from webhooks.staff import labels as words
 from webhooks.staff.auth import admin_required, reviewer
 from webhooks.staff.forms import BulkReviewForm, LabelForm, NoteForm, QueueFilterForm, RevealForm
-from webhooks.staff.labels import error_text, language, local_time, t
+from webhooks.staff.labels import VOICEMAIL_CAUSES, error_text, language, local_time, t
 
 log = logging.getLogger(__name__)
 CSV_COLUMNS = ("id", "created", "channel", "reason", "status", "conversation_id", "assignee", "reviewer", "reviewed")
@@ -160,6 +162,7 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
         notes = [(n.author.username if n.author else "", local_time(n.created_at), shown(n.text)) for n in item.notes]
         system_note = shown(item.note) if item.note else None
         assignee = item.assignee.username if item.assignee else None
+        voicemails = [_voicemail_view(v) for v in voicemails_of(db, item)]
         others = db.execute(
             select(Flag.id, Flag.reason, Flag.status)
             .where(Flag.conversation_id == item.conversation_id, Flag.id != item.id)
@@ -177,6 +180,7 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
         labels=labels,
         notes=notes,
         system_note=system_note,
+        voicemails=voicemails,
         history=history,
         revealed=revealed,
         note_form=NoteForm(formdata=None),
@@ -207,6 +211,19 @@ def _transcript_lines(item: Flag, names: set[str], revealed: bool) -> tuple[list
         }
         for line in transcript.lines
     ], False
+
+
+def _voicemail_view(voicemail: Voicemail) -> dict[str, Any]:
+    """A voicemail as staff see it: why, when, how long, and the recording (Twilio's media URL)."""
+    ready = voicemail.recording_status == "completed" and voicemail.recording_url
+    return {
+        "cause": words.label(VOICEMAIL_CAUSES, voicemail.cause),
+        "time": local_time(voicemail.created_at),
+        "duration": t("seconds", n=voicemail.duration_seconds) if voicemail.duration_seconds else "",
+        "audio": f"{voicemail.recording_url}.mp3" if ready else None,
+        "link": voicemail.recording_url if ready else None,
+        "state": None if ready else t(f"recording_{voicemail.recording_status.replace('in-progress', 'pending')}"),
+    }
 
 
 def _card_view(holder: Cardholder | None, report: LossReport | None, revealed: bool) -> dict[str, Any] | None:
