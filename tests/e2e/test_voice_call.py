@@ -3,10 +3,15 @@
 import re
 
 import pytest
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from bot.cards import find_cardholder
 from bot.config import load_settings
+from bot.db import make_engine, make_session_factory
 from bot.demo import DEMO_CARDHOLDERS
+from bot.models import Flag, Voicemail
+from bot.privacy import Vault
 from tests.e2e.cardholders import add_holder
 from tests.webhooks.conftest import TWILIO_TOKEN, make_web_settings
 from webhooks import create_app
@@ -114,3 +119,48 @@ def test_an_id_number_spoken_in_two_pieces_is_put_together(stack, app_transport,
     assert any("后面的号码" in text for text in call.spoken), call.spoken
     assert any(holder.id_number in text and "后四位" in text for text in call.spoken), call.spoken
     assert not any("不是有效的身份证号码" in text for text in call.spoken), call.spoken
+
+
+def _call_flags(stack, call) -> list[dict]:
+    return [f for f in stack.flags() if f["conversation_id"] == f"call-{call.sid}"]
+
+
+def _hotline_told(spoken: list[str]) -> list[str]:
+    """What a caller on the hotline must never hear: to call the hotline."""
+    return [text for text in spoken if re.search(r"12333|拨打|致电|call (us|the hotline|\d)", text, re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("words", ["转人工", "我要找人工客服"])
+def test_asking_for_a_person_without_an_agent_number_offers_a_voicemail_not_the_hotline(stack, app_transport, words):
+    call = Call(app_transport, caller="+8613000000005").run(iter([words]), echo=False)
+    spoken = " ".join(call.spoken)
+    assert "请在提示音后留言" in spoken and "无法转接" in spoken, call.spoken
+    assert "非工作时间" not in spoken and not _hotline_told(call.spoken), call.spoken
+    assert "留言已收到" in call.spoken[-1] and call.ended == "bot hung up"
+    assert [f["reason"] for f in _call_flags(stack, call)] == ["human_requested"]
+
+
+@pytest.mark.parametrize(
+    "words", ["keys:9|I need help with my pension", "今天天气怎么样", "keys:9|where can I find my ID number"]
+)
+def test_no_spoken_answer_tells_a_caller_to_call_the_hotline(stack, app_transport, words):
+    call = Call(app_transport, caller="+8613000000006").run(iter([*words.split("|"), ""]), echo=False)
+    assert len(call.spoken) > 2 and not _hotline_told(call.spoken), call.spoken
+
+
+def test_a_verified_callers_voicemail_is_flagged_with_the_cardholder_and_its_recording(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "邓志明")
+    call = Call(app_transport, caller=holder.phone).run(
+        iter(["查一下办理进度", "keys:" + holder.id_number.replace("X", "*") + "#", "人工"]), echo=False
+    )
+    assert not _hotline_told(call.spoken), call.spoken
+    flags = _call_flags(stack, call)
+    assert [f["reason"] for f in flags] == ["human_requested"], flags
+    settings = load_settings(stack.env, env_file=None)
+    sessions = make_session_factory(make_engine(settings.database_url), vault=Vault(settings))
+    with sessions.begin() as db:
+        flag = db.get(Flag, flags[0]["id"])
+        voicemail = db.scalars(select(Voicemail).where(Voicemail.flag_id == flag.id)).one()
+        assert flag.cardholder_id == find_cardholder(db, vault=Vault(settings), id_number=holder.id_number).id
+        assert (voicemail.cause, voicemail.recording_status) == ("no_agent", "completed")
+        assert voicemail.recording_url.endswith(voicemail.recording_sid)

@@ -15,7 +15,7 @@ from bot.audit import record_audit
 from bot.conversations import TrackerStoreUnavailable, Transcript
 from bot.flags import describe_flag
 from bot.models import AuditEntry, Cardholder, Flag, LossReport, Voicemail
-from bot.privacy import mask_id_number, mask_name, mask_phone
+from bot.privacy import mask_id_number, mask_name, mask_phone, mask_reference
 from bot.redaction import mask_text
 from bot.review import (
     QueueFilter,
@@ -242,7 +242,12 @@ def _card_view(holder: Cardholder | None, report: LossReport | None, revealed: b
         "office": card.office if card else "",
         "report": None
         if report is None
-        else {"reference": report.reference, "state": report.state, "expires": local_time(report.expires_at)},
+        else {
+            # One rule with the transcript (bot.redaction): the reference is masked until revealed.
+            "reference": report.reference if revealed else mask_reference(report.reference),
+            "state": report.state,
+            "expires": local_time(report.expires_at),
+        },
     }
 
 
