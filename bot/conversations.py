@@ -101,6 +101,14 @@ class Transcript:
     names: set[str]  # what the person gave when asked for their name, to mask wherever it appears
 
 
+@dataclass(frozen=True)
+class ConversationFacts:
+    """What a queue row says about its conversation: what people asked, in order, and in which language."""
+
+    intents: tuple[str, ...] = ()
+    language: str | None = None  # the `language` slot's last value; None when it never changed
+
+
 # Rasa's internal actions are bookkeeping; the transcript shows the ones that did something.
 _QUIET_ACTIONS = {"action_listen", "action_session_start", None}
 
@@ -127,6 +135,32 @@ class TrackerStore:
         except ConfigError:  # a DATA_ENCRYPTION_KEY other than the one Rasa wrote with
             raise TrackerStoreUnavailable("DATA_ENCRYPTION_KEY does not match the tracker store") from None
         return build_transcript(session_around(events, around) if around else events)
+
+    def facts(self, conversation_ids: list[str]) -> dict[str, ConversationFacts]:
+        """Each conversation's intents (clear columns) and language (the only events decrypted here)."""
+        if not conversation_ids:
+            return {}
+        language_set = and_(_events.c.type_name == "slot", _events.c.action_name == "language")
+        query = (
+            select(_events.c.sender_id, _events.c.intent_name, case((language_set, _events.c.data), else_=None))
+            .where(_events.c.sender_id.in_(set(conversation_ids)), or_(_events.c.type_name == "user", language_set))
+            .order_by(_events.c.id)
+        )
+        intents: dict[str, list[str]] = {}
+        languages: dict[str, str] = {}
+        try:
+            with self._engine.connect() as conn:
+                for sender, intent, sealed in conn.execute(query):
+                    if sealed is not None:
+                        languages[sender] = str(json.loads(self._cipher.open(sealed)).get("value") or "")
+                    elif intent:
+                        intents.setdefault(sender, []).append(intent)
+        except (SQLAlchemyError, ValueError, ConfigError) as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from None
+        return {
+            sender: ConversationFacts(tuple(intents.get(sender, ())), languages.get(sender) or None)
+            for sender in set(intents) | set(languages)
+        }
 
     def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
         """For each local day from `since`: (messages from people, of which NLU fell back).

@@ -12,10 +12,11 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from sqlalchemy import select
 
 from bot.audit import record_audit
-from bot.conversations import TrackerStoreUnavailable, Transcript
+from bot.conversations import ConversationFacts, TrackerStoreUnavailable, Transcript
 from bot.flags import describe_flag
 from bot.models import AuditEntry, Cardholder, Flag, LossReport, Voicemail
 from bot.privacy import mask_id_number, mask_name, mask_phone, mask_reference
+from bot.queue_summary import Summary, summarise
 from bot.redaction import mask_text
 from bot.review import (
     QueueFilter,
@@ -76,14 +77,37 @@ def flags() -> Any:
     with web.read_sessions.begin() as db:
         page = queue_page(db, where, web.core.timezone, page=page_number)
         counts = reason_counts(db, where, web.core.timezone)
+        summaries = {flag_id: _summary_line(s) for flag_id, s in summarise(db, page.flags, _facts(page.flags)).items()}
     return render_template(
         "staff/queue.html",
         page=page,
         counts=counts,
+        summaries=summaries,
         where=where,
         args=_query_args(where),
         bulk=where.reason == "loss_reported",
     ), 400 if refused else 200
+
+
+def _facts(flags: list[Flag]) -> dict[str, ConversationFacts]:
+    """What the tracker store says of these flags' conversations; nothing when it cannot be read."""
+    try:
+        return current_app.config["WEB"].tracker_store.facts([flag.conversation_id for flag in flags])
+    except TrackerStoreUnavailable as error:
+        log.warning("conversation summaries unavailable: %s", error)
+        return {}
+
+
+def _summary_line(summary: Summary) -> str:
+    intent = words.label(words.INTENTS, summary.intent) if summary.intent else t("no_request")
+    return " · ".join(
+        (
+            intent,
+            words.label(words.OUTCOMES, summary.outcome),
+            words.label(words.SPOKEN_LANGUAGES, summary.language),
+            words.label(words.CHANNELS, summary.channel),
+        )
+    )
 
 
 @bp.get("/flags.csv")
