@@ -62,16 +62,18 @@ class ActionHandover(DatabaseAction):
 
 
 class ActionNluFallback(DatabaseAction):
-    """First miss: ask to rephrase. Second miss in a row: offer a human and flag ``nlu_fallback``."""
+    """Every miss flags ``nlu_fallback`` (once per conversation while open): staff see each message
+    the assistant did not understand, and can label it. The first miss asks to rephrase; the second
+    in a row offers a human."""
 
     def name(self) -> str:
         return "action_nlu_fallback"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        await in_transaction(_flag("nlu_fallback"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         if misses_in_a_row(tracker) < 2:
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        await in_transaction(_flag("nlu_fallback"), conversation_id=tracker.sender_id, channel=channel_of(tracker))
         dispatcher.utter_message(response="utter_offer_human", **service_values(tracker))
         dispatcher.utter_message(json_message=handover("nlu_fallback"))
         return []

@@ -163,17 +163,24 @@ class TrackerStore:
         }
 
     def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
-        """For each local day from `since`: (messages from people, of which NLU fell back).
+        """For each local day from `since`: (messages from people, of which were not understood).
 
-        The database groups messages into quarter-hours (every time zone's offset is a whole
-        number of them, daylight saving included); Python then assigns each to its local day.
+        A message was not understood when the NLU fell back or, understood, nothing the assistant
+        knows fitted it and Rasa's own fallback answered (as /metrics counts them). The database
+        groups messages into quarter-hours (every time zone's offset is a whole number of them,
+        daylight saving included); Python then assigns each to its local day.
         """
         # Integer division of integers floors on every backend (CAST of a float may round).
         bucket = (cast(_events.c.timestamp, Integer) / _BUCKET_SECONDS).label("bucket")
-        fallbacks = func.sum(case((_events.c.intent_name == FALLBACK_INTENT, 1), else_=0))
+        is_user = _events.c.type_name == "user"
+        core_fallback = and_(_events.c.type_name == "action", _events.c.action_name == CORE_FALLBACK_ACTION)
+        messages = func.sum(case((is_user, 1), else_=0))
+        fallbacks = func.sum(
+            case((and_(is_user, _events.c.intent_name == FALLBACK_INTENT), 1), (core_fallback, 1), else_=0)
+        )
         query = (
-            select(bucket, func.count(), fallbacks)
-            .where(and_(_events.c.type_name == "user", _events.c.timestamp >= since.timestamp()))
+            select(bucket, messages, fallbacks)
+            .where(and_(or_(is_user, core_fallback), _events.c.timestamp >= since.timestamp()))
             .group_by(bucket)
         )
         try:
