@@ -64,7 +64,12 @@ def _inline(chart: pygal.graph.graph.Graph) -> Markup:
 def horizontal_bars(items: list[tuple[str, float]], title: str) -> Chart:
     """One bar per item, longest for the largest value (e.g. open flags by reason)."""
     chart = pygal.HorizontalBar(
-        **_COMMON, height=40 + 30 * max(len(items), 1), print_values=True, show_y_guides=False, title=None
+        **_COMMON,
+        height=40 + 30 * max(len(items), 1),
+        print_values=True,
+        print_zeroes=False,
+        show_y_guides=False,
+        y_labels=_whole_steps(max((value for _, value in items), default=0)),  # counts: no 0.5
     )
     chart.x_labels = [label for label, _ in items]
     chart.add(title, [value for _, value in items])
@@ -85,7 +90,7 @@ def columns(items: list[tuple[str, float]], title: str, *, percent: bool = False
         show_minor_x_labels=False,
         show_x_guides=False,
         value_formatter=shown,
-        y_labels=None if percent else _whole_steps(top),  # counts are whole: no 0.5 on the axis
+        y_labels=None if percent else _whole_steps(top),  # counts: no 0.5
         range=(0, 1) if percent and not top else None,
     )
     chart.x_labels = [label for label, _ in items]
