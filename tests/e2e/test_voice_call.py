@@ -1,5 +1,6 @@
 """A whole phone call through the voice webhooks and the running assistant, by the call simulator."""
 
+import datetime as dt
 import re
 
 import pytest
@@ -23,9 +24,11 @@ HOLDER = next(d for d in DEMO_CARDHOLDERS if d.name == "孙强")  # rejected: re
 ACTIVE = next(d for d in DEMO_CARDHOLDERS if d.name == "Maria Garcia")
 
 
-@pytest.fixture(scope="module")
-def app_transport(stack):
+def signed_transport(stack, **voice_settings):
+    """Signed requests to the web app over the running assistant, with the voice settings given."""
     web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
+    for name, value in voice_settings.items():
+        setattr(web, name, value)
     client = create_app({"WEB": web, "TESTING": True}).test_client()
     validator = RequestValidator(TWILIO_TOKEN)
 
@@ -35,6 +38,11 @@ def app_transport(stack):
         return response.status_code, response.get_data(as_text=True)
 
     return post
+
+
+@pytest.fixture(scope="module")
+def app_transport(stack):
+    return signed_transport(stack)
 
 
 def test_verbal_loss_report_by_keypad_and_last_four(stack, app_transport):
@@ -164,3 +172,18 @@ def test_a_verified_callers_voicemail_is_flagged_with_the_cardholder_and_its_rec
         assert flag.cardholder_id == find_cardholder(db, vault=Vault(settings), id_number=holder.id_number).id
         assert (voicemail.cause, voicemail.recording_status) == ("no_agent", "completed")
         assert voicemail.recording_url.endswith(voicemail.recording_sid)
+
+
+def test_in_office_hours_a_caller_is_put_through_and_if_no_one_answers_leaves_a_voicemail(stack):
+    monday_afternoon = dt.datetime(2026, 11, 30, 5, 1, tzinfo=dt.timezone.utc)  # 13:01 in the city
+    transport = signed_transport(stack, agent_number="+861012345000", clock=lambda: monday_afternoon)
+    call = Call(transport, caller="+8613000000007").run(iter(["我要转人工"]), echo=False)
+    spoken = " ".join(call.spoken)
+    assert "正在为您转接" in spoken and "无人接听" in spoken, call.spoken  # the simulator's staff never answer
+    assert "非工作时间" not in spoken and not _hotline_told(call.spoken), call.spoken
+    flags = _call_flags(stack, call)
+    assert [f["reason"] for f in flags] == ["human_requested"]
+    settings = load_settings(stack.env, env_file=None)
+    with make_session_factory(make_engine(settings.database_url)).begin() as db:
+        voicemail = db.scalars(select(Voicemail).where(Voicemail.flag_id == flags[0]["id"])).one()
+        assert (voicemail.cause, voicemail.recording_status) == ("no_answer", "completed")
