@@ -187,3 +187,15 @@ def test_in_office_hours_a_caller_is_put_through_and_if_no_one_answers_leaves_a_
     with make_session_factory(make_engine(settings.database_url)).begin() as db:
         voicemail = db.scalars(select(Voicemail).where(Voicemail.flag_id == flags[0]["id"])).one()
         assert (voicemail.cause, voicemail.recording_status) == ("no_answer", "completed")
+
+
+def test_a_caller_who_gets_the_number_wrong_is_told_what_to_say_or_key_not_what_to_send(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "罗志祥")
+    wrong_check = holder.id_number[:17] + ("0" if holder.id_number[17] != "0" else "1")
+    call = Call(app_transport, caller="+8613000000008").run(
+        iter(["查一下办理进度", f"keys:{wrong_check}#", f"keys:{holder.id_number}#", "keys:0000#"]), echo=False
+    )
+    spoken = " ".join(call.spoken)
+    assert "校验不通过" in spoken and "不一致" in spoken, call.spoken
+    assert not re.search(r"发送|回复|\bsend\b|\breply\b", spoken, re.IGNORECASE), call.spoken
+    assert stack.card(holder.id_number)["status"] == "active"
