@@ -35,9 +35,6 @@ _CARD_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{9}(?![A-Za-z0-9])")
 _MIN_CARD_DIGITS = 6
 _JOINER = re.compile(f"[{SEPARATOR_CHARS}]{{0,3}}")
 _MIN_WORDS_IN_TEXT = 3
-# The shortest and longest phone numbers read (without a leading +); masking for staff treats any
-# unrecognised run of at least MIN_PHONE_DIGITS digits as a number someone could be found by.
-MIN_PHONE_DIGITS = 7
 _MAX_PHONE_DIGITS = 16
 # The longest join either kind accepts: an ID number, or a phone's digits with a leading +.
 _MAX_JOIN_LENGTH = max(ID_LENGTH, _MAX_PHONE_DIGITS + 1)
@@ -149,6 +146,11 @@ def _as_id(joined: str) -> str | None:
         return validate_id_number(joined)
     except InvalidIdNumber:
         return None
+
+
+# The fewest digits a phone number is read from (without a leading +); masking for staff treats any
+# unrecognised run of at least this many digits as a number someone could be found by.
+MIN_PHONE_DIGITS = 7
 
 
 @functools.lru_cache(maxsize=4096)
