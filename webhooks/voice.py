@@ -170,8 +170,8 @@ def _handover_reason() -> str:
     return reason if reason in FLAG_REASONS else "human_requested"
 
 
-def _keep_recording(default_status: str) -> bool:
-    """Keep the recording Twilio describes on the call's flag; False when it was refused or failed."""
+def _keep_recording(default_status: str) -> int:
+    """Keep the recording Twilio describes on the call's flag: 204 when kept, 400 refused, 503 failed."""
     web = _web()
     try:
         recording = recording_from(request.form.to_dict(), default_status=default_status)
@@ -185,11 +185,11 @@ def _keep_recording(default_status: str) -> bool:
             )
     except ValueError:
         log.warning("refused a malformed recording notice")
-        return False
+        return 400
     except SQLAlchemyError as error:
         log.warning("could not keep a voicemail: %s", type(error).__name__)
-        return False
-    return True
+        return 503
+    return 204
 
 
 def _with_reference_twice(texts: list[str], replies: list[dict], language: str) -> list[str]:
@@ -326,7 +326,7 @@ def after_dial():
 def voicemail():
     """The caller finished a voicemail: it joins the call's flag (the file may not be ready yet)."""
     language = _language()
-    left = bool(request.form.get("RecordingSid")) and _keep_recording("in-progress")
+    left = bool(request.form.get("RecordingSid")) and _keep_recording("in-progress") == 204
     texts = [prompt("message_left" if left else "goodbye", language)]
     return _xml(twiml.goodbye(texts, language=language, config=_web().voice))
 
@@ -335,7 +335,7 @@ def voicemail():
 @twilio_signed
 def recording():
     """Twilio's recording status callback: the recording's final status and URL, for staff."""
-    return Response(status=204 if _keep_recording("completed") else 400)
+    return Response(status=_keep_recording("completed"))
 
 
 @bp.post("/status")
