@@ -7,11 +7,11 @@ spoken and English digit words, spaced or grouped), so an ID number is caught ho
 given. Only what looks like a personal number counts: an ID, phone or card number as the
 extractor reads them, a loss reference, any other run of at least `MIN_PHONE_DIGITS` digits
 (a mistyped ID number is still somebody's), and the few digits people give as a secret (the
-phone's last four after 尾号 / "last four", a one-time code, or a short number sent on its own:
-an answer to the last-four or code question). Hotlines, times, dates, fees and counts stay as written, and so does
-everything around what is masked (full-width punctuation included). Names are the ones the
-conversation gave or the linked cardholder's, matched across spacing, case, full-width and
-traditional forms.
+phone's last four after 尾号 / "last four", a one-time code, or a short number sent on its
+own: an answer to the last-four or code question). Hotlines, times, dates, fees and counts
+stay as written, and so does everything around what is masked (full-width punctuation
+included). Names are the ones the conversation gave or the linked cardholder's, matched
+across spacing, case, full-width and traditional forms.
 """
 
 from __future__ import annotations
