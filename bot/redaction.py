@@ -163,13 +163,10 @@ def _replace(text: str, names: Iterable[str], replacement: Callable[[Span], str]
     base, spans = personal_spans(text, names)
     out: list[str] = []
     done: set[Span] = set()
-    for start, end, base_start, base_end in _aligned(text, base):
-        if base_end > base_start:
-            touching = [s for s in spans if s.start < base_end and base_start < s.end]
-        else:  # a character normalising dropped (a separator inside a spoken number)
-            touching = [s for s in spans if s.start < base_start < s.end]
+    for written, base_start, base_end in _aligned(text, base):
+        touching = [s for s in spans if s.start < base_end and base_start < s.end]
         if not touching:
-            out.append(text[start:end])
+            out.append(base[base_start:base_end] if written is None else written)
             continue
         position = base_start
         for span in touching:
@@ -182,20 +179,22 @@ def _replace(text: str, names: Iterable[str], replacement: Callable[[Span], str]
     return "".join(out)
 
 
-def _aligned(text: str, base: str) -> Iterator[tuple[int, int, int, int]]:
-    """Pieces of `text` and of its normalised form `base` that stand for each other, in order.
-
-    Width changes map character by character; a spoken number that became digits of another
-    length is one piece. So whatever is not masked comes out exactly as it was written.
+def _aligned(text: str, base: str) -> Iterator[tuple[str | None, int, int]]:
+    """The normalised text `base` in pieces, in order, each with how `text` wrote it when that is
+    the same character up to width (full-width punctuation, say); None where normalising changed
+    it (spoken digits), and then the normalised form is what is shown. Nothing is trusted that the
+    alignment cannot vouch for, so no digit can come back from the text as written into a span.
     """
     if text == base:
-        yield from ((i, i + 1, i, i + 1) for i in range(len(text)))
+        yield from ((ch, i, i + 1) for i, ch in enumerate(text))
         return
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, text, base, autojunk=False).get_opcodes():
-        if tag == "equal" or i2 - i1 == j2 - j1:
-            yield from ((i1 + k, i1 + k + 1, j1 + k, j1 + k + 1) for k in range(i2 - i1))
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for k in range(i2 - i1):
+                written = text[i1 + k]
+                yield (written if unicodedata.normalize("NFKC", written) == base[j1 + k] else None), j1 + k, j1 + k + 1
         else:
-            yield i1, i2, j1, j2
+            yield None, j1, j2
 
 
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
