@@ -84,15 +84,21 @@ class ActionHandover(DatabaseAction):
 
 
 class ActionNluFallback(DatabaseAction):
-    """First miss: ask to rephrase. Second miss in a row: offer a human and flag ``nlu_fallback``."""
+    """Every miss flags ``nlu_fallback`` (once per conversation while open): staff see each message
+    the assistant did not understand, and can label it. The first miss asks to rephrase; the second
+    in a row offers a human."""
 
     def name(self) -> str:
         return "action_nlu_fallback"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         if misses_in_a_row(tracker) < 2:
+            await in_transaction(
+                _flag("nlu_fallback"), conversation_id=tracker.sender_id, channel=channel_of(tracker),
+                verified_id_number=tracker.get_slot("verified_id_number"),
+            )  # fmt: skip
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
         dispatcher.utter_message(response="utter_offer_human", **service_values(tracker))
-        await hand_over(dispatcher, tracker, "nlu_fallback")
+        await hand_over(dispatcher, tracker, "nlu_fallback")  # flags it too
         return []

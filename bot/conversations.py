@@ -101,6 +101,14 @@ class Transcript:
     names: set[str]  # what the person gave when asked for their name, to mask wherever it appears
 
 
+@dataclass(frozen=True)
+class ConversationFacts:
+    """What a queue row says about its conversation: what people asked, in order, and in which language."""
+
+    intents: tuple[str, ...] = ()
+    language: str | None = None  # the `language` slot's last value; None when it never changed
+
+
 # Rasa's internal actions are bookkeeping; the transcript shows the ones that did something.
 _QUIET_ACTIONS = {"action_listen", "action_session_start", None}
 
@@ -128,18 +136,51 @@ class TrackerStore:
             raise TrackerStoreUnavailable("DATA_ENCRYPTION_KEY does not match the tracker store") from None
         return build_transcript(session_around(events, around) if around else events)
 
-    def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
-        """For each local day from `since`: (messages from people, of which NLU fell back).
+    def facts(self, conversation_ids: list[str]) -> dict[str, ConversationFacts]:
+        """Each conversation's intents (clear columns) and language (the only events decrypted here)."""
+        if not conversation_ids:
+            return {}
+        language_set = and_(_events.c.type_name == "slot", _events.c.action_name == "language")
+        query = (
+            select(_events.c.sender_id, _events.c.intent_name, case((language_set, _events.c.data), else_=None))
+            .where(_events.c.sender_id.in_(set(conversation_ids)), or_(_events.c.type_name == "user", language_set))
+            .order_by(_events.c.id)
+        )
+        intents: dict[str, list[str]] = {}
+        languages: dict[str, str] = {}
+        try:
+            with self._engine.connect() as conn:
+                for sender, intent, sealed in conn.execute(query):
+                    if sealed is not None:
+                        languages[sender] = str(json.loads(self._cipher.open(sealed)).get("value") or "")
+                    elif intent:
+                        intents.setdefault(sender, []).append(intent)
+        except (SQLAlchemyError, ValueError, ConfigError) as error:
+            raise TrackerStoreUnavailable(type(error).__name__) from None
+        return {
+            sender: ConversationFacts(tuple(intents.get(sender, ())), languages.get(sender) or None)
+            for sender in set(intents) | set(languages)
+        }
 
-        The database groups messages into quarter-hours (every time zone's offset is a whole
-        number of them, daylight saving included); Python then assigns each to its local day.
+    def daily_fallback_counts(self, since: dt.datetime, tz: ZoneInfo) -> dict[dt.date, tuple[int, int]]:
+        """For each local day from `since`: (messages from people, of which were not understood).
+
+        A message was not understood when the NLU fell back or, understood, nothing the assistant
+        knows fitted it and Rasa's own fallback answered (as /metrics counts them). The database
+        groups messages into quarter-hours (every time zone's offset is a whole number of them,
+        daylight saving included); Python then assigns each to its local day.
         """
         # Integer division of integers floors on every backend (CAST of a float may round).
         bucket = (cast(_events.c.timestamp, Integer) / _BUCKET_SECONDS).label("bucket")
-        fallbacks = func.sum(case((_events.c.intent_name == FALLBACK_INTENT, 1), else_=0))
+        is_user = _events.c.type_name == "user"
+        core_fallback = and_(_events.c.type_name == "action", _events.c.action_name == CORE_FALLBACK_ACTION)
+        messages = func.sum(case((is_user, 1), else_=0))
+        fallbacks = func.sum(
+            case((and_(is_user, _events.c.intent_name == FALLBACK_INTENT), 1), (core_fallback, 1), else_=0)
+        )
         query = (
-            select(bucket, func.count(), fallbacks)
-            .where(and_(_events.c.type_name == "user", _events.c.timestamp >= since.timestamp()))
+            select(bucket, messages, fallbacks)
+            .where(and_(or_(is_user, core_fallback), _events.c.timestamp >= since.timestamp()))
             .group_by(bucket)
         )
         try:

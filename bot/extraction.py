@@ -147,10 +147,15 @@ def _as_id(joined: str) -> str | None:
         return None
 
 
+# The fewest digits a phone number is read from (without a leading +); masking for staff treats any
+# unrecognised run of at least this many digits as a number someone could be found by.
+MIN_PHONE_DIGITS = 7
+
+
 @functools.lru_cache(maxsize=4096)
 def _as_phone(joined: str) -> str | None:
     digits = joined.lstrip("+")
-    if not digits.isdigit() or not 7 <= len(digits) <= _MAX_PHONE_DIGITS:
+    if not digits.isdigit() or not MIN_PHONE_DIGITS <= len(digits) <= _MAX_PHONE_DIGITS:
         return None
     try:
         return parse_phone(joined)

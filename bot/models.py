@@ -60,6 +60,8 @@ HANDOVER_OPEN_STATES = ("waiting", "taken", "callback")
 HANDOVER_CHANNELS = ("chat", "sms")
 LIVE_SENDERS = ("person", "staff", "system")
 CALLBACK_STATUSES = ("open", "done")
+# Why a caller was asked to leave a voicemail instead of being put through to staff.
+VOICEMAIL_CAUSES = ("no_agent", "after_hours", "no_answer")
 
 
 def utcnow() -> dt.datetime:
@@ -555,3 +557,24 @@ class Callback(Base):
     @note.setter
     def note(self, text: str) -> None:
         self.note_cipher = _vault_of(self).encrypt(text)
+
+
+class Voicemail(Base):
+    """A message a caller left for staff, by Twilio's RecordingSid, on the flag that raised it.
+
+    `cause` says why the caller got a voicemail rather than a person; the flag's reason says why
+    staff were wanted. The recording itself stays with Twilio: only its reference and URL are kept.
+    """
+
+    __tablename__ = "voicemails"
+    __table_args__ = (_one_of("cause", VOICEMAIL_CAUSES),)
+
+    id: Mapped[int] = Column(Integer, primary_key=True)
+    flag_id: Mapped[int] = Column(ForeignKey("flags.id", ondelete="CASCADE"), nullable=False, index=True)
+    recording_sid: Mapped[str] = Column(String(64), nullable=False, unique=True)
+    recording_url: Mapped[str | None] = Column(Text)
+    recording_status: Mapped[str] = Column(String(20), nullable=False)
+    duration_seconds: Mapped[int | None] = Column(Integer)
+    cause: Mapped[str] = Column(String(20), nullable=False)
+    created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)
+    updated_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow, onupdate=utcnow)

@@ -100,6 +100,11 @@ def mask_phone(e164: str) -> str:
     return "+" + digits[:2] + "*" * max(len(digits) - 4, 1) + digits[-2:]
 
 
+def mask_reference(reference: str) -> str:
+    """``4540067156`` -> ``******7156``: a caller quoting their loss reference can be matched by its end."""
+    return "*" * (len(reference) - 4) + reference[-4:]
+
+
 def mask_name(name: str) -> str:
     """``张伟`` -> ``张*``, ``Maria Garcia`` -> ``M**** G*****``: the first letter (of each part)."""
     if not name.isascii():

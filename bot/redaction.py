@@ -4,23 +4,29 @@ Staff see transcripts masked by default; an example exported for training carrie
 fictitious values instead, so the NLU still learns what an ID number or a phone looks like in
 a sentence. Numbers are read with the assistant's own rules (`bot.extraction`: full-width,
 spoken and English digit words, spaced or grouped), so an ID number is caught however it was
-given. Any other run of four or more digits, even split into groups ("320 102 198 …", the
-last four digits of a phone, a card number) counts as personal too, valid or not: a wrong ID
-number is still somebody's. Names are the ones the conversation gave or the linked
-cardholder's, matched across spacing, case, full-width and traditional forms.
+given. Only what looks like a personal number counts: an ID, phone or card number as the
+extractor reads them, a loss reference, any other run of at least `MIN_PHONE_DIGITS` digits
+(a mistyped ID number is still somebody's), and the few digits people give as a secret (the
+phone's last four after 尾号 / "last four", a one-time code, or a short number sent on its
+own: an answer to the last-four or code question). Hotlines, times, dates, fees and counts
+stay as written, and so does everything around what is masked (full-width punctuation
+included). Names are the ones the conversation gave or the linked cardholder's, matched
+across spacing, case, full-width and traditional forms.
 """
 
 from __future__ import annotations
 
+import difflib
 import random
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from bot.extraction import extract_numbers
+from bot.extraction import MIN_PHONE_DIGITS, extract_numbers
 from bot.idnumbers import with_check_character
-from bot.privacy import mask_id_number, mask_name, mask_phone
+from bot.loss_reports import is_reference, luhn_check_digit
+from bot.privacy import mask_id_number, mask_name, mask_phone, mask_reference
 from bot.spoken import NUMERAL_WORDS, SEPARATOR_CHARS
 from bot.text import to_simplified
 
@@ -29,6 +35,16 @@ from bot.text import to_simplified
 _DIGIT = f"[\\d{NUMERAL_WORDS}]"
 _DIGIT_CHAIN = re.compile(f"{_DIGIT}(?:[{SEPARATOR_CHARS}]*{_DIGIT})*")
 _MIN_DIGITS = 4
+# A date written with separators (2026-12-07, 2026/12/7) is a run of digits, not anybody's number.
+_DATE = re.compile(r"(?:19|20)\d\d([-/.])\d{1,2}\1\d{1,2}")
+# Words before the few digits that prove who someone is: the registered phone's last four, a code.
+_TAIL_WORDS = re.compile(
+    r"(?:尾号|尾数|后\s*[四4]\s*位|验证码|last\s+(?:four|4)(?:\s+digits)?|ending\s+(?:in|with)|code)"
+    r"\W{0,3}(?:是|为|is|are)?\W{0,3}$",
+    re.IGNORECASE,
+)
+# A message that is nothing but a short number (besides punctuation) answers the last-four or code question.
+_ONLY_PUNCTUATION = re.compile(r"[\W_]*")
 # What people or recognisers put between the characters of a name.
 _NAME_GAP = r"[\s\u200b-\u200d\u00b7\u2022\u30fb.·]*"
 _FICTITIOUS_NAMES_ZH = ("李明", "王小红", "陈建国", "刘芳芳", "张志强", "赵丽")
@@ -39,7 +55,7 @@ _FICTITIOUS_NAMES_EN = ("Alex Chen", "Sam Lee", "Jordan Wu", "Taylor Lin")
 class Span:
     """A piece of personal data: its kind, its value, and where it sits in the text."""
 
-    kind: str  # id_number, phone_number, card_number, digits or name
+    kind: str  # id_number, phone_number, card_number, reference, digits or name
     value: str
     start: int
     end: int
@@ -49,7 +65,8 @@ def personal_spans(text: str, names: Iterable[str] = ()) -> tuple[str, list[Span
     """The text the spans refer to, and the spans of personal data in it, in order.
 
     When the text holds digits in any form, the spans refer to its normalised form (full-width
-    and spoken digits made ASCII), which is then what is shown; otherwise to the text as given.
+    and spoken digits made ASCII); otherwise to the text as given. Masking and scrubbing map
+    them back onto the text as written.
     """
     numbers = extract_numbers(text)
     chains = [c for c in _DIGIT_CHAIN.finditer(numbers.text) if len(re.findall(_DIGIT, c.group(0))) >= _MIN_DIGITS]
@@ -58,7 +75,11 @@ def personal_spans(text: str, names: Iterable[str] = ()) -> tuple[str, list[Span
     spans: list[Span] = []
     for chain in chains:
         inside = [f for f in found if f.start < chain.end() and chain.start() < f.end]
-        if _digits_outside(base, chain.start(), chain.end(), inside):
+        digits = "".join(re.findall(r"\d", chain.group(0)))
+        if is_reference(digits) and "+" not in chain.group(0):  # a loss reference, even where it could be a phone
+            found = [f for f in found if f not in inside]
+            spans.append(Span("reference", digits, chain.start(), chain.end()))
+        elif _digits_outside(base, chain.start(), chain.end(), inside) and _looks_personal(base, chain):
             # More digits than the numbers recognised in them (e.g. an ID read out with commas
             # that happens to contain a valid phone): mask the whole chain, not just a part.
             spans.append(Span("digits", chain.group(0), chain.start(), chain.end()))
@@ -69,6 +90,15 @@ def personal_spans(text: str, names: Iterable[str] = ()) -> tuple[str, list[Span
         if not _overlaps(spans, span.start, span.end):
             spans.append(span)
     return base, sorted(spans, key=lambda s: s.start)
+
+
+def _looks_personal(text: str, chain: re.Match[str]) -> bool:
+    """Whether an unrecognised run of digits could still be somebody's number (see the module doc)."""
+    count = len(re.findall(_DIGIT, chain.group(0)))
+    if count >= MIN_PHONE_DIGITS:
+        return not _DATE.fullmatch(chain.group(0))
+    alone = _ONLY_PUNCTUATION.fullmatch(text[: chain.start()] + text[chain.end() :])
+    return count <= 6 and bool(alone or _TAIL_WORDS.search(text[: chain.start()]))
 
 
 def _digits_outside(text: str, start: int, end: int, found: list[Span]) -> bool:
@@ -129,12 +159,42 @@ def _overlaps(spans: list[Span], start: int, end: int) -> bool:
 
 
 def _replace(text: str, names: Iterable[str], replacement: Callable[[Span], str]) -> str:
+    """The text as written, each span replaced; the spans refer to the normalised form."""
     base, spans = personal_spans(text, names)
-    out, position = [], 0
-    for span in spans:
-        out += [base[position : span.start], replacement(span)]
-        position = span.end
-    return "".join(out) + base[position:]
+    out: list[str] = []
+    done: set[Span] = set()
+    for written, base_start, base_end in _aligned(text, base):
+        touching = [s for s in spans if s.start < base_end and base_start < s.end]
+        if not touching:
+            out.append(base[base_start:base_end] if written is None else written)
+            continue
+        position = base_start
+        for span in touching:
+            out.append(base[position : max(position, span.start)])
+            if span not in done:
+                out.append(replacement(span))
+                done.add(span)
+            position = max(position, span.end)
+        out.append(base[position:base_end])
+    return "".join(out)
+
+
+def _aligned(text: str, base: str) -> Iterator[tuple[str | None, int, int]]:
+    """The normalised text `base` in pieces, in order, each with how `text` wrote it when that is
+    the same character up to width (full-width punctuation, say); None where normalising changed
+    it (spoken digits), and then the normalised form is what is shown. Nothing is trusted that the
+    alignment cannot vouch for, so no digit can come back from the text as written into a span.
+    """
+    if text == base:
+        yield from ((ch, i, i + 1) for i, ch in enumerate(text))
+        return
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, text, base, autojunk=False).get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for k in range(i2 - i1):
+                written = text[i1 + k]
+                yield (written if unicodedata.normalize("NFKC", written) == base[j1 + k] else None), j1 + k, j1 + k + 1
+        else:
+            yield None, j1, j2
 
 
 def mask_text(text: str, names: Iterable[str] = ()) -> str:
@@ -151,6 +211,8 @@ def _mask(span: Span) -> str:
         return mask_name(span.value)
     if span.kind == "card_number":
         return span.value[0] + "*" * (len(span.value) - 1)
+    if span.kind == "reference":
+        return mask_reference(span.value)
     return re.sub(_DIGIT, "*", span.value)
 
 
@@ -168,6 +230,9 @@ def _fictitious(span: Span, rng: random.Random) -> str:
         return f"1390000{rng.randint(0, 9999):04d}"
     if span.kind == "card_number":
         return "A" + "".join(rng.choice("0123456789") for _ in range(8))
+    if span.kind == "reference":
+        body = str(rng.randint(10**8, 10**9 - 1))
+        return body + luhn_check_digit(body)
     if span.kind == "name":
         return rng.choice(_FICTITIOUS_NAMES_EN if _fold(span.value).isascii() else _FICTITIOUS_NAMES_ZH)
     return re.sub(_DIGIT, lambda _m: rng.choice("0123456789"), span.value)

@@ -64,12 +64,14 @@ def save_conversation(
     *,
     start: float | None = None,
     cipher: EventCipher | None = None,
+    language: str | None = None,
 ) -> None:
     """Write a conversation into a SQLite tracker store: encrypted with `cipher` by our tracker store,
     or without one in clear by Rasa's own SQLTrackerStore (as deployments before encryption did).
 
     Each turn is (what the person said, intent, confidence, the assistant's reply); the identity
-    form's person_name slot is set when a turn's intent is `inform` and it holds no digits.
+    form's person_name slot is set when a turn's intent is `inform` and it holds no digits, and
+    the `language` slot at the start when `language` is given.
     """
     import asyncio
     import time
@@ -81,6 +83,8 @@ def save_conversation(
 
     tracker = DialogueStateTracker(conversation_id, slots=None)
     start = time.time() - 3600 if start is None else start
+    if language is not None:
+        tracker.update(SlotSet("language", language, timestamp=start - 1))
     for n, (text, intent, confidence, reply) in enumerate(turns):
         at = start + n * 10
         tracker.update(ActionExecuted("action_listen", timestamp=at))

@@ -49,6 +49,17 @@ class Call:
             if echo:
                 print(f"bot: {text}")
 
+    def _recorded(self, record: ET.Element) -> dict[str, str]:
+        """A recording made, announced to the status callback as Twilio would; the action's form."""
+        sid = "RE" + secrets.token_hex(16)
+        form = {"RecordingSid": sid, "RecordingUrl": f"https://api.twilio.com/simulated/Recordings/{sid}"}
+        if record.get("recordingStatusCallback"):
+            self.transport(
+                record.get("recordingStatusCallback"),
+                {"CallSid": self.sid, **form, "RecordingStatus": "completed", "RecordingDuration": "5"},
+            )
+        return form
+
     def run(self, inputs: Iterator[str | None], echo: bool = True) -> Call:
         """Follow the call from `/twilio/voice` until it hangs up or the inputs run out."""
         root = self._post("/twilio/voice", {"CallStatus": "ringing"})
@@ -81,7 +92,7 @@ class Call:
                 elif verb.tag == "Record":
                     if echo:
                         print("[recording a voicemail]")
-                    next_path, form = verb.get("action"), {"RecordingSid": "RE" + secrets.token_hex(16)}
+                    next_path, form = verb.get("action"), self._recorded(verb)
                     break
                 elif verb.tag == "Hangup":
                     self.ended = "bot hung up"

@@ -55,7 +55,7 @@ class WebSettings:
     trusted_proxies: int = 0  # reverse proxies in front that set X-Forwarded-For
     chat_turns_per_minute: int = 60  # chat messages one client address may send
     handover_wait: dt.timedelta = dt.timedelta(minutes=5)  # before a waiting person is offered a callback
-    # What time it is for staff hours and handover waits; tests pass a clock they control.
+    # What time it is (aware) for staff hours and handover waits; tests pass a clock they control.
     clock: Callable[[], dt.datetime] = utcnow
 
     @cached_property

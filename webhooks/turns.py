@@ -170,10 +170,25 @@ def record_turn(web: WebSettings, *, conversation_id: str, channel: str, replies
     log.info("turn %s", outcome, extra={"conversation_id": conversation_id, "channel": channel, "outcome": outcome})
 
 
-def flag_quietly(web: WebSettings, *, conversation_id: str, channel: str, reason: str, note: str | None = None) -> None:
+def flag_quietly(
+    web: WebSettings,
+    *,
+    conversation_id: str,
+    channel: str,
+    reason: str,
+    note: str | None = None,
+    cardholder_id: int | None = None,
+) -> None:
     """Flag a conversation for staff; best effort, since the database may be what failed."""
     try:
         with web.sessions.begin() as session:
-            flag_conversation(session, conversation_id=conversation_id, channel=channel, reason=reason, note=note)
+            flag_conversation(
+                session,
+                conversation_id=conversation_id,
+                channel=channel,
+                reason=reason,
+                note=note,
+                cardholder_id=cardholder_id,
+            )
     except SQLAlchemyError as error:
         log.warning("could not flag a conversation: %s", type(error).__name__)

@@ -85,12 +85,24 @@ def transfer(texts: list[str], *, number: str, after: str, language: str, config
     return response
 
 
-def voicemail(texts: list[str], *, after: str, language: str, config: VoiceConfig) -> VoiceResponse:
-    """Say the texts, then record a message of up to two minutes."""
+def voicemail(texts: list[str], *, after: str, recorded: str, language: str, config: VoiceConfig) -> VoiceResponse:
+    """Say the texts, then record a message of up to two minutes.
+
+    `after` is where Twilio goes when the caller has finished; `recorded` is told once the
+    recording is ready (or there was nothing to record), with its reference and URL.
+    """
     response = VoiceResponse()
     for text in texts:
         add_say(response, text, language, config)
-    response.record(action=after, method="POST", max_length=120, play_beep=True)
+    response.record(
+        action=after,
+        method="POST",
+        max_length=120,
+        play_beep=True,
+        recording_status_callback=recorded,
+        recording_status_callback_method="POST",
+        recording_status_callback_event="completed absent",
+    )
     return response
 
 

@@ -17,11 +17,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
+from bot.cards import find_cardholder
 from bot.errors import ConfigError, InvalidPhoneNumber
+from bot.handovers import handover_request
 from bot.id_pieces import id_piece, join_piece
 from bot.identity import CLIENT_METADATA_KEY
+from bot.models import FLAG_REASONS
 from bot.phones import parse_phone
 from bot.voice_turns import remember_answer, remembered_answer
+from bot.voicemails import record_voicemail, recording_from
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings
@@ -108,29 +112,85 @@ def _caller() -> str | None:
         return None  # withheld or foreign-format caller IDs simply do not count for identity
 
 
-def _flag(reason: str, note: str | None = None) -> None:
-    flag_quietly(_web(), conversation_id=_conversation_id(), channel="voice", reason=reason, note=note)
+def _flag(reason: str, cardholder_id: int | None = None) -> None:
+    flag_quietly(
+        _web(), conversation_id=_conversation_id(), channel="voice", reason=reason, cardholder_id=cardholder_id
+    )
 
 
-def _staff_available(web: WebSettings) -> bool:
-    if not web.agent_number:
-        return False
-    now = dt.datetime.now(web.core.timezone)
+def _verified_cardholder_id() -> int | None:
+    """The cardholder this call was verified as, if it was: staff see whose card a voicemail is about."""
+    web = _web()
+    try:
+        id_number = (web.rasa.tracker(_conversation_id(), web.rasa_token).get("slots") or {}).get("verified_id_number")
+        if not id_number:
+            return None
+        with web.read_sessions.begin() as session:
+            holder = find_cardholder(session, vault=web.vault, id_number=str(id_number))
+            return holder.id if holder else None
+    except (RasaUnavailable, SQLAlchemyError) as error:
+        log.warning("could not tell whose call it was: %s", type(error).__name__)
+        return None
+
+
+def _in_transfer_hours(web: WebSettings) -> bool:
+    """Weekdays within TRANSFER_HOURS, city time, by the app's clock."""
+    now = web.clock().astimezone(web.core.timezone)
     start, end = web.transfer_hours
     return now.weekday() < 5 and start <= now.time() < end
 
 
 def _handover(texts: list[str], language: str, reason: str) -> Response:
-    """Transfer to staff in office hours, otherwise a voicemail; the call is flagged either way."""
+    """Transfer to staff in office hours; otherwise (or with no one to transfer to) a voicemail.
+
+    The call is flagged for `reason` either way, with the verified cardholder when Rasa can say
+    who that is (not after Rasa failed: asking it again could run past Twilio's time limit).
+    """
     web = _web()
-    _flag(reason)
-    if _staff_available(web):
-        texts = [*texts, prompt("transfer", language)]
-        after = url_for("voice.after_dial", lang=language)
-        return _xml(twiml.transfer(texts, number=web.agent_number, after=after, language=language, config=web.voice))
-    texts = [*texts, prompt("voicemail", language)]
-    after = url_for("voice.voicemail", lang=language)
-    return _xml(twiml.voicemail(texts, after=after, language=language, config=web.voice))
+    _flag(reason, cardholder_id=None if reason == "action_error" else _verified_cardholder_id())
+    if not web.agent_number:
+        return _voicemail([*texts, prompt("no_agent", language)], language, reason=reason, cause="no_agent")
+    if not _in_transfer_hours(web):
+        start, end = (f"{t.hour}:{t.minute:02d}" for t in web.transfer_hours)
+        texts = [*texts, prompt("after_hours", language, start=start, end=end)]
+        return _voicemail(texts, language, reason=reason, cause="after_hours")
+    texts = [*texts, prompt("transfer", language)]
+    after = url_for("voice.after_dial", lang=language, reason=reason)
+    return _xml(twiml.transfer(texts, number=web.agent_number, after=after, language=language, config=web.voice))
+
+
+def _voicemail(texts: list[str], language: str, *, reason: str, cause: str) -> Response:
+    """Say the texts, then record; both of Twilio's callbacks carry why (signed with the URL)."""
+    after = url_for("voice.voicemail", lang=language, reason=reason, cause=cause)
+    recorded = url_for("voice.recording", reason=reason, cause=cause)
+    return _xml(twiml.voicemail(texts, after=after, recorded=recorded, language=language, config=_web().voice))
+
+
+def _handover_reason() -> str:
+    reason = request.args.get("reason", "")
+    return reason if reason in FLAG_REASONS else "human_requested"
+
+
+def _keep_recording(default_status: str) -> int:
+    """Keep the recording Twilio describes on the call's flag: 204 when kept, 400 refused, 503 failed."""
+    web = _web()
+    try:
+        recording = recording_from(request.form.to_dict(), default_status=default_status)
+        with web.sessions.begin() as session:
+            record_voicemail(
+                session,
+                conversation_id=_conversation_id(),
+                reason=_handover_reason(),
+                cause=request.args.get("cause", ""),
+                recording=recording,
+            )
+    except ValueError:
+        log.warning("refused a malformed recording notice")
+        return 400
+    except SQLAlchemyError as error:
+        log.warning("could not keep a voicemail: %s", type(error).__name__)
+        return 503
+    return 204
 
 
 def _with_reference_twice(texts: list[str], replies: list[dict], language: str) -> list[str]:
@@ -241,8 +301,9 @@ def _answer_turn() -> Response:
         return _handover([prompt("unavailable", language)], language, "action_error")
     record_turn(web, conversation_id=_conversation_id(), channel="voice", replies=replies)
     texts = _with_reference_twice([m["text"] for m in replies if m.get("text")], replies, language)
-    if any((m.get("custom") or {}).get("handover") for m in replies):
-        return _handover(texts, language, "human_requested")
+    wanted = handover_request(replies)
+    if wanted is not None:  # the action that asked for staff says why; the flag (and any voicemail) says so too
+        return _handover(texts, language, wanted.reason)
     finished = any((m.get("custom") or {}).get("task_finished") for m in replies)
     if finished:
         texts = [*texts, prompt("anything_else", language)]
@@ -257,19 +318,24 @@ def after_dial():
     language = _language()
     if request.form.get("DialCallStatus") == "completed":
         return _xml(twiml.goodbye([prompt("goodbye", language)], language=language, config=_web().voice))
-    after = url_for("voice.voicemail", lang=language)
-    texts = [prompt("no_answer", language)]
-    return _xml(twiml.voicemail(texts, after=after, language=language, config=_web().voice))
+    return _voicemail([prompt("no_answer", language)], language, reason=_handover_reason(), cause="no_answer")
 
 
 @bp.post("/voice/voicemail")
 @twilio_signed
 def voicemail():
-    """A voicemail was recorded: staff find it through the call's flag."""
+    """The caller finished a voicemail: it joins the call's flag (the file may not be ready yet)."""
     language = _language()
-    if request.form.get("RecordingSid"):
-        _flag("human_requested", note="voicemail " + re.sub(r"[^A-Za-z0-9]", "", request.form["RecordingSid"]))
-    return _xml(twiml.goodbye([prompt("goodbye", language)], language=language, config=_web().voice))
+    left = bool(request.form.get("RecordingSid")) and _keep_recording("in-progress") == 204
+    texts = [prompt("message_left" if left else "goodbye", language)]
+    return _xml(twiml.goodbye(texts, language=language, config=_web().voice))
+
+
+@bp.post("/voice/recording")
+@twilio_signed
+def recording():
+    """Twilio's recording status callback: the recording's final status and URL, for staff."""
+    return Response(status=_keep_recording("completed"))
 
 
 @bp.post("/status")

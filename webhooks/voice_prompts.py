@@ -20,10 +20,18 @@ PROMPTS = {
         "zh": "正在为您转接人工服务，请稍候。",
         "en": "Please hold while I transfer you to a member of staff.",
     },
-    "voicemail": {
-        "zh": "现在是非工作时间，请在提示音后留言，说明您的问题和联系方式，工作人员会尽快回复您。",
-        "en": "Our staff are not available now. Please leave a message after the tone with your question "
-        "and how to reach you, and we will get back to you.",
+    # Voicemail, each saying truthfully why no one is put through.
+    "no_agent": {
+        "zh": "抱歉，这条线路暂时无法转接工作人员。请在提示音后留言，说明您的问题和联系方式，工作人员会尽快回复您。",
+        "en": "Sorry, this line can't put you through to a member of staff. Please leave a message after the tone "
+        "with your question and how to reach you, and staff will get back to you.",
+    },
+    "after_hours": {
+        "zh": "现在是非工作时间，人工服务时间为工作日 {start} 至 {end}。"
+        "请在提示音后留言，说明您的问题和联系方式，工作人员会在工作时间回复您。",
+        "en": "Our staff are available on weekdays from {start} to {end}, and it is outside those hours now. "
+        "Please leave a message after the tone with your question and how to reach you, and staff will get back "
+        "to you.",
     },
     "no_answer": {
         "zh": "抱歉，暂时无人接听，请在提示音后留言。",
@@ -37,9 +45,13 @@ PROMPTS = {
         "zh": "还有其他需要吗？没有的话，可以直接挂断。",
         "en": "Anything else? If not, you can hang up now.",
     },
+    "message_left": {
+        "zh": "您的留言已收到，工作人员会尽快联系您。感谢您的来电，再见。",
+        "en": "Thank you, your message has been passed to our staff. Goodbye.",
+    },
     "goodbye": {"zh": "感谢您的来电，再见。", "en": "Thank you for calling. Goodbye."},
 }
 
 
-def prompt(name: str, language: str) -> str:
-    return PROMPTS[name].get(language) or PROMPTS[name]["zh"]
+def prompt(name: str, language: str, **values: str) -> str:
+    return (PROMPTS[name].get(language) or PROMPTS[name]["zh"]).format(**values)

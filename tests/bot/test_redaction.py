@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from bot.extraction import extract_numbers
 from bot.idnumbers import is_valid_id_number, with_check_character
-from bot.privacy import mask_name, mask_phone
+from bot.privacy import mask_name, mask_phone, mask_reference
 from bot.redaction import mask_text, scrub_text
 
 ID = "320102198605257079"
@@ -118,3 +118,46 @@ def test_eighteen_digits_never_survive_however_grouped(digits, gaps, spoken):
     shown = "".join(ch for ch in mask_text(f"号码{text}好的") if ch.isdigit())
     assert digits_text[4:14] not in shown
     assert digits_text not in "".join(ch for ch in scrub_text(text, rng=random.Random(0)) if ch.isdigit())
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "请拨打 12333 咨询。",
+        "请拨打１２３３３咨询。",
+        "工作时间：工作日 9:00-12:00、13:30-17:00（节假日除外）",
+        "临时挂失有效期至 2026年12月7日，请在此之前办理。",
+        "valid until 7 December 2026, weekdays 9:00-17:00",
+        "工本费 20 元，5 分钟内有效，您还可以尝试 2 次。",
+        "办理日期 2026-12-07，或 2026/12/7。",
+        "请输入18位身份证号码，X 请按星号。",
+    ],
+)
+def test_what_is_not_personal_stays_exactly_as_written(said):
+    assert mask_text(said) == said
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        ("我的身份证是３２０１０２１９８６０５２５７０７９，谢谢！", "我的身份证是3201**********7079，谢谢！"),
+        ("电话：１３９ ０００ ０１００７。", "电话：+86 139******07。"),
+        ("挂失编号：4540067156。请牢记。", "挂失编号：******7156。请牢记。"),
+        ("（卡号：A00000007）", "（卡号：A********）"),
+    ],
+)
+def test_personal_numbers_are_masked_and_the_punctuation_around_them_kept(said, shown):
+    assert mask_text(said) == shown
+
+
+def test_a_loss_reference_is_masked_by_the_same_rule_wherever_it_is_shown():
+    reference = "4540067156"
+    assert mask_text(f"Reference {reference}.") == f"Reference {mask_reference(reference)}."
+    assert mask_reference(reference) == "******7156"
+
+
+@pytest.mark.parametrize(
+    "said", ["1007", "五六七八", "482913", "尾号是1007", "验证码 482913", "the last four are 1007"]
+)
+def test_the_digits_people_prove_who_they_are_with_are_masked(said):
+    assert not any(ch.isdigit() for ch in mask_text(said)) and "*" in mask_text(said)

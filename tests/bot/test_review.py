@@ -266,10 +266,18 @@ def test_tracker_store_reads_on_each_backend_with_local_days(database_url, setti
                         data=json.dumps(data),
                     )  # fmt: skip
                 )
+            # The greeting was understood, but Rasa's own fallback answered it: not understood either.
+            fallback_at = dt.datetime(2026, 11, 20, 16, 10, 1, tzinfo=utc).timestamp()
+            conn.execute(
+                insert(_events).values(
+                    sender_id="web-9", type_name="action", timestamp=fallback_at, action_name="action_default_fallback",
+                    data=json.dumps({"event": "action", "name": "action_default_fallback", "timestamp": fallback_at}),
+                )
+            )  # fmt: skip
         store = TrackerStore(database_url, CIPHER)
         counts = store.daily_fallback_counts(dt.datetime(2026, 11, 19, tzinfo=utc), settings.timezone)
-        assert counts == {dt.date(2026, 11, 20): (2, 1), dt.date(2026, 11, 21): (1, 0)}
-        assert [line.text for line in store.transcript("web-9").lines] == ["m0", "m1", "m2"]
+        assert counts == {dt.date(2026, 11, 20): (2, 1), dt.date(2026, 11, 21): (1, 1)}
+        assert [line.text for line in store.transcript("web-9").lines] == ["m0", "m1", "m2", "action_default_fallback"]
         store.dispose()
     finally:
         _events.drop(engine)

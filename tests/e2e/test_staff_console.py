@@ -99,7 +99,8 @@ def test_real_conversations_reach_the_queue_masked(console, stack):
     assert "我的社保卡丢了" in loss and "report_loss" in loss  # the transcript, with the intent Rasa gave
     assert HOLDER_ID not in loss and "3201**********1233" in loss
     assert HOLDER_NAME not in loss and "钱**" in loss
-    assert console.reference in loss  # the linked loss report
+    # The loss reference, in the bot's reply and in the linked loss report, masked by one rule.
+    assert console.reference not in loss and loss.count(f"******{console.reference[-4:]}") >= 2
 
     wrong = client.get(f"/staff/flags/{flags['e2e-console-wrong:identity_failed']['id']}").get_data(as_text=True)
     assert wrong.count("3201**********1233") >= 3 and HOLDER_ID not in wrong
@@ -162,3 +163,53 @@ def test_in_a_real_browser(console, stack, tmp_path):
             browser.close()
     assert external == []  # no request left the console's own host
     assert _flags(stack)["e2e-console-wrong:identity_failed"]["status"] == "reviewed"
+
+
+# For every chart label: its size on screen, and the box of each date under the day columns.
+_CHART_TEXT = """() => [...document.querySelectorAll('figure.chart svg text')]
+    .filter(t => t.textContent.trim() && t.getBBox().width > 0)
+    .map(t => ({text: t.textContent.trim(), px: parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a,
+                date: /^\\d\\d-\\d\\d$/.test(t.textContent.trim()),
+                chart: t.closest('figure').getAttribute('aria-label'),
+                left: t.getBoundingClientRect().left, right: t.getBoundingClientRect().right}))"""
+
+
+def test_dashboard_and_queue_on_a_phone(console, stack, tmp_path):
+    """At 390 px: chart labels 11 px or larger, dates apart, and the queue without sideways scrolling."""
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium); .ci/run installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+        page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        external: list[str] = []
+        page.on("request", lambda r: None if r.url.startswith(console.url) else external.append(r.url))
+        try:
+            page.goto(f"{console.url}/staff/login")
+            page.fill("#username", "chen.reviewer")
+            page.fill("#password", PASSWORD)
+            page.click("button[type=submit]:has-text('登录')")
+            page.goto(f"{console.url}/staff/")
+            assert page.locator("figure.chart svg").count() == 3
+            labels = page.evaluate(_CHART_TEXT)
+            assert labels and min(label["px"] for label in labels) >= 11, labels
+            for chart in {label["chart"] for label in labels if label["date"]}:
+                dates = sorted((lb for lb in labels if lb["date"] and lb["chart"] == chart), key=lambda lb: lb["left"])
+                assert len(dates) >= 4
+                assert all(a["right"] <= b["left"] for a, b in zip(dates, dates[1:], strict=False)), dates  # no overlap
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.screenshot(path=str(tmp_path / "overview-390.png"), full_page=True)
+
+            page.goto(f"{console.url}/staff/flags")
+            rows = page.locator("table.queue tbody tr")
+            assert rows.count() >= 3
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing scrolls sideways
+            first = rows.first
+            assert first.locator("td.summary").inner_text().count(" · ") == 3  # intent · outcome · language · channel
+            box = first.locator("a:has-text('查看')").bounding_box()
+            assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390  # the row's link is on screen
+            page.screenshot(path=str(tmp_path / "queue-390.png"), full_page=True)
+        finally:
+            browser.close()
+    assert external == []

@@ -1,11 +1,17 @@
 """A whole phone call through the voice webhooks and the running assistant, by the call simulator."""
 
+import datetime as dt
 import re
 
 import pytest
+from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from bot.cards import find_cardholder
 from bot.config import load_settings
+from bot.db import make_engine, make_session_factory
+from bot.models import Flag, Voicemail
+from bot.privacy import Vault
 from tests.e2e.cardholders import add_holder
 from tests.support import TWILIO_TOKEN, make_web_settings
 from webhooks import create_app
@@ -14,9 +20,11 @@ from webhooks.call_simulator import Call
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def app_transport(stack):
+def signed_transport(stack, **voice_settings):
+    """Signed requests to the web app over the running assistant, with the voice settings given."""
     web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
+    for name, value in voice_settings.items():
+        setattr(web, name, value)
     client = create_app({"WEB": web, "TESTING": True}).test_client()
     validator = RequestValidator(TWILIO_TOKEN)
 
@@ -26,6 +34,11 @@ def app_transport(stack):
         return response.status_code, response.get_data(as_text=True)
 
     return post
+
+
+@pytest.fixture(scope="module")
+def app_transport(stack):
+    return signed_transport(stack)
 
 
 def test_verbal_loss_report_by_keypad_and_last_four(stack, app_transport, tmp_path):
@@ -112,3 +125,75 @@ def test_an_id_number_spoken_in_two_pieces_is_put_together(stack, app_transport,
     assert any("后面的号码" in text for text in call.spoken), call.spoken
     assert any(holder.id_number in text and "后四位" in text for text in call.spoken), call.spoken
     assert not any("不是有效的身份证号码" in text for text in call.spoken), call.spoken
+
+
+def _call_flags(stack, call) -> list[dict]:
+    return [f for f in stack.flags() if f["conversation_id"] == f"call-{call.sid}"]
+
+
+def _hotline_told(spoken: list[str]) -> list[str]:
+    """What a caller on the hotline must never hear: to call the hotline."""
+    return [text for text in spoken if re.search(r"12333|拨打|致电|call (us|the hotline|\d)", text, re.IGNORECASE)]
+
+
+@pytest.mark.parametrize("words", ["转人工", "我要找人工客服"])
+def test_asking_for_a_person_without_an_agent_number_offers_a_voicemail_not_the_hotline(stack, app_transport, words):
+    call = Call(app_transport, caller="+8613000000005").run(iter([words]), echo=False)
+    spoken = " ".join(call.spoken)
+    assert "请在提示音后留言" in spoken and "无法转接" in spoken, call.spoken
+    assert "非工作时间" not in spoken and not _hotline_told(call.spoken), call.spoken
+    assert "留言已收到" in call.spoken[-1] and call.ended == "bot hung up"
+    assert [f["reason"] for f in _call_flags(stack, call)] == ["human_requested"]
+
+
+@pytest.mark.parametrize(
+    "words", ["keys:9|I need help with my pension", "今天天气怎么样", "keys:9|where can I find my ID number"]
+)
+def test_no_spoken_answer_tells_a_caller_to_call_the_hotline(stack, app_transport, words):
+    call = Call(app_transport, caller="+8613000000006").run(iter([*words.split("|"), ""]), echo=False)
+    assert len(call.spoken) > 2 and not _hotline_told(call.spoken), call.spoken
+
+
+def test_a_verified_callers_voicemail_is_flagged_with_the_cardholder_and_its_recording(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "邓志明")
+    call = Call(app_transport, caller=holder.phone).run(
+        iter(["查一下办理进度", "keys:" + holder.id_number.replace("X", "*") + "#", "人工"]), echo=False
+    )
+    assert not _hotline_told(call.spoken), call.spoken
+    flags = _call_flags(stack, call)
+    assert [f["reason"] for f in flags] == ["human_requested"], flags
+    settings = load_settings(stack.env, env_file=None)
+    sessions = make_session_factory(make_engine(settings.database_url), vault=Vault(settings))
+    with sessions.begin() as db:
+        flag = db.get(Flag, flags[0]["id"])
+        voicemail = db.scalars(select(Voicemail).where(Voicemail.flag_id == flag.id)).one()
+        assert flag.cardholder_id == find_cardholder(db, vault=Vault(settings), id_number=holder.id_number).id
+        assert (voicemail.cause, voicemail.recording_status) == ("no_agent", "completed")
+        assert voicemail.recording_url.endswith(voicemail.recording_sid)
+
+
+def test_in_office_hours_a_caller_is_put_through_and_if_no_one_answers_leaves_a_voicemail(stack):
+    monday_afternoon = dt.datetime(2026, 11, 30, 5, 1, tzinfo=dt.timezone.utc)  # 13:01 in the city
+    transport = signed_transport(stack, agent_number="+861012345000", clock=lambda: monday_afternoon)
+    call = Call(transport, caller="+8613000000007").run(iter(["我要转人工"]), echo=False)
+    spoken = " ".join(call.spoken)
+    assert "正在为您转接" in spoken and "无人接听" in spoken, call.spoken  # the simulator's staff never answer
+    assert "非工作时间" not in spoken and not _hotline_told(call.spoken), call.spoken
+    flags = _call_flags(stack, call)
+    assert [f["reason"] for f in flags] == ["human_requested"]
+    settings = load_settings(stack.env, env_file=None)
+    with make_session_factory(make_engine(settings.database_url)).begin() as db:
+        voicemail = db.scalars(select(Voicemail).where(Voicemail.flag_id == flags[0]["id"])).one()
+        assert (voicemail.cause, voicemail.recording_status) == ("no_answer", "completed")
+
+
+def test_a_caller_who_gets_the_number_wrong_is_told_what_to_say_or_key_not_what_to_send(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "罗志祥")
+    wrong_check = holder.id_number[:17] + ("0" if holder.id_number[17] != "0" else "1")
+    call = Call(app_transport, caller="+8613000000008").run(
+        iter(["查一下办理进度", f"keys:{wrong_check}#", f"keys:{holder.id_number}#", "keys:0000#"]), echo=False
+    )
+    spoken = " ".join(call.spoken)
+    assert "校验不通过" in spoken and "不一致" in spoken, call.spoken
+    assert not re.search(r"发送|回复|\bsend\b|\breply\b", spoken, re.IGNORECASE), call.spoken
+    assert stack.card(holder.id_number)["status"] == "active"

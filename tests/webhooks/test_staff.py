@@ -10,8 +10,9 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
+from bot.flags import flag_conversation
 from bot.models import AuditEntry, Flag, NluLabel, StaffUser
-from tests.factories import ID_ZHANG
+from tests.factories import ID_ZHANG, save_conversation
 from tests.support import PASSWORD, make_web_settings, sign_in, token
 from webhooks import create_app
 
@@ -112,7 +113,8 @@ def test_transcript_is_masked_with_intents_and_the_linked_card(reviewer, flagged
     assert ID_ZHANG not in page and ID_ZHANG[6:14] not in page
     assert "张伟" not in page and "张*" in page
     assert "13912345678" not in page and "+86 139******78" in page
-    assert flagged["reference"] in page  # the loss report reference is not personal data
+    reference = flagged["reference"]
+    assert reference not in page and f"******{reference[-4:]}" in page  # masked as in transcripts
     assert f'href="/staff/flags/{flagged["fallback"]}"' in page  # the conversation's other flag
     assert "nlu_fallback" in page and 'name="intent"' in page
     assert 'action="/staff/flags/' in page and "/reveal" not in page  # reviewers cannot reveal
@@ -326,3 +328,16 @@ def test_bad_console_settings_are_named_at_start_up(name, value):
     with pytest.raises(ConfigError, match=name) as refused:
         load_web_settings({**env, name: value})
     assert "secret" not in str(refused.value)
+
+
+def test_queue_rows_say_what_was_asked_what_came_of_it_and_in_what_language(reviewer, flagged, sessions, tracker_db):
+    turns = [("hello", "greet", 0.99, "Hi!"), ("my card is gone", "report_loss", 0.4, "Sorry?")]
+    save_conversation(tracker_db, "web-en-7", turns, language="en")
+    with sessions.begin() as db:
+        english = flag_conversation(db, conversation_id="web-en-7", channel="chat", reason="nlu_fallback").id
+    page = reviewer.get("/staff/flags").get_data(as_text=True)
+    row = re.compile(r'<td data-label="#">(\d+)</td>.*?class="summary">([^<]*)</td>', re.S)
+    rows = {int(m.group(1)): m.group(2) for m in row.finditer(page)}
+    assert rows[flagged["fallback"]] == "挂失 · 已挂失 · 中文 · 网页"  # the same conversation made a loss report
+    assert rows[english] == "挂失 · 未理解 · 英文 · 网页"
+    assert list(rows.values()).count("无具体请求 · 已转人工 · 中文 · 电话") == 3  # calls with no transcript

@@ -26,9 +26,20 @@ FORMS = {
     "/twilio/voice/turn": {**CALL, "SpeechResult": "我要挂失"},
     "/twilio/voice/after-dial": {**CALL, "DialCallStatus": "no-answer"},
     "/twilio/voice/voicemail": {**CALL, "RecordingSid": "RE" + "2" * 32},
+    "/twilio/voice/recording": {
+        **CALL,
+        "RecordingSid": "RE" + "4" * 32,
+        "RecordingStatus": "completed",
+        "RecordingDuration": "12",
+        "RecordingUrl": "https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/RE" + "4" * 32,
+    },  # fmt: skip
     "/twilio/status": {**CALL, "CallStatus": "completed"},
 }
-QUERIES = {"/twilio/voice/turn": "?lang=zh&silent=0&step=1", "/twilio/voice/voicemail": "?lang=zh"}
+QUERIES = {
+    "/twilio/voice/turn": "?lang=zh&silent=0&step=1",
+    "/twilio/voice/voicemail": "?lang=zh&reason=human_requested&cause=no_agent",
+    "/twilio/voice/recording": "?lang=zh&reason=human_requested&cause=no_agent",
+}
 OTHER = {**CALL, "SpeechResult": "查进度", "Body": "hi", "MessageSid": "SM" + "3" * 32}
 
 

@@ -1,14 +1,19 @@
 """Voice webhooks through the Flask test client: signatures, TwiML structure, failures."""
 
+import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from urllib.parse import parse_qs, quote, urlsplit
 
+import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
-from bot.models import Flag
-from tests.support import CALL, TWILIO_TOKEN, post
+from bot.models import Flag, Voicemail
+from bot.staff import add_staff_user
+from tests.support import CALL, PASSWORD, TWILIO_TOKEN, post, sign_in
 from webhooks.twiml import VoiceConfig, speakable, turn
+from webhooks.voice_prompts import PROMPTS
 
 
 def xml(response) -> ET.Element:
@@ -65,17 +70,121 @@ def test_rasa_down_gets_spoken_apology_never_an_error(client, session):
     ]
 
 
-def test_transfer_in_office_hours(app, client, monkeypatch):
-    import webhooks.voice as voice
+def at(app, local: str) -> None:
+    """Set the app's clock to a moment in the city's time (2026-11-30 is a Monday)."""
+    moment = dt.datetime.fromisoformat(local).replace(tzinfo=app.config["WEB"].core.timezone)
+    app.config["WEB"].clock = lambda: moment.astimezone(dt.timezone.utc)
 
+
+def spoken(root: ET.Element) -> str:
+    return " ".join("".join(say.itertext()) for say in root.iter("Say"))
+
+
+def hand_over(client, language: str = "zh", step: int = 3) -> ET.Element:
+    """Three silent turns: the caller is handed to staff."""
+    return xml(post(client, f"/twilio/voice/turn?lang={language}&silent=2&step={step}", CALL))
+
+
+@pytest.mark.parametrize("moment", ["2026-11-30T13:01", "2026-11-30T09:00", "2026-12-04T16:59"])
+def test_transfer_in_office_hours(app, client, session, moment):
     app.config["WEB"].agent_number = "+861012345000"
-    monkeypatch.setattr(voice, "_staff_available", lambda web: True)
-    root = xml(post(client, "/twilio/voice/turn?lang=en", {**CALL, "SpeechResult": "agent please"}))
+    at(app, moment)
+    root = hand_over(client)
     dial = root.find("./Dial")
     assert dial.text == "+861012345000"
     assert dial.get("action").startswith("/twilio/voice/after-dial")
-    after = xml(post(client, "/twilio/voice/after-dial?lang=en", {**CALL, "DialCallStatus": "no-answer"}))
-    assert after.find("./Record") is not None
+    assert root.find("./Record") is None and "非工作时间" not in spoken(root) and "转接" in spoken(root)
+    after = xml(post(client, dial.get("action"), {**CALL, "DialCallStatus": "no-answer"}))
+    record = after.find("./Record")
+    assert record is not None and "cause=no_answer" in record.get("recordingStatusCallback")
+    assert "无人接听" in spoken(after) and "非工作时间" not in spoken(after)
+    done = xml(post(client, dial.get("action"), {**CALL, "DialCallStatus": "completed"}))
+    assert done.find("./Hangup") is not None and done.find("./Record") is None
+    assert [f.reason for f in session.scalars(select(Flag))] == ["human_requested"]
+
+
+@pytest.mark.parametrize("moment", ["2026-11-30T08:59", "2026-11-30T17:00", "2026-11-30T23:30", "2026-12-05T11:00"])
+def test_outside_office_hours_the_caller_leaves_a_voicemail_and_hears_why(app, client, moment):
+    app.config["WEB"].agent_number = "+861012345000"
+    at(app, moment)
+    root = hand_over(client)
+    assert root.find("./Dial") is None and root.find("./Record") is not None
+    assert "非工作时间" in spoken(root) and "9:00 至 17:00" in spoken(root)
+    assert "cause=after_hours" in root.find("./Record").get("recordingStatusCallback")
+
+
+@pytest.mark.parametrize("language", ["zh", "en"])
+def test_no_agent_number_says_so_and_offers_voicemail_whatever_the_time(app, client, language):
+    at(app, "2026-11-30T13:01")  # a Monday inside office hours
+    root = hand_over(client, language)
+    said = spoken(root)
+    assert root.find("./Dial") is None and root.find("./Record") is not None
+    assert ("请在提示音后留言" in said and "无法转接" in said) if language == "zh" else "leave a message" in said
+    assert "非工作时间" not in said and "outside those hours" not in said
+    assert "12333" not in said and "拨打" not in said and "call " not in said.lower()
+    assert "cause=no_agent" in root.find("./Record").get("recordingStatusCallback")
+
+
+def test_every_prompt_the_hotline_speaks_keeps_the_caller_on_the_line():
+    for name, variants in PROMPTS.items():
+        for text in variants.values():
+            assert "12333" not in text and "拨打" not in text and "致电" not in text, name
+            assert not re.search(r"\bcall (us|the hotline|12333)", text, re.IGNORECASE), name
+
+
+RECORDING = {**CALL, "RecordingSid": "RE" + "0123456789abcdef" * 2}
+RECORDING_URL = "https://api.twilio.com/2010-04-01/Accounts/AC00/Recordings/" + RECORDING["RecordingSid"]
+
+
+def test_a_voicemail_is_kept_on_the_flag_with_its_recording_and_why(app, client, session):
+    at(app, "2026-11-30T13:01")
+    record = hand_over(client).find("./Record")
+    action, recorded = record.get("action"), record.get("recordingStatusCallback")
+    assert record.get("recordingStatusCallbackMethod") == "POST"
+    left = xml(post(client, action, {**RECORDING, "RecordingUrl": RECORDING_URL, "RecordingDuration": "14"}))
+    assert "留言已收到" in spoken(left) and left.find("./Hangup") is not None
+    session.commit()
+    again = {**RECORDING, "RecordingUrl": RECORDING_URL, "RecordingStatus": "completed", "RecordingDuration": "14"}
+    assert post(client, recorded, again).status_code == 204
+    assert post(client, recorded, again).status_code == 204  # Twilio may tell twice
+    flag = session.scalars(select(Flag)).one()
+    voicemail = session.scalars(select(Voicemail)).one()
+    assert (flag.reason, flag.channel, flag.conversation_id) == ("human_requested", "voice", "call-CA0123456789abcdef")
+    assert voicemail.flag_id == flag.id and voicemail.cause == "no_agent"
+    assert (voicemail.recording_sid, voicemail.recording_url) == (RECORDING["RecordingSid"], RECORDING_URL)
+    assert (voicemail.recording_status, voicemail.duration_seconds) == ("completed", 14)
+
+
+def test_the_recording_callback_may_come_before_the_caller_is_done(app, client, session):
+    at(app, "2026-11-30T13:01")
+    record = hand_over(client).find("./Record")
+    done = {**RECORDING, "RecordingUrl": RECORDING_URL, "RecordingStatus": "completed"}
+    assert post(client, record.get("recordingStatusCallback"), done).status_code == 204
+    xml(post(client, record.get("action"), {**RECORDING, "RecordingUrl": RECORDING_URL}))
+    assert session.scalars(select(Voicemail.recording_status)).one() == "completed"  # not undone
+
+
+@pytest.mark.parametrize(
+    "form",
+    [
+        {**RECORDING, "RecordingSid": "RE-not-a-sid"},
+        {**RECORDING, "RecordingUrl": "javascript:alert(1)"},
+        {**RECORDING, "RecordingUrl": "http://example.com/x"},
+        {**RECORDING, "RecordingStatus": "bogus"},
+    ],
+)
+def test_a_malformed_recording_notice_changes_nothing(client, session, form):
+    path = "/twilio/voice/recording?reason=human_requested&cause=no_agent"
+    assert post(client, path, form).status_code == 400
+    bad_cause = "/twilio/voice/recording?reason=human_requested&cause=whenever"
+    assert post(client, bad_cause, {**RECORDING, "RecordingStatus": "completed"}).status_code == 400
+    assert session.scalars(select(Flag)).all() == [] and session.scalars(select(Voicemail)).all() == []
+
+
+def test_an_unsigned_recording_notice_is_refused(client, session):
+    path = "/twilio/voice/recording?reason=human_requested&cause=no_agent"
+    assert post(client, path, {**RECORDING, "RecordingUrl": RECORDING_URL}, sign=False).status_code == 403
+    assert session.scalars(select(Voicemail)).all() == []
 
 
 def test_hang_up_while_rasa_cannot_say_where_the_call_was_is_flagged(client, session):
@@ -152,3 +261,22 @@ def test_a_pause_between_pieces_of_an_id_number_keeps_them(app, client):
 def test_a_forged_or_stale_held_piece_is_ignored(app, client):
     root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=4&part=not-a-token", CALL))
     assert "part=" not in root.find("./Gather").get("action")
+
+
+def test_staff_signed_in_play_the_voicemail_and_no_one_else_sees_it(app, client, session, sessions):
+    at(app, "2026-11-30T13:01")
+    record = hand_over(client).find("./Record")
+    done = {**RECORDING, "RecordingUrl": RECORDING_URL, "RecordingStatus": "completed", "RecordingDuration": "31"}
+    assert post(client, record.get("recordingStatusCallback"), done).status_code == 204
+    flag_id = session.scalars(select(Flag.id)).one()
+    session.commit()
+    staff = app.test_client()
+    page = staff.get(f"/staff/flags/{flag_id}?lang=zh")
+    assert page.status_code in (302, 303) and RECORDING_URL not in page.get_data(as_text=True)
+    with sessions.begin() as db:
+        add_staff_user(db, username="li.reviewer", password=PASSWORD, role="reviewer")
+    sign_in(staff, "li.reviewer")
+    html = staff.get(f"/staff/flags/{flag_id}").get_data(as_text=True)
+    assert f'<audio controls preload="none" src="{RECORDING_URL}.mp3">' in html
+    assert f'href="{RECORDING_URL}"' in html
+    assert "未设置转接号码" in html and "31 秒" in html and "要求人工" in html

@@ -102,6 +102,14 @@ TEXT: dict[str, tuple[str, str]] = {
     "not_found": ("找不到该记录。", "There is no such record."),
     "bad_filter": ("筛选条件“{name}”无效，已忽略。", "The filter '{name}' is not valid and was ignored."),
     "system_note": ("系统备注", "System note"),
+    "summary": ("摘要", "Summary"),
+    "no_request": ("无具体请求", "no request"),
+    "voicemails": ("来电留言", "Voicemail"),
+    "recording_pending": ("录音尚未就绪。", "The recording is not ready yet."),
+    "recording_absent": ("来电者未留言（无录音）。", "The caller said nothing (no recording)."),
+    "recording_failed": ("录音失败。", "The recording failed."),
+    "open_recording": ("打开录音", "Open the recording"),
+    "seconds": ("{n} 秒", "{n} s"),
     "err_unknown_filter": ("筛选条件无效。", "Unknown filter value."),
     "err_date_order": (
         "起始日期晚于截止日期，日期条件已忽略。",
@@ -190,6 +198,33 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "chat": ("网页", "web chat"),
     "sms": ("短信", "SMS"),
     "voice": ("电话", "phone"),
+}
+# The queue rows' one-line summaries (bot.queue_summary): what was asked, what came of it, in what language.
+INTENTS: dict[str, tuple[str, str]] = {
+    "report_loss": ("挂失", "report a loss"),
+    "cancel_loss": ("解挂", "cancel a loss report"),
+    "check_progress": ("查进度", "check progress"),
+    "replace_card": ("补换卡", "replace a card"),
+    "cross_region": ("异地使用", "use in another region"),
+    "apply_card": ("申领", "apply for a card"),
+    "activate_card": ("激活", "activate a card"),
+    "update_info": ("修改信息", "update details"),
+    "request_human": ("找人工", "ask for a person"),
+    "out_of_scope": ("其他问题", "something else"),
+    "bot_challenge": ("问是否真人", "ask if it is a bot"),
+    "nlu_fallback": ("未理解的请求", "a request not understood"),
+}
+OUTCOMES: dict[str, tuple[str, str]] = {
+    **REASONS,
+    "voicemail": ("已留言", "voicemail left"),
+    "human_requested": ("已转人工", "handed to staff"),
+}
+SPOKEN_LANGUAGES: dict[str, tuple[str, str]] = {"zh": ("中文", "Mandarin"), "en": ("英文", "English")}
+# Why a caller was asked for a voicemail rather than put through (bot.models.VOICEMAIL_CAUSES).
+VOICEMAIL_CAUSES: dict[str, tuple[str, str]] = {
+    "no_agent": ("未设置转接号码", "no staff number to transfer to"),
+    "after_hours": ("非工作时间", "outside staff hours"),
+    "no_answer": ("转接无人接听", "transfer not answered"),
 }
 ROLES: dict[str, tuple[str, str]] = {"reviewer": ("审核员", "reviewer"), "admin": ("管理员", "admin")}
 

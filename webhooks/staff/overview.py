@@ -13,7 +13,7 @@ from bot.model import DEPLOYED_RECORD, read_deployed
 from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
 from webhooks.staff import bp
 from webhooks.staff.charts import columns, horizontal_bars
-from webhooks.staff.labels import REASONS, label
+from webhooks.staff.labels import REASONS, label, t
 
 log = logging.getLogger(__name__)
 DAYS = 30
@@ -35,11 +35,11 @@ def overview() -> Any:
     return render_template(
         "staff/overview.html",
         open_flags=open_flags,
-        flags_chart=horizontal_bars([(label(REASONS, r), n) for r, n in open_flags.items()]),
-        loss_chart=columns([(f.day.strftime("%m-%d"), f.value) for f in losses]),
+        flags_chart=horizontal_bars([(label(REASONS, r), n) for r, n in open_flags.items()], t("open_flags_by_reason")),
+        loss_chart=columns([(f.day.strftime("%m-%d"), f.value) for f in losses], t("loss_per_day")),
         fallback_chart=None
         if fallback is None
-        else columns([(f.day.strftime("%m-%d"), f.value) for f in fallback], percent=True),
+        else columns([(f.day.strftime("%m-%d"), f.value) for f in fallback], t("fallback_rate"), percent=True),
         fallback_turns=sum(f.of for f in fallback or []),
         model=read_deployed(current_app.config.get("DEPLOYED_MODEL_RECORD", DEPLOYED_RECORD)),
     )

@@ -12,10 +12,11 @@ from flask import Response, current_app, flash, redirect, render_template, reque
 from sqlalchemy import select
 
 from bot.audit import record_audit
-from bot.conversations import TrackerStoreUnavailable, Transcript
+from bot.conversations import ConversationFacts, TrackerStoreUnavailable, Transcript
 from bot.flags import describe_flag
-from bot.models import AuditEntry, Cardholder, Flag, LossReport
-from bot.privacy import mask_id_number, mask_name, mask_phone
+from bot.models import AuditEntry, Cardholder, Flag, LossReport, Voicemail
+from bot.privacy import mask_id_number, mask_name, mask_phone, mask_reference
+from bot.queue_summary import Summary, summarise
 from bot.redaction import mask_text
 from bot.review import (
     QueueFilter,
@@ -33,10 +34,12 @@ from bot.review import (
 )
 from bot.statuses import CardStatus
 from bot.training_labels import label_message, labels_by_message
+from bot.voicemails import voicemails_of
 from webhooks.staff import bp
+from webhooks.staff import labels as words
 from webhooks.staff.auth import admin_required, reviewer
 from webhooks.staff.forms import BulkReviewForm, LabelForm, NoteForm, QueueFilterForm, RevealForm
-from webhooks.staff.labels import error_text, language, local_time, t
+from webhooks.staff.labels import VOICEMAIL_CAUSES, error_text, language, local_time, t
 
 log = logging.getLogger(__name__)
 CSV_COLUMNS = ("id", "created", "channel", "reason", "status", "conversation_id", "assignee", "reviewer", "reviewed")
@@ -74,14 +77,37 @@ def flags() -> Any:
     with web.read_sessions.begin() as db:
         page = queue_page(db, where, web.core.timezone, page=page_number)
         counts = reason_counts(db, where, web.core.timezone)
+        summaries = {flag_id: _summary_line(s) for flag_id, s in summarise(db, page.flags, _facts(page.flags)).items()}
     return render_template(
         "staff/queue.html",
         page=page,
         counts=counts,
+        summaries=summaries,
         where=where,
         args=_query_args(where),
         bulk=where.reason == "loss_reported",
     ), 400 if refused else 200
+
+
+def _facts(flags: list[Flag]) -> dict[str, ConversationFacts]:
+    """What the tracker store says of these flags' conversations; nothing when it cannot be read."""
+    try:
+        return current_app.config["WEB"].tracker_store.facts([flag.conversation_id for flag in flags])
+    except TrackerStoreUnavailable as error:
+        log.warning("conversation summaries unavailable: %s", error)
+        return {}
+
+
+def _summary_line(summary: Summary) -> str:
+    intent = words.label(words.INTENTS, summary.intent) if summary.intent else t("no_request")
+    return " · ".join(
+        (
+            intent,
+            words.label(words.OUTCOMES, summary.outcome),
+            words.label(words.SPOKEN_LANGUAGES, summary.language),
+            words.label(words.CHANNELS, summary.channel),
+        )
+    )
 
 
 @bp.get("/flags.csv")
@@ -160,6 +186,7 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
         notes = [(n.author.username if n.author else "", local_time(n.created_at), shown(n.text)) for n in item.notes]
         system_note = shown(item.note) if item.note else None
         assignee = item.assignee.username if item.assignee else None
+        voicemails = [_voicemail_view(v) for v in voicemails_of(db, item)]
         others = db.execute(
             select(Flag.id, Flag.reason, Flag.status)
             .where(Flag.conversation_id == item.conversation_id, Flag.id != item.id)
@@ -177,6 +204,7 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
         labels=labels,
         notes=notes,
         system_note=system_note,
+        voicemails=voicemails,
         history=history,
         revealed=revealed,
         note_form=NoteForm(formdata=None),
@@ -209,6 +237,19 @@ def _transcript_lines(item: Flag, names: set[str], revealed: bool) -> tuple[list
     ], False
 
 
+def _voicemail_view(voicemail: Voicemail) -> dict[str, Any]:
+    """A voicemail as staff see it: why, when, how long, and the recording (Twilio's media URL)."""
+    ready = voicemail.recording_status == "completed" and voicemail.recording_url
+    return {
+        "cause": words.label(VOICEMAIL_CAUSES, voicemail.cause),
+        "time": local_time(voicemail.created_at),
+        "duration": t("seconds", n=voicemail.duration_seconds) if voicemail.duration_seconds else "",
+        "audio": f"{voicemail.recording_url}.mp3" if ready else None,
+        "link": voicemail.recording_url if ready else None,
+        "state": None if ready else t(f"recording_{voicemail.recording_status.replace('in-progress', 'pending')}"),
+    }
+
+
 def card_view(holder: Cardholder | None, report: LossReport | None, revealed: bool) -> dict[str, Any] | None:
     if holder is None:
         return None
@@ -225,7 +266,12 @@ def card_view(holder: Cardholder | None, report: LossReport | None, revealed: bo
         "office": card.office if card else "",
         "report": None
         if report is None
-        else {"reference": report.reference, "state": report.state, "expires": local_time(report.expires_at)},
+        else {
+            # One rule with the transcript (bot.redaction): the reference is masked until revealed.
+            "reference": report.reference if revealed else mask_reference(report.reference),
+            "state": report.state,
+            "expires": local_time(report.expires_at),
+        },
     }
 
 
