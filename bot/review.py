@@ -217,8 +217,16 @@ def add_note(session: Session, flag_id: int, text: str, by: Reviewer) -> FlagNot
     return note
 
 
-def record_reveal(session: Session, flag_id: int, reason: str, by: Reviewer) -> Flag:
-    """An admin is shown the personal data of a flagged conversation; the reason is kept in the audit log."""
+def names_to_mask(holder: Cardholder | None, said: Iterable[str] = ()) -> set[str]:
+    """The names staff must not see in a flagged conversation: the cardholder's and those `said` in it."""
+    return ({holder.name} if holder else set()) | set(said)
+
+
+def record_reveal(session: Session, flag_id: int, reason: str, by: Reviewer, *, said_names: Iterable[str] = ()) -> Flag:
+    """An admin is shown the personal data of a flagged conversation; the reason is kept in the audit log.
+
+    `said_names` are the names given in the conversation: a reason quoting them is masked too.
+    """
     if not by.is_admin:
         raise ReviewError("only an admin can reveal personal data", "admins_only")
     reason = reason.strip()
@@ -227,7 +235,7 @@ def record_reveal(session: Session, flag_id: int, reason: str, by: Reviewer) -> 
     flag = get_flag(session, flag_id)
     # The audit log is kept in clear for admins to read: a reason quoting the person is masked.
     holder = session.get(Cardholder, flag.cardholder_id) if flag.cardholder_id else None
-    names = {holder.name} if holder else set()
+    names = names_to_mask(holder, said_names)
     record_audit(
         session, actor=by.actor, action="personal_data_revealed", target_type="flag", target_id=flag.id,
         detail={"reason": mask_text(reason, names)[:500]},

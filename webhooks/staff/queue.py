@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -26,6 +27,7 @@ from bot.review import (
     assign_to,
     get_flag,
     mark_reviewed_in_bulk,
+    names_to_mask,
     queue_page,
     reason_counts,
     record_reveal,
@@ -181,7 +183,9 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
             )
         )
         labels = labels_by_message(db, item.conversation_id)
-        names = {holder.name} if holder else set()
+        transcript = _transcript(item)
+        # Names the person gave in the conversation are masked wherever staff wrote them too.
+        names = names_to_mask(holder, transcript.names if transcript else ())
         shown = (lambda text: text) if revealed else (lambda text: mask_text(text, names))
         notes = [(n.author.username if n.author else "", local_time(n.created_at), shown(n.text)) for n in item.notes]
         system_note = shown(item.note) if item.note else None
@@ -192,15 +196,14 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
             .where(Flag.conversation_id == item.conversation_id, Flag.id != item.id)
             .order_by(Flag.id)
         ).all()
-    lines, unavailable = _transcript_lines(item, names, revealed)
     return render_template(
         "staff/flag.html",
         flag=item,
         assignee=assignee,
         others=others,
         card=card,
-        lines=lines,
-        transcript_unavailable=unavailable,
+        lines=_transcript_lines(transcript, shown) if transcript else [],
+        transcript_unavailable=transcript is None,
         labels=labels,
         notes=notes,
         system_note=system_note,
@@ -213,16 +216,16 @@ def _render_flag(flag_id: int, *, revealed: bool = False, status: int = 200) -> 
     ), status
 
 
-def _transcript_lines(item: Flag, names: set[str], revealed: bool) -> tuple[list[dict], bool]:
+def _transcript(item: Flag) -> Transcript | None:
+    """The flagged conversation's transcript, or None when the tracker store cannot be read."""
     try:
-        transcript: Transcript = current_app.config["WEB"].tracker_store.transcript(
-            item.conversation_id, around=item.created_at
-        )
+        return current_app.config["WEB"].tracker_store.transcript(item.conversation_id, around=item.created_at)
     except TrackerStoreUnavailable as error:
         log.warning("transcript unavailable: %s", error)
-        return [], True
-    known = transcript.names | names
-    shown = (lambda text: text) if revealed else (lambda text: mask_text(text, known))
+        return None
+
+
+def _transcript_lines(transcript: Transcript, shown: Callable[[str], str]) -> list[dict]:
     return [
         {
             "kind": line.kind,
@@ -234,7 +237,7 @@ def _transcript_lines(item: Flag, names: set[str], revealed: bool) -> tuple[list
             "misunderstood": line.misunderstood,
         }
         for line in transcript.lines
-    ], False
+    ]
 
 
 def _voicemail_view(voicemail: Voicemail) -> dict[str, Any]:
@@ -329,7 +332,7 @@ def label(flag_id: int) -> Any:
             raise ReviewError("the transcript cannot be read", "transcript_unavailable") from None
         label_message(
             db, flag=item, transcript=transcript, message_id=form.message_id.data, intent=form.intent.data,
-            known_names={holder.name} if holder else set(), by=reviewer(),
+            known_names=names_to_mask(holder), by=reviewer(),
         )  # fmt: skip
 
     return _act(flag_id, save)
@@ -344,7 +347,10 @@ def reveal(flag_id: int) -> Any:
         return _render_flag(flag_id, status=400)
     try:
         with current_app.config["WEB"].sessions.begin() as db:
-            record_reveal(db, flag_id, form.reason.data, reviewer())
+            item = get_flag(db, flag_id)
+            transcript = _transcript(item)
+            said = transcript.names if transcript else ()
+            record_reveal(db, flag_id, form.reason.data, reviewer(), said_names=said)
     except ReviewError as error:
         flash(error_text(error))
         return _render_flag(flag_id, status=400)
