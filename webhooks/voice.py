@@ -133,13 +133,6 @@ def _verified_cardholder_id() -> int | None:
         return None
 
 
-def _in_transfer_hours(web: WebSettings) -> bool:
-    """Weekdays within TRANSFER_HOURS, city time, by the app's clock."""
-    now = web.clock().astimezone(web.core.timezone)
-    start, end = web.transfer_hours
-    return now.weekday() < 5 and start <= now.time() < end
-
-
 def _handover(texts: list[str], language: str, reason: str) -> Response:
     """Transfer to staff in office hours; otherwise (or with no one to transfer to) a voicemail.
 
@@ -150,7 +143,7 @@ def _handover(texts: list[str], language: str, reason: str) -> Response:
     _flag(reason, cardholder_id=None if reason == "action_error" else _verified_cardholder_id())
     if not web.agent_number:
         return _voicemail([*texts, prompt("no_agent", language)], language, reason=reason, cause="no_agent")
-    if not _in_transfer_hours(web):
+    if not web.handover_policy.hours.open_at(web.clock()):  # the same staff hours as chat and SMS
         start, end = (f"{t.hour}:{t.minute:02d}" for t in web.transfer_hours)
         texts = [*texts, prompt("after_hours", language, start=start, end=end)]
         return _voicemail(texts, language, reason=reason, cause="after_hours")
