@@ -8,11 +8,11 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import DatabaseAction, channel_of, in_transaction, language_of, service_values
 from bot.cards import find_cardholder
+from bot.contract import FALLBACK_INTENT
 from bot.flags import flag_conversation
 from bot.handovers import HandoverRequest
 from bot.models import VAULT_INFO_KEY
 
-FALLBACK_INTENT = "nlu_fallback"
 # Actions that run around every message without answering it.
 _NOT_AN_ANSWER = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
 

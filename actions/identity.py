@@ -32,8 +32,8 @@ from actions.runtime import (
 )
 from actions.verification import forget_everything, forget_verification, idle_too_long, other_than_verified
 from bot.assistant import check_caller, check_identity
+from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
-from bot.identity import CLIENT_METADATA_KEY
 from bot.identity_answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
 from bot.idnumbers import validate_id_number
 from bot.spoken import normalise_numbers_in_text
@@ -54,7 +54,7 @@ _NOT_A_NAME = frozenset({"affirm", "thank", "greet", "goodbye"})
 
 def _client(tracker: Tracker) -> str | None:
     """The keyed token of where the message came from, as the web app put it in the metadata."""
-    client = (tracker.latest_message.get("metadata") or {}).get(CLIENT_METADATA_KEY)
+    client = (tracker.latest_message.get("metadata") or {}).get(CLIENT)
     return client if isinstance(client, str) and _CLIENT_TOKEN.fullmatch(client) else None
 
 
@@ -148,7 +148,7 @@ class ValidateIdentityForm(FormValidationAction):
             wrong_check = invalid.reason == "checksum"  # 18 characters: say what is wrong with them
             dispatcher.utter_message(response="utter_id_number_checksum" if wrong_check else "utter_invalid_id_number")
             return {"id_number": None}
-        caller = trusted_metadata(tracker).get("caller")
+        caller = trusted_metadata(tracker).get(CALLER)
         if channel_of(tracker) != "voice" or not caller:
             return {"id_number": id_number}
         try:
@@ -186,7 +186,7 @@ class ValidateIdentityForm(FormValidationAction):
             dispatcher.utter_message(response="utter_invalid_last_four")
             return {"phone_last4": None}
         # The caller ID goes too: on a locked ID number, it and the last four digits together verify.
-        caller = (tracker.latest_message.get("metadata") or {}).get("caller")
+        caller = (tracker.latest_message.get("metadata") or {}).get(CALLER)
         given = {"phone_last4": digits, "caller_id": caller} if isinstance(caller, str) else {"phone_last4": digits}
         return await self._check(dispatcher, tracker, "phone_last4", digits, **given)
 

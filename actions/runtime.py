@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot import text as bot_text
 from bot.config import Settings, load_settings
+from bot.contract import CHANNEL, CHANNELS
 from bot.db import make_engine, make_session_factory
 from bot.errors import CodeAttemptsExhausted, ConfigError, IdentityLocked, IdentityNotVerified, WrongCode
 from bot.flags import flag_conversation
@@ -37,7 +38,6 @@ T = TypeVar("T")
 Run = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[list[dict]]]
 
 # Channels of the bureau that the web app names in a signed message's metadata.
-_CHANNELS = frozenset({"chat", "sms", "voice"})
 # Refusals that record something (identity attempts, flags): commit them, then re-raise.
 _COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked, WrongCode, CodeAttemptsExhausted)
 # Failures of the database or its configuration: the person hears an apology, never silence.
@@ -106,8 +106,8 @@ def gives_id_number(tracker: Tracker) -> bool:
 
 def channel_of(tracker: Tracker) -> str:
     """``chat``, ``sms`` or ``voice`` as the web app said; plain ``chat`` for any other input channel."""
-    channel = trusted_metadata(tracker).get("channel")
-    return channel if channel in _CHANNELS else "chat"
+    channel = trusted_metadata(tracker).get(CHANNEL)
+    return channel if channel in CHANNELS else "chat"
 
 
 def language_of(tracker: Tracker) -> str:

@@ -35,6 +35,7 @@ from bot.assistant import (
     send_unblock_code,
     unblock_card,
 )
+from bot.contract import LOSS_CREATED, LOSS_REFERENCE, TASK_FINISHED
 from bot.errors import (
     CardNotFound,
     LossReportNotAllowed,
@@ -71,7 +72,7 @@ def _task_done() -> list[dict]:
 
 def _finished(dispatcher: CollectingDispatcher) -> None:
     """Mark the end of a task, so the hotline asks whether the caller needs anything else."""
-    dispatcher.utter_message(json_message={"task_finished": True})
+    dispatcher.utter_message(json_message={TASK_FINISHED: True})
 
 
 def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created: bool) -> None:
@@ -79,7 +80,7 @@ def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created
 
     `created` tells a new report from one that already existed, so the web app counts each once.
     """
-    dispatcher.utter_message(json_message={"loss_reference": reference, "created": created})
+    dispatcher.utter_message(json_message={LOSS_REFERENCE: reference, LOSS_CREATED: created})
 
 
 def _refused(dispatcher: CollectingDispatcher, error: Exception) -> list[dict]:

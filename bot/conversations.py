@@ -36,17 +36,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.contract import FALLBACK_INTENT, PREFIX_LENGTH, channel_of_conversation
 from bot.errors import ConfigError
 from bot.identity_answers import name_from_answer
 from bot.privacy import EventCipher
 
-FALLBACK_INTENT = "nlu_fallback"
 SESSION_STARTED = "session_started"  # the event (and type_name) that begins each Rasa session
 SESSION_START_ACTION = "action_session_start"
 # Rasa's own fallback when no rule or story fits (an NLU miss is counted by its intent instead).
 CORE_FALLBACK_ACTION = "action_default_fallback"
-# Conversation ids as the web app names them (first four characters), and their channels.
-CHANNEL_PREFIXES = {"web-": "chat", "sms-": "sms", "call": "voice"}
 OTHER_CHANNEL = "other"  # e.g. `make chat` (terminal-…) or a test conversation
 # Events this much older than now are settled: a concurrent writer's earlier id has committed.
 SETTLE_SECONDS = 10
@@ -204,7 +202,7 @@ class TrackerStore:
         committed late under an earlier id is not skipped for good.
         """
         settled = (now or dt.datetime.now(dt.timezone.utc)).timestamp() - SETTLE_SECONDS
-        prefix = func.substr(_events.c.sender_id, 1, 4)
+        prefix = func.substr(_events.c.sender_id, 1, PREFIX_LENGTH)
         wanted = or_(
             _events.c.type_name == "user",
             and_(_events.c.type_name == "action", _events.c.action_name == CORE_FALLBACK_ACTION),
@@ -223,7 +221,7 @@ class TrackerStore:
         except SQLAlchemyError as error:
             raise TrackerStoreUnavailable(type(error).__name__) from None
         for start, kind, intent, count, last in rows:
-            channel = CHANNEL_PREFIXES.get(start, OTHER_CHANNEL)
+            channel = channel_of_conversation(start) or OTHER_CHANNEL
             if kind == "user":
                 key = (channel, intent or "unknown")
                 counts.messages[key] = counts.messages.get(key, 0) + count

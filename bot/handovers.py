@@ -1,6 +1,6 @@
 """Live handovers of web chat and SMS conversations to staff, and callback requests.
 
-When the assistant hands a conversation over (`HANDOVER_KEY` in an action's reply), the channel
+When the assistant hands a conversation over (`bot.contract.HANDOVER` in an action's reply), the channel
 opens a handover: in staff hours the person waits in a queue; out of hours, or when nobody takes
 it within the policy's wait, they are offered a callback. While a handover is open the bot is
 paused for the conversation: what the person writes is kept here (encrypted) for staff instead
@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot import handover_texts as texts
 from bot.audit import record_audit
+from bot.contract import HANDOVER
 from bot.errors import BotError, InvalidPhoneNumber
 from bot.models import FLAG_REASONS, HANDOVER_OPEN_STATES, Callback, Handover, LiveMessage
 from bot.outbox import Outbox
@@ -35,7 +36,6 @@ log = logging.getLogger(__name__)
 
 # The key of an action's custom payload that hands the conversation to staff (the hotline
 # transfers on it; chat and SMS open a handover). Its other keys say what the bot knows.
-HANDOVER_KEY = "handover"
 # Channels where staff answer in the conversation itself (the hotline transfers the call instead).
 LIVE_CHANNELS = ("chat", "sms")
 MAX_STAFF_MESSAGE = 500
@@ -100,7 +100,7 @@ class HandoverRequest:
 
     def payload(self) -> dict[str, Any]:
         return {
-            HANDOVER_KEY: True, "reason": self.reason, "task": self.task, "verified": self.verified,
+            HANDOVER: True, "reason": self.reason, "task": self.task, "verified": self.verified,
             "flag_id": self.flag_id, "language": self.language,
         }  # fmt: skip
 
@@ -110,7 +110,7 @@ def handover_request(replies: list[dict]) -> HandoverRequest | None:
     signed channel from our own action server; anything odd in it falls back to safe defaults)."""
     for message in replies:
         custom = message.get("custom")
-        if not isinstance(custom, dict) or custom.get(HANDOVER_KEY) is not True:
+        if not isinstance(custom, dict) or custom.get(HANDOVER) is not True:
             continue
         reason = custom.get("reason")
         flag_id = custom.get("flag_id")

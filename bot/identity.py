@@ -34,7 +34,6 @@ from bot.privacy import Vault
 log = logging.getLogger(__name__)
 
 # The message metadata key under which the web app passes the keyed token of the client.
-CLIENT_METADATA_KEY = "client"
 
 
 class Lock(enum.Enum):

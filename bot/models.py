@@ -40,7 +40,7 @@ FLAG_REASONS = (
 )
 FLAG_STATUSES = ("open", "reviewed", "escalated")
 STAFF_ROLES = ("reviewer", "admin")
-# The intents of the contract; a reviewer labels a misunderstood message with one of them.
+# The domain's intents (tests/test_domain.py holds them equal); a reviewer labels a misunderstood message with one.
 INTENTS = (
     "greet", "goodbye", "thank", "affirm", "deny", "check_progress", "report_loss", "cancel_loss",
     "replace_card", "cross_region", "apply_card", "activate_card", "update_info", "request_human",

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.conversations import FALLBACK_INTENT, ConversationFacts
+from bot.contract import FALLBACK_INTENT
+from bot.conversations import ConversationFacts
 from bot.models import Flag, Voicemail
 
 # Intents that say what the person came for; the others answer the assistant or are small talk.

@@ -20,6 +20,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, METADAT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.contract import LANGUAGE
 from bot.extraction import extract_numbers
 from bot.text import detect_language, normalise_for_understanding
 
@@ -73,8 +74,8 @@ class NumberEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def _language(self, message: Message) -> str | None:
         metadata = message.get(METADATA) or {}
-        if metadata.get("language") in {"zh", "en"}:
-            return metadata["language"]  # fixed by the channel, e.g. the hotline's language choice
+        if metadata.get(LANGUAGE) in {"zh", "en"}:
+            return metadata[LANGUAGE]  # fixed by the channel, e.g. the hotline's language choice
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent in _NO_LANGUAGE_INTENTS:
             return None

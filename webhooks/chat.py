@@ -17,8 +17,8 @@ from flask import Blueprint, current_app, jsonify, render_template, request, ses
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.contract import CHANNEL, CLIENT, conversation_id
 from bot.handovers import any_overdue, end_for_person, expire_waiting, person_updates
-from bot.identity import CLIENT_METADATA_KEY
 from bot.text import detect_language
 from webhooks import messages
 from webhooks.rasa_client import RasaUnavailable
@@ -34,7 +34,7 @@ _GOODBYE = "/goodbye"
 def _conversation_id() -> str:
     """One conversation per browser session, with an id that carries no personal data."""
     if "conversation_id" not in session:
-        session["conversation_id"] = "web-" + secrets.token_hex(12)
+        session["conversation_id"] = conversation_id("chat", secrets.token_hex(12))
     return session["conversation_id"]
 
 
@@ -112,7 +112,7 @@ def end():
         web = current_app.config["WEB"]
         _leave_staff(web, old)
         try:
-            web.rasa.send(old, _GOODBYE, {"channel": "chat", CLIENT_METADATA_KEY: client_token(web, _client_address())})
+            web.rasa.send(old, _GOODBYE, {CHANNEL: "chat", CLIENT: client_token(web, _client_address())})
         except RasaUnavailable:
             log.warning("could not end a conversation in Rasa", extra={"conversation_id": old})
     return jsonify(ended=True, history=_history_key())

@@ -30,6 +30,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.contract import LOSS_CREATED, LOSS_REFERENCE
 from bot.conversations import MessageCounts, TrackerStore, TrackerStoreUnavailable
 
 bp = Blueprint("metrics", __name__)
@@ -106,7 +107,7 @@ def init_app(app: Flask, store: TrackerStore) -> None:
 
 def loss_reports_created(replies: list[dict]) -> int:
     """How many replies mark a loss report the action has just created (not one that already existed)."""
-    return sum(1 for m in replies if (m.get("custom") or {}).get("loss_reference") and m["custom"].get("created"))
+    return sum(1 for m in replies if (m.get("custom") or {}).get(LOSS_REFERENCE) and m["custom"].get(LOSS_CREATED))
 
 
 @bp.get("/metrics")

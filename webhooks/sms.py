@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.contract import conversation_id
 from bot.errors import InvalidPhoneNumber
 from bot.inbound_sms import claim_message
 from bot.models import utcnow
@@ -60,9 +61,9 @@ def incoming():
     except BadMessage as refusal:
         return _twiml(str(refusal))
     # Named by a keyed hash of the number: stable per person, no phone number in conversation ids.
-    conversation_id = "sms-" + web.vault.keyed_token(sender, purpose="sms")
+    conversation = conversation_id("sms", web.vault.keyed_token(sender, purpose="sms"))
     client = client_token(web, sender)
-    replies = take_turn(web, conversation_id=conversation_id, channel="sms", text=text, client=client, reply_to=sender)
+    replies = take_turn(web, conversation_id=conversation, channel="sms", text=text, client=client, reply_to=sender)
     return _twiml(*replies)
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.contract import CHANNEL, CLIENT
 from bot.flags import flag_conversation
 from bot.handovers import (
     LIVE_CHANNELS,
@@ -23,7 +24,6 @@ from bot.handovers import (
     person_turn,
     start_handover,
 )
-from bot.identity import CLIENT_METADATA_KEY
 from bot.models import Flag
 from bot.text import detect_language
 from webhooks import messages
@@ -104,7 +104,7 @@ def answer(
     if with_staff is not None:
         return [_reply(said, language) for said in with_staff]
     try:
-        replies = web.rasa.send(conversation_id, text, {"channel": channel, CLIENT_METADATA_KEY: client})
+        replies = web.rasa.send(conversation_id, text, {CHANNEL: channel, CLIENT: client})
     except RasaUnavailable:
         flag_quietly(web, conversation_id=conversation_id, channel=channel, reason="action_error")
         hotline = web.core.service.hotline

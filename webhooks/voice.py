@@ -18,10 +18,10 @@ from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
 from bot.cards import find_cardholder
+from bot.contract import CALLER, CHANNEL, CLIENT, LANGUAGE, LOSS_REFERENCE, TASK_FINISHED, conversation_id
 from bot.errors import ConfigError, InvalidPhoneNumber
 from bot.handovers import handover_request
 from bot.id_pieces import id_piece, join_piece
-from bot.identity import CLIENT_METADATA_KEY
 from bot.models import FLAG_REASONS
 from bot.phones import parse_phone
 from bot.voice_turns import remember_answer, remembered_answer
@@ -56,7 +56,7 @@ def _language() -> str:
 
 
 def _conversation_id() -> str:
-    return "call-" + re.sub(r"[^A-Za-z0-9]", "", request.form.get("CallSid", ""))[:64]
+    return conversation_id("voice", re.sub(r"[^A-Za-z0-9]", "", request.form.get("CallSid", ""))[:64])
 
 
 def _step() -> int:
@@ -189,7 +189,7 @@ def _keep_recording(default_status: str) -> int:
 def _with_reference_twice(texts: list[str], replies: list[dict], language: str) -> list[str]:
     """A loss reference (marked by the action that committed it) is read back a second time."""
     for message in replies:
-        reference = (message.get("custom") or {}).get("loss_reference")
+        reference = (message.get("custom") or {}).get(LOSS_REFERENCE)
         if reference:
             return [*texts, f"{prompt('reference_again', language)}{reference}"]
     return texts
@@ -285,9 +285,9 @@ def _answer_turn() -> Response:
             return _xml(twiml.turn([prompt("id_more", language)], action=action, language=language, config=web.voice))
         text = joined.number or text
     caller = _caller()
-    metadata = {"channel": "voice", "language": language, "caller": caller}
+    metadata = {CHANNEL: "voice", LANGUAGE: language, CALLER: caller}
     if caller:
-        metadata[CLIENT_METADATA_KEY] = client_token(web, caller)
+        metadata[CLIENT] = client_token(web, caller)
     try:
         replies = web.rasa.send(_conversation_id(), text, metadata)
     except RasaUnavailable:
@@ -297,7 +297,7 @@ def _answer_turn() -> Response:
     wanted = handover_request(replies)
     if wanted is not None:  # the action that asked for staff says why; the flag (and any voicemail) says so too
         return _handover(texts, language, wanted.reason)
-    finished = any((m.get("custom") or {}).get("task_finished") for m in replies)
+    finished = any((m.get("custom") or {}).get(TASK_FINISHED) for m in replies)
     if finished:
         texts = [*texts, prompt("anything_else", language)]
     action = _turn_url(language, finished=finished)
