@@ -45,6 +45,7 @@ from bot.errors import (
     TooManyCodes,
     UnblockCodeRequired,
 )
+from bot.privacy import mask_card_number
 from bot.statuses import CardStatus
 
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
@@ -125,7 +126,10 @@ class ActionStartTask(DatabaseAction):
             # Verified people have a card; this only happens if it was removed meanwhile.
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return _task_done()
-        whose = {"holder_masked": overview.holder_masked, "card_number_masked": "*****" + overview.card_number[-4:]}
+        whose = {
+            "holder_masked": overview.holder_masked,
+            "card_number_masked": mask_card_number(overview.card_number, to_holder=True),
+        }
         values = {
             **service_values(tracker),
             **whose,

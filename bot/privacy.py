@@ -100,6 +100,14 @@ def mask_phone(e164: str) -> str:
     return "+" + digits[:2] + "*" * max(len(digits) - 4, 1) + digits[-2:]
 
 
+def mask_card_number(card_number: str, *, to_holder: bool = False) -> str:
+    """Staff see the first character only (``A********``); the verified holder is also told the last
+    four (``*****5678``), so they can tell which card is meant without it being read out whole."""
+    if to_holder:
+        return "*" * (len(card_number) - 4) + card_number[-4:]
+    return card_number[0] + "*" * (len(card_number) - 1)
+
+
 def mask_reference(reference: str) -> str:
     """``4540067156`` -> ``******7156``: a caller quoting their loss reference can be matched by its end."""
     return "*" * (len(reference) - 4) + reference[-4:]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from bot.extraction import MIN_PHONE_DIGITS, extract_numbers
 from bot.idnumbers import with_check_character
 from bot.loss_reports import is_reference, luhn_check_digit
-from bot.privacy import mask_id_number, mask_name, mask_phone, mask_reference
+from bot.privacy import mask_card_number, mask_id_number, mask_name, mask_phone, mask_reference
 from bot.spoken import NUMERAL_WORDS, SEPARATOR_CHARS
 from bot.text import to_simplified
 
@@ -210,7 +210,7 @@ def _mask(span: Span) -> str:
     if span.kind == "name":
         return mask_name(span.value)
     if span.kind == "card_number":
-        return span.value[0] + "*" * (len(span.value) - 1)
+        return mask_card_number(span.value)
     if span.kind == "reference":
         return mask_reference(span.value)
     return re.sub(_DIGIT, "*", span.value)
