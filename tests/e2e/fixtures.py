@@ -46,6 +46,9 @@ def stack(trained_model, tmp_path_factory) -> Stack:
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
         "TRACKER_SQLITE_PATH": str(work / "tracker.db"),
     }
+    # JAX, imported by some tests in this process, sets TF_CPP_MIN_LOG_LEVEL=1 on import: the stack
+    # starts with the environment an operator's shell would give it.
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
     seed_demo_database(env)
     processes = [
         start(action_server_command(actions_port), env, work / "actions.log"),
