@@ -212,6 +212,24 @@ def signed(form: dict, url: str = SMS_URL) -> dict:
     return {"X-Twilio-Signature": RequestValidator(TWILIO_TOKEN).compute_signature(url, form)}
 
 
+def signed_transport(stack: Any, **web_settings: Any) -> Callable[[str, dict], tuple[int, str]]:
+    """Signed Twilio requests to the web app in-process over a running assistant (`stack`), with the
+    web settings given: (status, body) per (path, form), as the call simulator takes them."""
+    from bot.config import load_settings
+    from webhooks import create_app
+
+    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
+    for name, value in web_settings.items():
+        setattr(web, name, value)
+    client = create_app({"WEB": web, "TESTING": True}).test_client()
+
+    def transport(path: str, form: dict) -> tuple[int, str]:
+        response = client.post(path, data=form, headers=signed(form, "http://localhost" + path))
+        return response.status_code, response.get_data(as_text=True)
+
+    return transport
+
+
 CALL = {"CallSid": "CA0123456789abcdef", "From": "+8613900001001", "To": "+861012345678"}
 
 

@@ -19,16 +19,14 @@ from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
-from twilio.request_validator import RequestValidator
 
 from bot.card_import import HEADER
-from bot.config import ROOT, load_settings
+from bot.config import ROOT
 from bot.idnumbers import with_check_character
 from bot.migrate import upgrade
 from tests.e2e.processes import start, stop
 from tests.fakes.twilio_api import start_fake_twilio
-from tests.support import TWILIO_TOKEN, make_web_settings
-from webhooks import create_app
+from tests.support import signed_transport
 from webhooks.call_simulator import Call
 
 pytestmark = pytest.mark.e2e
@@ -121,17 +119,7 @@ def test_a_loss_report_by_chat_sends_one_notice(stack, twilio, tmp_path):
 @pytest.fixture
 def twilio_webhooks(stack):
     """The web app in-process over the stack, posting signed Twilio requests (voice and SMS)."""
-    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url)
-    web.rasa_token = stack.token
-    client = create_app({"WEB": web, "TESTING": True}).test_client()
-    validator = RequestValidator(TWILIO_TOKEN)
-
-    def post(path, form):
-        signature = validator.compute_signature("http://localhost" + path, form)
-        response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
-        return response.status_code, response.get_data(as_text=True)
-
-    return post
+    return signed_transport(stack)
 
 
 def test_a_loss_report_by_phone_sends_one_notice(stack, twilio, tmp_path, twilio_webhooks):

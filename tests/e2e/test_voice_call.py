@@ -5,7 +5,6 @@ import re
 
 import pytest
 from sqlalchemy import select
-from twilio.request_validator import RequestValidator
 
 from bot.cards import find_cardholder
 from bot.config import load_settings
@@ -13,27 +12,10 @@ from bot.db import make_engine, make_session_factory
 from bot.models import Flag, Voicemail
 from bot.privacy import Vault
 from tests.e2e.cardholders import add_holder
-from tests.support import TWILIO_TOKEN, make_web_settings
-from webhooks import create_app
+from tests.support import signed_transport
 from webhooks.call_simulator import Call
 
 pytestmark = pytest.mark.e2e
-
-
-def signed_transport(stack, **voice_settings):
-    """Signed requests to the web app over the running assistant, with the voice settings given."""
-    web = make_web_settings(load_settings(stack.env, env_file=None), rasa_url=stack.rasa_url, rasa_token=stack.token)
-    for name, value in voice_settings.items():
-        setattr(web, name, value)
-    client = create_app({"WEB": web, "TESTING": True}).test_client()
-    validator = RequestValidator(TWILIO_TOKEN)
-
-    def post(path, form):
-        signature = validator.compute_signature("http://localhost" + path, form)
-        response = client.post(path, data=form, headers={"X-Twilio-Signature": signature})
-        return response.status_code, response.get_data(as_text=True)
-
-    return post
 
 
 @pytest.fixture(scope="module")

@@ -1,7 +1,5 @@
 import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 from sqlalchemy import select
 
@@ -43,28 +41,10 @@ def test_bad_input_is_refused_clearly(chat_client):
 def test_empty_answer_from_rasa_gets_an_apology(settings, sessions, session):
     """Rasa answers [] when an action fails inside it (for example the action server is down)."""
 
-    class EmptyRasa(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            body = json.dumps([]).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), EmptyRasa)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        web = make_web_settings(settings, rasa_url=f"http://127.0.0.1:{server.server_port}")
+    with recording_rasa(answer=[]) as (rasa_url, _heard):
+        web = make_web_settings(settings, rasa_url=rasa_url)
         client = open_chat_page(create_app({"WEB": web, "TESTING": True}).test_client())
         (reply,) = client.post("/chat/message", json={"message": "查进度"}).get_json()["replies"]
-    finally:
-        server.shutdown()
-        server.server_close()
     assert "暂时无法办理" in reply
     assert [f.reason for f in session.scalars(select(Flag))] == ["action_error"]
 
