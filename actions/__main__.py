@@ -13,8 +13,8 @@ import sys
 
 from bot.config import load_settings, merged_environment
 from bot.errors import ConfigError
-from bot.logs import quiet_library_deprecations
-from bot.service_settings import action_server_token
+from bot.platform.logs import quiet_library_deprecations
+from bot.platform.service_settings import action_server_token
 
 EXIT_CONFIG = 3
 DEFAULT_HOST = "127.0.0.1"

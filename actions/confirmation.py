@@ -1,7 +1,7 @@
 """The confirmation step: while a loss report or an unblock waits for a yes, every reply comes here.
 
 `confirmation_form` takes each message, whatever the classifier made of it (affirm, deny,
-report_loss, nlu_fallback, ...), and reads it with `bot.confirmation.decide` on the words as
+report_loss, nlu_fallback, ...), and reads it with `bot.language.confirmation.decide` on the words as
 typed or spoken: a clear yes (keypad 1) sets ``confirmed``, any negation, hesitation or keypad 2
 ``declined``; an unclear reply re-asks briefly, and after `MAX_REASKS` re-asks the step stops
 without acting (``unanswered``). The rules then run `action_confirm_task` or `action_decline_task`.
@@ -21,7 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import channel_of, traced, typed_text
 from actions.tasks import cancel_task
-from bot.confirmation import Decision, decide
+from bot.language.confirmation import Decision, decide
 
 SLOT = "confirmation_reply"
 MAX_REASKS = 2

@@ -7,11 +7,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import DatabaseAction, channel_of, in_transaction, language_of, service_values
-from bot.cards import find_cardholder
+from bot.cards.holders import find_cardholder
 from bot.contract import FALLBACK_INTENT
-from bot.flags import flag_conversation
-from bot.handovers import HandoverRequest
+from bot.handover.live import HandoverRequest
 from bot.models import VAULT_INFO_KEY
+from bot.review.flags import flag_conversation
 
 # Actions that run around every message without answering it.
 _NOT_AN_ANSWER = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
@@ -35,7 +35,7 @@ def _flag(reason: str):
 
 async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
     """Flag the conversation and tell the channel to hand it to staff, with what the bot knows: the
-    hotline transfers the call; chat and SMS open a live handover (bot.handovers)."""
+    hotline transfers the call; chat and SMS open a live handover (bot.handover.live)."""
     verified = tracker.get_slot("verified_id_number")
     flag_id = await in_transaction(
         _flag(reason), conversation_id=tracker.sender_id, channel=channel_of(tracker), verified_id_number=verified

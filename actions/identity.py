@@ -31,12 +31,12 @@ from actions.runtime import (
     typed_text,
 )
 from actions.verification import forget_everything, forget_verification, idle_too_long, other_than_verified
-from bot.assistant import check_caller, check_identity
 from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
-from bot.identity_answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
-from bot.idnumbers import validate_id_number
-from bot.spoken import normalise_numbers_in_text
+from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
+from bot.identity.idnumbers import validate_id_number
+from bot.language.spoken import normalise_numbers_in_text
+from bot.services import check_caller, check_identity
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
 _CLIENT_TOKEN = re.compile(r"[0-9a-f]{16,64}")

@@ -9,7 +9,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import gives_id_number, service_values, traced, typed_text
 from actions.verification import forget_verification, other_than_verified
-from bot.identity_answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
+from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
 
 INFO_RESPONSES = {
     "replace_card": "utter_replace_card",
@@ -20,7 +20,7 @@ INFO_RESPONSES = {
     "out_of_scope": "utter_out_of_scope",
     "bot_challenge": "utter_iamabot",
 }
-# Why the ID number is asked for, or where to find it (bot.identity_answers.id_number_question).
+# Why the ID number is asked for, or where to find it (bot.identity.answers.id_number_question).
 ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
 
 

@@ -23,15 +23,15 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot import text as bot_text
+from bot.channels.signed import CHANNEL_NAME
 from bot.config import Settings, load_settings
 from bot.contract import CHANNEL, CHANNELS
 from bot.db import make_engine, make_session_factory
 from bot.errors import CodeAttemptsExhausted, ConfigError, IdentityLocked, IdentityNotVerified, WrongCode
-from bot.flags import flag_conversation
-from bot.logs import bind_request_id, clean_request_id, reset_request_id
-from bot.privacy import Vault
-from bot.signed_channel import CHANNEL_NAME
+from bot.identity.privacy import Vault
+from bot.language import text as bot_text
+from bot.platform.logs import bind_request_id, clean_request_id, reset_request_id
+from bot.review.flags import flag_conversation
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

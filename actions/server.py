@@ -9,7 +9,7 @@ Rasa sends from its endpoints file (`action_endpoint.headers`). /health stays op
 
 With several Sanic workers (ACTION_SERVER_SANIC_WORKERS), Sanic 21.12 forks them once and never
 replaces one that dies. So each worker dies with its parent (no orphan keeps the port), and when a
-worker dies the parent stops the others and exits: the supervisor (bot/supervise.py) then starts the
+worker dies the parent stops the others and exits: the supervisor (bot/platform/supervise.py) then starts the
 whole action server again, at full strength.
 """
 
@@ -30,7 +30,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.lifelines import die_with_parent, living_children
+from bot.platform.lifelines import die_with_parent, living_children
 
 log = logging.getLogger(__name__)
 

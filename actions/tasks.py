@@ -26,15 +26,7 @@ from actions.runtime import (
 )
 from actions.unblock import CODE_ACCEPTED
 from actions.verification import forget_verification, idle_too_long
-from bot.assistant import (
-    CardOverview,
-    card_overview,
-    check_loss_report_possible,
-    check_unblock_possible,
-    report_card_lost,
-    send_unblock_code,
-    unblock_card,
-)
+from bot.cards.statuses import CardStatus
 from bot.contract import LOSS_CREATED, LOSS_REFERENCE, TASK_FINISHED
 from bot.errors import (
     CardNotFound,
@@ -45,8 +37,16 @@ from bot.errors import (
     TooManyCodes,
     UnblockCodeRequired,
 )
-from bot.privacy import mask_card_number
-from bot.statuses import CardStatus
+from bot.identity.privacy import mask_card_number
+from bot.services import (
+    CardOverview,
+    card_overview,
+    check_loss_report_possible,
+    check_unblock_possible,
+    report_card_lost,
+    send_unblock_code,
+    unblock_card,
+)
 
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
 # Refusals of a change to the card, whether found when the task starts or when it is confirmed,

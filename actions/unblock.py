@@ -17,10 +17,10 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values, traced
-from bot.assistant import check_unblock_code
 from bot.errors import CodeAttemptsExhausted, CodeExpired, WrongCode
-from bot.one_time_codes import CODE_LENGTH
-from bot.spoken import normalise_numbers_in_text
+from bot.identity.one_time_codes import CODE_LENGTH
+from bot.language.spoken import normalise_numbers_in_text
+from bot.services import check_unblock_code
 
 # The slot's value once the code was right; the code itself never goes into the tracker's slots.
 CODE_ACCEPTED = "accepted"

@@ -16,7 +16,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import services, traced
 from bot.errors import InvalidIdNumber
-from bot.idnumbers import validate_id_number
+from bot.identity.idnumbers import validate_id_number
 
 # What a verification leaves in the conversation, a pending confirmation included: all of it goes
 # when it ends, so no "yes" can act on the card afterwards.

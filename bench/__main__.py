@@ -29,7 +29,7 @@ from bench import chat_latency, stock, voice_latency
 from bench.report import Results, render, write_report
 from bench.system import MemorySampler, describe_machine
 from bot.config import ROOT, merged_environment
-from bot.model import ensure_trained
+from bot.training.trained_model import ensure_trained
 
 RASA = Path(sys.executable).with_name("rasa")
 STARTUP_TIMEOUT = 300

@@ -26,9 +26,9 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from bench.stats import percentile
+from bot.cards.demo import DEMO_CARDHOLDERS
+from bot.channels.signed import post_message
 from bot.config import merged_environment
-from bot.demo import DEMO_CARDHOLDERS
-from bot.signed_channel import post_message
 from webhooks.settings import load_web_settings
 
 HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "ready_for_pickup")

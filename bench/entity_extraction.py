@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.extraction import extract_numbers
+from bot.language.extraction import extract_numbers
 
 DEFAULT_CASES = Path(__file__).resolve().parent.parent / "tests" / "nlu_heldout" / "entities.yml"
 

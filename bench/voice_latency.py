@@ -19,8 +19,8 @@ import requests
 from twilio.request_validator import RequestValidator
 
 from bench.stats import percentile
+from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.config import merged_environment
-from bot.demo import DEMO_CARDHOLDERS
 
 HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "shipped")
 OTHER_PHONE = "+8613000000000"  # not the registered number, so the last four digits are asked

@@ -19,9 +19,12 @@ from pathlib import Path
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from bot import card_import, demo
-from bot.audit import record_audit
-from bot.cards import describe_cardholder, get_cardholder
+from bot.cards import card_import, demo
+from bot.cards.holders import describe_cardholder, get_cardholder
+from bot.cards.loss_reports import lapse_all_expired, lapse_expired
+from bot.cards.status_changes import set_card_status
+from bot.cards.statuses import CardStatus, parse_status
+from bot.channels.voice_turns import purge_voice_turns
 from bot.config import (
     ENV_FILE,
     MAX_RETENTION_DAYS,
@@ -33,29 +36,26 @@ from bot.config import (
     tracker_retention_days,
     tracker_store_url,
 )
-from bot.conversations import TrackerStoreUnavailable, encrypt_clear_events, purge_conversations
 from bot.db import make_engine, make_session_factory
 from bot.errors import BotError, CardImportError, CardNotFound, ConfigError
-from bot.flags import describe_flag, list_flags
-from bot.handovers import purge_handovers
-from bot.idnumbers import validate_id_number
-from bot.loss_reports import lapse_all_expired, lapse_expired
-from bot.migrate import upgrade
-from bot.model import ensure_trained, record_served
-from bot.model_deploy import DEFAULT_TOLERANCE, DeployError, DeployRefused, deploy
+from bot.handover.live import purge_handovers
+from bot.identity.idnumbers import validate_id_number
+from bot.identity.privacy import EventCipher, Vault, mask_id_number
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
-from bot.nlu_merge import DATA_DIR as NLU_DATA_DIR
-from bot.nlu_merge import merge_labels
-from bot.outbox import Outbox
-from bot.outbox_cli import LOCAL_SINK_NOTE, add_outbox_commands
-from bot.privacy import EventCipher, Vault, mask_id_number
-from bot.service_settings import port_setting, rasa_token, setting_problems, url_list
-from bot.staff import add_staff_user
-from bot.status_changes import set_card_status
-from bot.statuses import CardStatus, parse_status
-from bot.supervise import ProcfileError, exec_supervisord, write_config
-from bot.training_labels import export_nlu_yaml, labelled_examples
-from bot.voice_turns import purge_voice_turns
+from bot.platform.migrate import upgrade
+from bot.platform.service_settings import port_setting, rasa_token, setting_problems, url_list
+from bot.platform.supervise import ProcfileError, exec_supervisord, write_config
+from bot.review.accounts import add_staff_user
+from bot.review.audit import record_audit
+from bot.review.flags import describe_flag, list_flags
+from bot.review.transcripts import TrackerStoreUnavailable, encrypt_clear_events, purge_conversations
+from bot.sms.cli import LOCAL_SINK_NOTE, add_outbox_commands
+from bot.sms.outbox import Outbox
+from bot.training.deploy import DEFAULT_TOLERANCE, DeployError, DeployRefused, deploy
+from bot.training.labels import export_nlu_yaml, labelled_examples
+from bot.training.nlu_merge import DATA_DIR as NLU_DATA_DIR
+from bot.training.nlu_merge import merge_labels
+from bot.training.trained_model import ensure_trained, record_served
 
 log = logging.getLogger(__name__)
 ACTOR = "cli"

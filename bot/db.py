@@ -8,8 +8,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.identity.privacy import Vault
 from bot.models import VAULT_INFO_KEY
-from bot.privacy import Vault
 
 
 def make_engine(url: str, *, for_reads: bool = False) -> Engine:

@@ -20,9 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, declarative_base, object_session, relationship
 from sqlalchemy.types import TypeDecorator
 
+from bot.cards.statuses import CardStatus
 from bot.errors import ConfigError
-from bot.privacy import Vault
-from bot.statuses import CardStatus
+from bot.identity.privacy import Vault
 
 Base = declarative_base()
 
@@ -53,7 +53,7 @@ VAULT_INFO_KEY = "vault"
 SMS_KINDS = ("loss_reported", "unblocked", "lapsed", "code", "card_ready", "handover")
 SMS_STATES = ("pending", "sending", "sent", "delivered", "failed", "local")
 CODE_STATES = ("active", "verified", "used", "failed", "superseded")
-# Live handovers to staff (bot.handovers): waiting for a taker, held by one, collecting a callback
+# Live handovers to staff (bot.handover.live): waiting for a taker, held by one, collecting a callback
 # request, or over. At most one open handover per conversation (a partial unique index).
 HANDOVER_STATES = ("waiting", "taken", "callback", "handed_back", "closed")
 HANDOVER_OPEN_STATES = ("waiting", "taken", "callback")
@@ -107,7 +107,7 @@ def _vault_of(record: Base) -> Vault:
 
 
 class Cardholder(Base):
-    """A citizen. Nothing personal is stored in clear (bot.privacy): the ID number is a keyed hash
+    """A citizen. Nothing personal is stored in clear (bot.identity.privacy): the ID number is a keyed hash
     and a ciphertext; the name and the phone (E.164) are ciphertexts, the phone with a keyed hash
     for lookups. `name` and `phone` read and write the clear values through the session's Vault.
     """
@@ -440,7 +440,7 @@ _OPEN_HANDOVER = "state IN ('waiting', 'taken', 'callback')"
 class Handover(Base):
     """A web chat or SMS conversation handed to staff: while open the bot is paused for it.
 
-    `taken_by_id` is set only by a conditional update from ``waiting`` (bot.handovers.take), so two
+    `taken_by_id` is set only by a conditional update from ``waiting`` (bot.handover.live.take), so two
     members of staff never hold one conversation. `reply_to` is the SMS sender (E.164), encrypted;
     `callback_phone` the number a person gave for a callback while one is being collected.
     """

@@ -1,4 +1,4 @@
-"""Alembic environment: the target URL comes from bot.migrate (or DATABASE_URL for the alembic CLI)."""
+"""Alembic environment: the target URL comes from bot.platform.migrate (or DATABASE_URL for the alembic CLI)."""
 
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Custom Rasa NLU components: thin adapters over bot.text and bot.extraction."""
+"""Custom Rasa NLU components: thin adapters over bot.language.text and bot.language.extraction."""

@@ -21,8 +21,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
-from bot.extraction import extract_numbers
-from bot.text import detect_language, normalise_for_understanding
+from bot.language.extraction import extract_numbers
+from bot.language.text import detect_language, normalise_for_understanding
 
 # Answers to "what is your name / ID" say nothing about the language the person prefers.
 _NO_LANGUAGE_INTENTS = frozenset({"inform"})

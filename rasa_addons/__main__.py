@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Mapping
 
-from bot.logs import quiet_library_deprecations
+from bot.platform.logs import quiet_library_deprecations
 
 EXIT_CONFIG = 3
 

@@ -2,7 +2,7 @@
 
 credentials.yml names it (`rasa_addons.signed_channel.SignedInput` with `key: ${RASA_TOKEN}`) in
 place of Rasa's REST channel, which answers anyone and believes any metadata. A request must carry
-a recent timestamp, a nonce and the HMAC-SHA256 of them and the raw body (bot/signed_channel.py); a
+a recent timestamp, a nonce and the HMAC-SHA256 of them and the raw body (bot/channels/signed.py); a
 nonce already seen by this process is refused too, so a captured request cannot be replayed here. Every
 refusal is a 401 that changes nothing. Messages are stamped with this channel's name, which is how
 the actions know their metadata came from the web app.
@@ -23,7 +23,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.signed_channel import CHANNEL_NAME, MAX_AGE_SECONDS, NONCE_HEADER, is_authentic
+from bot.channels.signed import CHANNEL_NAME, MAX_AGE_SECONDS, NONCE_HEADER, is_authentic
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ still count and order events without the key.
 The override is the column type alone: Rasa's own `save` writes `json.dumps(event)` into `data`
 and its `_retrieve` reads `json.loads(row.data)`, so a column that encrypts on the way in and
 decrypts on the way out leaves all of Rasa's logic (sessions, which events are new) as it is.
-Rows written in clear before this store was configured still read (bot.privacy.EventCipher).
+Rows written in clear before this store was configured still read (bot.identity.privacy.EventCipher).
 Reading a conversation decrypts only what is new: each Rasa server remembers the events it last
 read of a few hundred recent conversations (`RecentConversations`) and asks the database only
 for rows after them, so turn 50 of a conversation costs about what turn 5 does. Rasa's lock store
@@ -38,7 +38,7 @@ from sqlalchemy.orm import declarative_base
 from sqlalchemy.types import TypeDecorator
 
 from bot.config import data_encryption_key, merged_environment
-from bot.privacy import EventCipher
+from bot.identity.privacy import EventCipher
 from rasa_addons import event_types
 
 # Every read of a conversation turns each stored event back into an object: look the types up once.

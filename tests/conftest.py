@@ -17,9 +17,9 @@ from sqlalchemy import text
 
 from bot.config import Settings
 from bot.db import make_engine, make_session_factory
-from bot.migrate import upgrade
+from bot.identity.privacy import Vault
 from bot.models import Base
-from bot.privacy import Vault
+from bot.platform.migrate import upgrade
 from tests.support import DOMAIN, make_settings
 
 pytest_plugins = ["tests.e2e.fixtures"]  # one stack per session, shared by e2e and security tests

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.card_import import HEADER, CardRow, apply_rows
-from bot.cards import get_cardholder
-from bot.flags import flag_conversation
+from bot.cards.card_import import HEADER, CardRow, apply_rows
+from bot.cards.holders import get_cardholder
+from bot.cards.statuses import CardStatus
+from bot.identity.privacy import EventCipher, Vault
 from bot.models import Card, Flag
-from bot.outbox import Outbox
-from bot.privacy import EventCipher, Vault
-from bot.statuses import CardStatus
+from bot.review.flags import flag_conversation
+from bot.sms.outbox import Outbox
 
 ID_ZHANG = "11010519491231002X"
 ID_WANG = "320102198503121015"

@@ -28,10 +28,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from twilio.request_validator import RequestValidator
 
+from bot.channels.signed import CHANNEL_NAME
 from bot.cli import main
 from bot.config import ROOT, LossPolicy, Settings
 from bot.models import Base
-from bot.signed_channel import CHANNEL_NAME
 from tests.factories import HEADER_LINE, ID_ZHANG
 from webhooks.settings import WebSettings
 

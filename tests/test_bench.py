@@ -85,7 +85,9 @@ def test_the_stock_bot_is_a_complete_rasa_project(tmp_path):
 def test_processes_are_told_apart_by_their_command_lines():
     assert role_of([".venv/bin/python", "-m", "rasa_sdk", "--actions", "actions"]) == "actions"
     assert role_of([".venv/bin/python", "-m", "rasa_addons", "run", "--enable-api"]) == "rasa"
-    assert role_of([".venv/bin/python", "-m", "actions", "--logging-config_file", "bot/logging.yml"]) == "actions"
+    assert (
+        role_of([".venv/bin/python", "-m", "actions", "--logging-config_file", "bot/platform/logging.yml"]) == "actions"
+    )
     assert role_of(["/x/.venv/bin/python", "/x/.venv/bin/rasa", "run", "--enable-api"]) == "rasa"
     assert role_of(["/x/.venv/bin/python", "/x/.venv/bin/gunicorn", "webhooks:create_app()"]) == "web"
     assert role_of(["/bin/sh", "-c", ".venv/bin/rasa run"]) is None  # the supervisor's shell

@@ -70,7 +70,7 @@ def test_every_custom_action_is_implemented():
 
 
 def test_every_card_status_has_a_progress_answer():
-    from bot.statuses import CardStatus
+    from bot.cards.statuses import CardStatus
 
     assert {f"utter_progress_{s.value}" for s in CardStatus} <= set(DOMAIN["responses"])
 

@@ -18,8 +18,8 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.contract import CHANNEL, CLIENT, conversation_id
-from bot.handovers import any_overdue, end_for_person, expire_waiting, person_updates
-from bot.text import detect_language
+from bot.handover.live import any_overdue, end_for_person, expire_waiting, person_updates
+from bot.language.text import detect_language
 from webhooks import messages
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.throttle import limiter

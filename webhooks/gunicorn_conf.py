@@ -13,7 +13,7 @@ from pathlib import Path
 
 from gunicorn.glogging import Logger
 
-from bot.logs import REQUEST_ID_HEADER, bind_request_id, logging_config, reset_request_id
+from bot.platform.logs import REQUEST_ID_HEADER, bind_request_id, logging_config, reset_request_id
 
 ROOT = Path(__file__).resolve().parents[1]
 MULTIPROC_DIR = Path(os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(ROOT / "var" / "prometheus")))

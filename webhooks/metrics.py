@@ -31,7 +31,7 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from bot.contract import LOSS_CREATED, LOSS_REFERENCE
-from bot.conversations import MessageCounts, TrackerStore, TrackerStoreUnavailable
+from bot.review.transcripts import MessageCounts, TrackerStore, TrackerStoreUnavailable
 
 bp = Blueprint("metrics", __name__)
 

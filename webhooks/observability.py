@@ -10,7 +10,7 @@ import time
 
 from flask import Flask, Response, g, request
 
-from bot.logs import REQUEST_ID_HEADER, bind_request_id, clean_request_id, new_request_id, reset_request_id
+from bot.platform.logs import REQUEST_ID_HEADER, bind_request_id, clean_request_id, new_request_id, reset_request_id
 from webhooks import metrics
 
 TWILIO_PREFIX = "/twilio/"

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import NewConnectionError
 
-from bot.logs import current_request_id
-from bot.signed_channel import post_message
+from bot.channels.signed import post_message
+from bot.platform.logs import current_request_id
 from webhooks.metrics import RASA_ERRORS
 
 log = logging.getLogger(__name__)

@@ -10,13 +10,11 @@ from functools import cached_property
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import ROOT, Settings, load_settings, merged_environment, tracker_store_url
-from bot.conversations import TrackerStore
 from bot.db import make_engine, make_session_factory
-from bot.handovers import HandoverPolicy, StaffHours
+from bot.handover.live import HandoverPolicy, StaffHours
+from bot.identity.privacy import EventCipher, Vault
 from bot.models import utcnow
-from bot.outbox import Outbox
-from bot.privacy import EventCipher, Vault
-from bot.service_settings import (
+from bot.platform.service_settings import (
     chat_turns_per_minute,
     flask_secret,
     handover_wait_minutes,
@@ -28,6 +26,8 @@ from bot.service_settings import (
     transfer_hours,
     url_list,
 )
+from bot.review.transcripts import TrackerStore
+from bot.sms.outbox import Outbox
 from webhooks.rasa_client import RasaClient
 from webhooks.twiml import VoiceConfig
 

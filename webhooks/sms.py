@@ -10,14 +10,14 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.messaging_response import MessagingResponse
 
+from bot.channels.inbound_sms import claim_message
 from bot.contract import conversation_id
 from bot.errors import InvalidPhoneNumber
-from bot.inbound_sms import claim_message
+from bot.language.phones import parse_phone
+from bot.language.text import detect_language
 from bot.models import utcnow
-from bot.outbox import recipient_token, set_opt_out
-from bot.phones import parse_phone
-from bot.sms_texts import OPT_IN_REPLY, OPT_OUT_REPLY
-from bot.text import detect_language
+from bot.sms.outbox import recipient_token, set_opt_out
+from bot.sms.texts import OPT_IN_REPLY, OPT_OUT_REPLY
 from webhooks.settings import WebSettings
 from webhooks.turns import BadMessage, check_message, client_token, take_turn
 from webhooks.twilio_auth import twilio_signed

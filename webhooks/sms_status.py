@@ -8,7 +8,7 @@ import re
 from flask import Blueprint, Response, current_app, request
 
 from bot.models import utcnow
-from bot.outbox import record_status
+from bot.sms.outbox import record_status
 from webhooks.twilio_auth import twilio_signed
 
 log = logging.getLogger(__name__)

@@ -3,7 +3,7 @@
 When Rasa or an action fails the person gets an apology in their language and the conversation
 is flagged ``action_error`` so staff see it. SMS takes the replies' text only; the chat page also
 shows the choices a reply offers as buttons (its text names them too, so SMS reads the same).
-While the conversation is with staff (bot.handovers) nothing the person writes goes to Rasa.
+While the conversation is with staff (bot.handover.live) nothing the person writes goes to Rasa.
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.contract import CHANNEL, CLIENT
-from bot.flags import flag_conversation
-from bot.handovers import (
+from bot.handover.live import (
     LIVE_CHANNELS,
     HandoverRequest,
     handover_request,
@@ -24,8 +23,9 @@ from bot.handovers import (
     person_turn,
     start_handover,
 )
+from bot.language.text import detect_language
 from bot.models import Flag
-from bot.text import detect_language
+from bot.review.flags import flag_conversation
 from webhooks import messages
 from webhooks.metrics import count_turn, loss_reports_created
 from webhooks.rasa_client import RasaUnavailable

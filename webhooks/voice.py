@@ -17,15 +17,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from twilio.twiml.voice_response import VoiceResponse
 from werkzeug.exceptions import HTTPException
 
-from bot.cards import find_cardholder
+from bot.cards.holders import find_cardholder
+from bot.channels.voice_turns import remember_answer, remembered_answer
 from bot.contract import CALLER, CHANNEL, CLIENT, LANGUAGE, LOSS_REFERENCE, TASK_FINISHED, conversation_id
 from bot.errors import ConfigError, InvalidPhoneNumber
-from bot.handovers import handover_request
-from bot.id_pieces import id_piece, join_piece
+from bot.handover.live import handover_request
+from bot.handover.voicemails import record_voicemail, recording_from
+from bot.identity.id_pieces import id_piece, join_piece
+from bot.language.phones import parse_phone
 from bot.models import FLAG_REASONS
-from bot.phones import parse_phone
-from bot.voice_turns import remember_answer, remembered_answer
-from bot.voicemails import record_voicemail, recording_from
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import WebSettings

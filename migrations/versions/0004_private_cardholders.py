@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from bot.privacy import Vault
+from bot.identity.privacy import Vault
 
 
 revision = '0004'

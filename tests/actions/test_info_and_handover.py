@@ -3,7 +3,7 @@ from sqlalchemy import select
 from actions.handover import ActionHandover, ActionNluFallback
 from actions.info import ActionAnswerInfo, ActionAskTask
 from actions.runtime import services
-from bot.handovers import HandoverRequest, handover_request
+from bot.handover.live import HandoverRequest, handover_request
 from bot.models import Flag
 from tests.factories import ID_ZHANG, add_card
 from tests.support import make_tracker, responses

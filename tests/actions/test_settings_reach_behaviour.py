@@ -15,9 +15,9 @@ from sqlalchemy import select
 from actions.runtime import services
 from actions.tasks import ActionConfirmTask, ActionStartTask
 from actions.verification import idle_too_long
-from bot.assistant import check_identity
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.models import LossReport, OutboundMessage
+from bot.services import check_identity
 from tests.factories import ID_ZHANG, add_card
 from tests.support import VERIFIED, answering_question, make_tracker, responses
 

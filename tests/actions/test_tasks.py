@@ -5,9 +5,9 @@ from sqlalchemy import select
 
 from actions.runtime import services
 from actions.tasks import ActionCancelTask, ActionConfirmTask, ActionDeclineTask, ActionStartTask
-from bot.cards import describe_cardholder, get_cardholder
+from bot.cards.holders import describe_cardholder, get_cardholder
+from bot.cards.statuses import CardStatus
 from bot.models import Flag, LossReport
-from bot.statuses import CardStatus
 from tests.factories import ID_ZHANG, add_card
 from tests.support import JUST_ASKED, VERIFIED, answering_question, make_tracker, markers, responses
 

@@ -7,7 +7,7 @@ import logging
 from rasa_sdk.executor import ActionExecutor
 
 from actions.info import ActionAskTask
-from bot.logs import RequestIdFilter, current_request_id
+from bot.platform.logs import RequestIdFilter, current_request_id
 from tests.support import make_tracker
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from actions.tasks import ActionConfirmTask, ActionStartTask
 from actions.unblock import ValidateUnblockCodeForm
-from bot.cards import get_cardholder
+from bot.cards.holders import get_cardholder
 from bot.models import Flag, OutboundMessage
 from tests.factories import ID_ZHANG, add_card
 from tests.support import VERIFIED, answering_question, make_tracker, responses

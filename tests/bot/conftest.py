@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.migrate import upgrade
-from bot.review import Reviewer
-from bot.staff import add_staff_user
+from bot.platform.migrate import upgrade
+from bot.review.accounts import add_staff_user
+from bot.review.queue import Reviewer
 
 
 @pytest.fixture

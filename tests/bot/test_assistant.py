@@ -3,12 +3,12 @@ import datetime as dt
 
 import pytest
 
-from bot.assistant import card_overview, check_loss_report_possible, check_unblock_possible
+from bot.cards.loss_reports import cancel_loss_report, create_loss_report
+from bot.cards.statuses import CardStatus
 from bot.config import LossPolicy
 from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
-from bot.identity_answers import name_from_answer
-from bot.loss_reports import cancel_loss_report, create_loss_report
-from bot.statuses import CardStatus
+from bot.identity.answers import name_from_answer
+from bot.services import card_overview, check_loss_report_possible, check_unblock_possible
 from tests.factories import ID_ZHANG, add_card, outbox_for
 from tests.support import NOW
 

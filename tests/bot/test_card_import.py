@@ -2,10 +2,10 @@ import datetime as dt
 
 import pytest
 
-from bot.card_import import HEADER, apply_rows, parse_csv
-from bot.cards import describe_cardholder, get_cardholder
+from bot.cards.card_import import HEADER, apply_rows, parse_csv
+from bot.cards.holders import describe_cardholder, get_cardholder
+from bot.cards.loss_reports import create_loss_report
 from bot.errors import CardImportError
-from bot.loss_reports import create_loss_report
 from tests.factories import HEADER_LINE, ID_WANG, ID_ZHANG, ROW_WANG, ROW_ZHANG, outbox_for
 from tests.support import NOW
 

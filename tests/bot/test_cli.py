@@ -9,10 +9,10 @@ import sys
 
 import pytest
 
+from bot.cards.demo import DEMO_CARDHOLDERS, LOSS_REPORTED_DEMO
 from bot.cli import main
 from bot.db import make_engine
-from bot.demo import DEMO_CARDHOLDERS, LOSS_REPORTED_DEMO
-from bot.idnumbers import with_check_character
+from bot.identity.idnumbers import with_check_character
 from tests.factories import ID_UNKNOWN, ID_WANG, ID_ZHANG, ROW_WANG, ROW_ZHANG
 from tests.support import database_rows, run_cli, write_csv
 
@@ -156,7 +156,7 @@ def test_review_merge_nlu_adds_labels_and_names_every_refusal(cli_env, tmp_path,
 
     from bot.db import make_engine, make_session_factory
     from bot.models import AuditEntry, NluLabel
-    from bot.nlu_merge import DATA_DIR
+    from bot.training.nlu_merge import DATA_DIR
 
     data = shutil.copytree(DATA_DIR, tmp_path / "nlu")
     engine = make_engine(cli_env["DATABASE_URL"])

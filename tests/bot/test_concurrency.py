@@ -15,9 +15,9 @@ import datetime as dt, sys, time
 from sqlalchemy import text
 from bot.config import load_settings
 from bot.db import make_engine, make_session_factory
-from bot.loss_reports import create_loss_report
-from bot.outbox import Outbox
-from bot.privacy import Vault
+from bot.cards.loss_reports import create_loss_report
+from bot.sms.outbox import Outbox
+from bot.identity.privacy import Vault
 
 settings = load_settings(env_file=None)
 sessions = make_session_factory(make_engine(settings.database_url), vault=Vault(settings))

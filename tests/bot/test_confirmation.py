@@ -5,7 +5,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.confirmation import MIN_CONFIDENCE, Decision, decide, read_reply
+from bot.language.confirmation import MIN_CONFIDENCE, Decision, decide, read_reply
 
 NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
 

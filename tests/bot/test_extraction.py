@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.extraction import extract_numbers, normalise_message
+from bot.language.extraction import extract_numbers, normalise_message
 
 ID = "11010519491231002X"
 MOBILE = "+8613912345678"

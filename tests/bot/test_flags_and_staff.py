@@ -1,7 +1,7 @@
 import pytest
 
-from bot.flags import describe_flag, flag_conversation, list_flags
-from bot.staff import StaffAccountError, add_staff_user, authenticate
+from bot.review.accounts import StaffAccountError, add_staff_user, authenticate
+from bot.review.flags import describe_flag, flag_conversation, list_flags
 
 
 def test_flag_is_reused_while_open(session):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select, text
 
-from bot.handovers import (
+from bot.handover.live import (
     HandoverError,
     HandoverPolicy,
     HandoverRequest,
@@ -28,8 +28,8 @@ from bot.handovers import (
     take,
 )
 from bot.models import AuditEntry, Callback, Handover, LiveMessage, OutboundMessage
-from bot.review import Reviewer
-from bot.staff import add_staff_user
+from bot.review.accounts import add_staff_user
+from bot.review.queue import Reviewer
 from tests.factories import outbox_for
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

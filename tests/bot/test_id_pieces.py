@@ -2,8 +2,8 @@
 
 import pytest
 
-from bot.id_pieces import Joined, id_piece, join_piece
-from bot.idnumbers import with_check_character
+from bot.identity.id_pieces import Joined, id_piece, join_piece
+from bot.identity.idnumbers import with_check_character
 
 WHOLE = with_check_character("32010219860525707")
 ENDS_IN_X = next(n for n in (with_check_character(f"11010119900101{i:03d}") for i in range(200)) if n.endswith("X"))

@@ -5,8 +5,8 @@ import pytest
 
 from bot.config import LossPolicy
 from bot.errors import IdentityLocked, IdentityNotVerified
-from bot.identity import attempts_left, normalise_name, verify_identity
-from bot.logs import JsonFormatter
+from bot.identity.checks import attempts_left, normalise_name, verify_identity
+from bot.platform.logs import JsonFormatter
 from tests.factories import ID_UNKNOWN, ID_ZHANG, add_card
 from tests.support import NOW
 

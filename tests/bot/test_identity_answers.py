@@ -1,6 +1,6 @@
 import pytest
 
-from bot.identity_answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
+from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
 
 ID = "320104199201306062"
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import InvalidIdNumber
-from bot.idnumbers import is_valid_id_number, validate_id_number, with_check_character
+from bot.identity.idnumbers import is_valid_id_number, validate_id_number, with_check_character
 
 VALID = "11010519491231002X"
 

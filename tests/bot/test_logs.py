@@ -12,7 +12,7 @@ import warnings
 import pytest
 
 from bot.config import ROOT
-from bot.logs import (
+from bot.platform.logs import (
     PERSONAL_FIELDS,
     JsonFormatter,
     RequestIdFilter,
@@ -122,7 +122,7 @@ def test_the_shared_config_writes_json_lines_to_stderr():
     """Run in a fresh interpreter: configuring logging here would replace pytest's own handlers."""
     program = (
         "import logging, logging.config\n"
-        "from bot.logs import logging_config, bind_request_id\n"
+        "from bot.platform.logs import logging_config, bind_request_id\n"
         "logging.config.dictConfig(logging_config('actions'))\n"
         "bind_request_id('turn-0000000001')\n"
         "logging.getLogger('actions.example').info('action %s done', 'action_x')\n"
@@ -142,7 +142,11 @@ def test_library_deprecations_are_quiet_again_but_ours_still_show():
         warnings.simplefilter("default")  # shown, not raised as this suite does
         warnings.filterwarnings("once", category=DeprecationWarning)  # what importing Sanic does
         quiet_library_deprecations()
-        for module in ("sqlalchemy.orm", "matplotlib.fontconfig_pattern", "bot.cards", "webhooks.voice"):
+        for module in ("sqlalchemy.orm", "matplotlib.fontconfig_pattern", "bot.cards.holders", "webhooks.voice"):
             warnings.warn_explicit(f"old API in {module}", DeprecationWarning, "x.py", 1, module=module)
         warnings.warn_explicit("not a deprecation", UserWarning, "x.py", 1, module="sqlalchemy.orm")
-    assert [str(w.message) for w in shown] == ["old API in bot.cards", "old API in webhooks.voice", "not a deprecation"]
+    assert [str(w.message) for w in shown] == [
+        "old API in bot.cards.holders",
+        "old API in webhooks.voice",
+        "not a deprecation",
+    ]

@@ -3,9 +3,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import LossPolicy
-from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
-from bot.loss_reports import (
+from bot.cards.loss_reports import (
     cancel_loss_report,
     create_loss_report,
     is_reference,
@@ -13,8 +11,10 @@ from bot.loss_reports import (
     lapse_expired,
     luhn_check_digit,
 )
+from bot.cards.statuses import CardStatus
+from bot.config import LossPolicy
+from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
 from bot.models import LossReport
-from bot.statuses import CardStatus
 from tests.factories import add_card, outbox_for
 from tests.support import NOW
 

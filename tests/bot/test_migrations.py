@@ -8,8 +8,8 @@ from sqlalchemy import inspect, select, text
 
 from bot.db import make_engine, make_session_factory
 from bot.errors import ConfigError
-from bot.migrate import alembic_config, upgrade
 from bot.models import Base, Cardholder, FlagNote
+from bot.platform.migrate import alembic_config, upgrade
 from tests.factories import ID_ZHANG
 from tests.support import make_settings
 

@@ -1,4 +1,4 @@
-from bot.model import MODEL_INPUTS, fingerprint, model_path, read_deployed, record_served, served_model
+from bot.training.trained_model import MODEL_INPUTS, fingerprint, model_path, read_deployed, record_served, served_model
 
 
 def test_fingerprint_follows_the_training_inputs(tmp_path):

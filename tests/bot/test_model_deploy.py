@@ -13,8 +13,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.model import model_path, read_deployed, record_served
-from bot.model_deploy import DeployError, DeployRefused, ScoreRow, compare_scores, deploy
+from bot.training.deploy import DeployError, DeployRefused, ScoreRow, compare_scores, deploy
+from bot.training.trained_model import model_path, read_deployed, record_served
 
 TOKEN = "test-token"
 

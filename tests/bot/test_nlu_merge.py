@@ -5,7 +5,8 @@ import shutil
 import pytest
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
-from bot.nlu_merge import (
+from bot.training.labels import labelled_examples
+from bot.training.nlu_merge import (
     DATA_DIR,
     HELDOUT_DIR,
     REVIEWED_MARKER,
@@ -18,7 +19,6 @@ from bot.nlu_merge import (
     read_intent_examples,
     write_merge,
 )
-from bot.training_labels import labelled_examples
 from tests.factories import add_flag
 
 

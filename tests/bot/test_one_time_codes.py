@@ -9,7 +9,7 @@ import re
 import pytest
 from sqlalchemy import select, text
 
-from bot.assistant import check_unblock_code, send_unblock_code, unblock_card
+from bot.cards.loss_reports import create_loss_report
 from bot.config import LossPolicy
 from bot.errors import (
     CodeAttemptsExhausted,
@@ -20,8 +20,8 @@ from bot.errors import (
     UnblockCodeRequired,
     WrongCode,
 )
-from bot.loss_reports import create_loss_report
 from bot.models import Flag, OneTimeCode, OutboundMessage
+from bot.services import check_unblock_code, send_unblock_code, unblock_card
 from tests.factories import ID_ZHANG, add_card, outbox_for
 from tests.support import NOW
 
@@ -44,7 +44,7 @@ def send(session, settings, conversation="conv-a", now=NOW) -> str:
     message = session.scalars(
         select(OutboundMessage).where(OutboundMessage.kind == "code").order_by(OutboundMessage.id.desc())
     ).first()
-    from bot.privacy import Vault
+    from bot.identity.privacy import Vault
 
     return CODE.search(Vault(settings).decrypt(message.body_cipher)).group(1)
 

@@ -10,12 +10,12 @@ import threading
 import pytest
 from sqlalchemy import select, text
 
+from bot.cards.loss_reports import create_loss_report, lapse_expired
 from bot.config import LossPolicy, SmsSettings
-from bot.loss_reports import create_loss_report, lapse_expired
 from bot.models import Card, Flag, OutboundMessage
-from bot.outbox import claim, record_status, set_opt_out
-from bot.outbox_worker import send_one
-from bot.sms_sender import LocalSink, TwilioSender
+from bot.sms.outbox import claim, record_status, set_opt_out
+from bot.sms.senders import LocalSink, TwilioSender
+from bot.sms.worker import send_one
 from tests.factories import add_card, outbox_for
 from tests.fakes.twilio_api import start_fake_twilio
 from tests.support import NOW

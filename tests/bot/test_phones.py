@@ -3,7 +3,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.errors import InvalidPhoneNumber
-from bot.phones import last_four, matches_last_four, parse_phone, same_phone
+from bot.language.phones import last_four, matches_last_four, parse_phone, same_phone
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.extraction import extract_numbers
-from bot.idnumbers import is_valid_id_number, with_check_character
-from bot.privacy import mask_name, mask_phone, mask_reference
-from bot.redaction import mask_text, scrub_text
+from bot.identity.idnumbers import is_valid_id_number, with_check_character
+from bot.identity.privacy import mask_name, mask_phone, mask_reference
+from bot.language.extraction import extract_numbers
+from bot.language.redaction import mask_text, scrub_text
 
 ID = "320102198605257079"
 

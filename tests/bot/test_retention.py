@@ -10,11 +10,11 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import insert, select
 
-from bot.conversations import _events, encrypt_clear_events, purge_conversations
+from bot.channels.voice_turns import purge_voice_turns
 from bot.db import make_engine
+from bot.identity.privacy import EventCipher
 from bot.models import VoiceTurn
-from bot.privacy import EventCipher
-from bot.voice_turns import purge_voice_turns
+from bot.review.transcripts import _events, encrypt_clear_events, purge_conversations
 
 CUTOFF = dt.datetime(2026, 9, 1, tzinfo=dt.timezone.utc)
 DAY = 86400.0

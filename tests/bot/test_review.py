@@ -7,13 +7,12 @@ import yaml
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from bot.audit import record_audit
-from bot.conversations import TrackerStore, TrackerStoreUnavailable, build_transcript
-from bot.flags import flag_conversation
+from bot.identity.privacy import EventCipher
 from bot.models import AuditEntry, NluLabel
-from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
-from bot.privacy import EventCipher
-from bot.review import (
+from bot.review.audit import record_audit
+from bot.review.flags import flag_conversation
+from bot.review.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
+from bot.review.queue import (
     QueueFilter,
     Reviewer,
     ReviewError,
@@ -25,7 +24,8 @@ from bot.review import (
     record_reveal,
     set_status,
 )
-from bot.training_labels import export_nlu_yaml, label_message
+from bot.review.transcripts import TrackerStore, TrackerStoreUnavailable, build_transcript
+from bot.training.labels import export_nlu_yaml, label_message
 from tests.factories import ID_ZHANG, add_card, add_flag, save_conversation
 
 TZ = dt.timezone(dt.timedelta(hours=8))
@@ -241,8 +241,8 @@ def test_tracker_store_reads_on_each_backend_with_local_days(database_url, setti
 
     from sqlalchemy import insert
 
-    from bot.conversations import _events
     from bot.db import make_engine
+    from bot.review.transcripts import _events
 
     engine = make_engine(database_url)
     _events.metadata.create_all(engine)
@@ -286,7 +286,7 @@ def test_tracker_store_reads_on_each_backend_with_local_days(database_url, setti
 
 def test_a_flag_shows_the_session_it_was_raised_in():
     """An SMS number keeps its conversation id; each Rasa session starts with session_started."""
-    from bot.conversations import session_around
+    from bot.review.transcripts import session_around
 
     def user(text, at):
         return {"event": "user", "text": text, "timestamp": at, "parse_data": {"intent": {"name": "greet"}}}

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.spoken import normalise_number, normalise_numbers_in_text
+from bot.language.spoken import normalise_number, normalise_numbers_in_text
 
 
 def test_spoken_mobile_with_yao():

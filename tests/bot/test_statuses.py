@@ -1,7 +1,7 @@
 import pytest
 
+from bot.cards.statuses import LABELS, TRANSITIONS, CardStatus, check_transition, parse_status
 from bot.errors import InvalidTransition, UnknownStatus
-from bot.statuses import LABELS, TRANSITIONS, CardStatus, check_transition, parse_status
 
 
 def test_every_status_has_both_labels_and_transitions():

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from bot.config import ROOT
-from bot.supervise import ProcfileError, parse_procfile, supervisord_config, write_config
+from bot.platform.supervise import ProcfileError, parse_procfile, supervisord_config, write_config
 
 
 def procfile_names(path) -> list[str]:

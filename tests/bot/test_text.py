@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import detect_language, normalise_for_understanding
+from bot.language.text import detect_language, normalise_for_understanding
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.idnumbers import with_check_character
+from bot.identity.idnumbers import with_check_character
 
 HEADER = "id_number,name,phone,card_number,status,region,office,updated_at"
 OFFICE = "鼓楼区社保服务点"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import GENERATED_SECRETS
-from bot.model import ensure_trained
+from bot.training.trained_model import ensure_trained
 from tests.e2e.processes import (
     Stack,
     action_server_command,

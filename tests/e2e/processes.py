@@ -13,12 +13,12 @@ from pathlib import Path
 
 import requests
 
+from bot.cards.demo import seed_demo
+from bot.channels.signed import post_message
 from bot.config import ROOT, load_settings
 from bot.db import make_engine, make_session_factory
-from bot.demo import seed_demo
-from bot.migrate import upgrade
-from bot.privacy import Vault
-from bot.signed_channel import post_message
+from bot.identity.privacy import Vault
+from bot.platform.migrate import upgrade
 
 STARTUP_TIMEOUT = 180
 
@@ -94,7 +94,7 @@ def start(command: list[str], env: dict[str, str], log: Path, *, own_group: bool
 
 def action_server_command(port: int) -> list[str]:
     """As in the Procfile: the action server writes JSON log lines, so tests can follow a request id."""
-    return [sys.executable, "-m", "actions", "--logging-config_file", "bot/logging.yml", "-p", str(port)]
+    return [sys.executable, "-m", "actions", "--logging-config_file", "bot/platform/logging.yml", "-p", str(port)]
 
 
 def rasa_command(port: int, *, model: Path) -> list[str]:

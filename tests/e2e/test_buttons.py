@@ -1,7 +1,7 @@
 """Quick-reply buttons against the running assistant: a press means what typing its title means.
 
 The chat page sends a button's payload ("/affirm", "/report_loss"), which Rasa takes as that
-intent without reading it; typed, the title goes through the model and bot/confirmation.py.
+intent without reading it; typed, the title goes through the model and bot/language/confirmation.py.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from bot.config import load_settings
-from bot.confirmation import Decision, decide
+from bot.language.confirmation import Decision, decide
 from tests.e2e.cardholders import add_holder
 from tests.support import DOMAIN, LANGUAGES, buttons, make_web_settings, open_chat_page
 from webhooks import create_app

@@ -3,7 +3,7 @@ leaves, and details taken as people write them. Each test has its own fictional 
 
 import pytest
 
-from bot.privacy import mask_name
+from bot.identity.privacy import mask_name
 
 pytestmark = pytest.mark.e2e
 

@@ -21,16 +21,16 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.config import ROOT, load_settings, tracker_store_url
-from bot.conversations import TrackerStore
 from bot.db import make_engine, make_session_factory
-from bot.demo import DEMO_CARDHOLDERS
-from bot.model import read_deployed
-from bot.model_deploy import RasaServer, deploy, roll_out
-from bot.privacy import EventCipher, Vault
-from bot.review import Reviewer, get_flag
-from bot.staff import add_staff_user
-from bot.training_labels import label_message
+from bot.identity.privacy import EventCipher, Vault
+from bot.review.accounts import add_staff_user
+from bot.review.queue import Reviewer, get_flag
+from bot.review.transcripts import TrackerStore
+from bot.training.deploy import RasaServer, deploy, roll_out
+from bot.training.labels import label_message
+from bot.training.trained_model import read_deployed
 
 pytestmark = pytest.mark.e2e
 

@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.card_import import HEADER
+from bot.cards.card_import import HEADER
 from bot.config import ROOT
-from bot.idnumbers import with_check_character
-from bot.migrate import upgrade
+from bot.identity.idnumbers import with_check_character
+from bot.platform.migrate import upgrade
 from tests.e2e.processes import start, stop
 from tests.fakes.twilio_api import start_fake_twilio
 from tests.support import signed_transport

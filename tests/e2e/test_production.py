@@ -15,8 +15,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.config import ROOT
-from bot.demo import DEMO_CARDHOLDERS
 from tests.e2e.processes import start, stop, wait_until
 from tests.support import free_port
 

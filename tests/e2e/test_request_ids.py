@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from bot.config import load_settings
-from bot.logs import JsonFormatter, RequestIdFilter
+from bot.platform.logs import JsonFormatter, RequestIdFilter
 from tests.e2e.cardholders import OFFICE, add_holder
 from tests.support import make_web_settings, open_chat_page
 from webhooks import create_app

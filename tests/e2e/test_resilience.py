@@ -12,7 +12,7 @@ import re
 import pytest
 from twilio.request_validator import RequestValidator
 
-from bot.demo import DEMO_CARDHOLDERS
+from bot.cards.demo import DEMO_CARDHOLDERS
 from tests.e2e.production import admin
 from tests.support import open_chat_page
 from webhooks import create_app

@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.config import GENERATED_SECRETS
-from bot.demo import DEMO_CARDHOLDERS
 from tests.e2e.processes import Stack, seed_demo_database, start, wait_until
 from tests.support import free_port
 

@@ -6,11 +6,11 @@ import re
 import pytest
 from sqlalchemy import select
 
-from bot.cards import find_cardholder
+from bot.cards.holders import find_cardholder
 from bot.config import load_settings
 from bot.db import make_engine, make_session_factory
+from bot.identity.privacy import Vault
 from bot.models import Flag, Voicemail
-from bot.privacy import Vault
 from tests.e2e.cardholders import add_holder
 from tests.support import signed_transport
 from webhooks.call_simulator import Call

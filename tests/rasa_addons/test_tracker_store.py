@@ -16,7 +16,7 @@ from rasa.utils.endpoints import read_endpoint_config
 
 from bot.config import ROOT
 from bot.errors import ConfigError
-from bot.privacy import EventCipher
+from bot.identity.privacy import EventCipher
 from rasa_addons.tracker_store import EncryptedSQLTrackerStore
 
 ID_NUMBER = "320102198605257079"

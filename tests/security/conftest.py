@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.staff import add_staff_user
+from bot.review.accounts import add_staff_user
 from tests.support import PASSWORD, make_web_settings, recording_rasa, sign_in
 from webhooks import create_app
 

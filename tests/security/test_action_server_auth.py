@@ -18,8 +18,8 @@ import requests
 import yaml
 
 from actions.server import TOKEN_HEADER
+from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.config import GENERATED_SECRETS, ROOT
-from bot.demo import DEMO_CARDHOLDERS
 from tests.e2e.processes import action_server_command, seed_demo_database, start, stop, wait_for_action_server
 from tests.support import free_port
 

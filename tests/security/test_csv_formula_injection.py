@@ -7,8 +7,8 @@ import io
 
 import pytest
 
-from bot.flags import flag_conversation
-from bot.review import spreadsheet_safe
+from bot.review.flags import flag_conversation
+from bot.review.queue import spreadsheet_safe
 
 FORMULAS = ['=HYPERLINK("http://x","y")', "+1+1", "-2+3", "@SUM(A1)", "\tcmd", "\rcmd", "＝1+1"]
 

@@ -20,16 +20,16 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, inspect, select, text
 
+from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.cli import _sessions, main
 from bot.config import load_settings
-from bot.conversations import MessageCounts, TrackerStore
-from bot.demo import DEMO_CARDHOLDERS
-from bot.flags import flag_conversation
-from bot.migrate import upgrade
+from bot.identity.privacy import EventCipher
 from bot.models import Cardholder, VoiceTurn, utcnow
-from bot.privacy import EventCipher
-from bot.review import Reviewer, add_note
-from bot.staff import add_staff_user
+from bot.platform.migrate import upgrade
+from bot.review.accounts import add_staff_user
+from bot.review.flags import flag_conversation
+from bot.review.queue import Reviewer, add_note
+from bot.review.transcripts import MessageCounts, TrackerStore
 from tests.factories import HEADER_LINE, ID_ZHANG, ROW_WANG, ROW_ZHANG, add_card, save_conversation
 from tests.support import PASSWORD, make_web_settings, sign_in
 from webhooks import create_app

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.extraction import extract_numbers
-from bot.spoken import SEPARATOR_CHARS
+from bot.language.extraction import extract_numbers
+from bot.language.spoken import SEPARATOR_CHARS
 from tests.support import CALL, make_web_settings, post
 from webhooks import create_app
 from webhooks.turns import MAX_MESSAGE_LENGTH

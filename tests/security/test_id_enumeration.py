@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from actions.identity import ValidateIdentityForm
 from actions.runtime import now, services
-from bot.assistant import check_identity
 from bot.errors import IdentityLocked, IdentityNotVerified
-from bot.idnumbers import with_check_character
+from bot.identity.idnumbers import with_check_character
 from bot.models import IdentityAttempt
+from bot.services import check_identity
 from tests.factories import ID_UNKNOWN, ID_WANG, ID_ZHANG, add_card
 from tests.support import CALL, NOW, make_tracker, make_web_settings, post, responses, signed
 from webhooks import create_app

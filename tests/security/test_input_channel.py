@@ -18,8 +18,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.identity import ValidateIdentityForm
 from actions.runtime import channel_of, trusted_metadata
-from bot.demo import DEMO_CARDHOLDERS
-from bot.signed_channel import (
+from bot.cards.demo import DEMO_CARDHOLDERS
+from bot.channels.signed import (
     CHANNEL_NAME,
     MAX_AGE_SECONDS,
     NONCE_HEADER,

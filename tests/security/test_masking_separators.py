@@ -10,10 +10,10 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.extraction import extract_numbers
-from bot.idnumbers import validate_id_number, with_check_character
-from bot.redaction import mask_text
-from bot.spoken import NUMERAL_WORDS, SEPARATOR_CHARS
+from bot.identity.idnumbers import validate_id_number, with_check_character
+from bot.language.extraction import extract_numbers
+from bot.language.redaction import mask_text
+from bot.language.spoken import NUMERAL_WORDS, SEPARATOR_CHARS
 
 ID = "320102198605257079"
 PHONE = "13900001007"

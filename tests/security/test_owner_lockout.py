@@ -10,9 +10,9 @@ from sqlalchemy import select
 from actions.identity import ValidateIdentityForm
 from actions.runtime import now, service_values, services
 from actions.tasks import ActionConfirmTask, ActionStartTask
-from bot.assistant import check_identity
 from bot.errors import IdentityNotVerified
 from bot.models import LossReport
+from bot.services import check_identity
 from tests.factories import ID_ZHANG, add_card
 from tests.support import make_tracker, responses
 

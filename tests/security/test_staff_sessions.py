@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.staff import add_staff_user
+from bot.review.accounts import add_staff_user
 from tests.support import PASSWORD, sign_in, token
 
 HOUR = 3600.0

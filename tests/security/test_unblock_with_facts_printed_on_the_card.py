@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from actions.identity import ValidateIdentityForm
 from actions.tasks import ActionConfirmTask, ActionStartTask
-from bot.cards import get_cardholder
+from bot.cards.holders import get_cardholder
 from tests.factories import ID_ZHANG, add_card
 from tests.support import VERIFIED, answering_question, make_tracker, responses
 

@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from bot.assistant import report_card_lost
-from bot.flags import flag_conversation
 from bot.models import Flag, utcnow
-from bot.staff import add_staff_user
+from bot.review.accounts import add_staff_user
+from bot.review.flags import flag_conversation
+from bot.services import report_card_lost
 from tests.factories import ID_ZHANG, add_card, save_conversation
 from tests.support import PASSWORD, make_web_settings, open_chat_page, sign_in
 from webhooks import create_app

@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 import pytest
 from sqlalchemy import select
 
-from bot.flags import flag_conversation
-from bot.handovers import HandoverRequest
+from bot.handover.live import HandoverRequest
 from bot.models import AuditEntry, Callback, Handover, LiveMessage, OutboundMessage
-from bot.service_settings import setting_problems
-from bot.staff import add_staff_user
+from bot.platform.service_settings import setting_problems
+from bot.review.accounts import add_staff_user
+from bot.review.flags import flag_conversation
 from tests.factories import ID_ZHANG, add_card
 from tests.support import make_web_settings, open_chat_page, recording_rasa, sign_in, signed, token
 from webhooks import create_app

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
 from bot.config import ROOT
-from bot.migrate import upgrade
+from bot.platform.migrate import upgrade
 from tests.e2e.processes import wait_until
 from tests.support import TWILIO_TOKEN, free_port, make_web_settings, open_chat_page
 from webhooks import create_app
@@ -122,8 +122,8 @@ def _store_events(tracker_db: Path, rows: list[tuple[str, str, str | None, str |
     """Rows of Rasa's events table: (conversation id, event type, intent, action, timestamp)."""
     from sqlalchemy import insert
 
-    from bot.conversations import _events
     from bot.db import make_engine
+    from bot.review.transcripts import _events
 
     engine = make_engine(f"sqlite:///{tracker_db}")
     _events.metadata.create_all(engine)

@@ -11,8 +11,8 @@ from werkzeug.serving import make_server
 
 from bot.config import SmsSettings
 from bot.models import Card, OutboundMessage
-from bot.outbox_worker import send_one
-from bot.sms_sender import TwilioSender
+from bot.sms.senders import TwilioSender
+from bot.sms.worker import send_one
 from tests.factories import add_card, outbox_for
 from tests.fakes.twilio_api import start_fake_twilio
 from tests.support import NOW, TWILIO_TOKEN, signed

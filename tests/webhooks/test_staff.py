@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from bot.flags import flag_conversation
 from bot.models import AuditEntry, Flag, NluLabel, StaffUser
+from bot.review.flags import flag_conversation
 from tests.factories import ID_ZHANG, save_conversation
 from tests.support import PASSWORD, make_web_settings, sign_in, token
 from webhooks import create_app

@@ -16,9 +16,9 @@ from dataclasses import replace
 
 import pytest
 
-from bot.assistant import report_card_lost
 from bot.models import utcnow
-from bot.staff import add_staff_user
+from bot.review.accounts import add_staff_user
+from bot.services import report_card_lost
 from tests.factories import ID_ZHANG, add_card, save_conversation
 from tests.support import PASSWORD, make_web_settings, sign_in, token
 from webhooks import create_app

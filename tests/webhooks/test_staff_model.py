@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.model import DeployedModel, write_deployed
+from bot.training.trained_model import DeployedModel, write_deployed
 
 
 def test_the_overview_shows_the_deployed_model(staff_app, reviewer, tmp_path):  # noqa: F811

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
 from bot.models import Flag, Voicemail
-from bot.staff import add_staff_user
+from bot.review.accounts import add_staff_user
 from tests.support import CALL, PASSWORD, TWILIO_TOKEN, post, sign_in
 from webhooks.twiml import VoiceConfig, speakable, turn
 from webhooks.voice_prompts import PROMPTS

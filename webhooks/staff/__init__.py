@@ -12,7 +12,7 @@ from flask import Blueprint, Flask
 from flask_login import LoginManager
 from werkzeug.routing import IntegerConverter
 
-from bot.review import MAX_ID
+from bot.review.queue import MAX_ID
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 login_manager = LoginManager()

@@ -7,9 +7,9 @@ from typing import Any
 from flask import current_app, flash, redirect, render_template, url_for
 from sqlalchemy import select
 
-from bot.audit import record_audit
 from bot.models import AuditEntry, StaffUser
-from bot.staff import StaffAccountError, add_staff_user, end_sessions
+from bot.review.accounts import StaffAccountError, add_staff_user, end_sessions
+from bot.review.audit import record_audit
 from webhooks.staff import bp
 from webhooks.staff.auth import admin_required, reviewer
 from webhooks.staff.forms import NewUserForm

@@ -14,10 +14,10 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.audit import record_audit
 from bot.models import utcnow
-from bot.review import Reviewer, load_reviewer
-from bot.staff import authenticate, end_sessions
+from bot.review.accounts import authenticate, end_sessions
+from bot.review.audit import record_audit
+from bot.review.queue import Reviewer, load_reviewer
 from webhooks.staff import bp, labels, login_manager
 from webhooks.staff.forms import LoginForm
 from webhooks.staff.labels import t

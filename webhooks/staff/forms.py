@@ -17,10 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
-from bot.handovers import MAX_STAFF_MESSAGE
+from bot.handover.live import MAX_STAFF_MESSAGE
 from bot.models import FLAG_REASONS, FLAG_STATUSES, INTENTS, STAFF_ROLES
-from bot.review import CHANNELS, MAX_NOTE_LENGTH
-from bot.staff import MIN_PASSWORD_LENGTH
+from bot.review.accounts import MIN_PASSWORD_LENGTH
+from bot.review.queue import CHANNELS, MAX_NOTE_LENGTH
 
 
 class DateRange:

@@ -199,7 +199,7 @@ CHANNELS: dict[str, tuple[str, str]] = {
     "sms": ("短信", "SMS"),
     "voice": ("电话", "phone"),
 }
-# The queue rows' one-line summaries (bot.queue_summary): what was asked, what came of it, in what language.
+# The queue rows' one-line summaries (bot.review.summaries): what was asked, what came of it, in what language.
 INTENTS: dict[str, tuple[str, str]] = {
     "report_loss": ("挂失", "report a loss"),
     "cancel_loss": ("解挂", "cancel a loss report"),

@@ -1,5 +1,5 @@
 """Live conversations with staff: the waiting list, taking one, replying, handing back or closing;
-and callback requests with their due times. The core rules are bot.handovers'."""
+and callback requests with their due times. The core rules are bot.handover.live'."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from typing import Any
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 
-from bot.conversations import TrackerStoreUnavailable
-from bot.handovers import (
+from bot.handover.live import (
     HandoverError,
     any_overdue,
     callback_done,
@@ -25,9 +24,10 @@ from bot.handovers import (
     staff_reply,
     take,
 )
+from bot.identity.privacy import mask_phone
+from bot.language.redaction import mask_text
 from bot.models import Cardholder, Flag, Handover, LiveMessage
-from bot.privacy import mask_phone
-from bot.redaction import mask_text
+from bot.review.transcripts import TrackerStoreUnavailable
 from webhooks.staff import bp
 from webhooks.staff.auth import reviewer
 from webhooks.staff.forms import ReplyForm

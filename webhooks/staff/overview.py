@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import current_app, render_template
 
-from bot.conversations import TrackerStoreUnavailable
-from bot.model import DEPLOYED_RECORD, read_deployed
-from bot.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
+from bot.review.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
+from bot.review.transcripts import TrackerStoreUnavailable
+from bot.training.trained_model import DEPLOYED_RECORD, read_deployed
 from webhooks.staff import bp
 from webhooks.staff.charts import columns, horizontal_bars
 from webhooks.staff.labels import REASONS, label, t

@@ -12,14 +12,14 @@ from typing import Any
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from bot.audit import record_audit
-from bot.conversations import ConversationFacts, TrackerStoreUnavailable, Transcript
-from bot.flags import describe_flag
+from bot.cards.statuses import CardStatus
+from bot.handover.voicemails import voicemails_of
+from bot.identity.privacy import mask_id_number, mask_name, mask_phone, mask_reference
+from bot.language.redaction import mask_text
 from bot.models import AuditEntry, Cardholder, Flag, LossReport, Voicemail
-from bot.privacy import mask_id_number, mask_name, mask_phone, mask_reference
-from bot.queue_summary import Summary, summarise
-from bot.redaction import mask_text
-from bot.review import (
+from bot.review.audit import record_audit
+from bot.review.flags import describe_flag
+from bot.review.queue import (
     QueueFilter,
     ReviewError,
     add_note,
@@ -34,9 +34,9 @@ from bot.review import (
     set_status,
     spreadsheet_safe,
 )
-from bot.statuses import CardStatus
-from bot.training_labels import label_message, labels_by_message
-from bot.voicemails import voicemails_of
+from bot.review.summaries import Summary, summarise
+from bot.review.transcripts import ConversationFacts, TrackerStoreUnavailable, Transcript
+from bot.training.labels import label_message, labels_by_message
 from webhooks.staff import bp
 from webhooks.staff import labels as words
 from webhooks.staff.auth import admin_required, reviewer
@@ -270,7 +270,7 @@ def card_view(holder: Cardholder | None, report: LossReport | None, revealed: bo
         "report": None
         if report is None
         else {
-            # One rule with the transcript (bot.redaction): the reference is masked until revealed.
+            # One rule with the transcript (bot.language.redaction): the reference is masked until revealed.
             "reference": report.reference if revealed else mask_reference(report.reference),
             "state": report.state,
             "expires": local_time(report.expires_at),

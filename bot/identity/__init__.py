@@ -1,0 +1,1 @@
+"""Who a person is before anything is disclosed or changed: ID numbers, checks, one-time codes, privacy."""

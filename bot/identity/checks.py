@@ -1,0 +1,252 @@
+"""Identity checks before anything about a card is disclosed or changed (brief section 6).
+
+Chat: ID number + registered full name. Phone: ID number + caller ID equal to the registered
+phone, or its last four digits. Every attempt is recorded, and failures are counted:
+- per conversation: three end the attempt;
+- per ID number across conversations: a few lock the ID number for a while;
+- per client (a keyed token of the web client's address, SMS sender or caller ID) and per claimed
+  name (a keyed hash of it) across conversations, within an hour: this stops guessing the ID
+  numbers that go with one name, one new conversation per guess.
+A failure never says which part was wrong, whether the ID number exists, or which limit was hit.
+
+A locked ID number still lets its holder report the card lost: a caller whose caller ID is the
+registered phone AND who gives its last four digits is verified for the loss report alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+import unicodedata
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.cards.holders import find_cardholder
+from bot.config import LossPolicy
+from bot.errors import IdentityLocked, IdentityNotVerified
+from bot.identity.privacy import Vault
+from bot.language.phones import matches_last_four, same_phone
+from bot.models import Cardholder, IdentityAttempt
+
+log = logging.getLogger(__name__)
+
+# The message metadata key under which the web app passes the keyed token of the client.
+
+
+class Lock(enum.Enum):
+    """Why identity checks are refused for now (never told to the person)."""
+
+    CONVERSATION = "conversation"
+    GUESSING = "guessing"  # too many failures from this client, or for this claimed name
+    ID_NUMBER = "id_number"
+
+
+@dataclass(frozen=True)
+class Verified:
+    """A passed check. `loss_only`: passed the stronger check on a locked ID number, which allows
+    reporting the card lost and nothing else."""
+
+    holder: Cardholder
+    loss_only: bool = False
+
+
+def normalise_name(name: str) -> str:
+    """Compare names without width, case, spacing or separator differences (阿依古丽·买买提 == 阿依古丽买买提)."""
+    folded = unicodedata.normalize("NFKC", name).casefold()
+    return "".join(ch for ch in folded if not ch.isspace() and ch not in "·•.-")
+
+
+def name_hash(vault: Vault, name: str) -> str:
+    """A keyed hash of the normalised name: failures are counted per claimed name, never stored in clear."""
+    return vault.keyed_token(normalise_name(name), purpose="claimed-name", length=64)
+
+
+def _failures_since_success(session: Session, scope, since: dt.datetime) -> int:
+    """Failures matching `scope` after `since` and after the last success in the same scope."""
+    last_success = session.scalar(
+        select(func.max(IdentityAttempt.created_at)).where(scope, IdentityAttempt.succeeded.is_(True))
+    )
+    window_start = max(since, last_success) if last_success else since
+    return _failures(session, scope, window_start)
+
+
+def _failures(session: Session, scope, since: dt.datetime) -> int:
+    return session.scalar(
+        select(func.count(IdentityAttempt.id)).where(
+            scope, IdentityAttempt.succeeded.is_(False), IdentityAttempt.created_at > since
+        )
+    )
+
+
+def _failures_in_conversation(session: Session, conversation_id: str, since: dt.datetime) -> int:
+    # Counted within the lockout window too: SMS conversations are named by phone number and
+    # last for ever, so three failures months ago must not lock the person out today.
+    return _failures_since_success(session, IdentityAttempt.conversation_id == conversation_id, since)
+
+
+def attempts_left(session: Session, *, conversation_id: str, policy: LossPolicy, now: dt.datetime) -> int:
+    """How many more identity attempts this conversation may make."""
+    since = now - dt.timedelta(minutes=policy.lockout_minutes)
+    return max(policy.max_identity_attempts - _failures_in_conversation(session, conversation_id, since), 0)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Who is checking what, as stored: keyed hashes only."""
+
+    conversation_id: str
+    id_hash: str
+    client_hash: str | None
+    name_hash: str | None
+
+
+def _lock(session: Session, *, policy: LossPolicy, claim: _Claim, now: dt.datetime) -> tuple[Lock, int] | None:
+    """The lock in force, if any, and the failures on the ID number since its last success."""
+    since = now - dt.timedelta(minutes=policy.lockout_minutes)
+    if _failures_in_conversation(session, claim.conversation_id, since) >= policy.max_identity_attempts:
+        return Lock.CONVERSATION, 0
+    # Successes do not reset these: a guesser could mix in checks of their own card.
+    hour = now - dt.timedelta(minutes=policy.guess_window_minutes)
+    if claim.client_hash and _failures(session, IdentityAttempt.client_hash == claim.client_hash, hour) >= (
+        policy.max_failures_per_client
+    ):
+        return Lock.GUESSING, 0
+    if claim.name_hash and _failures(session, IdentityAttempt.name_hash == claim.name_hash, hour) >= (
+        policy.max_failures_per_name
+    ):
+        return Lock.GUESSING, 0
+    on_id = _failures_since_success(session, IdentityAttempt.id_hash == claim.id_hash, since)
+    return (Lock.ID_NUMBER, on_id) if on_id >= policy.lockout_failures else None
+
+
+def _refuse(lock: Lock, conversation_id: str) -> IdentityLocked:
+    log.info("identity check refused: locked", extra={"conversation_id": conversation_id, "outcome": lock.value})
+    return IdentityLocked("identity checks are locked for now")
+
+
+def _stronger_check_open(policy: LossPolicy, lock: tuple[Lock, int] | None) -> bool:
+    """Whether a locked ID number still takes the stronger check: a lock on the ID number alone,
+    and only a few failed stronger checks since (so it is no way round the lock for a guesser)."""
+    return (
+        lock is not None
+        and lock[0] is Lock.ID_NUMBER
+        and lock[1] < policy.lockout_failures + policy.locked_phone_attempts
+    )
+
+
+def _passes_stronger_check(holder: Cardholder | None, caller_id: str | None, phone_last4: str | None) -> bool:
+    """The registered phone calling AND its last four digits given.
+
+    The other stronger check, a one-time code sent by SMS to the registered mobile, belongs here
+    too once it exists.
+    """
+    return (
+        holder is not None
+        and same_phone(caller_id, holder.phone)
+        and phone_last4 is not None
+        and matches_last_four(phone_last4, holder.phone)
+    )
+
+
+def recognise_caller(
+    session: Session,
+    *,
+    vault: Vault,
+    policy: LossPolicy,
+    conversation_id: str,
+    id_number: str,
+    caller_id: str | None,
+    now: dt.datetime,
+    client: str | None = None,
+) -> Cardholder | None:
+    """The cardholder if the call comes from their registered phone, else None.
+
+    A different caller ID is not a failed attempt (people call from other phones): the caller is
+    then asked for the last four digits. A match is recorded as a successful check. On a locked ID
+    number a match is not enough: the caller is asked for the last four digits too, and any other
+    caller is refused.
+    """
+    claim = _Claim(conversation_id, vault.id_hash(id_number), client, None)
+    lock = _lock(session, policy=policy, claim=claim, now=now)
+    holder = find_cardholder(session, vault=vault, id_number=id_number)
+    if lock is not None:
+        if _stronger_check_open(policy, lock) and holder is not None and same_phone(caller_id, holder.phone):
+            return None
+        raise _refuse(lock[0], conversation_id)
+    if holder is None or not same_phone(caller_id, holder.phone):
+        return None
+    _record_attempt(session, claim=claim, channel="voice", succeeded=True, now=now)
+    return holder
+
+
+def _record_attempt(session: Session, *, claim: _Claim, channel: str, succeeded: bool, now: dt.datetime) -> None:
+    session.add(
+        IdentityAttempt(
+            id_hash=claim.id_hash,
+            client_hash=claim.client_hash,
+            name_hash=claim.name_hash,
+            conversation_id=claim.conversation_id,
+            channel=channel,
+            succeeded=succeeded,
+            created_at=now,
+        )
+    )
+    session.flush()
+    log.info("identity check", extra={"conversation_id": claim.conversation_id, "succeeded": succeeded})
+
+
+def _matches(holder: Cardholder | None, name: str | None, caller_id: str | None, phone_last4: str | None) -> bool:
+    if holder is None:
+        return False
+    if name is not None:
+        return normalise_name(name) == normalise_name(holder.name)
+    return same_phone(caller_id, holder.phone) or (
+        phone_last4 is not None and matches_last_four(phone_last4, holder.phone)
+    )
+
+
+def verify_identity(
+    session: Session,
+    *,
+    vault: Vault,
+    policy: LossPolicy,
+    conversation_id: str,
+    channel: str,
+    id_number: str,
+    now: dt.datetime,
+    name: str | None = None,
+    caller_id: str | None = None,
+    phone_last4: str | None = None,
+    client: str | None = None,
+) -> Verified:
+    """Return the verified cardholder, or raise IdentityNotVerified / IdentityLocked.
+
+    Give `name` for chat, or `caller_id` and/or `phone_last4` for phone; `client` is the keyed
+    token of where the request came from, when known. The attempt is added to the session
+    whatever the outcome: commit the session even when this raises.
+    """
+    if name is None and caller_id is None and phone_last4 is None:
+        raise ValueError("a name, a caller ID or the last four phone digits is needed")
+    claim = _Claim(
+        conversation_id, vault.id_hash(id_number), client, name_hash(vault, name) if name is not None else None
+    )
+    lock = _lock(session, policy=policy, claim=claim, now=now)
+    holder = find_cardholder(session, vault=vault, id_number=id_number)
+    if lock is not None:
+        if not (_stronger_check_open(policy, lock) and holder is not None and same_phone(caller_id, holder.phone)):
+            raise _refuse(lock[0], conversation_id)
+        ok = _passes_stronger_check(holder, caller_id, phone_last4)
+    else:
+        ok = _matches(holder, name, caller_id, phone_last4)
+    _record_attempt(session, claim=claim, channel=channel, succeeded=ok, now=now)
+    if ok:
+        return Verified(holder, loss_only=lock is not None)
+    if lock is not None:
+        raise _refuse(lock[0], conversation_id)
+    left = attempts_left(session, conversation_id=conversation_id, policy=policy, now=now)
+    if left == 0:
+        raise IdentityLocked("too many failed identity checks in this conversation")
+    raise IdentityNotVerified("the details do not match our records", attempts_left=left)

@@ -1,0 +1,45 @@
+"""An ID number said or keyed in pieces over several phone turns ("320102", then "198605257079").
+
+Callers often pause in the middle of 18 characters and the recogniser sends what it heard so
+far. Pieces are joined only while they are digit runs shorter than a whole number, and the
+joined number is used only when it passes the check character; anything else is left alone.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.identity.idnumbers import ID_LENGTH, is_valid_id_number
+from bot.language.spoken import normalise_number
+
+_PIECE = re.compile(r"\d{1,17}X?")
+
+
+def id_piece(text: str) -> str | None:
+    """The text as part of an ID number: a digit run shorter than 18 (X only at its end), else None."""
+    value = normalise_number(text)
+    return value if _PIECE.fullmatch(value) and len(value) < ID_LENGTH else None
+
+
+@dataclass(frozen=True)
+class Joined:
+    """What to do with a piece: send `number` on, or keep `held` and ask for the rest."""
+
+    number: str | None = None
+    held: str | None = None
+
+
+def join_piece(held: str | None, piece: str) -> Joined:
+    """Add `piece` to the digits `held` from earlier turns (None if there are none).
+
+    A whole number that passes the check character is sent on; a run still short of 18 digits
+    (and not ending in X, which only the last character can be) is held; anything else is
+    nothing to join (an empty `Joined`), and the piece goes on as said.
+    """
+    joined = (held or "") + piece
+    if len(joined) == ID_LENGTH and is_valid_id_number(joined):
+        return Joined(number=joined)
+    if len(joined) < ID_LENGTH and not joined.endswith("X"):
+        return Joined(held=joined)
+    return Joined()

@@ -1,0 +1,104 @@
+"""Normalising a citizen's message before intent classification, and telling its language.
+
+People write 社會保障卡 as often as 社保卡, type 设保卡 with a pinyin keyboard, and speech
+recognisers hand over 幺三九… for phone numbers. Classifying the normalised text lets one model
+serve all of them: traditional characters become simplified (OpenCC), common homophone slips of
+this service's key terms are corrected, and numbers become ASCII digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import opencc
+
+from bot.language.extraction import normalise_message
+
+# Pinyin-keyboard and recogniser slips of this service's key terms, longest first when applied.
+# Only slips that cannot be ordinary words: 接挂 (直接挂失) or 不办 (不办了) would corrupt real text.
+HOMOPHONE_FIXES = {
+    "设保卡": "社保卡",
+    "社包卡": "社保卡",
+    "社宝卡": "社保卡",
+    "射保卡": "社保卡",
+    "涉保卡": "社保卡",
+    "社保咔": "社保卡",
+    "社保可": "社保卡",
+    "蛇保卡": "社保卡",
+    "社保咖": "社保卡",
+    "社保咭": "社保卡",  # 咭 is how Cantonese writers spell "card"
+    "医保咭": "医保卡",
+    "社会保障咔": "社会保障卡",
+    "社会保账卡": "社会保障卡",
+    "挂是": "挂失",
+    "挂湿": "挂失",
+    "卦失": "挂失",
+    "挂师": "挂失",
+    "刮失": "挂失",
+    "瓜失": "挂失",
+    "解卦": "解挂",
+    "解刮": "解挂",
+    "近度": "进度",
+    "激获": "激活",
+    "基活": "激活",
+    "补半": "补办",
+    "捕卡": "补卡",
+    "一地就医": "异地就医",
+    "易地就医": "异地就医",
+    "身分证": "身份证",
+}
+_FIXES = re.compile("|".join(sorted(map(re.escape, HOMOPHONE_FIXES), key=len, reverse=True)))
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# "/affirm": Rasa takes a message that is an intent's name after a slash for that intent, unread.
+# The chat page's quick-reply buttons send these (their payloads in domain.yml).
+_INTENT_PAYLOAD = re.compile(r"/([a-z_]+)")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+@lru_cache(maxsize=1)
+def _to_simplified() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def to_simplified(text: str) -> str:
+    """Traditional characters as simplified ones (other text unchanged)."""
+    return _to_simplified().convert(text)
+
+
+def normalise_for_understanding(text: str) -> str:
+    """Simplified characters, corrected key terms and ASCII digits; other words untouched."""
+    simplified = to_simplified(normalise_message(text))
+    return _FIXES.sub(lambda m: HOMOPHONE_FIXES[m.group(0)], simplified)
+
+
+def intent_payload(text: str) -> str | None:
+    """The intent a message names as a button payload ("/affirm" -> ``affirm``), else None."""
+    match = _INTENT_PAYLOAD.fullmatch(text.strip())
+    return match.group(1) if match else None
+
+
+def detect_language(text: str) -> str | None:
+    """``zh`` or ``en`` for the reply, or None when the message has no words (only digits, say,
+    or a button's intent payload, which is the same in both languages).
+
+    A message with at least as many Chinese characters as Latin words is Mandarin, so mixed
+    messages like "我的社保card丢了" are answered in Mandarin.
+    """
+    if intent_payload(text):
+        return None
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN_WORD.findall(text))
+    if cjk == 0 and latin == 0:
+        return None
+    return "zh" if cjk >= latin else "en"
+
+
+def format_date(moment: dt.datetime, language: str, tz: ZoneInfo) -> str:
+    """A date as people read it in `tz`: ``2026年3月1日`` or ``1 March 2026``."""
+    local = moment.astimezone(tz)
+    if language == "en":
+        return local.strftime("%d %B %Y").lstrip("0")
+    return f"{local.year}年{local.month}月{local.day}日"

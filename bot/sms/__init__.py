@@ -1,0 +1,1 @@
+"""Outbound SMS: the outbox written with each change, its worker, senders and wording."""
