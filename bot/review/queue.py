@@ -7,21 +7,26 @@ Every change a reviewer makes is written to the audit log in the same transactio
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 from sqlalchemy.sql import Select
 
 from bot.errors import BotError
 from bot.language.redaction import mask_text
 from bot.models import FLAG_REASONS, FLAG_STATUSES, Cardholder, Flag, FlagNote, StaffUser, utcnow
 from bot.review.audit import record_audit
+from bot.review.flags import describe_flag
+from bot.review.summaries import Summary, summarise
+from bot.review.transcripts import TrackerStore, TrackerStoreUnavailable
 
+log = logging.getLogger(__name__)
 CHANNELS = ("chat", "sms", "voice")
 MAX_NOTE_LENGTH = 2000
 
@@ -79,6 +84,10 @@ class QueueFilter:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ReviewError("the start date is after the end date", "date_order")
 
+    def in_force(self) -> dict[str, str]:
+        """The filters set, as text (for links to the same view and the audit log)."""
+        return {name: str(value) for name, value in vars(self).items() if value}
+
     def apply(self, query: Select, tz: ZoneInfo, *, with_reason: bool = True) -> Select:
         if with_reason and self.reason:
             query = query.where(Flag.reason == self.reason)
@@ -124,10 +133,75 @@ def queue_page(session: Session, where: QueueFilter, tz: ZoneInfo, *, page: int 
     return QueuePage(list(session.scalars(query)), total, page, per_page)
 
 
+@dataclass(frozen=True)
+class QueueRow:
+    id: int
+    created_at: dt.datetime
+    reason: str
+    status: str
+    channel: str
+    assignee: str | None
+    summary: Summary
+
+
+@dataclass(frozen=True)
+class QueueView:
+    """One page of the queue as a reviewer sees it, with the number of matches per reason."""
+
+    rows: tuple[QueueRow, ...]
+    counts: dict[str, int]
+    total: int
+    page: int
+    pages: int
+
+
+def show_queue(
+    sessions: sessionmaker[Session], store: TrackerStore, where: QueueFilter, tz: ZoneInfo, *, page: int = 1
+) -> QueueView:
+    """A page of the queue with each row's summary. What the tracker store says of the conversations
+    is read between two transactions; when it cannot be read, summaries say only what flags tell."""
+    with sessions.begin() as db:
+        found = queue_page(db, where, tz, page=page)
+        counts = reason_counts(db, where, tz)
+    try:
+        facts = store.facts([flag.conversation_id for flag in found.flags])
+    except TrackerStoreUnavailable as error:
+        log.warning("conversation summaries unavailable: %s", error)
+        facts = {}
+    with sessions.begin() as db:
+        summaries = summarise(db, found.flags, facts)
+    rows = tuple(
+        QueueRow(f.id, f.created_at, f.reason, f.status, f.channel, f.assignee and f.assignee.username, summaries[f.id])
+        for f in found.flags
+    )
+    return QueueView(rows, counts, found.total, found.page, found.pages)
+
+
 def all_matching(session: Session, where: QueueFilter, tz: ZoneInfo) -> Iterable[Flag]:
     """Every flag the filter matches, newest first (for the CSV export)."""
     query = where.apply(select(Flag), tz).options(selectinload(Flag.assignee), selectinload(Flag.reviewer))
     return session.scalars(query.order_by(Flag.created_at.desc(), Flag.id.desc()).execution_options(yield_per=500))
+
+
+# The export's columns: describe_flag's (as `python -m bot flags list --json` has them), then who and when.
+EXPORT_COLUMNS = ("id", "created", "channel", "reason", "status", "conversation_id", "assignee", "reviewer", "reviewed")
+
+
+def export_rows(session: Session, where: QueueFilter, tz: ZoneInfo) -> Iterator[dict[str, Any]]:
+    """Every flag the filter matches as a row of EXPORT_COLUMNS, each cell safe to open in a spreadsheet."""
+    for flag in all_matching(session, where, tz):
+        row = {
+            **describe_flag(flag, tz),
+            "assignee": flag.assignee.username if flag.assignee else "",
+            "reviewer": flag.reviewer.username if flag.reviewer else "",
+            "reviewed": flag.reviewed_at.astimezone(tz).isoformat() if flag.reviewed_at else "",
+        }
+        yield {key: spreadsheet_safe(value) for key, value in row.items()}
+
+
+def record_export(session: Session, where: QueueFilter, *, rows: int, by: Reviewer) -> None:
+    record_audit(session, actor=by.actor, action="queue_exported", target_type="flag",
+                 detail={"rows": rows, **where.in_force()})  # fmt: skip
 
 
 def reason_counts(session: Session, where: QueueFilter, tz: ZoneInfo) -> dict[str, int]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +42,7 @@ from bot.errors import ConfigError
 from bot.identity.answers import name_from_answer
 from bot.identity.privacy import EventCipher
 
+log = logging.getLogger(__name__)
 SESSION_STARTED = "session_started"  # the event (and type_name) that begins each Rasa session
 SESSION_START_ACTION = "action_session_start"
 # Rasa's own fallback when no rule or story fits (an NLU miss is counted by its intent instead).
@@ -231,6 +233,15 @@ class TrackerStore:
 
     def dispose(self) -> None:
         self._engine.dispose()
+
+
+def transcript_or_none(store: TrackerStore, conversation_id: str, *, around: dt.datetime) -> Transcript | None:
+    """The Rasa session running at `around`, or None when the tracker store cannot be read (logged)."""
+    try:
+        return store.transcript(conversation_id, around=around)
+    except TrackerStoreUnavailable as error:
+        log.warning("transcript unavailable: %s", error)
+        return None
 
 
 def purge_conversations(url: str, *, before: dt.datetime) -> int:
