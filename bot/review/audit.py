@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.models import AuditEntry
@@ -29,3 +32,19 @@ def record_audit(
     )
     session.add(entry)
     return entry
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    created_at: dt.datetime
+    actor: str
+    action: str
+    target_type: str
+    target_id: str | None
+    detail: str | None  # JSON
+
+
+def recent_audit(session: Session, *, limit: int = 200) -> list[AuditLine]:
+    """The latest entries, newest first."""
+    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit))
+    return [AuditLine(e.created_at, e.actor, e.action, e.target_type, e.target_id, e.detail) for e in entries]

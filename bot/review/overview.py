@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from bot.models import FLAG_REASONS, Flag, LossReport
-from bot.review.transcripts import TrackerStore
+from bot.review.transcripts import TrackerStore, TrackerStoreUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -49,3 +52,25 @@ def fallback_rate_per_day(store: TrackerStore, tz: ZoneInfo, *, today: dt.date, 
         turns, fallbacks = counts.get(day, (0, 0))
         figures.append(DayFigure(day, fallbacks / turns if turns else 0.0, of=turns))
     return figures
+
+
+@dataclass(frozen=True)
+class Overview:
+    open_flags: dict[str, int]  # by reason, every reason listed
+    loss_reports: list[DayFigure]
+    fallback_rate: list[DayFigure] | None  # None when the tracker store cannot be read
+
+
+def overview_figures(
+    sessions: sessionmaker[Session], store: TrackerStore, tz: ZoneInfo, *, today: dt.date, days: int = 30
+) -> Overview:
+    """The overview's figures; the tracker store is read once the card database's transaction is over."""
+    with sessions.begin() as db:
+        open_flags = open_flags_by_reason(db)
+        losses = loss_reports_per_day(db, tz, today=today, days=days)
+    try:
+        fallback = fallback_rate_per_day(store, tz, today=today, days=days)
+    except TrackerStoreUnavailable as error:
+        log.warning("fallback rate unavailable: %s", error)
+        fallback = None
+    return Overview(open_flags, losses, fallback)

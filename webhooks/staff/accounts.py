@@ -5,11 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, flash, redirect, render_template, url_for
-from sqlalchemy import select
 
-from bot.models import AuditEntry, StaffUser
-from bot.review.accounts import StaffAccountError, add_staff_user, end_sessions
-from bot.review.audit import record_audit
+from bot.review.accounts import StaffAccountError, create_staff_account, staff_accounts, toggle_staff_active
+from bot.review.audit import recent_audit
 from webhooks.staff import bp
 from webhooks.staff.auth import admin_required, reviewer
 from webhooks.staff.forms import NewUserForm
@@ -20,7 +18,7 @@ AUDIT_PAGE = 200
 
 def _render_users(form: NewUserForm, status: int = 200) -> Any:
     with current_app.config["WEB"].read_sessions.begin() as db:
-        users = list(db.scalars(select(StaffUser).order_by(StaffUser.username)))
+        users = staff_accounts(db)
     return render_template("staff/users.html", users=users, form=form), status
 
 
@@ -39,11 +37,10 @@ def create_user() -> Any:
         return _render_users(form, 400)
     try:
         with current_app.config["WEB"].sessions.begin() as db:
-            user = add_staff_user(
-                db, username=form.username.data.strip().lower(), password=form.password.data, role=form.role.data
-            )
-            record_audit(db, actor=reviewer().actor, action="staff_add_user", target_type="staff_user",
-                         target_id=user.id, detail={"role": user.role})  # fmt: skip
+            create_staff_account(
+                db, username=form.username.data.strip().lower(), password=form.password.data, role=form.role.data,
+                by=reviewer(),
+            )  # fmt: skip
     except StaffAccountError as error:
         flash(str(error))
         return _render_users(form, 400)
@@ -55,15 +52,12 @@ def create_user() -> Any:
 @admin_required
 def toggle_active(user_id: int) -> Any:
     """Deactivate or reactivate an account; an admin cannot lock themselves out."""
-    with current_app.config["WEB"].sessions.begin() as db:
-        user = db.get(StaffUser, user_id)
-        if user is None or user.id == reviewer().id:
-            flash(t("bad_form"))
-            return redirect(url_for("staff.users"), 303)
-        user.active = not user.active
-        end_sessions(db, user.id)
-        record_audit(db, actor=reviewer().actor, action="staff_activated" if user.active else "staff_deactivated",
-                     target_type="staff_user", target_id=user.id)  # fmt: skip
+    try:
+        with current_app.config["WEB"].sessions.begin() as db:
+            toggle_staff_active(db, user_id, by=reviewer())
+    except StaffAccountError:
+        flash(t("bad_form"))
+        return redirect(url_for("staff.users"), 303)
     flash(t("saved"))
     return redirect(url_for("staff.users"), 303)
 
@@ -72,5 +66,5 @@ def toggle_active(user_id: int) -> Any:
 @admin_required
 def audit() -> Any:
     with current_app.config["WEB"].read_sessions.begin() as db:
-        entries = list(db.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(AUDIT_PAGE)))
+        entries = recent_audit(db, limit=AUDIT_PAGE)
     return render_template("staff/audit.html", entries=entries)

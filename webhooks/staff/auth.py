@@ -14,9 +14,7 @@ from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.models import utcnow
-from bot.review.accounts import authenticate, end_sessions
-from bot.review.audit import record_audit
+from bot.review.accounts import end_sessions, sign_in
 from bot.review.queue import Reviewer, load_reviewer
 from webhooks.staff import bp, labels, login_manager
 from webhooks.staff.forms import LoginForm
@@ -173,14 +171,7 @@ def _start_session(signed_in: Reviewer) -> None:
 def _check_password(username: str, password: str) -> Reviewer | None:
     try:
         with current_app.config["WEB"].sessions.begin() as db:
-            user = authenticate(db, username=username, password=password)
-            if user is None:
-                log.info("staff sign-in refused")
-                return None
-            user.last_login_at = utcnow()
-            record_audit(db, actor=f"staff:{user.username}", action="staff_login", target_type="staff_user",
-                         target_id=user.id)  # fmt: skip
-            return Reviewer(user.id, user.username, user.role, user.session_epoch)
+            return sign_in(db, username=username, password=password)
     except SQLAlchemyError as error:
         log.error("staff sign-in: database error %s", type(error).__name__)
         abort(503)

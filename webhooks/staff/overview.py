@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from flask import current_app, render_template
 
-from bot.review.overview import fallback_rate_per_day, loss_reports_per_day, open_flags_by_reason
-from bot.review.transcripts import TrackerStoreUnavailable
+from bot.review.overview import overview_figures
 from bot.training.trained_model import DEPLOYED_RECORD, read_deployed
 from webhooks.staff import bp
 from webhooks.staff.charts import columns, horizontal_bars
 from webhooks.staff.labels import REASONS, label, t
 
-log = logging.getLogger(__name__)
 DAYS = 30
 
 
@@ -24,19 +21,15 @@ def overview() -> Any:
     web = current_app.config["WEB"]
     tz = web.core.timezone
     today = dt.datetime.now(tz).date()
-    with web.read_sessions.begin() as db:
-        open_flags = open_flags_by_reason(db)
-        losses = loss_reports_per_day(db, tz, today=today, days=DAYS)
-    try:
-        fallback = fallback_rate_per_day(web.tracker_store, tz, today=today, days=DAYS)
-    except TrackerStoreUnavailable as error:
-        log.warning("fallback rate unavailable: %s", error)
-        fallback = None
+    figures = overview_figures(web.read_sessions, web.tracker_store, tz, today=today, days=DAYS)
+    fallback = figures.fallback_rate
     return render_template(
         "staff/overview.html",
-        open_flags=open_flags,
-        flags_chart=horizontal_bars([(label(REASONS, r), n) for r, n in open_flags.items()], t("open_flags_by_reason")),
-        loss_chart=columns([(f.day.strftime("%m-%d"), f.value) for f in losses], t("loss_per_day")),
+        open_flags=figures.open_flags,
+        flags_chart=horizontal_bars(
+            [(label(REASONS, r), n) for r, n in figures.open_flags.items()], t("open_flags_by_reason")
+        ),
+        loss_chart=columns([(f.day.strftime("%m-%d"), f.value) for f in figures.loss_reports], t("loss_per_day")),
         fallback_chart=None
         if fallback is None
         else columns([(f.day.strftime("%m-%d"), f.value) for f in fallback], t("fallback_rate"), percent=True),
