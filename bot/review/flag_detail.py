@@ -104,12 +104,12 @@ class FlagPlace:
     created_at: dt.datetime
 
 
-def flag_place(session: Session, flag_id: int) -> FlagPlace:
+def _place(session: Session, flag_id: int) -> FlagPlace:
     flag = get_flag(session, flag_id)
     return FlagPlace(flag.conversation_id, flag.created_at)
 
 
-def flag_transcript(store: TrackerStore, place: FlagPlace) -> Transcript | None:
+def _transcript(store: TrackerStore, place: FlagPlace) -> Transcript | None:
     return transcript_or_none(store, place.conversation_id, around=place.created_at)
 
 
@@ -194,8 +194,8 @@ def show_flag(
 ) -> FlagDetail:
     """The flag's page, masked unless `revealed`; ReviewError when there is no such flag."""
     with sessions.begin() as db:
-        place = flag_place(db, flag_id)
-    transcript = flag_transcript(store, place)
+        place = _place(db, flag_id)
+    transcript = _transcript(store, place)
     with sessions.begin() as db:
         return flag_detail(db, flag_id, transcript=transcript, vault=vault, revealed=revealed)
 
@@ -206,8 +206,8 @@ def reveal_flag(
     """An admin's reveal: audited with its reason (masked by the names said in the conversation), and
     the page with the personal data in full, read in the transaction that records it."""
     with sessions.begin() as db:
-        place = flag_place(db, flag_id)
-    transcript = flag_transcript(store, place)
+        place = _place(db, flag_id)
+    transcript = _transcript(store, place)
     with sessions.begin() as db:
         record_reveal(db, flag_id, reason, by, said_names=transcript.names if transcript else ())
         return flag_detail(db, flag_id, transcript=transcript, vault=vault, revealed=True)
@@ -218,8 +218,8 @@ def label_flag_message(
 ) -> None:
     """A reviewer's label for one of the flagged conversation's messages (needs the transcript)."""
     with sessions.begin() as db:
-        place = flag_place(db, flag_id)
-    transcript = flag_transcript(store, place)
+        place = _place(db, flag_id)
+    transcript = _transcript(store, place)
     if transcript is None:
         raise ReviewError("the transcript cannot be read", "transcript_unavailable")
     with sessions.begin() as db:

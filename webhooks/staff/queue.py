@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from flask import Response, current_app, flash, redirect, render_template, request, url_for
@@ -31,7 +32,7 @@ from webhooks.staff.auth import admin_required, reviewer
 from webhooks.staff.forms import BulkReviewForm, LabelForm, NoteForm, QueueFilterForm, RevealForm
 from webhooks.staff.labels import VOICEMAIL_CAUSES, error_text, local_time, t
 
-FILTERS = ("reason", "status", "channel", "date_from", "date_to")
+FILTERS = tuple(field.name for field in fields(QueueFilter))
 
 
 def _filters() -> tuple[QueueFilter, int, list[str]]:
