@@ -1,4 +1,4 @@
-"""Chat turn latency, 1 and 8 concurrent conversations, side by side.
+"""Chat turn latency and throughput at 1, 8, 32 and 64 concurrent conversations.
 
 Needs the assistant running (`make run`) with the demo cardholders; `make bench` starts one itself.
 Each conversation repeats: a greeting (a response straight from a rule), an information question
@@ -7,28 +7,31 @@ steps), and the name (the identity check and the progress answer, both reading t
 database). Latency is measured per turn kind, through Rasa's signed channel as the web app talks
 to it (default) or through the web app's chat endpoint (`--via-web`, the full stack); figures are
 medians and percentiles of one run, so compare them within a run. The stock Rasa bot of `make bench`
-is measured through Rasa's own REST channel.
+is measured through Rasa's own REST channel. A turn that gets no answer (an HTTP error, a timeout,
+no reply, or the web app's apology when Rasa did not answer) is counted as an error, not timed.
 
-Run: .venv/bin/python -m bench.chat_latency [--rounds 15] [--via-web]
+Run: .venv/bin/python -m bench.chat_latency [--rounds 15] [--via-web] [--levels 1,8,32,64]
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import statistics
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 import requests
 
-from bench.stats import percentile
+from bench.report import chat_tables
+from bench.stats import Level, scaled, summarise
 from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.channels.signed import post_message
 from bot.config import merged_environment
+from webhooks import messages
 from webhooks.settings import load_web_settings
 
 HOLDER = next(d for d in DEMO_CARDHOLDERS if d.status.value == "ready_for_pickup")
@@ -39,8 +42,10 @@ SCRIPT = [
     ("form", HOLDER.id_number),
     ("database", HOLDER.name),
 ]
-KINDS = ("plain", "action", "form", "database")
-CONCURRENCY = (1, 8)
+CONCURRENCY = (1, 8, 32, 64)
+TIMEOUT_S = 30  # the web app's gunicorn gives up on a request after 30 s too
+# What the web app says when Rasa does not answer: the start of its apology, in each language.
+APOLOGIES = tuple(text.split("{hotline}")[0] for text in messages.UNAVAILABLE.values())
 # A long conversation: questions that need no identity, asked over and over in one session.
 LONG_SCRIPT = ["你好", "异地就医要先备案吗", "补办社保卡要带什么", "社保卡怎么激活", "How do I replace my card?"]
 LONG_TURNS = 52
@@ -51,7 +56,7 @@ Timings = dict[str, list[float]]
 
 def open_chat(http: requests.Session, message_url: str) -> None:
     """Load the chat page as a browser does: its session cookie, and its CSRF token for every message."""
-    page = http.get(message_url.removesuffix("chat/message"), timeout=30).text
+    page = http.get(message_url.removesuffix("chat/message"), timeout=TIMEOUT_S).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page)
     if token:
         http.headers["X-CSRFToken"] = token.group(1)
@@ -60,9 +65,43 @@ def open_chat(http: requests.Session, message_url: str) -> None:
 def _post(http: requests.Session, url: str, sender: str, text: str, *, via_web: bool, key: str | None):
     """One turn: signed to Rasa at base `url` when there is a `key`, else to the web app or a stock REST URL."""
     if key:
-        return post_message(http, url, key, sender, text, timeout=30)
+        return post_message(http, url, key, sender, text, timeout=TIMEOUT_S)
     body = {"message": text} if via_web else {"sender": sender, "message": text}
-    return http.post(url, json=body, timeout=30)
+    return http.post(url, json=body, timeout=TIMEOUT_S)
+
+
+def answered(status: int, body: object, *, via_web: bool) -> bool:
+    """Whether a turn got a real answer: HTTP 200 and at least one reply, and through the web app
+    not the apology it gives when Rasa does not answer in time."""
+    if status != 200:
+        return False
+    if not via_web:
+        return isinstance(body, list) and bool(body)
+    replies = body.get("replies") if isinstance(body, dict) else None
+    return bool(replies) and not any(str(reply).startswith(APOLOGIES) for reply in replies)
+
+
+def _turn(http: requests.Session, url: str, sender: str, text: str, *, via_web: bool, key: str | None) -> bool:
+    try:
+        reply = _post(http, url, sender, text, via_web=via_web, key=key)
+        return answered(reply.status_code, reply.json(), via_web=via_web)
+    except (requests.RequestException, ValueError):
+        return False
+
+
+@dataclass
+class ChatLevel:
+    """One concurrency level: seconds per answered turn by kind, failed turns, and the wall time."""
+
+    timings: Timings = field(default_factory=lambda: defaultdict(list))
+    errors: int = 0
+    elapsed_s: float = 0.0
+
+    def latencies(self) -> list[float]:
+        return [v for values in self.timings.values() for v in values]
+
+    def figures(self) -> Level:
+        return summarise(self.latencies(), self.errors, self.elapsed_s)
 
 
 def conversation(
@@ -72,21 +111,26 @@ def conversation(
     *,
     via_web: bool = False,
     key: str | None = None,
-) -> Timings:
-    """Seconds per turn kind for `rounds` fresh conversations, one after another."""
-    timings: Timings = defaultdict(list)
+) -> ChatLevel:
+    """`rounds` fresh conversations, one after another. A failed turn counts as an error and ends
+    its conversation (the script cannot go on), and the next round starts a fresh one."""
+    level = ChatLevel()
     for _ in range(rounds):
         with requests.Session() as http:  # the web app keeps its conversation in the session cookie
             if via_web:
-                open_chat(http, url)
+                try:
+                    open_chat(http, url)
+                except requests.RequestException:
+                    level.errors += 1
+                    continue
             sender = "bench-" + uuid.uuid4().hex[:12]
             for kind, text in script:
                 start = time.perf_counter()
-                reply = _post(http, url, sender, text, via_web=via_web, key=key)
-                timings[kind].append(time.perf_counter() - start)
-                if not reply.ok or not reply.json():
-                    raise RuntimeError(f"no reply to a {kind} turn: HTTP {reply.status_code}")
-    return timings
+                if not _turn(http, url, sender, text, via_web=via_web, key=key):
+                    level.errors += 1
+                    break
+                level.timings[kind].append(time.perf_counter() - start)
+    return level
 
 
 def run(
@@ -97,19 +141,19 @@ def run(
     *,
     via_web: bool = False,
     key: str | None = None,
-) -> tuple[Timings, float]:
-    """`concurrency` conversations at once; their merged timings and the wall time taken."""
+) -> ChatLevel:
+    """`concurrency` conversations at once, their results merged, with the wall time taken."""
     start = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(
             pool.map(lambda _: conversation(url, rounds, script, via_web=via_web, key=key), range(concurrency))
         )
-    elapsed = time.perf_counter() - start
-    merged: Timings = defaultdict(list)
+    merged = ChatLevel(elapsed_s=time.perf_counter() - start)
     for result in results:
-        for kind, values in result.items():
-            merged[kind] += values
-    return merged, elapsed
+        merged.errors += result.errors
+        for kind, values in result.timings.items():
+            merged.timings[kind] += values
+    return merged
 
 
 def measure(
@@ -117,16 +161,21 @@ def measure(
     rounds: int,
     script: Sequence[tuple[str, str]] = SCRIPT,
     *,
+    levels: Sequence[int] = CONCURRENCY,
     via_web: bool = False,
     key: str | None = None,
-) -> dict[int, tuple[Timings, float]]:
-    """A warm-up conversation, then a run at each concurrency level.
+) -> dict[int, ChatLevel]:
+    """A warm-up conversation, then a run at each concurrency level (fewer rounds above 8, see `scaled`).
 
     `url` is the web app's chat endpoint (`via_web`), our Rasa's base URL (with the channel `key`)
     or a stock Rasa's REST webhook.
     """
     conversation(url, 1, script, via_web=via_web, key=key)  # first turns load lazily
-    return {c: run(url, c, rounds, script, via_web=via_web, key=key) for c in CONCURRENCY}
+    measured = {}
+    for level in levels:
+        print(f"  {level} concurrent", flush=True)
+        measured[level] = run(url, level, scaled(rounds, level), script, via_web=via_web, key=key)
+    return measured
 
 
 def long_conversations(
@@ -145,10 +194,9 @@ def long_conversations(
             sender = "bench-long-" + uuid.uuid4().hex[:12]
             for turn in range(1, LONG_TURNS + 1):
                 start = time.perf_counter()
-                reply = _post(http, url, sender, LONG_SCRIPT[turn % len(LONG_SCRIPT)], via_web=via_web, key=key)
+                if not _turn(http, url, sender, LONG_SCRIPT[turn % len(LONG_SCRIPT)], via_web=via_web, key=key):
+                    raise RuntimeError(f"no answer to turn {turn} of a long conversation")
                 elapsed = time.perf_counter() - start
-                if not reply.ok or not reply.json():
-                    raise RuntimeError(f"no reply to turn {turn} of a long conversation: HTTP {reply.status_code}")
                 if turn in EARLY_TURNS:
                     timings["early"].append(elapsed)
                 elif turn in LATE_TURNS:
@@ -158,8 +206,9 @@ def long_conversations(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15, help="rounds of the script per conversation")
+    parser.add_argument("--rounds", type=int, default=15, help="rounds of the script per conversation, up to 8 at once")
     parser.add_argument("--via-web", action="store_true", help="through the web app's /chat/message")
+    parser.add_argument("--levels", default=",".join(map(str, CONCURRENCY)), help="concurrency levels, comma-separated")
     args = parser.parse_args()
     key = None
     if args.via_web:
@@ -167,28 +216,8 @@ def main() -> None:
     else:
         web = load_web_settings()
         url, key = web.rasa_url, web.rasa_token
-    print("| concurrent | turn | n | p50 ms | p95 ms | p99 ms |")
-    print("|---|---|---|---|---|---|")
-    summary = []
-    for concurrency, (timings, elapsed) in measure(url, args.rounds, via_web=args.via_web, key=key).items():
-        turns = sum(len(v) for v in timings.values())
-        for kind in KINDS:
-            values = [v * 1000 for v in timings[kind]]
-            print(
-                f"| {concurrency} | {kind} | {len(values)} | {statistics.median(values):.0f} | "
-                f"{percentile(values, 0.95):.0f} | {percentile(values, 0.99):.0f} |"
-            )
-        everything = [v * 1000 for values in timings.values() for v in values]
-        median = {kind: statistics.median(values) for kind, values in timings.items()}
-        summary.append(
-            (concurrency, turns / elapsed, percentile(everything, 0.95), median["database"] / median["plain"],
-             median["database"] / median["action"])
-        )  # fmt: skip
-    print()
-    print("| concurrent | turns/s | p95 all turns ms | database/plain median | database/action median |")
-    print("|---|---|---|---|---|")
-    for concurrency, throughput, p95, to_plain, to_action in summary:
-        print(f"| {concurrency} | {throughput:.1f} | {p95:.0f} | {to_plain:.2f} | {to_action:.2f} |")
+    levels = [int(level) for level in args.levels.split(",")]
+    print(chat_tables(measure(url, args.rounds, levels=levels, via_web=args.via_web, key=key)))
 
 
 if __name__ == "__main__":
