@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.config import (
     data_encryption_key,
@@ -66,6 +67,15 @@ def url_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} must list http:// or https:// base URLs separated by commas")
     return urls
+
+
+def shown_url(url: str) -> str:
+    """`url` as logs, messages and /healthz may show it: scheme, host, port and path, never a user,
+    password or query (RASA_URLS may be written http://user:password@host, a token may ride in a query)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path.rstrip('/')}"
 
 
 def transfer_hours(env: Mapping[str, str]) -> tuple[dt.time, dt.time]:
