@@ -14,8 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.config import (
+    Settings,
     data_encryption_key,
     is_production,
+    load_settings,
+    merged_environment,
     rasa_store_problems,
     tracker_retention_days,
     tracker_store_url,
@@ -153,3 +156,13 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
     if is_production(env):
         problems += rasa_store_problems(env)
     return list(dict.fromkeys(problems))  # RASA_TOKEN may be named twice
+
+
+def check_configuration() -> Settings:
+    """`config check`: the core settings, or ConfigError naming every problem of every process's settings
+    (the card database, keys and policy first; in production mode every unsafe secret at once)."""
+    settings = load_settings()
+    problems = setting_problems(merged_environment())
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return settings
