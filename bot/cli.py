@@ -43,7 +43,7 @@ from bot.identity.idnumbers import validate_id_number
 from bot.identity.privacy import EventCipher, Vault, mask_id_number
 from bot.models import FLAG_REASONS, FLAG_STATUSES, STAFF_ROLES
 from bot.platform.migrate import upgrade
-from bot.platform.service_settings import port_setting, rasa_token, setting_problems, url_list
+from bot.platform.service_settings import check_configuration, port_setting, rasa_token, url_list
 from bot.platform.supervise import ProcfileError, exec_supervisord, write_config
 from bot.review.accounts import add_staff_user
 from bot.review.audit import record_audit
@@ -109,10 +109,7 @@ def cmd_supervise(args: argparse.Namespace, settings: Settings | None) -> None:
 
 def cmd_config_check(args: argparse.Namespace, settings: Settings | None) -> None:
     """Exit 3 naming every problem of every process's settings; in production mode it gates each process."""
-    settings = load_settings()  # the card database, keys and policy; in production mode every unsafe secret at once
-    problems = setting_problems(merged_environment())
-    if problems:
-        raise ConfigError("; ".join(problems))
+    settings = check_configuration()
     if not settings.sms.configured:
         print(LOCAL_SINK_NOTE)
     mode = "production" if is_production() else "development (.env, then the environment)"

@@ -46,6 +46,9 @@ IMPORT = ("tests/bot/test_card_import.py", "tests/bot/test_cli.py")
 OUTBOX = ("tests/bot/test_outbox.py", "tests/webhooks/test_sms_outbox.py")
 ACTION_TOKEN = ("tests/security/test_action_server_auth.py",)
 CHANNEL = ("tests/security/test_input_channel.py",)
+DEPLOY = ("tests/bot/test_model_deploy.py",)
+LOCKS = ("tests/rasa_addons/test_lock_store.py",)
+URLS = ("tests/webhooks/test_rasa_client.py", "tests/webhooks/test_health.py", "tests/bot/test_model_deploy.py")
 
 
 @dataclass(frozen=True)
@@ -459,6 +462,43 @@ MUTANTS = (
         "if tracker.get_latest_input_channel() != CHANNEL_NAME:",
         "if False:",
         CHANNEL,
+    ),
+    # Operations
+    M(
+        "P1",
+        "operations",
+        "two model deployments run at once",
+        "bot/training/deploy.py",
+        "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)",
+        "pass",
+        DEPLOY,
+    ),
+    M(
+        "P2",
+        "operations",
+        "a lock ticket lives Rasa's fixed minute, not a lease",
+        "rasa_addons/lock_store.py",
+        "ticket = self.issue_ticket(conversation_id, LEASE_SECONDS)",
+        "ticket = self.issue_ticket(conversation_id, lock_lifetime)",
+        LOCKS,
+    ),
+    M(
+        "P3",
+        "operations",
+        "a lock ticket is never renewed while its turn runs",
+        "rasa_addons/lock_store.py",
+        "self.renew(conversation_id, ticket_number)",
+        "pass",
+        LOCKS,
+    ),
+    M(
+        "P4",
+        "operations",
+        "a server URL is shown with its user and password",
+        "bot/platform/service_settings.py",
+        "parts = urlsplit(url)",
+        "return url",
+        URLS,
     ),
 )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import requests
 from flask import Blueprint, current_app, jsonify
 
-from webhooks.rasa_client import shown_url
+from bot.platform.service_settings import shown_url
 
 bp = Blueprint("health", __name__)
 

@@ -13,13 +13,13 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 import requests
 from urllib3.exceptions import NewConnectionError
 
 from bot.channels.signed import post_message
 from bot.platform.logs import current_request_id
+from bot.platform.service_settings import shown_url
 from webhooks.metrics import RASA_ERRORS
 
 log = logging.getLogger(__name__)
@@ -37,14 +37,6 @@ def _not_delivered(error: requests.RequestException) -> bool:
     if not isinstance(error, requests.ConnectionError) or not error.args:
         return False
     return isinstance(getattr(error.args[0], "reason", None), NewConnectionError)
-
-
-def shown_url(url: str) -> str:
-    """`url` as logs and /healthz may show it: scheme, host and port, never a user, password or query."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    host = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path.rstrip('/')}"
 
 
 def _error_kind(error: Exception) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 import sys
 
+from bot.platform.service_settings import shown_url
 from webhooks.rasa_client import RasaUnavailable
 from webhooks.settings import load_web_settings
 
@@ -13,7 +14,8 @@ def main() -> int:
     web = load_web_settings()
     client = web.rasa
     if not client.is_ready(web.rasa_token):
-        print(f"The assistant is not running at {web.rasa_url}: start it with `make run`.", file=sys.stderr)
+        where = ", ".join(shown_url(url) for url in client.base_urls)
+        print(f"The assistant is not running at {where}: start it with `make run`.", file=sys.stderr)
         return 1
     conversation = "terminal-" + secrets.token_hex(6)
     print("社保卡智能助手 — type a message, or Ctrl-D to quit.")

@@ -11,10 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.config import (
+    Settings,
     data_encryption_key,
     is_production,
+    load_settings,
+    merged_environment,
     rasa_store_problems,
     tracker_retention_days,
     tracker_store_url,
@@ -66,6 +70,15 @@ def url_list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
         if not url.startswith(("http://", "https://")):
             raise ConfigError(f"{name} must list http:// or https:// base URLs separated by commas")
     return urls
+
+
+def shown_url(url: str) -> str:
+    """`url` as logs, messages and /healthz may show it: scheme, host, port and path, never a user,
+    password or query (RASA_URLS may be written http://user:password@host, a token may ride in a query)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path.rstrip('/')}"
 
 
 def transfer_hours(env: Mapping[str, str]) -> tuple[dt.time, dt.time]:
@@ -143,3 +156,13 @@ def setting_problems(env: Mapping[str, str]) -> list[str]:
     if is_production(env):
         problems += rasa_store_problems(env)
     return list(dict.fromkeys(problems))  # RASA_TOKEN may be named twice
+
+
+def check_configuration() -> Settings:
+    """`config check`: the core settings, or ConfigError naming every problem of every process's settings
+    (the card database, keys and policy first; in production mode every unsafe secret at once)."""
+    settings = load_settings()
+    problems = setting_problems(merged_environment())
+    if problems:
+        raise ConfigError("; ".join(problems))
+    return settings

@@ -5,26 +5,29 @@ sets and the test conversations (rasa_addons/model_scores.py), and refuses the n
 falls below the running model's by more than the tolerance. Otherwise each Rasa server loads it in
 turn through Rasa's HTTP API (`PUT /model`) and must answer with it before the next is touched; if
 one fails, the servers already changed go back to the running model. The servers share the tracker
-and lock stores, so conversations carry on through the swap.
+and lock stores, so conversations carry on through the swap. One deployment runs at a time.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
-from bot.config import ROOT
+from bot.config import ROOT, VAR_DIR
 from bot.errors import BotError
+from bot.platform.service_settings import shown_url
 from bot.training.trained_model import (
     DEPLOYED_RECORD,
     MODELS_DIR,
@@ -41,6 +44,7 @@ DEFAULT_TOLERANCE = 0.01  # a score may fall this much (DIET is not bit-for-bit 
 LOAD_TIMEOUT_SECONDS = 300  # 15-30 s measured on two busy cores; the server answers turns meanwhile
 HEALTHY_TIMEOUT_SECONDS = 60
 PROBE_MESSAGE = "你好"  # a parse that must come back with an intent once the model is loaded
+DEPLOY_LOCK = VAR_DIR / "model-deploy.lock"
 
 Scorer = Callable[[Path], dict[str, float]]
 
@@ -49,12 +53,41 @@ class DeployError(BotError):
     """The deployment could not be carried out (a server unreachable, a model that would not load)."""
 
 
+class DeployBusy(BotError):
+    """Another deployment holds the lock: two at once would load models into the servers in turns."""
+
+
 class DeployRefused(BotError):
     """The new model scores worse than the running one; `table` says where."""
 
     def __init__(self, message: str, table: str) -> None:
         super().__init__(message)
         self.table = table
+
+
+@contextlib.contextmanager
+def deploy_lock(path: Path = DEPLOY_LOCK) -> Iterator[None]:
+    """Hold the deployment lock (an flock on `path`) or raise DeployBusy naming the process that has it.
+
+    The kernel drops an flock when its holder exits, however it exits, so a deployment that was
+    killed leaves no lock behind, only the file, which says who held it last.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 20, 0).decode("ascii", "replace").strip() or "unknown"
+            raise DeployBusy(
+                f"another model deployment is running (process {holder}): nothing was changed; "
+                "wait for it to finish, then deploy again"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # releases the flock
 
 
 @dataclass(frozen=True)
@@ -112,6 +145,7 @@ class RasaServer:
 
     def __init__(self, url: str, token: str, http: requests.Session) -> None:
         self.url, self._token, self._http = url.rstrip("/"), token, http
+        self.name = shown_url(self.url)  # what messages and the record say: no credentials
 
     def running_model(self) -> str | None:
         """The file name of the model the server runs, or None if it has none or does not answer."""
@@ -130,9 +164,9 @@ class RasaServer:
                 timeout=LOAD_TIMEOUT_SECONDS,
             )
         except requests.RequestException as error:
-            raise DeployError(f"{self.url} did not load {model.name}: {type(error).__name__}") from None
+            raise DeployError(f"{self.name} did not load {model.name}: {type(error).__name__}") from None
         if response.status_code != 204:
-            raise DeployError(f"{self.url} did not load {model.name}: HTTP {response.status_code}")
+            raise DeployError(f"{self.name} did not load {model.name}: HTTP {response.status_code}")
 
     def healthy_with(self, model: Path) -> bool:
         """True when the server runs `model` and understands a message with it."""
@@ -151,7 +185,7 @@ def wait_healthy(server: RasaServer, model: Path, timeout: float = HEALTHY_TIMEO
     deadline = time.monotonic() + timeout
     while not server.healthy_with(model):
         if time.monotonic() > deadline:
-            raise DeployError(f"{server.url} is not healthy with {model.name} after {timeout:.0f} s")
+            raise DeployError(f"{server.name} is not healthy with {model.name} after {timeout:.0f} s")
         time.sleep(0.5)
 
 
@@ -164,15 +198,15 @@ def roll_out(servers: Sequence[RasaServer], model: Path, *, previous: Path | Non
             server.load(model)
             wait_healthy(server, model)
             done.append(server)
-            say(f"{server.url}: running {model.name} ({time.monotonic() - started:.1f} s)")
+            say(f"{server.name}: running {model.name} ({time.monotonic() - started:.1f} s)")
     except DeployError:
         if previous is not None and previous.exists():
             for server in done:
                 try:
                     server.load(previous)
-                    say(f"{server.url}: back on {previous.name}")
+                    say(f"{server.name}: back on {previous.name}")
                 except DeployError as error:
-                    say(f"{server.url}: could not go back on {previous.name} ({error})")
+                    say(f"{server.name}: could not go back on {previous.name} ({error})")
         raise
 
 
@@ -191,17 +225,19 @@ def deploy(
     root: Path = ROOT,
     models_dir: Path = MODELS_DIR,
     record_path: Path = DEPLOYED_RECORD,
+    lock_path: Path = DEPLOY_LOCK,
     score: Scorer = score_model,
     say: Callable[[str], None] = print,
 ) -> DeployResult:
-    """Train if needed, gate on the held-out scores, then load the model into every server in turn."""
+    """Train if needed, gate on the held-out scores, then load the model into every server in turn;
+    DeployBusy, before anything else, while another deployment runs."""
     if not urls:
         raise DeployError("no Rasa servers to deploy to")
-    with requests.Session() as http:
+    with deploy_lock(lock_path), requests.Session() as http:
         servers = [RasaServer(url, token, http) for url in urls]
         running_names = [server.running_model() for server in servers]
         if None in running_names:
-            down = ", ".join(s.url for s, name in zip(servers, running_names, strict=True) if name is None)
+            down = ", ".join(s.name for s, name in zip(servers, running_names, strict=True) if name is None)
             raise DeployError(f"not every Rasa server answers with a model ({down}); nothing was changed")
         record = read_deployed(record_path)
         running_name = record.model if record and record.model in running_names else running_names[0]
@@ -234,17 +270,17 @@ def deploy(
         if deployed:
             say(table)
             roll_out(servers, new, previous=running, say=say)
-    if deployed or not recorded:
-        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        unchanged = not deployed and record is not None and record.model == new.name
-        write_deployed(
-            DeployedModel(
-                model=new.name,
-                sha256=file_digest(new),
-                deployed_at=record.deployed_at if unchanged else now,  # the model keeps the time it went in
-                scores={row.name: row.new for row in rows if row.new is not None},
-                servers=[server.url for server in servers],
-            ),
-            record_path,
-        )
+        if deployed or not recorded:
+            now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+            unchanged = not deployed and record is not None and record.model == new.name
+            write_deployed(
+                DeployedModel(
+                    model=new.name,
+                    sha256=file_digest(new),
+                    deployed_at=record.deployed_at if unchanged else now,  # the model keeps the time it went in
+                    scores={row.name: row.new for row in rows if row.new is not None},
+                    servers=[server.name for server in servers],
+                ),
+                record_path,
+            )
     return DeployResult(new, deployed, table)

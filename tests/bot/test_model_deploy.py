@@ -6,6 +6,10 @@ Scores come from a stand-in scorer here; tests/e2e/test_model_deploy.py scores a
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -13,10 +17,27 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.training.deploy import DeployError, DeployRefused, ScoreRow, compare_scores, deploy
+from bot.config import ROOT
+from bot.training.deploy import (
+    DEPLOY_LOCK,
+    DeployBusy,
+    DeployError,
+    DeployRefused,
+    ScoreRow,
+    compare_scores,
+    deploy,
+    deploy_lock,
+)
 from bot.training.trained_model import model_path, read_deployed, record_served
+from tests.support import run_cli
 
 TOKEN = "test-token"
+PASSWORD = "s3cret-pw"
+
+
+def with_password(url: str) -> str:
+    """`url` with a user and password in it, as RASA_URLS may hold them."""
+    return url.replace("http://", f"http://deployer:{PASSWORD}@")
 
 
 class FakeRasa:
@@ -129,7 +150,8 @@ def test_each_server_loads_the_model_and_answers_before_the_next(models, servers
     record_served(old, record)  # as `make run` does: the running model, with no scores yet
     scores = {old.name: {"Mandarin": 0.990, "English": 0.97}, new.name: {"Mandarin": 0.985, "English": 0.98}}
     said: list[str] = []
-    result = deploy([f.url for f in fakes], TOKEN, models_dir=folder, record_path=record, tolerance=0.01,
+    urls = [with_password(f.url) for f in fakes]
+    result = deploy(urls, TOKEN, models_dir=folder, record_path=record, tolerance=0.01,
                     score=scorer(scores, calls), say=said.append)  # fmt: skip
     assert result.deployed and result.model == new
     a, b = fakes[0].url, fakes[1].url
@@ -140,6 +162,8 @@ def test_each_server_loads_the_model_and_answers_before_the_next(models, servers
     assert deployed.model == new.name and deployed.fingerprint == new.name[6:-7]
     assert deployed.scores == scores[new.name] and deployed.servers == [a, b]
     assert any("Mandarin" in line and "-0.005" in line for line in said)
+    assert any(line.startswith(f"{a}: running {new.name}") for line in said)
+    assert PASSWORD not in "\n".join(said) + record.read_text()
 
     again = deploy([f.url for f in fakes], TOKEN, models_dir=folder, record_path=record,
                    score=scorer(scores, calls), say=said.append)  # fmt: skip
@@ -181,3 +205,44 @@ def test_a_score_missing_from_the_new_model_counts_as_worse():
     assert [(r.name, r.dropped(0.01)) for r in rows] == [("Mandarin", False), ("hard", True), ("new set", False)]
     assert ScoreRow("x", 0.90, 0.89).dropped(0.01) is False
     assert ScoreRow("x", 0.90, 0.8899).dropped(0.01) is True
+
+
+def test_a_second_deployment_at_the_same_time_is_refused_before_anything(models, servers, tmp_path):
+    folder, _, _ = models
+    fakes, events = servers
+    lock = tmp_path / "deploy.lock"
+    with (
+        deploy_lock(lock),
+        pytest.raises(DeployBusy, match=f"another model deployment is running \\(process {os.getpid()}\\)"),
+    ):
+        deploy([f.url for f in fakes], TOKEN, models_dir=folder, record_path=tmp_path / "d.json", lock_path=lock,
+               score=scorer({}, []), say=lambda _: None)  # fmt: skip
+    assert events == [] and not (tmp_path / "d.json").exists()
+
+
+def test_the_cli_refuses_a_second_deployment_and_a_killed_one_leaves_no_lock(capsys, monkeypatch):
+    """Exit 2 and a clear message while another holds the lock; once that one is killed (kill -9, no
+    clean-up), the next deployment gets past the lock (and here stops at a Rasa server that is down)."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "from bot.training.deploy import deploy_lock\nimport sys, time\n"
+         "with deploy_lock():\n    print('held', flush=True)\n    time.sleep(120)"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert holder.stdout.readline() == "held\n"
+        monkeypatch.setenv("RASA_URLS", with_password("http://127.0.0.1:9"))
+        code, out, err = run_cli(capsys, "model", "deploy")
+        assert code == 2 and out == ""
+        assert err == (
+            f"error: another model deployment is running (process {holder.pid}): nothing was changed; "
+            "wait for it to finish, then deploy again\n"
+        )
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+        holder.stdout.close()
+    assert DEPLOY_LOCK.read_text().strip() == str(holder.pid)  # the file stays; the lock went with the process
+    code, out, err = run_cli(capsys, "model", "deploy")
+    assert code == 3
+    assert "not every Rasa server answers with a model (http://127.0.0.1:9)" in err
+    assert PASSWORD not in out + err

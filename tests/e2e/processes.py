@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import subprocess
 import sys
 import time
@@ -72,6 +73,21 @@ class Stack:
 
     def flags(self) -> list[dict]:
         return json.loads(self.cli("flags", "list", "--json").stdout)
+
+
+class WebChat:
+    """A browser on the chat page of a web app running at `base_url`: its session cookie and CSRF token."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url, self.http = base_url, requests.Session()
+        page = self.http.get(f"{base_url}/", timeout=30).text
+        self.http.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+    def say(self, message: str) -> list[str]:
+        """The replies to `message`; requests.HTTPError on an answer other than 200."""
+        response = self.http.post(f"{self.base_url}/chat/message", json={"message": message}, timeout=30)
+        response.raise_for_status()
+        return response.json()["replies"]
 
 
 def seed_demo_database(env: dict[str, str]) -> None:

@@ -17,7 +17,7 @@ import requests
 
 from bot.cards.demo import DEMO_CARDHOLDERS
 from bot.config import ROOT
-from tests.e2e.processes import start, stop, wait_until
+from tests.e2e.processes import WebChat, start, stop, wait_until
 from tests.support import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.production]
@@ -84,11 +84,9 @@ def test_web_app_under_gunicorn_in_production_mode(production_stack):
         wait_until(lambda: requests.get(f"{base}/healthz", timeout=5).ok, 60, "web app", [gunicorn])
         health = requests.get(f"{base}/healthz", timeout=5).json()
         assert health["status"] == "ok" and health["down"] == []
-        browser = requests.Session()
-        page = browser.get(f"{base}/", timeout=5).text
-        browser.headers["X-CSRFToken"] = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+        browser = WebChat(base)
         for message in ("你好", "怎么激活社保卡"):
-            replies = browser.post(f"{base}/chat/message", json={"message": message}, timeout=30).json()["replies"]
+            replies = browser.say(message)
             assert replies and not any("暂时无法办理" in text for text in replies)
     finally:
         stop(gunicorn)

@@ -228,6 +228,7 @@ def test_under_gunicorn_metrics_are_summed_over_workers(rasa, tmp_path):
     """Several worker processes each count their own turns; /metrics must show the sum from any of them."""
     script, rasa_url = rasa
     script.delay = 0.2  # slow turns, so concurrent requests are spread over both workers
+    script.replies = [{"text": "已挂失"}, {"custom": {"loss_reference": "1234567890", "created": True}}]
     database_url = f"sqlite:///{tmp_path / 'cards.db'}"
     upgrade(database_url)
     port = free_port()
@@ -253,7 +254,7 @@ def test_under_gunicorn_metrics_are_summed_over_workers(rasa, tmp_path):
             with ThreadPoolExecutor(6) as pool:
                 answers = list(pool.map(lambda _: _chat_turn(base), range(turns)))
             assert all(a.status_code == 200 for a in answers)
-            totals = {_turns_in(requests.get(f"{base}/metrics", timeout=5).text) for _ in range(6)}
+            scrapes = [requests.get(f"{base}/metrics", timeout=5).text for _ in range(6)]
         finally:
             server.terminate()
             server.wait(timeout=20)
@@ -262,7 +263,8 @@ def test_under_gunicorn_metrics_are_summed_over_workers(rasa, tmp_path):
         line["pid"] for line in lines if line["logger"] == "gunicorn.access" and "/chat/message" in line["message"]
     }
     assert len(served_by) == 2, "both workers should have answered turns"
-    assert totals == {turns}
+    assert {_total(scrape, "assistant_turns_total") for scrape in scrapes} == {turns}
+    assert {_total(scrape, "assistant_loss_reports_created_total") for scrape in scrapes} == {turns}
     access = [line for line in lines if line["logger"] == "gunicorn.access" and "/chat/message" in line["message"]]
     assert {line["request_id"] for line in access} == {a.headers["X-Request-ID"] for a in answers}
     assert {line["request_id"] for line in lines if line["logger"] == "webhooks.turns"} >= {
@@ -278,11 +280,10 @@ def _chat_turn(base: str) -> requests.Response:
         return http.post(f"{base}/chat/message", json={"message": "查进度"}, headers={"X-CSRFToken": token})
 
 
-def _turns_in(exposition: str) -> float:
+def _total(exposition: str, name: str) -> float:
+    """The chat channel's value of counter `name` in a /metrics page."""
     return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in exposition.splitlines()
-        if line.startswith('assistant_turns_total{channel="chat"')
+        float(line.rsplit(" ", 1)[1]) for line in exposition.splitlines() if line.startswith(f'{name}{{channel="chat"')
     )
 
 

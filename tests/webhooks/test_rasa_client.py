@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 
 from bot.errors import ConfigError
 from tests.support import free_port, naming_rasa
+from webhooks import terminal_chat
 from webhooks.rasa_client import RasaClient, RasaUnavailable
 from webhooks.settings import load_web_settings
 
@@ -34,7 +35,8 @@ def test_a_stopped_server_is_skipped_and_nothing_is_sent_twice():
 def test_the_log_names_a_refusing_server_by_its_url_not_its_place_in_the_rotation(caplog):
     stopped = f"http://127.0.0.1:{free_port()}"
     with naming_rasa("a", []) as a:
-        client = RasaClient([a, stopped], key="test-key", timeout=2)
+        # RASA_URLS may carry a user and password: the log shows the server without them.
+        client = RasaClient([a, stopped.replace("//", "//ops:s3cret@")], key="test-key", timeout=2)
         with caplog.at_level("WARNING", logger="webhooks.rasa_client"):
             client.send("c1", "1")  # a answers
             client.send("c1", "2")  # the stopped one is tried first, then a
@@ -73,6 +75,14 @@ def test_rasa_urls_setting(settings_env):
 def test_bad_rasa_urls_are_named(settings_env):
     with pytest.raises(ConfigError, match="RASA_URLS"):
         load_web_settings({**settings_env, "RASA_URLS": "rasa-1:5005"})
+
+
+def test_make_chat_names_a_server_it_cannot_reach_without_its_password(settings_env, monkeypatch, capsys):
+    stopped = f"http://127.0.0.1:{free_port()}"
+    for name, value in {**settings_env, "RASA_TOKEN": "t", "RASA_URLS": stopped.replace("//", "//ops:s3cret@")}.items():
+        monkeypatch.setenv(name, value)
+    assert terminal_chat.main() == 1
+    assert capsys.readouterr().err == f"The assistant is not running at {stopped}: start it with `make run`.\n"
 
 
 @pytest.fixture
