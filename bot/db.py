@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from bot.identity.privacy import Vault
 from bot.models import VAULT_INFO_KEY
@@ -16,13 +17,20 @@ def make_engine(url: str, *, for_reads: bool = False) -> Engine:
     """An engine for `url`; SQLite gets foreign keys, WAL and a busy timeout for concurrent writers.
 
     `for_reads` leaves out SQLite's IMMEDIATE transactions: pages that only read (the staff
-    console) must not hold the write lock the assistant's loss reports wait for.
+    console) must not hold the write lock the assistant's loss reports wait for. A SQLite file's
+    connections are kept open for the next session (SQLAlchemy 1.4 opens one per session; opening
+    one with the pragmas below was a tenth of the web app's CPU on a chat turn).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"timeout": 10})
+            # Connections pass between threads only through the pool, one session at a time.
+            engine = create_engine(
+                url, future=True, poolclass=QueuePool, connect_args={"timeout": 10, "check_same_thread": False}
+            )
+        else:
+            engine = create_engine(url, future=True, connect_args={"timeout": 10})
         event.listen(engine, "connect", _sqlite_pragmas)
         if for_reads:
             return engine

@@ -55,9 +55,10 @@ def main() -> None:
     # Imported only now: they import Rasa, hence TensorFlow and Sanic.
     from rasa.__main__ import main as rasa_main
 
-    from rasa_addons import action_responses, model_loading
+    from rasa_addons import action_responses, kept_connections, model_loading
 
     action_responses.install()
+    kept_connections.install()
     model_loading.install()
 
     rasa_main()

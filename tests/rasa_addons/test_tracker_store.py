@@ -152,6 +152,31 @@ async def test_a_server_reads_what_another_server_added_since_its_last_read(tmp_
         store.engine.dispose()
 
 
+async def test_a_tracker_read_here_and_saved_twice_stores_each_event_once(tmp_path):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store, other = make_store(path, cipher), make_store(path, cipher)
+    await store.save(conversation("web-1"))
+    tracker = await store.retrieve("web-1")
+    turn(tracker, "第一句", 1010.0)
+    await store.save(tracker)  # Rasa saves after the message and again after the actions
+    tracker.update(SlotSet("person_name", "赵敏", timestamp=1011.0))
+    await store.save(tracker)
+    assert [kind for kind, _, _ in rows(path)][5:] == ["action", "user", "slot"]
+    for reader in (store, other):
+        again = await reader.retrieve("web-1")
+        assert [e.as_dict() for e in again.events] == [e.as_dict() for e in tracker.events]
+    for each in (store, other):
+        each.engine.dispose()
+
+
+def test_sqlite_keeps_a_write_ahead_log(tmp_path):
+    store = make_store(tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode()))
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    store.engine.dispose()
+
+
 async def test_a_tracker_changed_but_not_saved_leaves_the_next_read_as_stored(tmp_path):
     store = make_store(tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode()))
     await store.save(conversation("web-1"))
