@@ -10,6 +10,7 @@ import json
 import re
 import secrets
 import socket
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -185,8 +186,12 @@ SMS_URL = "http://localhost/twilio/sms"
 def make_web_settings(
     settings, *, rasa_url: str | None = None, rasa_token: str = "rasa-token", actions_url: str | None = None
 ) -> WebSettings:
-    """The web app's settings over core `settings`; Rasa and the action server are down unless given."""
+    """The web app's settings over core `settings`; Rasa and the action server are down unless given.
+
+    The tracker store is an empty file of its own, never the project's var/tracker.db.
+    """
     closed = f"http://127.0.0.1:{free_port()}"  # nothing listens here: Rasa or actions "down"
+    tracker_db = Path(tempfile.mkdtemp(prefix="tracker-")) / "tracker.db"
     return WebSettings(
         core=settings,
         secret_key="s" * 32,
@@ -196,6 +201,7 @@ def make_web_settings(
         twilio_auth_token=TWILIO_TOKEN,
         public_base_url=None,
         rasa_timeout=2.0,
+        tracker_store_url=f"sqlite:///{tracker_db}",
     )
 
 

@@ -354,7 +354,7 @@ def session_around(events: list[dict[str, Any]], moment: dt.datetime) -> list[di
             sessions.append([])
         sessions[-1].append(event)
     limit = moment.timestamp() + 1  # a flag is written while its turn is still being handled
-    started = [s for s in sessions if float(s[0].get("timestamp") or 0) <= limit]
+    started = [s for s in sessions if s and float(s[0].get("timestamp") or 0) <= limit]
     return started[-1] if started else sessions[0]
 
 

@@ -298,6 +298,8 @@ def test_a_flag_shows_the_session_it_was_raised_in():
     ]  # fmt: skip
     moment = dt.datetime.fromtimestamp(5002.0, dt.timezone.utc)
     assert [line.text for line in build_transcript(session_around(events, moment)).lines] == ["今天的事"]
+    # A conversation Rasa created but stored no event of yet (a session never started) has no lines.
+    assert session_around([], moment) == []
 
 
 def test_exported_examples_cannot_smuggle_entity_markup(tmp_path, session, reviewer):
