@@ -12,6 +12,7 @@ import yaml
 from bench.__main__ import role_of
 from bench.chat_latency import ChatLevel, answered
 from bench.plot import write_plot
+from bench.production import comparison_table, one_rasa
 from bench.report import BEGIN, END, Results, chat_meets, figures, render, voice_meets, write_report
 from bench.stats import Level, capacity, percentile, scaled, summarise
 from bench.stock import INTENT_EXAMPLES, RESPONSES, SCRIPT, write_bot
@@ -19,6 +20,7 @@ from bench.system import Machine, MemorySampler, describe_machine
 from bench.voice_latency import APOLOGIES as VOICE_APOLOGIES
 from bench.voice_latency import VoiceLevel
 from bench.voice_latency import answered as webhook_answered
+from bot.config import ROOT
 
 MACHINE = Machine("Test CPU", 2, 8.0, 0.5, "2026-11-29", "3.10.13", "3.6.21", "3.6.2")
 
@@ -224,3 +226,20 @@ def test_the_machine_and_this_process_memory_are_read(tmp_path):
     if sampler.available:  # Linux
         sampler.sample()
         assert sampler.peaks["me"] > 10
+
+
+def test_the_production_comparison_drops_only_the_second_rasa_server():
+    procfile = (ROOT / "Procfile.production").read_text()
+    single = one_rasa(procfile)
+    assert [line.split(":")[0] for line in single.splitlines()] == [
+        line.split(":")[0] for line in procfile.splitlines() if not line.startswith("rasa2:")
+    ]
+    assert "rasa1:" in single and "rasa2:" not in single
+
+
+def test_the_production_comparison_puts_two_rasa_servers_beside_one():
+    two = {8: Level(400, 50.0, 140, 250, 290, 300, 0), 32: Level(400, 52.0, 480, 970, 1100, 1200, 1)}
+    one = {8: Level(400, 37.0, 200, 314, 365, 400, 0), 32: Level(400, 39.0, 700, 982, 1106, 1200, 0)}
+    table = comparison_table(two, one).splitlines()
+    assert table[2] == "| 8 | 50.0 | 37.0 | 1.35× | 250 | 314 | 0 / 0 |"
+    assert table[3] == "| 32 | 52.0 | 39.0 | 1.33× | 970 | 982 | 1 / 0 |"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -12,10 +13,12 @@ from bot.cards.card_import import CardRow, apply_rows
 from bot.cards.holders import get_cardholder
 from bot.cards.loss_reports import create_loss_report
 from bot.cards.statuses import CardStatus
-from bot.config import Settings
+from bot.config import Settings, load_settings
+from bot.db import make_engine, make_session_factory
 from bot.errors import BotError
 from bot.identity.privacy import Vault
 from bot.models import Cardholder
+from bot.platform.migrate import upgrade
 from bot.sms.outbox import Outbox
 
 
@@ -94,3 +97,15 @@ def seed_demo(session: Session, *, settings: Settings, now: dt.datetime) -> None
         now=now,
         conversation_id="demo-seed",
     )
+
+
+def seed_demo_database(env: Mapping[str, str]) -> None:
+    """Migrate the card database at the environment's DATABASE_URL and load the demo cardholders into it."""
+    settings = load_settings(dict(env), env_file=None)
+    upgrade(settings.database_url, settings=settings)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine, vault=Vault(settings)).begin() as session:
+            seed_demo(session, settings=settings, now=dt.datetime.now(dt.timezone.utc))
+    finally:
+        engine.dispose()

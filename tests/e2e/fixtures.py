@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.cards.demo import seed_demo_database
 from bot.config import GENERATED_SECRETS
 from bot.training.trained_model import ensure_trained
 from tests.e2e.processes import (
     Stack,
     action_server_command,
     rasa_command,
-    seed_demo_database,
     start,
     stop,
     wait_for_action_server,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import subprocess
@@ -14,12 +13,8 @@ from pathlib import Path
 
 import requests
 
-from bot.cards.demo import seed_demo
 from bot.channels.signed import post_message
-from bot.config import ROOT, load_settings
-from bot.db import make_engine, make_session_factory
-from bot.identity.privacy import Vault
-from bot.platform.migrate import upgrade
+from bot.config import ROOT
 
 STARTUP_TIMEOUT = 180
 
@@ -88,16 +83,6 @@ class WebChat:
         response = self.http.post(f"{self.base_url}/chat/message", json={"message": message}, timeout=30)
         response.raise_for_status()
         return response.json()["replies"]
-
-
-def seed_demo_database(env: dict[str, str]) -> None:
-    """Migrate the card database at the environment's DATABASE_URL and load the demo cardholders."""
-    settings = load_settings(env, env_file=None)
-    upgrade(settings.database_url, settings=settings)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine, vault=Vault(settings)).begin() as session:
-        seed_demo(session, settings=settings, now=dt.datetime.now(dt.timezone.utc))
-    engine.dispose()
 
 
 def start(command: list[str], env: dict[str, str], log: Path, *, own_group: bool = False) -> subprocess.Popen:

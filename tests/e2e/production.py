@@ -22,10 +22,10 @@ import psycopg2
 import pytest
 import redis
 
+from bot.cards.demo import seed_demo_database
 from bot.config import GENERATED_SECRETS, ROOT
 from tests.e2e.processes import (
     Stack,
-    seed_demo_database,
     start,
     stop,
     wait_for_action_server,

@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from bot.cards.demo import DEMO_CARDHOLDERS
+from bot.cards.demo import DEMO_CARDHOLDERS, seed_demo_database
 from bot.config import GENERATED_SECRETS
 from rasa_addons.lock_store import LEASE_SECONDS
-from tests.e2e.processes import Stack, WebChat, seed_demo_database, start, wait_until
+from tests.e2e.processes import Stack, WebChat, start, wait_until
 from tests.support import free_port
 
 pytestmark = pytest.mark.e2e

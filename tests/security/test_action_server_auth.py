@@ -18,9 +18,9 @@ import requests
 import yaml
 
 from actions.server import TOKEN_HEADER
-from bot.cards.demo import DEMO_CARDHOLDERS
+from bot.cards.demo import DEMO_CARDHOLDERS, seed_demo_database
 from bot.config import GENERATED_SECRETS, ROOT
-from tests.e2e.processes import action_server_command, seed_demo_database, start, stop, wait_for_action_server
+from tests.e2e.processes import action_server_command, start, stop, wait_for_action_server
 from tests.support import free_port
 
 HOLDER = next(d for d in DEMO_CARDHOLDERS if d.name == "赵敏")  # active card
