@@ -14,12 +14,12 @@ Run: .venv/bin/python -m bench.production [--rounds 15] [--levels 1,8,32,64]
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -33,18 +33,14 @@ from bot.cards.demo import seed_demo_database
 from bot.config import GENERATED_SECRETS, ROOT
 from bot.training.trained_model import ensure_trained
 
-POSTGRES = os.environ.get("BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-REDIS_HOST = os.environ.get("BENCH_REDIS_HOST", "127.0.0.1")
-REDIS_PORT = int(os.environ.get("BENCH_REDIS_PORT", "6379"))
-REDIS_DB = 2
+POSTGRES = os.environ.get("PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+REDIS_HOST = os.environ.get("PRODUCTION_TEST_REDIS_HOST", "127.0.0.1")
+REDIS_PORT = int(os.environ.get("PRODUCTION_TEST_REDIS_PORT", "6379"))
+REDIS_DB = 1
 
 
-def one_rasa(procfile: str) -> str:
-    """The Procfile without its second Rasa server."""
-    return "".join(line for line in procfile.splitlines(keepends=True) if not line.startswith("rasa2:"))
-
-
-def _admin(sql: str) -> None:
+def admin(sql: str) -> None:
+    """One statement on the server's maintenance database, outside a transaction."""
     connection = psycopg2.connect(f"{POSTGRES}/postgres")
     connection.autocommit = True
     try:
@@ -54,38 +50,60 @@ def _admin(sql: str) -> None:
         connection.close()
 
 
-@contextmanager
-def production_environment(model: Path) -> Iterator[dict[str, str]]:
-    """Production settings with fresh secrets over new databases and a Redis prefix, all removed after."""
-    tag = "bench" + secrets.token_hex(4)
-    env = {
+def production_env(tag: str, actions_port: int) -> dict[str, str]:
+    """A complete production environment with fresh secrets (nothing read from .env)."""
+    return {
         **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RASA_URLS", "TRACKER_SQLITE_PATH"}},
-        **{name: make() for name, make in GENERATED_SECRETS.items()},
         "APP_ENV": "production",
+        **{name: make() for name, make in GENERATED_SECRETS.items()},
         "DATABASE_URL": f"{POSTGRES}/cards_{tag}",
         "TRACKER_STORE_URL": f"{POSTGRES}/tracker_{tag}",
         "LOCK_STORE_URL": REDIS_HOST,
         "LOCK_STORE_PORT": str(REDIS_PORT),
         "LOCK_STORE_DB": str(REDIS_DB),
         "LOCK_STORE_PASSWORD": "",
-        "LOCK_STORE_KEY_PREFIX": tag,
-        "RASA_MODEL": str(model),
-        "WEB_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTIONS_PORT": str(free_port()),
-        "CHAT_TURNS_PER_MINUTE": "1000000",  # every conversation comes from this one address
+        "LOCK_STORE_KEY_PREFIX": f"t{tag}",
+        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
     }
+
+
+@contextlib.contextmanager
+def production_stack_databases(actions_port: int) -> Iterator[dict[str, str]]:
+    """A production environment over fresh card and tracker databases and Redis keys, removed after."""
+    tag = f"{os.getpid()}x{secrets.token_hex(4)}"
+    admin(f"CREATE DATABASE cards_{tag}")
+    admin(f"CREATE DATABASE tracker_{tag}")
     try:
-        for name in ("cards", "tracker"):
-            _admin(f"CREATE DATABASE {name}_{tag}")
-        seed_demo_database(env)
-        yield env
+        yield production_env(tag, actions_port)
     finally:
-        for name in ("cards", "tracker"):
-            _admin(f"DROP DATABASE IF EXISTS {name}_{tag} WITH (FORCE)")
-        locks = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-        for key in locks.scan_iter(f"{tag}:*"):
-            locks.delete(key)
+        drop_stack_databases(tag)
+
+
+def drop_stack_databases(tag: str) -> None:
+    admin(f"DROP DATABASE IF EXISTS cards_{tag} WITH (FORCE)")
+    admin(f"DROP DATABASE IF EXISTS tracker_{tag} WITH (FORCE)")
+    locks = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
+    for key in locks.scan_iter(f"t{tag}:*"):
+        locks.delete(key)
+
+
+@contextlib.contextmanager
+def benchmark_environment(model: Path) -> Iterator[dict[str, str]]:
+    """`production_stack_databases` with the demo cardholders, free ports and `model`, for one stack."""
+    ports = {name: str(free_port()) for name in ("WEB_PORT", "RASA_PORT", "ACTIONS_PORT")}
+    with production_stack_databases(int(ports["ACTIONS_PORT"])) as env:
+        seed_demo_database(env)
+        yield {
+            **env,
+            **ports,
+            "RASA_MODEL": str(model),
+            "CHAT_TURNS_PER_MINUTE": "1000000",  # every conversation comes from this one address
+        }
+
+
+def one_rasa(procfile: str) -> str:
+    """The Procfile without its second Rasa server."""
+    return "".join(line for line in procfile.splitlines(keepends=True) if not line.startswith("rasa2:"))
 
 
 def run_stack(procfile: Path, env: dict[str, str], rasa_urls: str | None, rounds: int, levels: list[int],
@@ -129,7 +147,7 @@ def main() -> None:
         single.write_text(one_rasa(procfile.read_text()))
         for label, path in (("two", procfile), ("one", single)):
             print(f"{label} Rasa server(s): {path.name}", flush=True)
-            with production_environment(model) as env:
+            with benchmark_environment(model) as env:
                 rasa_urls = None if label == "two" else f"http://127.0.0.1:{env['RASA_PORT']}"
                 run = run_stack(path, env, rasa_urls, args.rounds, levels, Path(work) / f"{label}.log")
             results[label] = {level: measured.figures() for level, measured in run.items()}

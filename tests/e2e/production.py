@@ -8,13 +8,11 @@ tests may kill and restart them by name.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,8 +20,9 @@ import psycopg2
 import pytest
 import redis
 
+from bench.production import POSTGRES, REDIS_HOST, REDIS_PORT, admin, drop_stack_databases, production_env
 from bot.cards.demo import seed_demo_database
-from bot.config import GENERATED_SECRETS, ROOT
+from bot.config import ROOT
 from tests.e2e.processes import (
     Stack,
     start,
@@ -32,11 +31,6 @@ from tests.e2e.processes import (
     wait_for_rasa,
 )
 from tests.support import free_port
-
-POSTGRES = os.environ.get("PRODUCTION_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
-REDIS_HOST = os.environ.get("PRODUCTION_TEST_REDIS_HOST", "127.0.0.1")
-REDIS_PORT = int(os.environ.get("PRODUCTION_TEST_REDIS_PORT", "6379"))
-REDIS_DB = 1
 
 
 def services_missing() -> str | None:
@@ -59,17 +53,6 @@ def require_services() -> None:
         pytest.fail(f"production tests required but {missing}")
     if missing:
         pytest.skip(missing)
-
-
-def admin(sql: str) -> None:
-    """One statement on the server's maintenance database, outside a transaction."""
-    connection = psycopg2.connect(f"{POSTGRES}/postgres")
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
 
 
 @dataclass
@@ -122,43 +105,6 @@ class ProductionStack(Stack):
             except ProcessLookupError:
                 pass
         self.processes.clear()
-
-
-def production_env(tag: str, actions_port: int) -> dict[str, str]:
-    """A complete production environment with fresh secrets (nothing read from .env)."""
-    return {
-        **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "RASA_URLS", "TRACKER_SQLITE_PATH"}},
-        "APP_ENV": "production",
-        **{name: make() for name, make in GENERATED_SECRETS.items()},
-        "DATABASE_URL": f"{POSTGRES}/cards_{tag}",
-        "TRACKER_STORE_URL": f"{POSTGRES}/tracker_{tag}",
-        "LOCK_STORE_URL": REDIS_HOST,
-        "LOCK_STORE_PORT": str(REDIS_PORT),
-        "LOCK_STORE_DB": str(REDIS_DB),
-        "LOCK_STORE_PASSWORD": "",
-        "LOCK_STORE_KEY_PREFIX": f"t{tag}",
-        "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-    }
-
-
-@contextlib.contextmanager
-def production_stack_databases(actions_port: int) -> Iterator[dict[str, str]]:
-    """A production environment over fresh card and tracker databases and Redis keys, removed after."""
-    tag = f"{os.getpid()}x{secrets.token_hex(4)}"
-    admin(f"CREATE DATABASE cards_{tag}")
-    admin(f"CREATE DATABASE tracker_{tag}")
-    try:
-        yield production_env(tag, actions_port)
-    finally:
-        drop_stack_databases(tag)
-
-
-def drop_stack_databases(tag: str) -> None:
-    admin(f"DROP DATABASE IF EXISTS cards_{tag} WITH (FORCE)")
-    admin(f"DROP DATABASE IF EXISTS tracker_{tag} WITH (FORCE)")
-    locks = redis.Redis(host=REDIS_HOST, port=REDIS_PORT, db=REDIS_DB)
-    for key in locks.scan_iter(f"t{tag}:*"):
-        locks.delete(key)
 
 
 def production_stack(model: Path, work: Path):

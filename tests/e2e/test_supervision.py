@@ -350,7 +350,8 @@ def free_port_pair() -> int:
 
 @pytest.fixture(scope="module")
 def supervised_production(trained_model, tmp_path_factory):
-    from tests.e2e.production import production_stack_databases, require_services
+    from bench.production import production_stack_databases
+    from tests.e2e.production import require_services
 
     require_services()
     work = tmp_path_factory.mktemp("supervised-production")
