@@ -40,7 +40,7 @@ from bot.training.trained_model import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TOLERANCE = 0.01  # a score may fall this much (DIET is not bit-for-bit repeatable) and no more
+DEFAULT_TOLERANCE = 0.01  # a score may fall this much (a message or two of a held-out set) and no more
 LOAD_TIMEOUT_SECONDS = 300  # 15-30 s measured on two busy cores; the server answers turns meanwhile
 HEALTHY_TIMEOUT_SECONDS = 60
 PROBE_MESSAGE = "你好"  # a parse that must come back with an intent once the model is loaded

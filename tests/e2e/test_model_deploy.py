@@ -126,7 +126,7 @@ def test_models_swap_under_eight_conversations_without_errors_or_lost_state(prod
 
 # --- the learning loop
 
-MISUNDERSTOOD = ("我滴卡卡遭耗子啃了", "金属片刮花了")  # a card chewed by a rat, a scratched chip: replace_card
+MISUNDERSTOOD = ("我滴卡卡遭耗子啃了", "卡烂成渣渣了")  # a card chewed by a rat, a card in crumbs: replace_card
 
 
 def training_copy(work: Path) -> Path:
