@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 
 from bot.platform.logs import quiet_library_deprecations
+from rasa_addons import without_tensorflow
 
 EXIT_CONFIG = 3
 
@@ -59,11 +60,18 @@ def skip_jax() -> None:
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
 
 
+def serves_without_tensorflow(argv: list[str], environ: Mapping[str, str]) -> bool:
+    """`run` serves without TensorFlow unless RASA_WITH_TENSORFLOW=1 (rasa_addons/without_tensorflow.py)."""
+    return bool(argv) and argv[0] == "run" and environ.get(without_tensorflow.ENVIRONMENT_SWITCH) != "1"
+
+
 def main() -> None:
     sys.argv[1:] = with_token(sys.argv[1:], os.environ)
     skip_jax()
+    if serves_without_tensorflow(sys.argv[1:], os.environ):
+        without_tensorflow.install()
     quiet_start()
-    # Imported only now: they import Rasa, hence TensorFlow and Sanic.
+    # Imported only now: they import Rasa, hence Sanic (and TensorFlow, unless placeholders stand in).
     from rasa.__main__ import main as rasa_main
 
     from rasa_addons import action_responses, kept_connections, model_loading
