@@ -37,6 +37,7 @@ from tests.support import free_port
 pytestmark = pytest.mark.e2e
 
 RECOVERY_SECONDS = 30
+AFTER_SECONDS = 5  # chat goes on this long after an outage, so the turns after it are seen
 UNAVAILABLE_ZH = "暂时无法办理"  # the apology a turn gets when Rasa does not answer it
 REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
@@ -416,19 +417,23 @@ def test_production_chat_goes_on_while_a_rasa_server_restarts(supervised_product
         pids = listeners(running.ports["rasa2"])
         killed_at = kill(pids)
         seconds, answers = running.recover(pids, killed_at)
-        time.sleep(3)  # turns also reach the restarted server
+        # Chat on until the dead server's lock tickets have lapsed, and turns reach the restarted server.
+        time.sleep(max(3.0, killed_at + LEASE_SECONDS + AFTER_SECONDS - time.monotonic()))
     finally:
         stop.set()
         for chatter in chatters:
             chatter.join(timeout=60)
-    during = [turn for turn in turns if killed_at < turn.ended < killed_at + seconds]
+    # The outage a person can notice: the server down, or its lock tickets still held (a restart can be
+    # quicker than a lease).
+    outage = max(seconds, LEASE_SECONDS)
+    during = [turn for turn in turns if killed_at < turn.ended < killed_at + outage + AFTER_SECONDS]
     failed = [turn for turn in turns if not turn.answered]
     print(
         f"make run-prod, second Rasa: /healthz 200 again {seconds:.1f} s after kill -9; meanwhile "
         f"{len(during)} chat turns, {len(failed)} not answered "
         f"(person, began s after the kill, took s): {[shown(turn, killed_at) for turn in failed]}"
     )
-    assert len(during) > 4 and None not in answers
+    assert len(during) > 4 and any(turn.answered for turn in during) and None not in answers
     assert all(turn.error is None for turn in failed)  # the apology, never an error page
     under_way = [turn for turn in failed if turn.started < killed_at < turn.ended]
     waited = [
