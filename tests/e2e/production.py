@@ -9,7 +9,6 @@ tests may kill and restart them by name.
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import psycopg2
 import pytest
 import redis
 
-from bench.production import POSTGRES, REDIS_HOST, REDIS_PORT, admin, drop_stack_databases, production_env
+from bench.production import POSTGRES, REDIS_HOST, REDIS_PORT, production_stack_databases
 from bot.cards.demo import seed_demo_database
 from bot.config import ROOT
 from tests.e2e.processes import (
@@ -61,7 +60,6 @@ class ProductionStack(Stack):
 
     work: Path = Path()
     model: Path = Path()
-    tag: str = ""
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
@@ -71,7 +69,7 @@ class ProductionStack(Stack):
 
     @property
     def card_database(self) -> str:
-        return f"cards_{self.tag}"
+        return self.env["DATABASE_URL"].rsplit("/", 1)[1]
 
     def start_actions(self) -> None:
         command = [sys.executable, "-m", "actions", "-p", str(self.ports["actions"])]
@@ -109,25 +107,21 @@ class ProductionStack(Stack):
 
 def production_stack(model: Path, work: Path):
     """Generator behind the `production_stack` fixture: create, start, yield, then remove everything."""
-    tag = f"{os.getpid()}x{secrets.token_hex(4)}"
     ports = {"actions": free_port(), "rasa_a": free_port(), "rasa_b": free_port()}
-    env = {**production_env(tag, ports["actions"]), "RASA_MODEL": str(model)}
-    admin(f"CREATE DATABASE cards_{tag}")
-    admin(f"CREATE DATABASE tracker_{tag}")
-    stack = ProductionStack(
-        rasa_url=f"http://127.0.0.1:{ports['rasa_a']}",
-        token=env["RASA_TOKEN"],
-        env=env,
-        work=work,
-        model=model,
-        tag=tag,
-        ports=ports,
-    )
-    try:
-        seed_demo_database(env)
-        stack.start_actions()
-        stack.start_rasa("rasa_a", "rasa_b")
-        yield stack
-    finally:
-        stack.stop_all()
-        drop_stack_databases(tag)
+    with production_stack_databases(ports["actions"]) as databases:
+        env = {**databases, "RASA_MODEL": str(model)}
+        stack = ProductionStack(
+            rasa_url=f"http://127.0.0.1:{ports['rasa_a']}",
+            token=env["RASA_TOKEN"],
+            env=env,
+            work=work,
+            model=model,
+            ports=ports,
+        )
+        try:
+            seed_demo_database(env)
+            stack.start_actions()
+            stack.start_rasa("rasa_a", "rasa_b")
+            yield stack
+        finally:
+            stack.stop_all()

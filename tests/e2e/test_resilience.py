@@ -12,8 +12,8 @@ import re
 import pytest
 from twilio.request_validator import RequestValidator
 
+from bench.production import admin
 from bot.cards.demo import DEMO_CARDHOLDERS
-from tests.e2e.production import admin
 from tests.support import open_chat_page
 from webhooks import create_app
 from webhooks.call_simulator import Call
