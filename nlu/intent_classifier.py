@@ -171,9 +171,10 @@ class FeedForwardIntentClassifier(IntentClassifier, GraphComponent):
         for message in messages:
             _, sentence = message.get_sparse_features(TEXT)
             rows.append(sp.csr_matrix(sentence.features) if sentence is not None else None)
-        width = next((row.shape[1] for row in rows if row is not None), 0)
         if self.network is not None:
             width = self.network.hidden_weights.shape[0]
+        else:
+            width = next((row.shape[1] for row in rows if row is not None), 0)
         return sp.vstack([row if row is not None else sp.csr_matrix((1, width)) for row in rows]).tocsr()
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -203,10 +204,6 @@ class FeedForwardIntentClassifier(IntentClassifier, GraphComponent):
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self.process(training_data.training_examples)
-        return training_data
 
     def persist(self) -> None:
         with self._model_storage.write_to(self._resource) as directory:
