@@ -102,7 +102,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 
 # Production mode's scale curve: Procfile.production with two Rasa servers beside one, over
-# throwaway PostgreSQL databases and Redis keys (needs both running locally). About five minutes.
+# throwaway PostgreSQL databases and Redis keys (needs both running locally). About four minutes.
 .PHONY: bench-prod
 bench-prod: install
 	$(PY) -m bench.production $(BENCH_ARGS)
