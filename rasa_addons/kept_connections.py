@@ -5,18 +5,25 @@ every call, and a database turn calls the action server two or three times (the 
 then the task's answer). Here each endpoint (URL, headers, authentication) keeps one session per
 event loop, whose connections are reused while they are idle less than `IDLE_SECONDS`: less than
 the action server's own keep-alive (Sanic's 5 s), so a call never goes out on a connection the
-server is closing. Requests, headers, timeouts and error handling are Rasa's own.
+server is closing. Requests, headers, timeouts and error handling are Rasa's own. The body (the
+whole conversation, with every call) is written with ujson, which Rasa already depends on: the
+standard library's encoder was 6% of the Rasa server's CPU under 8 concurrent conversations
+(py-spy, 2026-11-30).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from typing import Any
 
 import aiohttp
+import ujson
 from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
 
 IDLE_SECONDS = 2.0
+# JSON as the standard library writes it for these bodies, only faster: text left as is, "/" unescaped.
+dumps = functools.partial(ujson.dumps, ensure_ascii=False, escape_forward_slashes=False)
 _sessions: dict[tuple[Any, ...], aiohttp.ClientSession] = {}
 
 
@@ -44,6 +51,7 @@ def kept_session(self: EndpointConfig) -> _Kept:
             auth=aiohttp.BasicAuth(*auth) if auth else None,
             timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
             connector=aiohttp.TCPConnector(keepalive_timeout=IDLE_SECONDS),
+            json_serialize=dumps,
         )
         _sessions[key] = session
     return _Kept(session)
