@@ -34,7 +34,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import SessionStarted
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -93,7 +94,7 @@ class _Read:
     `tracker` is the tracker last handed out for them: saving it appends what follows `events`.
     """
 
-    first_id: int
+    first_id: int | None  # None until the first event of a conversation created here is saved
     last_id: int
     events: list[dict]
     at: float
@@ -175,6 +176,15 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         self.recent.put(sender_id, read)
         return tracker
 
+    async def create_tracker(self, sender_id: str, append_action_listen: bool = True) -> DialogueStateTracker:
+        """Rasa's new tracker, saved as one this server has read: its events are all there is."""
+        tracker = self.init_tracker(sender_id)
+        if append_action_listen:
+            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
+        self.recent.put(sender_id, _Read(None, 0, [], time.monotonic(), weakref.ref(tracker)))
+        await self.save(tracker)
+        return tracker
+
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save; a tracker this server read appends its new events without counting the stored ones."""
         known = self.recent.get(tracker.sender_id)
@@ -182,37 +192,62 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             await super().save(tracker)
             return
         await self.stream_events(tracker)
-        rows = []
+        table, rows = self.SQLEvent.__table__, []
         with self.session_scope() as session:
+            connection = session.connection()
             for event in itertools.islice(tracker.events, len(known.events), None):
                 data = event.as_dict()
-                intent = data.get("parse_data", {}).get("intent", {}).get("name")
-                row = self.SQLEvent(
-                    sender_id=tracker.sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=intent,
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
+                text = json.dumps(data)
+                result = connection.execute(
+                    table.insert(),
+                    {
+                        "sender_id": tracker.sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+                        "action_name": data.get("name"),
+                        "data": text,
+                    },
                 )
-                session.add(row)
-                rows.append((row, event.type_name, row.data))
-            session.flush()  # assigns the ids, read before the commit expires them
-            last_id = rows[-1][0].id if rows else known.last_id
+                rows.append((result.inserted_primary_key[0], event.type_name, text))
             session.commit()
-        if any(type_name == SessionStarted.type_name for _, type_name, _ in rows):
-            self.recent.drop(tracker.sender_id)  # the next read starts from the new session
-        else:
-            known.events += [json.loads(text) for _, _, text in rows]
-            known.last_id = last_id
+        if rows:
+            self._remember(tracker.sender_id, known, rows)
+
+    def _remember(self, sender_id: str, known: _Read, rows: list[tuple[int, str, str]]) -> None:
+        """Add the rows just saved to what this server knows of the conversation's latest session.
+
+        Where the rows start a new session, the session is what Rasa's own read would return: the
+        events stamped at or after its `session_started`. When the stamps do not draw that line
+        cleanly, the next read asks the database.
+        """
+        saved = [json.loads(text) for _, _, text in rows]
+        starts = [i for i, (_, type_name, _) in enumerate(rows) if type_name == SessionStarted.type_name]
+        if not starts:
+            known.first_id = rows[0][0] if known.first_id is None else known.first_id
+            known.events += saved
+            known.last_id = rows[-1][0]
+            return
+        start = starts[-1]
+        stamps = [event.get("timestamp") for event in known.events + saved]
+        at = len(known.events) + start
+        if None in stamps or any(stamp >= stamps[at] for stamp in stamps[:at]) or min(stamps[at:]) < stamps[at]:
+            self.recent.drop(sender_id)
+            return
+        known.first_id, known.last_id, known.events = rows[start][0], rows[-1][0], saved[start:]
 
     def _read_on(self, session: Any, sender_id: str, known: _Read | None) -> _Read | None:
-        if known is not None:
-            event = self.SQLEvent
+        if known is not None and known.first_id is not None:
+            column = self.SQLEvent.__table__.c
             rows = (
-                session.query(event)
-                .filter(event.sender_id == sender_id, sa.or_(event.id > known.last_id, event.id == known.first_id))
-                .order_by(event.id)
+                session.connection()
+                .execute(
+                    sa.select(column.id, column.type_name, column.data)
+                    .where(
+                        column.sender_id == sender_id, sa.or_(column.id > known.last_id, column.id == known.first_id)
+                    )
+                    .order_by(column.id)
+                )
                 .all()
             )
             still_there = bool(rows) and rows[0].id == known.first_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 import warnings
 from contextlib import closing
 
@@ -225,3 +226,79 @@ def test_recent_conversations_are_bounded_in_number_and_idle_time(monkeypatch):
     assert recent.get("a") is None and recent.get("b") is not None  # the oldest went first
     clock[0] += 61
     assert recent.get("c") is None  # idle too long: read again from the database
+
+
+def whole_reads(store: EncryptedSQLTrackerStore, monkeypatch) -> list[str]:
+    """Conversations `store` reads whole from the database from now on (Rasa's session query)."""
+    asked: list[str] = []
+    rasa_query = EncryptedSQLTrackerStore._event_query
+
+    def counted(self, session, sender_id, fetch_events_from_all_sessions):
+        asked.append(sender_id)
+        return rasa_query(self, session, sender_id, fetch_events_from_all_sessions)
+
+    monkeypatch.setattr(EncryptedSQLTrackerStore, "_event_query", counted)
+    return asked
+
+
+async def rasa_read(path, cipher: EventCipher, sender: str) -> list[dict]:
+    """The latest session as Rasa's own read of the stored rows returns it."""
+    fresh = make_store(path, cipher)
+    tracker = await SQLTrackerStore._retrieve(fresh, sender, fetch_events_from_all_sessions=False)
+    fresh.engine.dispose()
+    return [e.as_dict() for e in tracker.events]
+
+
+async def test_a_conversation_begun_here_is_read_back_without_reading_it_whole(tmp_path, monkeypatch):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store = make_store(path, cipher)
+    store.domain = DOMAIN
+    asked = whole_reads(store, monkeypatch)
+    tracker = await store.get_or_create_tracker("web-1")  # nothing stored: created and saved here
+    assert asked == ["web-1"]  # the read that found nothing
+    now = time.time()  # the new tracker's first event is stamped now, as Rasa's session start is
+    tracker.update(ActionExecuted("action_session_start", timestamp=now + 1))
+    tracker.update(SessionStarted(timestamp=now + 1.1))
+    turn(tracker, "第一句", now + 2)
+    await store.save(tracker)
+    for text, at in (("第二句", now + 10), ("第三句", now + 20)):
+        tracker = await store.retrieve("web-1")
+        turn(tracker, text, at)
+        await store.save(tracker)
+    again = await store.retrieve("web-1")
+    assert asked == ["web-1"]
+    assert [e.as_dict() for e in again.events] == await rasa_read(path, cipher, "web-1")
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["第一句", "第二句", "第三句"]
+    store.engine.dispose()
+
+
+async def test_a_new_session_saved_here_is_what_rasa_reads_as_the_session(tmp_path, monkeypatch):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store = make_store(path, cipher)
+    await store.save(conversation("web-1"))
+    tracker = await store.retrieve("web-1")
+    asked = whole_reads(store, monkeypatch)
+    tracker.update(ActionExecuted("action_session_start", timestamp=5000.0))
+    tracker.update(SessionStarted(timestamp=5000.1))
+    turn(tracker, "新的一次", 5001.0)
+    await store.save(tracker)
+    fresh = await store.retrieve("web-1")
+    assert asked == []
+    assert [e.as_dict() for e in fresh.events] == await rasa_read(path, cipher, "web-1")
+    assert slot_values(fresh) == []  # the old session's ID number stays in the old session
+    store.engine.dispose()
+
+
+async def test_a_new_session_whose_stamps_overlap_the_last_is_read_from_the_database(tmp_path, monkeypatch):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store = make_store(path, cipher)
+    await store.save(conversation("web-1"))
+    tracker = await store.retrieve("web-1")
+    asked = whole_reads(store, monkeypatch)
+    tracker.update(SessionStarted(timestamp=1001.5))  # a clock set back: older than the last message
+    turn(tracker, "时钟回拨", 1003.0)
+    await store.save(tracker)
+    fresh = await store.retrieve("web-1")
+    assert asked == ["web-1"]
+    assert [e.as_dict() for e in fresh.events] == await rasa_read(path, cipher, "web-1")
+    store.engine.dispose()
