@@ -14,6 +14,19 @@ RESPONSES = [
     {"events": [{"event": "no_such_event"}], "responses": []},
     {"events": "not a list", "responses": []},
     {"events": [], "responses": "not a list"},
+    # each event is checked against the kind its name gives, and only that kind
+    {"events": [{"event": "bot", "text": "您好"}, {"event": "active_loop", "name": None}, {"event": "restart"}]},
+    {"events": [{"event": "slot", "value": "no name"}]},
+    {"events": [{"event": "slot", "name": 7, "value": 1}]},
+    {"events": [{"event": "user", "text": "丢了", "parse_data": "not an object"}]},
+    {"events": [{"event": "user", "parse_data": {"entities": [{"entity": "id_number"}]}}]},
+    {"events": [{"event": "action", "name": "utter_greet", "confidence": "high"}]},
+    {"events": [{"event": "bot", "timestamp": "yesterday"}]},
+    {"events": [{"name": "task", "value": "x"}]},  # no event name
+    {"events": [{"event": 3}]},
+    {"events": ["slot"]},
+    {"events": [{"event": "slot", "name": "task", "value": "x"}, {"event": "followup", "name": "x"}, None]},
+    ["not", "an", "object"],
 ]
 
 
