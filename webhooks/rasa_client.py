@@ -60,6 +60,9 @@ class RasaClient:
         self.timeout = timeout
         self.key = key
         self._http = requests.Session()
+        # Rasa is reached directly, never through a proxy or netrc credentials from the environment,
+        # which requests would otherwise look up again on every turn.
+        self._http.trust_env = False
         self._next = itertools.cycle(range(len(self.base_urls)))
         self._lock = threading.Lock()
 
