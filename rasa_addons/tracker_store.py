@@ -35,7 +35,7 @@ from typing import Any
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, SessionStarted
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -92,11 +92,13 @@ class _Read:
     """The events of a conversation's latest session as last read, and the ids they span.
 
     `tracker` is the tracker last handed out for them: saving it appends what follows `events`.
+    The events are handed out again as the same objects, so Rasa's policies can tell what they
+    have seen before (rasa_addons/past_states.py); Rasa treats events as fixed once logged.
     """
 
     first_id: int | None  # None until the first event of a conversation created here is saved
     last_id: int
-    events: list[dict]
+    events: list[Event]
     at: float
     tracker: weakref.ReferenceType[DialogueStateTracker] | None = None
 
@@ -171,7 +173,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if read is None:
             self.recent.drop(sender_id)
             return None
-        tracker = DialogueStateTracker.from_dict(sender_id, read.events, self.domain.slots)
+        tracker = DialogueStateTracker.from_events(sender_id, list(read.events), self.domain.slots)
         read.tracker = weakref.ref(tracker)
         self.recent.put(sender_id, read)
         return tracker
@@ -209,27 +211,27 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                         "data": text,
                     },
                 )
-                rows.append((result.inserted_primary_key[0], event.type_name, text))
+                rows.append((result.inserted_primary_key[0], event))
             session.commit()
         if rows:
             self._remember(tracker.sender_id, known, rows)
 
-    def _remember(self, sender_id: str, known: _Read, rows: list[tuple[int, str, str]]) -> None:
+    def _remember(self, sender_id: str, known: _Read, rows: list[tuple[int, Event]]) -> None:
         """Add the rows just saved to what this server knows of the conversation's latest session.
 
         Where the rows start a new session, the session is what Rasa's own read would return: the
         events stamped at or after its `session_started`. When the stamps do not draw that line
         cleanly, the next read asks the database.
         """
-        saved = [json.loads(text) for _, _, text in rows]
-        starts = [i for i, (_, type_name, _) in enumerate(rows) if type_name == SessionStarted.type_name]
+        saved = [event for _, event in rows]
+        starts = [i for i, event in enumerate(saved) if isinstance(event, SessionStarted)]
         if not starts:
             known.first_id = rows[0][0] if known.first_id is None else known.first_id
             known.events += saved
             known.last_id = rows[-1][0]
             return
         start = starts[-1]
-        stamps = [event.get("timestamp") for event in known.events + saved]
+        stamps = [event.timestamp for event in known.events + saved]
         at = len(known.events) + start
         if None in stamps or any(stamp >= stamps[at] for stamp in stamps[:at]) or min(stamps[at:]) < stamps[at]:
             self.recent.drop(sender_id)
@@ -253,12 +255,17 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             still_there = bool(rows) and rows[0].id == known.first_id
             if still_there and all(row.type_name != SessionStarted.type_name for row in rows[1:]):
                 new = rows[1:]
-                events = known.events + [json.loads(row.data) for row in new]
+                events = known.events + _events(new)
                 return _Read(known.first_id, new[-1].id if new else known.last_id, events, time.monotonic())
         rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         if not rows:
             return None
-        return _Read(rows[0].id, rows[-1].id, [json.loads(row.data) for row in rows], time.monotonic())
+        return _Read(rows[0].id, rows[-1].id, _events(rows), time.monotonic())
+
+
+def _events(rows: list[Any]) -> list[Event]:
+    """The events of stored rows, as Rasa's own read makes them."""
+    return deserialise_events([json.loads(row.data) for row in rows])
 
 
 def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
