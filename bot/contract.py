@@ -24,6 +24,11 @@ HANDOVER = "handover"  # hand the conversation to staff (bot.handover.live.Hando
 # The intent Rasa's FallbackClassifier gives a message it did not understand.
 FALLBACK_INTENT = "nlu_fallback"
 
+# --- what Rasa sends the action server ---
+# The events of a session from this many user messages back (rasa_addons/latest_turns.py); an
+# action that looks further back than that sees the start of this window as the start of the session.
+ACTION_HISTORY_MESSAGES = 8
+
 # --- conversation ids ---
 PREFIX_LENGTH = 4  # the first characters of an id that tell its channel
 _PREFIXES = {"chat": "web-", "sms": "sms-", "voice": "call-"}

@@ -74,12 +74,21 @@ def main() -> None:
     # Imported only now: they import Rasa, hence Sanic (and TensorFlow, unless placeholders stand in).
     from rasa.__main__ import main as rasa_main
 
-    from rasa_addons import action_responses, applied_events, graph_runner, kept_connections, model_loading, past_states
+    from rasa_addons import (
+        action_responses,
+        applied_events,
+        graph_runner,
+        kept_connections,
+        latest_turns,
+        model_loading,
+        past_states,
+    )
 
     action_responses.install()
     applied_events.install()
     graph_runner.install()
     kept_connections.install()
+    latest_turns.install()
     past_states.install()
     model_loading.install()
 
