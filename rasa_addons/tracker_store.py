@@ -194,27 +194,27 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             await super().save(tracker)
             return
         await self.stream_events(tracker)
-        table, rows = self.SQLEvent.__table__, []
+        new = list(itertools.islice(tracker.events, len(known.events), None))
+        if not new:
+            return
+        column = self.SQLEvent.__table__.c
         with self.session_scope() as session:
             connection = session.connection()
-            for event in itertools.islice(tracker.events, len(known.events), None):
-                data = event.as_dict()
-                text = json.dumps(data)
-                result = connection.execute(
-                    table.insert(),
-                    {
-                        "sender_id": tracker.sender_id,
-                        "type_name": event.type_name,
-                        "timestamp": data.get("timestamp"),
-                        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
-                        "action_name": data.get("name"),
-                        "data": text,
-                    },
-                )
-                rows.append((result.inserted_primary_key[0], event))
+            connection.execute(self.SQLEvent.__table__.insert(), [_row(tracker.sender_id, event) for event in new])
+            # The lock store keeps every other writer off this conversation, so its rows after the
+            # last one known here are exactly those just written.
+            ids = list(
+                connection.execute(
+                    sa.select(column.id)
+                    .where(column.sender_id == tracker.sender_id, column.id > known.last_id)
+                    .order_by(column.id)
+                ).scalars()
+            )
             session.commit()
-        if rows:
-            self._remember(tracker.sender_id, known, rows)
+        if len(ids) == len(new):
+            self._remember(tracker.sender_id, known, list(zip(ids, new, strict=True)))
+        else:
+            self.recent.drop(tracker.sender_id)  # not as expected: the next read asks the database
 
     def _remember(self, sender_id: str, known: _Read, rows: list[tuple[int, Event]]) -> None:
         """Add the rows just saved to what this server knows of the conversation's latest session.
@@ -261,6 +261,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         if not rows:
             return None
         return _Read(rows[0].id, rows[-1].id, _events(rows), time.monotonic())
+
+
+def _row(sender_id: str, event: Event) -> dict[str, Any]:
+    """The columns of a stored event, as Rasa's own save fills them."""
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get("name"),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
 
 
 def _events(rows: list[Any]) -> list[Event]:

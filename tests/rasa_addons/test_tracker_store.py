@@ -302,3 +302,21 @@ async def test_a_new_session_whose_stamps_overlap_the_last_is_read_from_the_data
     assert asked == ["web-1"]
     assert [e.as_dict() for e in fresh.events] == await rasa_read(path, cipher, "web-1")
     store.engine.dispose()
+
+
+async def test_rows_written_meanwhile_by_another_server_make_the_next_read_ask_the_database(tmp_path, monkeypatch):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store, other = make_store(path, cipher), make_store(path, cipher)
+    await store.save(conversation("web-1"))
+    tracker = await store.retrieve("web-1")
+    elsewhere = await other.retrieve("web-1")
+    turn(elsewhere, "另一台", 1010.0)  # only without the lock store could two servers do this
+    await other.save(elsewhere)
+    turn(tracker, "这一台", 1020.0)
+    await store.save(tracker)
+    asked = whole_reads(store, monkeypatch)
+    again = await store.retrieve("web-1")
+    assert asked == ["web-1"]
+    assert [e.text for e in again.events if isinstance(e, UserUttered)][-2:] == ["另一台", "这一台"]
+    for each in (store, other):
+        each.engine.dispose()
