@@ -34,8 +34,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.constants import ACTION_LISTEN_NAME
-from rasa.shared.core.events import ActionExecuted, Event, SessionStarted, deserialise_events
+from rasa.shared.core.events import Event, SessionStarted, deserialise_events
 from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy.orm import declarative_base, sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -96,7 +95,7 @@ class _Read:
     have seen before (rasa_addons/past_states.py); Rasa treats events as fixed once logged.
     """
 
-    first_id: int | None  # None until the first event of a conversation created here is saved
+    first_id: int | None  # None while nothing is stored: read as empty here, not yet saved
     last_id: int
     events: list[Event]
     at: float
@@ -170,26 +169,19 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         with self.session_scope() as session:
             read = self._read_on(session, sender_id, self.recent.get(sender_id))
-        if read is None:
-            self.recent.drop(sender_id)
+        if read is None:  # nothing stored: the conversation Rasa now creates is all new events
+            self.recent.put(sender_id, _Read(None, 0, [], time.monotonic()))
             return None
         tracker = DialogueStateTracker.from_events(sender_id, list(read.events), self.domain.slots)
         read.tracker = weakref.ref(tracker)
         self.recent.put(sender_id, read)
         return tracker
 
-    async def create_tracker(self, sender_id: str, append_action_listen: bool = True) -> DialogueStateTracker:
-        """Rasa's new tracker, saved as one this server has read: its events are all there is."""
-        tracker = self.init_tracker(sender_id)
-        if append_action_listen:
-            tracker.update(ActionExecuted(ACTION_LISTEN_NAME))
-        self.recent.put(sender_id, _Read(None, 0, [], time.monotonic(), weakref.ref(tracker)))
-        await self.save(tracker)
-        return tracker
-
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Rasa's save; a tracker this server read appends its new events without counting the stored ones."""
         known = self.recent.get(tracker.sender_id)
+        if known is not None and known.first_id is None and known.tracker is None:
+            known.tracker = weakref.ref(tracker)  # read as empty just now, under the conversation's lock
         if known is None or known.tracker is None or known.tracker() is not tracker:
             await super().save(tracker)
             return

@@ -9,7 +9,7 @@ from contextlib import closing
 
 import pytest
 from cryptography.fernet import Fernet
-from rasa.core.tracker_store import SQLTrackerStore, create_tracker_store
+from rasa.core.tracker_store import AwaitableTrackerStore, SQLTrackerStore, create_tracker_store
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, SessionStarted, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -269,6 +269,25 @@ async def test_a_conversation_begun_here_is_read_back_without_reading_it_whole(t
     assert asked == ["web-1"]
     assert [e.as_dict() for e in again.events] == await rasa_read(path, cipher, "web-1")
     assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["第一句", "第二句", "第三句"]
+    store.engine.dispose()
+
+
+async def test_a_conversation_begun_through_rasas_wrapper_is_saved_without_counting_the_stored_rows(
+    tmp_path, monkeypatch
+):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store = make_store(path, cipher)
+    store.domain = DOMAIN
+    counted: list[str] = []
+    monkeypatch.setattr(
+        EncryptedSQLTrackerStore, "_additional_events", lambda self, session, tracker: counted.append(tracker.sender_id)
+    )
+    served = AwaitableTrackerStore(store)  # how Rasa serves a configured store; it creates trackers itself
+    tracker = await served.get_or_create_tracker("web-1")
+    turn(tracker, "第一句", time.time() + 1)
+    await served.save(tracker)
+    assert counted == []
+    assert [e.as_dict() for e in (await served.retrieve("web-1")).events] == await rasa_read(path, cipher, "web-1")
     store.engine.dispose()
 
 
