@@ -291,35 +291,32 @@ async def test_a_conversation_begun_through_rasas_wrapper_is_saved_without_count
     store.engine.dispose()
 
 
-async def test_a_new_session_saved_here_is_what_rasa_reads_as_the_session(tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("session_start", "at", "whole_read", "slots"),
+    [
+        # a new session stamped after everything before it: known here, the old ID number left behind
+        ([ActionExecuted("action_session_start", timestamp=5000.0), SessionStarted(timestamp=5000.1)], 5001.0, [], []),
+        # a clock set back: the session's stamps overlap the last one's, so the database decides
+        ([SessionStarted(timestamp=1001.5)], 1003.0, ["web-1"], [ID_NUMBER]),
+    ],
+    ids=["stamped-after", "clock-set-back"],
+)
+async def test_a_new_session_saved_here_reads_back_as_rasa_reads_it(
+    tmp_path, monkeypatch, session_start, at, whole_read, slots
+):
     path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
     store = make_store(path, cipher)
     await store.save(conversation("web-1"))
     tracker = await store.retrieve("web-1")
     asked = whole_reads(store, monkeypatch)
-    tracker.update(ActionExecuted("action_session_start", timestamp=5000.0))
-    tracker.update(SessionStarted(timestamp=5000.1))
-    turn(tracker, "新的一次", 5001.0)
+    for event in session_start:
+        tracker.update(event)
+    turn(tracker, "新的一次", at)
     await store.save(tracker)
     fresh = await store.retrieve("web-1")
-    assert asked == []
+    assert asked == whole_read
     assert [e.as_dict() for e in fresh.events] == await rasa_read(path, cipher, "web-1")
-    assert slot_values(fresh) == []  # the old session's ID number stays in the old session
-    store.engine.dispose()
-
-
-async def test_a_new_session_whose_stamps_overlap_the_last_is_read_from_the_database(tmp_path, monkeypatch):
-    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
-    store = make_store(path, cipher)
-    await store.save(conversation("web-1"))
-    tracker = await store.retrieve("web-1")
-    asked = whole_reads(store, monkeypatch)
-    tracker.update(SessionStarted(timestamp=1001.5))  # a clock set back: older than the last message
-    turn(tracker, "时钟回拨", 1003.0)
-    await store.save(tracker)
-    fresh = await store.retrieve("web-1")
-    assert asked == ["web-1"]
-    assert [e.as_dict() for e in fresh.events] == await rasa_read(path, cipher, "web-1")
+    assert slot_values(fresh) == slots
     store.engine.dispose()
 
 
