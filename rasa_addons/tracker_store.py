@@ -15,8 +15,11 @@ Reading a conversation decrypts only what is new: each Rasa server remembers the
 read of a few hundred recent conversations (`RecentConversations`) and asks the database only
 for rows after them, so turn 50 of a conversation costs about what turn 5 does. Rasa's lock store
 lets one server at a time handle a conversation, and events are only ever appended, so rows with
-a higher id are exactly what another server added meanwhile; a new session, or a conversation
-deleted underneath (`tracker purge`), makes the server read the whole conversation again.
+a higher id are exactly what another server added meanwhile; a new session another server
+started, or a conversation deleted underneath (`tracker purge`), makes the server read the whole
+conversation again. What a server saves itself it remembers without reading it back: a turn's events
+go in with one insert, and a conversation it found empty or a session it started is known from
+what it wrote.
 
 Configured in endpoints.yml and deploy/endpoints.production.yml as
 `type: rasa_addons.tracker_store.EncryptedSQLTrackerStore` with the keys of Rasa's `type: SQL`.
