@@ -18,9 +18,7 @@ returns a copy, with the sharing between states that Rasa's own list has.
 from __future__ import annotations
 
 import operator
-import time
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +26,8 @@ from rasa.shared.core.constants import PREVIOUS_ACTION
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from rasa_addons.recently_used import RecentlyUsed
 
 Options = tuple[int, bool, bool, str]  # the domain's id, omit_unset_slots, ignore_rule_only_turns, rule-only data
 
@@ -42,36 +42,14 @@ class Replay:
     states: list[State] = field(default_factory=list)  # one per ActionExecuted in `events`
     last_ml_action: dict[str, Any] | None = None
     turn_was_hidden: bool = False
-    at: float = field(default_factory=time.monotonic)
 
     def continues(self, applied: list[Event]) -> bool:
         """Whether `applied` starts with exactly the events replayed so far."""
         return len(applied) >= len(self.events) and all(map(operator.is_, applied, self.events))
 
 
-class Replays:
-    """The replays of the conversations predicted for lately, oldest dropped first (as the store's reads)."""
-
-    def __init__(self, size: int = 1536, idle_seconds: float = 900.0) -> None:
-        self.size, self.idle_seconds = size, idle_seconds
-        self._replays: OrderedDict[tuple[str, Options], Replay] = OrderedDict()
-
-    def get(self, key: tuple[str, Options]) -> Replay | None:
-        replay = self._replays.pop(key, None)
-        if replay is None or time.monotonic() - replay.at > self.idle_seconds:
-            return None
-        self._replays[key] = replay
-        return replay
-
-    def put(self, key: tuple[str, Options], replay: Replay) -> None:
-        replay.at = time.monotonic()
-        self._replays.pop(key, None)
-        self._replays[key] = replay
-        while len(self._replays) > self.size:
-            self._replays.popitem(last=False)
-
-
-REPLAYS = Replays()
+# Three sets of options for each of as many conversations as the tracker store keeps, as long.
+REPLAYS: RecentlyUsed[tuple[str, Options], Replay] = RecentlyUsed(size=1536, idle_seconds=900.0)
 
 
 def _state(

