@@ -5,8 +5,8 @@ it is called, and within one turn Rasa calls it for every policy's states, for t
 and more, while the events have not changed in between. Profiling turns 60-120 of one conversation
 (py-spy, 2026-11-30) put it at 18% of the Rasa server's CPU. Here the result is kept on the tracker
 with what it was worked out from (the event list, its length, its first and last events, all still
-alive on the tracker); any change to the events works it out again. Each call gets its own copy of the list,
-as before.
+alive on the tracker); any change to the events works it out again. Each call gets its own copy of
+the list, as before.
 """
 
 from __future__ import annotations

@@ -35,10 +35,7 @@ class SequentialGraphRunner(DaskGraphRunner):
         outputs: dict[str, Any] = {}
         for name, value in (inputs or {}).items():
             if name in self._graph_schema.nodes:
-                raise GraphRunError(
-                    f"Input value '{name}' clashes with a node name. Make sure that none of the input names "
-                    f"passed to the `run` method are the same as node names in the graph schema."
-                )
+                raise GraphRunError(f"Input '{name}' clashes with a node name: inputs and nodes are named apart.")
             outputs[name] = (name, value)
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug(f"Running graph with targets {list(run_targets)} and inputs {sorted(outputs)}.")

@@ -77,9 +77,9 @@ class WebSettings:
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         """For pages that only read; on SQLite they take no write lock (see bot.db.make_engine)."""
-        if self.core.database_url.startswith("sqlite"):
-            return make_session_factory(self.read_engine, vault=self.vault)
-        return self.sessions
+        if self.read_engine is self.engine:
+            return self.sessions
+        return make_session_factory(self.read_engine, vault=self.vault)
 
     @cached_property
     def vault(self) -> Vault:
