@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import channel_of, traced, typed_text
+from actions.runtime import traced, typed_text
 from actions.tasks import cancel_task
 from bot.language.confirmation import Decision, decide
 
@@ -129,15 +129,3 @@ class ActionReconsider(Action):
             return cancel_task(dispatcher)
         dispatcher.utter_message(response="utter_ask_what_task")
         return [SlotSet("awaiting_confirmation", None)]
-
-
-class ActionRememberChannel(Action):
-    """Runs on every message (a custom slot mapping): whether this is a phone call, for spoken wording."""
-
-    def name(self) -> str:
-        return "action_remember_channel"
-
-    @traced
-    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        on_phone = channel_of(tracker) == "voice"
-        return [] if tracker.get_slot("voice_call") == on_phone else [SlotSet("voice_call", on_phone)]

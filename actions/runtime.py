@@ -23,9 +23,8 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.channels.signed import CHANNEL_NAME
+from bot.channels.signed import CHANNEL_NAME, bureau_channel
 from bot.config import Settings, load_settings
-from bot.contract import CHANNEL, CHANNELS
 from bot.db import make_engine, make_session_factory
 from bot.errors import CodeAttemptsExhausted, ConfigError, IdentityLocked, IdentityNotVerified, WrongCode
 from bot.identity.privacy import Vault
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 Run = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[list[dict]]]
 
-# Channels of the bureau that the web app names in a signed message's metadata.
 # Refusals that record something (identity attempts, flags): commit them, then re-raise.
 _COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked, WrongCode, CodeAttemptsExhausted)
 # Failures of the database or its configuration: the person hears an apology, never silence.
@@ -106,8 +104,7 @@ def gives_id_number(tracker: Tracker) -> bool:
 
 def channel_of(tracker: Tracker) -> str:
     """``chat``, ``sms`` or ``voice`` as the web app said; plain ``chat`` for any other input channel."""
-    channel = trusted_metadata(tracker).get(CHANNEL)
-    return channel if channel in CHANNELS else "chat"
+    return bureau_channel(tracker.get_latest_input_channel(), tracker.latest_message.get("metadata")) or "chat"
 
 
 def language_of(tracker: Tracker) -> str:

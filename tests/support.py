@@ -322,13 +322,27 @@ LANGUAGES = ("zh", "en")
 
 
 def chosen_variants(name: str, language: str, voice: bool) -> list[dict]:
-    """The variants Rasa picks from for a response: those whose conditions all hold, else the default."""
-    slots = {"language": language, "voice_call": voice}
+    """The variants Rasa picks from for a response in a language, on the phone or not.
+
+    Rasa's order (rasa.core.nlg.generator.ResponseVariationFilter): of the variants whose
+    conditions all hold, those for the channel, with a condition before without; then those for
+    no channel, with a condition before without. tests/test_domain.py holds this to Rasa's own.
+    """
+    channel = "voice" if voice else "chat"
     options = DOMAIN["responses"][name]
-    matching = [
-        o for o in options if o.get("condition") and all(slots.get(c["name"]) == c["value"] for c in o["condition"])
-    ]
-    return matching or [o for o in options if not o.get("condition")]
+
+    def holds(option: dict) -> bool:
+        return all({"language": language}.get(c["name"]) == c["value"] for c in option.get("condition") or [])
+
+    for for_channel, conditional in ((channel, True), (channel, False), (None, True), (None, False)):
+        found = [
+            o
+            for o in options
+            if o.get("channel") == for_channel and bool(o.get("condition")) == conditional and holds(o)
+        ]
+        if found:
+            return found
+    return []
 
 
 def chosen(name: str, language: str, voice: bool) -> list[str]:

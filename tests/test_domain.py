@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from tests.support import DOMAIN, LANGUAGES, ROOT, buttons, chosen
+from tests.support import DOMAIN, LANGUAGES, ROOT, buttons, chosen, chosen_variants
 
 PLACEHOLDER = re.compile(r"{(\w+)}")
 CONFIRMATIONS = ("utter_loss_warning", "utter_unblock_confirm", "utter_confirm_again", "utter_reoffer_loss")
@@ -32,17 +32,24 @@ def test_every_response_exists_in_english_and_mandarin_with_the_same_values():
 def test_variants_are_chosen_by_language_and_channel_only_and_never_at_random():
     for name, options in DOMAIN["responses"].items():
         for option in options:
+            assert option.get("channel") in (None, "voice"), name  # chat and SMS share the written wording
             for condition in option.get("condition", []):
                 assert condition["type"] == "slot", name
-                assert (condition["name"], condition["value"]) in {
-                    ("language", "en"),
-                    ("language", "zh"),
-                    ("voice_call", True),
-                    ("voice_call", False),
-                }, name
+                assert (condition["name"], condition["value"]) in {("language", "en"), ("language", "zh")}, name
         for language in LANGUAGES:
             for voice in (False, True):
                 assert len(chosen(name, language, voice)) == 1, (name, language, voice)
+
+
+def test_the_tests_choose_variants_as_rasa_does():
+    from rasa.core.nlg.generator import ResponseVariationFilter
+
+    rasa = ResponseVariationFilter(DOMAIN["responses"])
+    for name in DOMAIN["responses"]:
+        for language in (*LANGUAGES, None):
+            for channel in ("chat", "sms", "voice"):
+                picked = rasa.responses_for_utter_action(name, channel, {"language": language})
+                assert picked == chosen_variants(name, language, channel == "voice"), (name, language, channel)
 
 
 def test_spoken_confirmations_say_what_to_say_or_press_first():

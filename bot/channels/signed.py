@@ -21,12 +21,26 @@ from typing import Any
 
 import requests
 
+from bot.contract import CHANNEL, CHANNELS
+
 CHANNEL_NAME = "signed"  # Rasa's input_channel of every message that came through it
 WEBHOOK_PATH = f"/webhooks/{CHANNEL_NAME}/webhook"
 SIGNATURE_HEADER = "X-Assistant-Signature"
 TIMESTAMP_HEADER = "X-Assistant-Timestamp"
 NONCE_HEADER = "X-Assistant-Nonce"  # makes two identical messages in one second two different requests
 MAX_AGE_SECONDS = 60  # older (or that far in the future: clocks differ a little) is a replay
+
+
+def bureau_channel(input_channel: str | None, metadata: object) -> str | None:
+    """The bureau's channel (``chat``, ``sms`` or ``voice``) a message came by, as the web app said.
+
+    Only metadata that came through this channel is believed: anyone who reaches another input
+    channel could claim to be a phone call. None when the message did not say, or cannot be trusted.
+    """
+    if input_channel != CHANNEL_NAME or not isinstance(metadata, Mapping):
+        return None
+    channel = metadata.get(CHANNEL)
+    return channel if channel in CHANNELS else None
 
 
 def signature(key: str, timestamp: str, nonce: str, body: bytes) -> str:

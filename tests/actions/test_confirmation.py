@@ -5,7 +5,6 @@ import pytest
 from actions.confirmation import (
     ActionAskConfirmationReply,
     ActionReconsider,
-    ActionRememberChannel,
     ValidateConfirmationForm,
 )
 from actions.handover import misses_in_a_row
@@ -145,15 +144,6 @@ async def test_a_yes_with_nothing_recently_declined_asks_what_is_wanted(dispatch
     events = await ActionReconsider().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_ask_what_task"]
     assert {e["name"]: e["value"] for e in events} == {"awaiting_confirmation": None}
-
-
-async def test_only_the_signed_channel_can_say_it_is_a_phone_call(dispatcher, domain):
-    voice = make_tracker(metadata={"channel": "voice"})
-    assert await ActionRememberChannel().run(dispatcher, voice, domain) == [
-        {"event": "slot", "name": "voice_call", "value": True, "timestamp": None}
-    ]
-    forged = make_tracker({"voice_call": False}, metadata={"channel": "voice"}, input_channel="rest")
-    assert await ActionRememberChannel().run(dispatcher, forged, domain) == []
 
 
 def test_a_misunderstood_reply_to_a_confirmation_does_not_count_towards_staff():

@@ -128,6 +128,9 @@ def test_rasa_endpoints_read_only_variables_that_are_set():
     config = yaml.safe_load(endpoints)
     assert config["tracker_store"]["type"] == "rasa_addons.tracker_store.EncryptedSQLTrackerStore"
     assert config["lock_store"]["type"] == "rasa_addons.lock_store.AtomicRedisLockStore"
+    # Without it the hotline would read out the written wording ("reply 确认").
+    embedded = yaml.safe_load((ROOT / "endpoints.yml").read_text())
+    assert config["nlg"] == embedded["nlg"] == {"type": "rasa_addons.channel_responses.ChannelResponses"}
 
 
 def test_procfile_production_runs_what_exists():
