@@ -3,7 +3,8 @@
 Chat and SMS: the ID number, then the registered full name (both may come in one message). Phone:
 the ID number, then either the caller ID matches the registered phone (nothing more to ask) or the
 last four digits of it. A verification holds for one card and one person: an ID number other than
-the verified one starts a new check, and after a few idle minutes the check is asked again.
+the verified one starts a new check, and after a few idle minutes the check is asked again. The
+validation that completes the form starts the task (actions/tasks.py).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from actions.runtime import (
     trusted_metadata,
     typed_text,
 )
+from actions.tasks import start_task_when_done
 from actions.verification import forget_everything, forget_verification, idle_too_long, other_than_verified
 from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
@@ -106,7 +108,8 @@ class ValidateIdentityForm(FormValidationAction):
         stale = _stale_verification(tracker)
         tracker.add_slots(stale)
         try:
-            return [*stale, *await super().run(dispatcher, tracker, domain)]
+            events = [*stale, *await super().run(dispatcher, tracker, domain)]
+            return [*events, *await start_task_when_done(self, dispatcher, tracker, domain)]
         except UNAVAILABLE as error:
             await apologise(dispatcher, tracker, error)
             # End this attempt, but do not lock the conversation: the database failed, not the

@@ -1,9 +1,10 @@
 """Tasks for a verified person: progress, temporary loss report (挂失) and its cancellation (解挂).
 
-`action_start_task` runs when the identity form completes; changes to the card are asked for
-confirmation first and made by `action_confirm_task` only after an explicit yes. An unblock first
-needs the one-time code texted to the registered mobile (actions/unblock.py): `action_start_task`
-sends it, and runs again to ask for the confirmation once the code was right.
+The task starts (`start_task`) inside the validation that completes the identity form, in the
+same action call: progress is answered, a change to the card is asked for confirmation, and
+`action_confirm_task` makes it only after an explicit yes. An unblock first needs the one-time
+code texted to the registered mobile (actions/unblock.py): the task's start sends it, and starts
+again inside the code form's last validation to ask for the confirmation once the code was right.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import (
@@ -24,7 +26,6 @@ from actions.runtime import (
     services,
     traced,
 )
-from actions.unblock import CODE_ACCEPTED
 from actions.verification import forget_verification, idle_too_long
 from bot.cards.statuses import CardStatus
 from bot.contract import LOSS_CREATED, LOSS_REFERENCE, TASK_FINISHED
@@ -48,6 +49,8 @@ from bot.services import (
     unblock_card,
 )
 
+# The code form's slot once the code was right; the code itself never goes into the tracker's slots.
+CODE_ACCEPTED = "accepted"
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
 # Refusals of a change to the card, whether found when the task starts or when it is confirmed,
 # and what the person is told.
@@ -100,47 +103,62 @@ def _just_confirmed(tracker: Tracker) -> bool:
     return False
 
 
-class ActionStartTask(DatabaseAction):
-    """After the identity form: answer progress, or ask to confirm a loss report or its cancellation."""
+async def start_task_when_done(
+    form: FormValidationAction, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+) -> list[dict]:
+    """The task's start once `form`'s validation has left nothing to ask, else nothing.
 
-    def name(self) -> str:
-        return "action_start_task"
+    Called last in the validation of the forms a task waits for, with their events already on
+    `tracker`. Nothing to ask is Rasa's own test for ending the form: no required slot is empty.
+    Answering here rather than in an action of its own saves an action-server call and a policy
+    prediction on the turn that completes the form; `requested_slot` None ends the form in Rasa,
+    and the rules go on from `awaiting_confirmation` (data/rules.yml).
+    """
+    required = await form.required_slots(form.domain_slots(domain), dispatcher, tracker, domain)
+    if any(tracker.get_slot(slot) is None for slot in required):
+        return []
+    return [SlotSet(REQUESTED_SLOT, None), *await start_task(dispatcher, tracker)]
 
-    async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        id_number = tracker.get_slot("verified_id_number")
-        task = tracker.get_slot("task")
-        if task not in _ANSWERS:
-            return _task_done()
-        if not id_number:
-            if tracker.get_slot("identity_locked"):  # a new request in a conversation locked earlier
-                dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
-            return _task_done()
-        if tracker.get_slot("verified_loss_only") and task != "loss":
-            # Verified on a locked ID number by the stronger check: a loss report and nothing else.
+
+async def start_task(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[dict]:
+    """Answer progress, or ask to confirm a loss report or its cancellation, for the verified person.
+
+    Database failures are the calling form's to turn into an apology.
+    """
+    id_number = tracker.get_slot("verified_id_number")
+    task = tracker.get_slot("task")
+    if task not in _ANSWERS:
+        return _task_done()
+    if not id_number:
+        if tracker.get_slot("identity_locked"):  # a new request in a conversation locked earlier
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
-            return _task_done()
-        language = language_of(tracker)
-        try:
-            overview = await in_transaction(card_overview, id_number=id_number, now=now())
-        except CardNotFound:
-            # Verified people have a card; this only happens if it was removed meanwhile.
-            dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
-            return _task_done()
-        whose = {
-            "holder_masked": overview.holder_masked,
-            "card_number_masked": mask_card_number(overview.card_number, to_holder=True),
-        }
-        values = {
-            **service_values(tracker),
-            **whose,
-            "office": overview.office,
-            "updated_date": format_date(overview.status_changed_at, language),
-            "reference": overview.active_reference or "",
-            "expires_date": format_date(overview.active_expires_at, language) if overview.active_expires_at else "",
-        }
-        # Kept in slots too, so the confirmation's read-back names the same card.
-        events = await _ANSWERS[task](dispatcher, tracker, overview, values)
-        return [*(SlotSet(slot, value) for slot, value in whose.items()), *events]
+        return _task_done()
+    if tracker.get_slot("verified_loss_only") and task != "loss":
+        # Verified on a locked ID number by the stronger check: a loss report and nothing else.
+        dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
+        return _task_done()
+    language = language_of(tracker)
+    try:
+        overview = await in_transaction(card_overview, id_number=id_number, now=now())
+    except CardNotFound:
+        # Verified people have a card; this only happens if it was removed meanwhile.
+        dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
+        return _task_done()
+    whose = {
+        "holder_masked": overview.holder_masked,
+        "card_number_masked": mask_card_number(overview.card_number, to_holder=True),
+    }
+    values = {
+        **service_values(tracker),
+        **whose,
+        "office": overview.office,
+        "updated_date": format_date(overview.status_changed_at, language),
+        "reference": overview.active_reference or "",
+        "expires_date": format_date(overview.active_expires_at, language) if overview.active_expires_at else "",
+    }
+    # Kept in slots too, so the confirmation's read-back names the same card.
+    events = await _ANSWERS[task](dispatcher, tracker, overview, values)
+    return [*(SlotSet(slot, value) for slot, value in whose.items()), *events]
 
 
 async def _answer_progress(

@@ -1,8 +1,9 @@
 """The one-time code step of cancelling a loss report (解挂): the form that asks for the code sent by SMS.
 
-`action_start_task` sends the code; `unblock_code_form` takes what the person types or keys in
-and checks it in `bot`. Three wrong codes end the attempt (and flag it); a right one lets
-`action_start_task` ask for the explicit confirmation.
+The task's start (actions/tasks.py) sends the code; `unblock_code_form` takes what the person
+types or keys in and checks it in `bot`. Three wrong codes end the attempt (and flag it); a right
+one ends the form, and its validation starts the task again, which now asks for the explicit
+confirmation.
 """
 
 from __future__ import annotations
@@ -17,13 +18,12 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values, traced
+from actions.tasks import CODE_ACCEPTED, start_task_when_done
 from bot.errors import CodeAttemptsExhausted, CodeExpired, WrongCode
 from bot.identity.one_time_codes import CODE_LENGTH
 from bot.language.spoken import normalise_numbers_in_text
 from bot.services import check_unblock_code
 
-# The slot's value once the code was right; the code itself never goes into the tracker's slots.
-CODE_ACCEPTED = "accepted"
 _STOP_INTENTS = frozenset({"deny", "request_human"})
 _END = {"one_time_code": None, "task": None, "awaiting_confirmation": None}
 
@@ -49,7 +49,8 @@ class ValidateUnblockCodeForm(FormValidationAction):
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         try:
-            return await super().run(dispatcher, tracker, domain)
+            events = await super().run(dispatcher, tracker, domain)
+            return [*events, *await start_task_when_done(self, dispatcher, tracker, domain)]
         except UNAVAILABLE as error:
             await apologise(dispatcher, tracker, error)
             return [SlotSet(slot, value) for slot, value in {**_END, REQUESTED_SLOT: None}.items()]

@@ -165,7 +165,7 @@ VERIFIED = {"verified_id_number": ID_ZHANG}
 
 
 JUST_ASKED = [
-    {"event": "action", "name": "action_start_task"},
+    {"event": "action", "name": "identity_form"},
     {"event": "action", "name": "confirmation_form"},
     {"event": "action", "name": "action_listen"},
     {"event": "user", "text": "确认"},

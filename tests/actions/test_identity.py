@@ -55,6 +55,33 @@ async def test_third_failure_locks_and_flags(action_settings, session, vault, di
     assert [(f.conversation_id, f.reason) for f in flags] == [("conv-1", "identity_failed")]
 
 
+def naming(text: str, **slots):
+    """The person's answer to the name question in a chat that asked for a card task."""
+    asked = {"id_number": ID_ZHANG, "requested_slot": "person_name", "task": "progress", **slots}
+    return make_tracker(asked, text=text, active_loop="identity_form")
+
+
+async def test_the_answer_comes_with_the_check_that_completes_the_form(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault)
+    session.commit()
+    events = await FORM.run(dispatcher, naming("张伟"), domain)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["verified_id_number"] == ID_ZHANG and slots["holder_masked"] == "张*"
+    assert slots["requested_slot"] is None and slots["task"] is None  # the form ends, the task is done
+    assert responses(dispatcher) == ["utter_progress_active", None]  # and the end-of-task marker
+
+
+async def test_a_failed_check_starts_nothing(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.commit()
+    events = await FORM.run(dispatcher, naming("李四"), domain)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots == {"person_name": None}  # the form asks again; no task, nothing about the card
+    assert responses(dispatcher) == ["utter_identity_not_verified"]
+
+
 async def test_nothing_more_is_asked_once_verified(action_settings, dispatcher, domain):
     tracker = make_tracker({"verified_id_number": ID_ZHANG})
     assert await FORM.required_slots(["id_number", "person_name"], dispatcher, tracker, domain) == []

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from actions.runtime import services
-from actions.tasks import ActionConfirmTask, ActionStartTask
+from actions.tasks import ActionConfirmTask, start_task
 from actions.verification import idle_too_long
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.models import LossReport, OutboundMessage
@@ -58,7 +58,7 @@ async def test_self_service_unblock_switched_off_sends_no_code(configure, sessio
     session.expire_all()
     before = session.scalars(select(OutboundMessage.kind)).all()
     session.rollback()
-    await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}))
     assert responses(dispatcher)[-1] == "utter_unblock_not_self_service"
     assert session.scalars(select(OutboundMessage.kind)).all() == before == ["loss_reported"]
     assert session.scalars(select(LossReport.state)).all() == ["active"]

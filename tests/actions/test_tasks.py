@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import select
 
 from actions.runtime import services
-from actions.tasks import ActionCancelTask, ActionConfirmTask, ActionDeclineTask, ActionStartTask
+from actions.tasks import ActionCancelTask, ActionConfirmTask, ActionDeclineTask, start_task
 from bot.cards.holders import describe_cardholder, get_cardholder
 from bot.cards.statuses import CardStatus
 from bot.models import Flag, LossReport
@@ -16,7 +16,7 @@ from tests.support import JUST_ASKED, VERIFIED, answering_question, make_tracker
 async def test_progress_answer_for_every_status(action_settings, session, vault, dispatcher, domain, status):
     add_card(session, vault, status=status)
     session.commit()
-    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "progress"}), domain)
+    events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}))
     message, finished = dispatcher.messages
     assert finished["custom"] == {"task_finished": True}  # the hotline asks whether there is anything else
     assert message["response"] == f"utter_progress_{status.value}"
@@ -28,14 +28,14 @@ async def test_progress_answer_for_every_status(action_settings, session, vault,
 async def test_nothing_is_disclosed_without_verification(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault)
     session.commit()
-    await ActionStartTask().run(dispatcher, make_tracker({"id_number": ID_ZHANG, "task": "progress"}), domain)
+    await start_task(dispatcher, make_tracker({"id_number": ID_ZHANG, "task": "progress"}))
     assert dispatcher.messages == []
 
 
 async def test_loss_report_is_asked_then_made_and_read_back(action_settings, session, vault, dispatcher, domain):
     card = add_card(session, vault)
     session.commit()
-    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "loss"}), domain)
+    events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "loss"}))
     assert responses(dispatcher) == ["utter_loss_warning"]
     assert dispatcher.messages[0]["card_number_masked"] == "*****5678"
     assert events[-1]["name"] == "awaiting_confirmation" and events[-1]["value"] == "loss"
@@ -85,7 +85,7 @@ async def test_loss_report_refused_when_not_possible(
 ):
     add_card(session, vault, status=status)
     session.commit()
-    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "loss"}), domain)
+    events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "loss"}))
     assert responses(dispatcher) == [response]
     assert all(e["name"] != "awaiting_confirmation" or e["value"] is None for e in events)
 
@@ -124,13 +124,13 @@ async def test_unblock_without_report_or_when_switched_off(
 ):
     add_card(session, vault)
     session.commit()
-    await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}))
     assert responses(dispatcher) == ["utter_unblock_no_active_report"]
     confirm_loss = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm_loss, domain)
     monkeypatch.setenv("SELF_SERVICE_UNBLOCK", "false")
     services.cache_clear()
-    await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}))
     assert responses(dispatcher)[-1] == "utter_unblock_not_self_service"
 
 
@@ -165,7 +165,7 @@ async def test_a_yes_after_moving_on_confirms_nothing(action_settings, session, 
     add_card(session, vault)
     session.commit()
     moved_on = [
-        {"event": "action", "name": "action_start_task"},
+        {"event": "action", "name": "identity_form"},
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "补卡要多少钱"},
         {"event": "action", "name": "action_answer_info"},

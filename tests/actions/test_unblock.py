@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from actions.tasks import ActionConfirmTask, ActionStartTask
+from actions.tasks import ActionConfirmTask, start_task
 from actions.unblock import ValidateUnblockCodeForm
 from bot.cards.holders import get_cardholder
 from bot.models import Flag, OutboundMessage
@@ -44,18 +44,19 @@ async def test_unblock_asks_for_the_texted_code_then_for_a_yes(action_settings, 
     add_card(session, vault)
     session.commit()
     await report_lost(dispatcher, domain)
-    events = await ActionStartTask().run(dispatcher, make_tracker(UNBLOCK), domain)
+    events = await start_task(dispatcher, make_tracker(UNBLOCK))
     assert responses(dispatcher)[-1] == "utter_code_sent" and slots(events)["awaiting_confirmation"] == "code"
     assert "13912345678" not in str(dispatcher.messages[-1])  # the number is masked
     code = texted_code(session, vault)
-    assert (await answer_code(dispatcher, domain, f"验证码是{code}"))["one_time_code"] == "accepted"
-    events = await ActionStartTask().run(dispatcher, make_tracker({**UNBLOCK, "one_time_code": "accepted"}), domain)
-    assert responses(dispatcher)[-1] == "utter_unblock_confirm"
-    assert slots(events) == {
+    # The right code ends the form, and its validation goes on to ask for the yes.
+    assert await answer_code(dispatcher, domain, f"验证码是{code}") == {
+        "one_time_code": "accepted",
+        "requested_slot": None,
         "awaiting_confirmation": "unblock",
         "holder_masked": "张*",
         "card_number_masked": "*****5678",
     }
+    assert responses(dispatcher)[-1] == "utter_unblock_confirm"
     await ActionConfirmTask().run(dispatcher, answering_question("unblock"), domain)
     assert responses(dispatcher)[-2:] == ["utter_unblock_done", None]
     session.expire_all()
@@ -78,7 +79,7 @@ async def test_three_wrong_codes_end_the_attempt_and_flag_it(action_settings, se
     add_card(session, vault)
     session.commit()
     await report_lost(dispatcher, domain)
-    await ActionStartTask().run(dispatcher, make_tracker(UNBLOCK), domain)
+    await start_task(dispatcher, make_tracker(UNBLOCK))
     code = texted_code(session, vault)
     wrong = f"{(int(code) + 1) % 1_000_000:06d}"
     assert (await answer_code(dispatcher, domain, "好的"))["one_time_code"] is None  # not a code: no try spent
@@ -99,7 +100,7 @@ async def test_a_code_is_useless_in_another_conversation(action_settings, sessio
     add_card(session, vault)
     session.commit()
     await report_lost(dispatcher, domain)
-    await ActionStartTask().run(dispatcher, make_tracker(UNBLOCK), domain)
+    await start_task(dispatcher, make_tracker(UNBLOCK))
     code = texted_code(session, vault)
     assert (await answer_code(dispatcher, domain, code, sender_id="conv-2"))["one_time_code"] is None
     assert responses(dispatcher)[-1] == "utter_code_expired"
@@ -109,7 +110,7 @@ async def test_keyed_digits_on_the_phone_are_a_code(action_settings, session, va
     add_card(session, vault)
     session.commit()
     await report_lost(dispatcher, domain)
-    await ActionStartTask().run(dispatcher, make_tracker(UNBLOCK, metadata={"channel": "voice"}), domain)
+    await start_task(dispatcher, make_tracker(UNBLOCK, metadata={"channel": "voice"}))
     code = texted_code(session, vault)
     spoken = "".join("零一二三四五六七八九"[int(d)] for d in code)
     voice = {"channel": "voice"}
@@ -120,5 +121,5 @@ async def test_no_mobile_means_the_service_hall(action_settings, session, vault,
     add_card(session, vault, phone="+861062345678")
     session.commit()
     await report_lost(dispatcher, domain)
-    events = await ActionStartTask().run(dispatcher, make_tracker(UNBLOCK), domain)
+    events = await start_task(dispatcher, make_tracker(UNBLOCK))
     assert responses(dispatcher)[-1] == "utter_unblock_no_mobile" and slots(events)["task"] is None

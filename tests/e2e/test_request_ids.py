@@ -40,7 +40,7 @@ def test_a_turn_is_found_by_its_request_id_in_the_web_and_action_logs(stack, cap
     action_log = (stack.logs / "actions.log").read_text(encoding="utf-8")
     action_lines = [json.loads(line) for line in action_log.splitlines() if line.startswith("{")]
     by_name_turn = {line["message"] for line in action_lines if line["request_id"] == "e2e-turn-name"}
-    assert {"action validate_identity_form done", "action action_start_task done", "identity check"} <= by_name_turn
+    assert {"action validate_identity_form done", "identity check"} <= by_name_turn
     assert all(line["process"] == "actions" for line in action_lines)
 
     metrics = client.get("/metrics").get_data(as_text=True)

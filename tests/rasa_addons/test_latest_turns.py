@@ -28,7 +28,7 @@ def long_conversation(turns: int) -> DialogueStateTracker:
 
 
 def test_the_body_lists_the_latest_turns_and_keeps_the_rest_as_rasa_has_it():
-    action = RemoteAction("action_start_task", EndpointConfig("http://127.0.0.1:5055/webhook"))
+    action = RemoteAction("action_confirm_task", EndpointConfig("http://127.0.0.1:5055/webhook"))
     tracker = long_conversation(20)
     ours = latest_turns.action_call_format(action, tracker, DOMAIN)
     rasas = latest_turns._rasa_call_format(action, tracker, DOMAIN)
@@ -41,7 +41,7 @@ def test_the_body_lists_the_latest_turns_and_keeps_the_rest_as_rasa_has_it():
 
 
 def test_a_short_conversation_is_sent_whole():
-    action = RemoteAction("action_start_task", EndpointConfig("http://127.0.0.1:5055/webhook"))
+    action = RemoteAction("action_confirm_task", EndpointConfig("http://127.0.0.1:5055/webhook"))
     tracker = long_conversation(3)
     assert latest_turns.action_call_format(action, tracker, DOMAIN) == latest_turns._rasa_call_format(
         action, tracker, DOMAIN

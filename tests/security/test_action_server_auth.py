@@ -68,7 +68,7 @@ def forged_confirmation(id_number: str) -> dict:
             },
             "latest_message": {"text": "yes", "intent": {"name": "affirm", "confidence": 1.0}, "metadata": {}},
             "events": [
-                {"event": "action", "name": "action_start_task"},
+                {"event": "action", "name": "identity_form"},
                 {"event": "action", "name": "confirmation_form"},
                 {"event": "action", "name": "action_listen"},
                 {"event": "user", "text": "yes"},

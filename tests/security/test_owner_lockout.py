@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from actions.identity import ValidateIdentityForm
 from actions.runtime import now, service_values, services
-from actions.tasks import ActionConfirmTask, ActionStartTask
+from actions.tasks import ActionConfirmTask, start_task
 from bot.errors import IdentityNotVerified
 from bot.models import LossReport
 from bot.services import check_identity
@@ -70,11 +70,11 @@ async def test_registered_phone_and_last_four_allow_the_loss_report_only(locked,
     owner = {"verified_id_number": ID_ZHANG, "verified_loss_only": True}
 
     for task in ("progress", "unblock"):
-        await ActionStartTask().run(dispatcher, make_tracker({**owner, "task": task}, metadata=voice), domain)
+        await start_task(dispatcher, make_tracker({**owner, "task": task}, metadata=voice))
         assert responses(dispatcher)[-1] == "utter_identity_locked"
         assert "office" not in dispatcher.messages[-1]  # nothing about the card disclosed
     just_asked = [
-        {"event": "action", "name": "action_start_task"},
+        {"event": "action", "name": "identity_form"},
         {"event": "action", "name": "confirmation_form"},
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "是"},
@@ -85,7 +85,7 @@ async def test_registered_phone_and_last_four_allow_the_loss_report_only(locked,
     await ActionConfirmTask().run(dispatcher, unblock, domain)
     assert responses(dispatcher)[-1] == "utter_identity_locked"  # nothing new said, nothing done
 
-    await ActionStartTask().run(dispatcher, make_tracker({**owner, "task": "loss"}, metadata=voice), domain)
+    await start_task(dispatcher, make_tracker({**owner, "task": "loss"}, metadata=voice))
     assert responses(dispatcher)[-1] == "utter_loss_warning"
     confirm = make_tracker({**owner, "awaiting_confirmation": "loss"}, intent="affirm", events=just_asked)
     await ActionConfirmTask().run(dispatcher, confirm, domain)

@@ -5,7 +5,7 @@ one-time code texted to the registered mobile, in the same conversation."""
 from __future__ import annotations
 
 from actions.identity import ValidateIdentityForm
-from actions.tasks import ActionConfirmTask, ActionStartTask
+from actions.tasks import ActionConfirmTask, start_task
 from bot.cards.holders import get_cardholder
 from tests.factories import ID_ZHANG, add_card
 from tests.support import VERIFIED, answering_question, make_tracker, responses
@@ -21,7 +21,7 @@ async def test_id_number_name_and_yes_do_not_unblock(action_settings, session, v
     add_card(session, vault, phone=PHONE)
     session.commit()
     await ActionConfirmTask().run(dispatcher, answering_question("loss"), domain)
-    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}), domain)
+    events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}))
     assert slots(events)["awaiting_confirmation"] == "code"  # not "unblock": no yes is asked for yet
     # The finder says yes anyway, as if asked to confirm.
     await ActionConfirmTask().run(dispatcher, answering_question("unblock"), domain)
@@ -40,10 +40,7 @@ async def test_a_spoofed_caller_id_still_needs_the_code(action_settings, session
     )
     form = slots(await ValidateIdentityForm().run(dispatcher, tracker, domain))
     assert form["verified_id_number"] == ID_ZHANG  # caller ID verifies identity for reading...
-    events = await ActionStartTask().run(
-        dispatcher, make_tracker({**VERIFIED, "task": "unblock"}, metadata=voice), domain
-    )
-    assert slots(events)["awaiting_confirmation"] == "code"  # ...but unblocking still needs the code
+    assert form["awaiting_confirmation"] == "code"  # ...but unblocking still needs the code
     await ActionConfirmTask().run(dispatcher, answering_question("unblock"), domain)
     session.expire_all()
     assert get_cardholder(session, vault=vault, id_number=ID_ZHANG).current_card.status == "loss_reported"

@@ -9,7 +9,7 @@ import pytest
 
 from actions.identity import ValidateIdentityForm
 from actions.info import ActionAskTask
-from actions.tasks import ActionConfirmTask, ActionStartTask
+from actions.tasks import ActionConfirmTask, start_task
 from actions.verification import ActionForgetIdentity, idle_too_long
 from tests.factories import ID_WANG, ID_ZHANG, add_card
 from tests.support import make_tracker, responses
@@ -61,14 +61,14 @@ async def test_nothing_is_told_about_the_other_card_before_its_check(
     assert changed["verified_id_number"] is None
     assert changed["awaiting_confirmation"] is None  # a "yes" now cannot report the first card lost
     after = make_tracker({**VERIFIED, **changed, "task": "progress"})
-    await ActionStartTask().run(dispatcher, after, domain)
+    await start_task(dispatcher, after)
     assert not [r for r in responses(dispatcher) if r.startswith("utter_progress")]
 
 
 async def test_answers_name_whose_card_it_is(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault)
     session.commit()
-    events = await ActionStartTask().run(dispatcher, make_tracker({**VERIFIED, "task": "progress"}), domain)
+    events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}))
     (answer,) = [m for m in dispatcher.messages if m.get("response")]  # and the phone's end-of-task marker
     assert answer["holder_masked"] == "张*" and answer["card_number_masked"] == "*****5678"
     assert slots(events)["holder_masked"] == "张*"  # the confirmation's read-back names it too
