@@ -5,6 +5,7 @@ Fixtures live in the conftest files; what a test module needs from another one l
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import re
@@ -265,15 +266,18 @@ def sign_in(client, username: str, password: str = PASSWORD, **kwargs):
 
 
 @contextmanager
-def naming_rasa(name: str, received: list[str], delay: float = 0.0) -> Iterator[str]:
-    """A REST channel that answers with its own name and records each message it got."""
+def naming_rasa(name: str, received: list[str], delay: float = 0.0, answer: bytes | None = None) -> Iterator[str]:
+    """A REST channel that answers with its own name (or `answer`) and records each message it got,
+    with the user of any basic auth it came with."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             message = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["message"]
-            received.append(f"{name}:{message}")
+            auth = self.headers.get("Authorization", "")
+            user = base64.b64decode(auth.removeprefix("Basic ")).decode().split(":")[0] if auth else ""
+            received.append(f"{name}:{message}" + (f" as {user}" if user else ""))
             time.sleep(delay)
-            body = json.dumps([{"recipient_id": "x", "text": name}]).encode()
+            body = json.dumps([{"recipient_id": "x", "text": name}]).encode() if answer is None else answer
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

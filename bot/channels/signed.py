@@ -6,7 +6,8 @@ timestamp, a one-time nonce and the raw body under the shared key (RASA_TOKEN), 
 minute and only once, so metadata from it can be trusted: only a holder of the key can have sent it. The request and
 response JSON are the REST channel's (`{"sender", "message", "metadata"}` in, a list of
 `{"recipient_id", "text" | "custom" ...}` out). Rasa's side is rasa_addons/signed_channel.py;
-every client (web app, terminal chat, tests, benchmarks) posts through `post_message`.
+every client (web app, terminal chat, tests, benchmarks) signs through `signed_message`, most of
+them posting with `post_message`.
 """
 
 from __future__ import annotations
@@ -84,5 +85,13 @@ def post_message(
     timeout: float,
 ) -> requests.Response:
     """One user message to the Rasa server at `base_url` over the signed channel."""
+    body, headers = signed_message(key, sender, text, metadata)
+    return http.post(base_url + WEBHOOK_PATH, data=body, headers=headers, timeout=timeout)
+
+
+def signed_message(
+    key: str, sender: str, text: str, metadata: dict[str, Any] | None = None
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one user message for `WEBHOOK_PATH`, for clients other than requests."""
     body = json.dumps({"sender": sender, "message": text, "metadata": metadata or {}}).encode()
-    return http.post(base_url + WEBHOOK_PATH, data=body, headers=signed_headers(key, body), timeout=timeout)
+    return body, signed_headers(key, body)

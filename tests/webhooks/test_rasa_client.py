@@ -45,6 +45,20 @@ def test_the_log_names_a_refusing_server_by_its_url_not_its_place_in_the_rotatio
     ]
 
 
+def test_a_user_and_password_in_a_server_url_are_sent_as_basic_auth():
+    received: list[str] = []
+    with naming_rasa("a", received) as a:
+        client = RasaClient(a.replace("//", "//ops:s3%40cret@"), key="test-key", timeout=2)
+        assert client.send("c1", "你好")[0]["text"] == "a"
+    assert received == ["a:你好 as ops"]
+
+
+def test_an_answer_that_is_not_json_is_unavailable():
+    with naming_rasa("a", [], answer=b"<html>Bad Gateway</html>") as a:
+        with pytest.raises(RasaUnavailable, match="bad_reply"):
+            RasaClient(a, key="test-key", timeout=2).send("c1", "你好")
+
+
 def test_a_slow_server_is_not_retried_elsewhere():
     """It may have acted on the message already: the person gets the apology instead of a double turn."""
     received: list[str] = []
