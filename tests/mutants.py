@@ -70,8 +70,8 @@ MUTANTS = (
         "identity",
         "a success no longer resets the failure count",
         "bot/identity/checks.py",
-        "window_start = max(since, last_success) if last_success else since",
-        "window_start = since",
+        "return _failures(scope, _SINCE, func.coalesce(last_success.scalar_subquery(), _SINCE))",
+        "return _failures(scope, _SINCE)",
         IDENTITY,
     ),
     M(
@@ -79,8 +79,8 @@ MUTANTS = (
         "identity",
         "a fourth attempt in one conversation is allowed",
         "bot/identity/checks.py",
-        "claim.conversation_id, since) >= policy.max_identity_attempts",
-        "claim.conversation_id, since) > policy.max_identity_attempts",
+        "if counts.conversation >= policy.max_identity_attempts:",
+        "if counts.conversation > policy.max_identity_attempts:",
         IDENTITY,
     ),
     M(

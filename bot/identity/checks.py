@@ -21,15 +21,17 @@ import logging
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from bot.cards.holders import find_cardholder
 from bot.config import LossPolicy
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.identity.privacy import Vault
 from bot.language.phones import matches_last_four, same_phone
-from bot.models import Cardholder, IdentityAttempt
+from bot.models import Cardholder, IdentityAttempt, UtcDateTime
 
 log = logging.getLogger(__name__)
 
@@ -64,33 +66,33 @@ def name_hash(vault: Vault, name: str) -> str:
     return vault.keyed_token(normalise_name(name), purpose="claimed-name", length=64)
 
 
-def _failures_since_success(session: Session, scope, since: dt.datetime) -> int:
-    """Failures matching `scope` after `since` and after the last success in the same scope."""
-    last_success = session.scalar(
-        select(func.max(IdentityAttempt.created_at)).where(scope, IdentityAttempt.succeeded.is_(True))
-    )
-    window_start = max(since, last_success) if last_success else since
-    return _failures(session, scope, window_start)
+_SINCE = bindparam("since", type_=UtcDateTime())  # the start of the lockout window
+_HOUR = bindparam("hour", type_=UtcDateTime())  # the start of the guessing window
 
 
-def _failures(session: Session, scope, since: dt.datetime) -> int:
-    return session.scalar(
-        select(func.count(IdentityAttempt.id)).where(
-            scope, IdentityAttempt.succeeded.is_(False), IdentityAttempt.created_at > since
-        )
-    )
+def _failures(scope, *after) -> ScalarSelect:
+    """The number of failed attempts in `scope` later than each of `after`."""
+    failed = select(func.count(IdentityAttempt.id)).where(scope, IdentityAttempt.succeeded.is_(False))
+    return failed.where(*(IdentityAttempt.created_at > moment for moment in after)).scalar_subquery()
 
 
-def _failures_in_conversation(session: Session, conversation_id: str, since: dt.datetime) -> int:
+def _failures_since_success(scope) -> ScalarSelect:
+    """Failures in `scope` within the lockout window and after the last success in the same scope."""
+    last_success = select(func.max(IdentityAttempt.created_at)).where(scope, IdentityAttempt.succeeded.is_(True))
+    return _failures(scope, _SINCE, func.coalesce(last_success.scalar_subquery(), _SINCE))
+
+
+# Every count a check needs, in one statement built once: building and running six statements
+# was most of an identity check's time (a hash that is None matches no row, so counts nothing).
+_COUNTS = select(
     # Counted within the lockout window too: SMS conversations are named by phone number and
     # last for ever, so three failures months ago must not lock the person out today.
-    return _failures_since_success(session, IdentityAttempt.conversation_id == conversation_id, since)
-
-
-def attempts_left(session: Session, *, conversation_id: str, policy: LossPolicy, now: dt.datetime) -> int:
-    """How many more identity attempts this conversation may make."""
-    since = now - dt.timedelta(minutes=policy.lockout_minutes)
-    return max(policy.max_identity_attempts - _failures_in_conversation(session, conversation_id, since), 0)
+    _failures_since_success(IdentityAttempt.conversation_id == bindparam("conversation_id")).label("conversation"),
+    # Successes do not reset these two: a guesser could mix in checks of their own card.
+    _failures(IdentityAttempt.client_hash == bindparam("client_hash"), _HOUR).label("client"),
+    _failures(IdentityAttempt.name_hash == bindparam("name_hash"), _HOUR).label("name"),
+    _failures_since_success(IdentityAttempt.id_hash == bindparam("id_hash")).label("id_number"),
+)
 
 
 @dataclass(frozen=True)
@@ -98,27 +100,40 @@ class _Claim:
     """Who is checking what, as stored: keyed hashes only."""
 
     conversation_id: str
-    id_hash: str
+    id_hash: str | None
     client_hash: str | None
     name_hash: str | None
 
 
+def _failure_counts(session: Session, *, policy: LossPolicy, claim: _Claim, now: dt.datetime) -> Row:
+    """The failures counted against `claim`: `conversation`, `client`, `name` and `id_number`."""
+    return session.execute(
+        _COUNTS,
+        {
+            "conversation_id": claim.conversation_id,
+            "client_hash": claim.client_hash,
+            "name_hash": claim.name_hash,
+            "id_hash": claim.id_hash,
+            "since": now - dt.timedelta(minutes=policy.lockout_minutes),
+            "hour": now - dt.timedelta(minutes=policy.guess_window_minutes),
+        },
+    ).one()
+
+
+def attempts_left(session: Session, *, conversation_id: str, policy: LossPolicy, now: dt.datetime) -> int:
+    """How many more identity attempts this conversation may make."""
+    counts = _failure_counts(session, policy=policy, claim=_Claim(conversation_id, None, None, None), now=now)
+    return max(policy.max_identity_attempts - counts.conversation, 0)
+
+
 def _lock(session: Session, *, policy: LossPolicy, claim: _Claim, now: dt.datetime) -> tuple[Lock, int] | None:
     """The lock in force, if any, and the failures on the ID number since its last success."""
-    since = now - dt.timedelta(minutes=policy.lockout_minutes)
-    if _failures_in_conversation(session, claim.conversation_id, since) >= policy.max_identity_attempts:
+    counts = _failure_counts(session, policy=policy, claim=claim, now=now)
+    if counts.conversation >= policy.max_identity_attempts:
         return Lock.CONVERSATION, 0
-    # Successes do not reset these: a guesser could mix in checks of their own card.
-    hour = now - dt.timedelta(minutes=policy.guess_window_minutes)
-    if claim.client_hash and _failures(session, IdentityAttempt.client_hash == claim.client_hash, hour) >= (
-        policy.max_failures_per_client
-    ):
+    if counts.client >= policy.max_failures_per_client or counts.name >= policy.max_failures_per_name:
         return Lock.GUESSING, 0
-    if claim.name_hash and _failures(session, IdentityAttempt.name_hash == claim.name_hash, hour) >= (
-        policy.max_failures_per_name
-    ):
-        return Lock.GUESSING, 0
-    on_id = _failures_since_success(session, IdentityAttempt.id_hash == claim.id_hash, since)
+    on_id = counts.id_number
     return (Lock.ID_NUMBER, on_id) if on_id >= policy.lockout_failures else None
 
 
