@@ -77,6 +77,7 @@ def main() -> None:
     from rasa_addons import (
         action_responses,
         applied_events,
+        debug_states,
         graph_runner,
         kept_connections,
         latest_turns,
@@ -86,6 +87,7 @@ def main() -> None:
 
     action_responses.install()
     applied_events.install()
+    debug_states.install()
     graph_runner.install()
     kept_connections.install()
     latest_turns.install()

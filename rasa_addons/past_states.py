@@ -11,8 +11,8 @@ events already seen, the replayed tracker, and the two values the loop carries. 
 the same turn or the next, replays only the events added since. The events must be the very
 objects replayed before (the tracker store hands out the same objects for what it has read);
 otherwise, as after an undo or a new session, the replay starts again from the first event. Callers
-change the lists they get (Rasa drops the intent or the text of the last user state), so each call
-returns a copy, with the sharing between states that Rasa's own list has.
+change the lists they get (Rasa drops the intent or the text of user states), so each call returns
+a copy of what they change, with the sharing between states that Rasa's own list has.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -83,16 +83,23 @@ def _state(
 
 
 def _copied(states: list[State]) -> list[State]:
-    """`states` with every state and sub-state copied, shared sub-states still shared."""
-    copies: dict[int, dict] = {}
+    """`states` with every state and every user sub-state copied, shared user sub-states still shared.
+
+    Rasa's featurizers change only user sub-states of the list they get (they drop the text, the
+    intent or the entities: `_choose_last_user_input`, `_remove_user_text_if_intent`), so the other
+    sub-states (previous action, slots, active loop) are handed out as kept: copying them too was
+    most of the cost of a call late in a long conversation.
+    """
+    users: dict[int, dict] = {}
     result = []
     for state in states:
-        copied = {}
-        for kind, sub_state in state.items():
-            twin = copies.get(id(sub_state))
+        copied = dict(state)
+        user = state.get(USER)
+        if user is not None:
+            twin = users.get(id(user))
             if twin is None:
-                twin = copies[id(sub_state)] = dict(sub_state)
-            copied[kind] = twin
+                twin = users[id(user)] = dict(user)
+            copied[USER] = twin
         result.append(copied)
     return result
 

@@ -7,6 +7,7 @@ import warnings
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
 from rasa.shared.core.constants import USER
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -85,8 +86,11 @@ def test_changing_the_list_handed_out_changes_nothing_kept():
     tracker.update(UserUttered("…", {"name": DOMAIN.intents[1], "confidence": 1.0}))
     options = {"ignore_rule_only_turns": True, "rule_only_data": RULE_ONLY}
     expected = RASA_STATES(DOMAIN, tracker, **options)
+    for use_text in (True, False):  # what Rasa's featurizer does with the lists at prediction
+        MaxHistoryTrackerFeaturizer()._choose_last_user_input([replayed(tracker, options)], use_text)
+        assert replayed(tracker, options) == expected
     handed_out = replayed(tracker, options)
-    for state in handed_out:  # as Rasa's featurizer does with the last user state, and more
+    for state in handed_out:  # and more than it does
         state.get(USER, {}).clear()
         state.clear()
     assert replayed(tracker, options) == expected
