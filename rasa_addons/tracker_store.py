@@ -122,6 +122,22 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         super().__init__(*args, **kwargs)
         if self.engine.dialect.name == "sqlite":
             self._pool_sqlite()
+        # Built once: building a statement and its cache key on every turn cost more than running it.
+        column = self.SQLEvent.__table__.c
+        self._insert = self.SQLEvent.__table__.insert()
+        self._ids_after = (
+            sa.select(column.id)
+            .where(column.sender_id == sa.bindparam("sender_id"), column.id > sa.bindparam("last_id"))
+            .order_by(column.id)
+        )
+        self._rows_after = (
+            sa.select(column.id, column.type_name, column.data)
+            .where(
+                column.sender_id == sa.bindparam("sender_id"),
+                sa.or_(column.id > sa.bindparam("last_id"), column.id == sa.bindparam("first_id")),
+            )
+            .order_by(column.id)
+        )
 
     def _pool_sqlite(self) -> None:
         """Keep SQLite connections open, in WAL mode, committing without waiting for the disk.
@@ -164,20 +180,14 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
         new = list(itertools.islice(tracker.events, len(known.events), None))
         if not new:
             return
-        column = self.SQLEvent.__table__.c
-        with self.session_scope() as session:
-            connection = session.connection()
-            connection.execute(self.SQLEvent.__table__.insert(), [_row(tracker.sender_id, event) for event in new])
+        # On a connection of its own: Rasa's session around it (and its schema check, done when
+        # this server read the conversation) cost more than the insert.
+        with self.engine.begin() as connection:
+            connection.execute(self._insert, [_row(tracker.sender_id, event) for event in new])
             # The lock store keeps every other writer off this conversation, so its rows after the
             # last one known here are exactly those just written.
-            ids = list(
-                connection.execute(
-                    sa.select(column.id)
-                    .where(column.sender_id == tracker.sender_id, column.id > known.last_id)
-                    .order_by(column.id)
-                ).scalars()
-            )
-            session.commit()
+            after = {"sender_id": tracker.sender_id, "last_id": known.last_id}
+            ids = list(connection.execute(self._ids_after, after).scalars())
         if len(ids) == len(new):
             self._remember(tracker.sender_id, known, list(zip(ids, new, strict=True)))
         else:
@@ -207,18 +217,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def _read_on(self, session: Any, sender_id: str, known: _Read | None) -> _Read | None:
         if known is not None and known.first_id is not None:
-            column = self.SQLEvent.__table__.c
-            rows = (
-                session.connection()
-                .execute(
-                    sa.select(column.id, column.type_name, column.data)
-                    .where(
-                        column.sender_id == sender_id, sa.or_(column.id > known.last_id, column.id == known.first_id)
-                    )
-                    .order_by(column.id)
-                )
-                .all()
-            )
+            after = {"sender_id": sender_id, "last_id": known.last_id, "first_id": known.first_id}
+            rows = session.connection().execute(self._rows_after, after).all()
             still_there = bool(rows) and rows[0].id == known.first_id
             if still_there and all(row.type_name != SessionStarted.type_name for row in rows[1:]):
                 new = rows[1:]
