@@ -31,14 +31,14 @@ from actions.runtime import (
     trusted_metadata,
     typed_text,
 )
-from actions.tasks import start_task_when_done
+from actions.tasks import keep_checked_card, keeping_checked_card, start_task_when_done
 from actions.verification import forget_everything, forget_verification, idle_too_long, other_than_verified
 from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
 from bot.identity.idnumbers import validate_id_number
 from bot.language.spoken import normalise_numbers_in_text
-from bot.services import check_caller, check_identity
+from bot.services import check_caller, check_identity_and_card
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
 _CLIENT_TOKEN = re.compile(r"[0-9a-f]{16,64}")
@@ -108,8 +108,9 @@ class ValidateIdentityForm(FormValidationAction):
         stale = _stale_verification(tracker)
         tracker.add_slots(stale)
         try:
-            events = [*stale, *await super().run(dispatcher, tracker, domain)]
-            return [*events, *await start_task_when_done(self, dispatcher, tracker, domain)]
+            with keeping_checked_card():
+                events = [*stale, *await super().run(dispatcher, tracker, domain)]
+                return [*events, *await start_task_when_done(self, dispatcher, tracker, domain)]
         except UNAVAILABLE as error:
             await apologise(dispatcher, tracker, error)
             # End this attempt, but do not lock the conversation: the database failed, not the
@@ -204,8 +205,8 @@ class ValidateIdentityForm(FormValidationAction):
         if not id_number:
             return {slot: None}
         try:
-            verified = await in_transaction(
-                check_identity,
+            verified, card = await in_transaction(
+                check_identity_and_card,
                 conversation_id=tracker.sender_id,
                 channel=channel_of(tracker),
                 id_number=id_number,
@@ -221,4 +222,5 @@ class ValidateIdentityForm(FormValidationAction):
         except IdentityLocked:
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
             return {**_RESET, slot: None, "identity_locked": True, "task": None}
+        keep_checked_card(id_number, card)
         return {slot: value, "verified_id_number": id_number, "verified_loss_only": verified.loss_only}

@@ -9,6 +9,10 @@ again inside the code form's last validation to ask for the confirmation once th
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -62,6 +66,35 @@ _REFUSALS: dict[type[Exception], str] = {
     TooManyCodes: "utter_code_too_many",
 }
 _REFUSED = tuple(_REFUSALS)
+
+
+# The card the identity check read in its transaction, for the task the same action call starts:
+# set by the check, and scoped to one run of the form's validation (`keeping_checked_card`) so that
+# nothing passes to another call, even on the same connection.
+_CHECKED_CARD: ContextVar[tuple[str, CardOverview] | None] = ContextVar("checked_card", default=None)
+
+
+@contextmanager
+def keeping_checked_card() -> Iterator[None]:
+    """Scope for `keep_checked_card`: what a check keeps inside is gone after it."""
+    token = _CHECKED_CARD.set(None)
+    try:
+        yield
+    finally:
+        _CHECKED_CARD.reset(token)
+
+
+def keep_checked_card(id_number: str, overview: CardOverview | None) -> None:
+    """Keep the card a passed check of `id_number` just read, for the task started in the same call."""
+    _CHECKED_CARD.set(None if overview is None else (id_number, overview))
+
+
+async def _current_card(id_number: str) -> CardOverview:
+    """The card the check kept for `id_number`, else read now."""
+    kept = _CHECKED_CARD.get()
+    if kept is not None and kept[0] == id_number:
+        return kept[1]
+    return await in_transaction(card_overview, id_number=id_number, now=now())
 
 
 def _task_done() -> list[dict]:
@@ -139,7 +172,7 @@ async def start_task(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
         return _task_done()
     language = language_of(tracker)
     try:
-        overview = await in_transaction(card_overview, id_number=id_number, now=now())
+        overview = await _current_card(id_number)
     except CardNotFound:
         # Verified people have a card; this only happens if it was removed meanwhile.
         dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))

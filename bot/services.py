@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,6 +27,7 @@ from bot.cards.loss_reports import (
 from bot.cards.statuses import CardStatus
 from bot.config import Settings
 from bot.errors import (
+    CardNotFound,
     CodeAttemptsExhausted,
     IdentityLocked,
 )
@@ -134,6 +136,21 @@ def card_overview(session: Session, *, settings: Settings, id_number: str, now: 
         active_reference=report.reference if report else None,
         active_expires_at=report.expires_at if report else None,
     )
+
+
+def check_identity_and_card(
+    session: Session, *, settings: Settings, now: dt.datetime, **check: Any
+) -> tuple[Verified, CardOverview | None]:
+    """`check_identity`, and once it passes the card as `card_overview` reads it (None if there is none).
+
+    The task that follows a check starts from the card: read in the check's transaction, the turn
+    that completes the identity form makes one transaction rather than two.
+    """
+    verified = check_identity(session, settings=settings, now=now, **check)
+    try:
+        return verified, card_overview(session, settings=settings, id_number=check["id_number"], now=now)
+    except CardNotFound:
+        return verified, None
 
 
 def check_loss_report_possible(overview: CardOverview) -> None:

@@ -73,6 +73,29 @@ async def test_the_answer_comes_with_the_check_that_completes_the_form(
     assert responses(dispatcher) == ["utter_progress_active", None]  # and the end-of-task marker
 
 
+async def test_the_check_and_the_card_it_answers_about_are_one_transaction(
+    action_settings, session, vault, dispatcher, domain, monkeypatch
+):
+    from actions import identity, tasks
+
+    add_card(session, vault)
+    session.commit()
+    works = []
+    for module in (identity, tasks):
+        counted = module.in_transaction
+
+        async def counting(work, _counted=counted, **kwargs):
+            works.append(work.__name__)
+            return await _counted(work, **kwargs)
+
+        monkeypatch.setattr(module, "in_transaction", counting)
+    await FORM.run(dispatcher, naming("张伟"), domain)
+    assert works == ["check_identity_and_card"]
+    # the card kept for that call is gone after it: a task started later reads the card again
+    await tasks.start_task(dispatcher, make_tracker({"verified_id_number": ID_ZHANG, "task": "progress"}))
+    assert works == ["check_identity_and_card", "card_overview"]
+
+
 async def test_a_failed_check_starts_nothing(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault)
     session.commit()
