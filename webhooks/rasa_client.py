@@ -105,10 +105,9 @@ class RasaClient:
     ) -> Any:
         """The JSON `server` answers to one request; _ErrorAnswer for an HTTP error status."""
         headers = {**server.headers, **options.pop("headers", {})}
-        response = self._http.request(
-            method, server.origin + path, body=body, headers=headers, timeout=urllib3.Timeout(timeout, timeout),
-            **options,
-        )  # fmt: skip
+        budget = urllib3.Timeout(connect=timeout, read=timeout)
+        url = server.origin + path
+        response = self._http.request(method, url, body=body, headers=headers, timeout=budget, **options)
         if response.status >= 400:
             raise _ErrorAnswer(response.status)
         return json.loads(response.data)
