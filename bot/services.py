@@ -27,14 +27,13 @@ from bot.cards.loss_reports import (
 from bot.cards.statuses import CardStatus
 from bot.config import Settings
 from bot.errors import (
-    CardNotFound,
     CodeAttemptsExhausted,
     IdentityLocked,
 )
 from bot.identity.checks import Verified, recognise_caller, verify_identity
 from bot.identity.one_time_codes import check_code, consume_verified_code, issue_code
 from bot.identity.privacy import Vault, mask_name, mask_phone
-from bot.models import LossReport
+from bot.models import Cardholder, LossReport
 from bot.review.audit import record_audit
 from bot.review.flags import flag_conversation
 from bot.sms.outbox import Outbox
@@ -124,6 +123,11 @@ class CardOverview:
 def card_overview(session: Session, *, settings: Settings, id_number: str, now: dt.datetime) -> CardOverview:
     """The current card of a verified person, after lapsing an expired temporary report."""
     holder = get_cardholder(session, vault=Vault(settings), id_number=id_number)
+    return _overview_of(session, holder, settings=settings, now=now)
+
+
+def _overview_of(session: Session, holder: Cardholder, *, settings: Settings, now: dt.datetime) -> CardOverview:
+    """`card_overview` of a holder already found, who has a card."""
     card = holder.current_card
     lapse_expired(session, card=card, outbox=Outbox.for_settings(settings), now=now)
     report = active_report(card)
@@ -147,10 +151,9 @@ def check_identity_and_card(
     that completes the identity form makes one transaction rather than two.
     """
     verified = check_identity(session, settings=settings, now=now, **check)
-    try:
-        return verified, card_overview(session, settings=settings, id_number=check["id_number"], now=now)
-    except CardNotFound:
+    if verified.holder.current_card is None:  # the task reads again, and says so
         return verified, None
+    return verified, _overview_of(session, verified.holder, settings=settings, now=now)
 
 
 def check_loss_report_possible(overview: CardOverview) -> None:

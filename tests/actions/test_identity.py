@@ -1,7 +1,7 @@
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from actions.identity import ValidateIdentityForm
-from bot.models import Flag, IdentityAttempt
+from bot.models import Card, Flag, IdentityAttempt
 from tests.factories import ID_ZHANG, add_card
 from tests.support import make_tracker, responses
 
@@ -94,6 +94,16 @@ async def test_the_check_and_the_card_it_answers_about_are_one_transaction(
     # the card kept for that call is gone after it: a task started later reads the card again
     await tasks.start_task(dispatcher, make_tracker({"verified_id_number": ID_ZHANG, "task": "progress"}))
     assert works == ["check_identity_and_card", "card_overview"]
+
+
+async def test_a_holder_whose_card_is_gone_is_told_as_before(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault)
+    session.execute(delete(Card))  # the check passes on the holder; the task finds no card
+    session.commit()
+    events = await FORM.run(dispatcher, naming("张伟"), domain)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["verified_id_number"] == ID_ZHANG and "holder_masked" not in slots
+    assert responses(dispatcher) == ["utter_identity_locked"]
 
 
 async def test_a_failed_check_starts_nothing(action_settings, session, vault, dispatcher, domain):
