@@ -64,18 +64,18 @@ def _error_kind(error: Exception) -> str:
 
 @dataclass(frozen=True)
 class _Server:
-    """One Rasa server: its URL as configured, where requests go, and the auth its URL carries."""
+    """One Rasa server: its URL as configured, that URL without its user and password (where
+    requests go), and the basic-auth header they make."""
 
     url: str
-    origin: str
+    base: str
     headers: dict[str, str]
 
     @classmethod
     def parse(cls, url: str) -> _Server:
         parsed = parse_url(url)
-        origin = parsed._replace(auth=None).url
         headers = make_headers(basic_auth=unquote(parsed.auth)) if parsed.auth else {}
-        return cls(url, origin, headers)
+        return cls(url, parsed._replace(auth=None).url, headers)
 
 
 class RasaClient:
@@ -101,13 +101,22 @@ class RasaClient:
         return self._servers_in_order[start:] + self._servers_in_order[:start]
 
     def _request(
-        self, server: _Server, method: str, path: str, *, timeout: float, body: bytes | None = None, **options: Any
+        self,
+        server: _Server,
+        method: str,
+        path: str,
+        *,
+        timeout: float,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        fields: dict[str, str] | None = None,
     ) -> Any:
         """The JSON `server` answers to one request; _ErrorAnswer for an HTTP error status."""
-        headers = {**server.headers, **options.pop("headers", {})}
         budget = urllib3.Timeout(connect=timeout, read=timeout)
-        url = server.origin + path
-        response = self._http.request(method, url, body=body, headers=headers, timeout=budget, **options)
+        response = self._http.request(
+            method, server.base + path, body=body, fields=fields, headers={**server.headers, **(headers or {})},
+            timeout=budget,
+        )  # fmt: skip
         if response.status >= 400:
             raise _ErrorAnswer(response.status)
         return json.loads(response.data)
