@@ -319,17 +319,21 @@ class IdentityAttempt(Base):
     """
 
     __tablename__ = "identity_attempts"
+    # What an identity check counts, per scope: failures since a moment, and the last success. With
+    # the outcome before the time, each count reads only its own rows from the index; with the time
+    # alone it read every success of the scope too (thousands for one ID number: 7.6 ms a check).
     __table_args__ = (
-        Index("ix_identity_attempts_hash_created", "id_hash", "created_at"),
-        Index("ix_identity_attempts_client_created", "client_hash", "created_at"),
-        Index("ix_identity_attempts_name_created", "name_hash", "created_at"),
+        Index("ix_identity_attempts_conversation_outcome", "conversation_id", "succeeded", "created_at"),
+        Index("ix_identity_attempts_id_outcome", "id_hash", "succeeded", "created_at"),
+        Index("ix_identity_attempts_client_outcome", "client_hash", "succeeded", "created_at"),
+        Index("ix_identity_attempts_name_outcome", "name_hash", "succeeded", "created_at"),
     )
 
     id: Mapped[int] = Column(Integer, primary_key=True)
     id_hash: Mapped[str | None] = Column(String(64))
     client_hash: Mapped[str | None] = Column(String(64))
     name_hash: Mapped[str | None] = Column(String(64))
-    conversation_id: Mapped[str] = Column(String(100), nullable=False, index=True)
+    conversation_id: Mapped[str] = Column(String(100), nullable=False)
     channel: Mapped[str] = Column(String(10), nullable=False)
     succeeded: Mapped[bool] = Column(Boolean, nullable=False)
     created_at: Mapped[dt.datetime] = Column(UtcDateTime, nullable=False, default=utcnow)

@@ -4,11 +4,14 @@ import logging
 import pytest
 
 from bot.config import LossPolicy
+from bot.db import make_engine, make_session_factory
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.identity.checks import attempts_left, normalise_name, verify_identity
+from bot.identity.privacy import Vault
 from bot.platform.logs import JsonFormatter
+from bot.platform.migrate import upgrade
 from tests.factories import ID_UNKNOWN, ID_ZHANG, add_card
-from tests.support import NOW
+from tests.support import NOW, make_settings
 
 POLICY = LossPolicy(max_identity_attempts=3, lockout_failures=5, lockout_minutes=30)
 
@@ -125,3 +128,30 @@ def test_a_success_resets_the_failures_before_it(session, vault):
         fail(f"after-{n}")  # the fifth since the holder's own success locks the ID number
     with pytest.raises(IdentityLocked):
         check(session, vault, "newer", name="张伟", now=next(moments))
+
+
+def test_a_checks_work_does_not_grow_with_the_successes_before_it(tmp_path):
+    """The counts read failures and the last success straight from the index: a check after
+    two thousand successes of the same person, name and client does the same work as the first
+    (counted in SQLite's virtual machine steps, on a database built by the migrations)."""
+    url = f"sqlite:///{tmp_path / 'cards.db'}"
+    upgrade(url)
+    settings = make_settings(url)
+    engine = make_engine(url)
+    with make_session_factory(engine, vault=Vault(settings)).begin() as session:
+        vault = Vault(settings)
+        add_card(session, vault)
+        steps = [0]
+        raw = session.connection().connection.dbapi_connection
+        raw.set_progress_handler(lambda: steps.__setitem__(0, steps[0] + 1), 1)
+
+        def work_of_a_check(conversation: str) -> int:
+            steps[0] = 0
+            check(session, vault, conversation, name="张伟", client="c" * 16)
+            return steps[0]
+
+        first = work_of_a_check("first")
+        for n in range(2000):
+            check(session, vault, f"earlier-{n}", name="张伟", client="c" * 16, now=NOW - dt.timedelta(seconds=n))
+        assert work_of_a_check("later") < first * 1.5
+    engine.dispose()
