@@ -83,6 +83,7 @@ def main() -> None:
         latest_turns,
         model_loading,
         past_states,
+        turn_admission,
     )
 
     action_responses.install()
@@ -93,6 +94,7 @@ def main() -> None:
     latest_turns.install()
     past_states.install()
     model_loading.install()
+    turn_admission.install()
 
     rasa_main()
 
