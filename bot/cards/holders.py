@@ -7,17 +7,25 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.cards.statuses import CardStatus
 from bot.errors import CardNotFound
 from bot.identity.privacy import Vault
 from bot.models import Card, Cardholder, CardStatusChange, LossReport
 
+# A cardholder is read for their current card: its status history and loss reports come in the
+# same query, not in three more as each is first touched (a third of an identity check's time).
+_WITH_CARDS = (
+    joinedload(Cardholder.cards).joinedload(Card.history),
+    joinedload(Cardholder.cards).joinedload(Card.loss_reports),
+)
+
 
 def find_cardholder(session: Session, *, vault: Vault, id_number: str) -> Cardholder | None:
     """The cardholder with this canonical ID number, or None."""
-    return session.scalars(select(Cardholder).where(Cardholder.id_hash == vault.id_hash(id_number))).first()
+    found = select(Cardholder).where(Cardholder.id_hash == vault.id_hash(id_number)).options(*_WITH_CARDS)
+    return session.scalars(found).unique().first()
 
 
 def get_cardholder(session: Session, *, vault: Vault, id_number: str) -> Cardholder:
