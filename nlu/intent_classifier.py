@@ -24,7 +24,7 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.nlu.featurizers.featurizer import Featurizer
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -53,6 +53,19 @@ class Network:
 def _log_scaled(counts: sp.csr_matrix) -> sp.csr_matrix:
     """log(1 + count): a word said three times is not three times the evidence."""
     return sp.csr_matrix(counts, dtype=np.float64).log1p()
+
+
+def sentence_counts(message: Message) -> sp.csr_matrix | None:
+    """The sparse sentence features of the message's text side by side, as the second half of
+    `Message.get_sparse_features(TEXT)` has them. That call also combines the sequence features,
+    which are not used here, and deep-copies each matrix first: 8% of the Rasa server's CPU per turn
+    (py-spy, 2026-12-01); without it the classifier's step took 0.6 ms rather than 1.0."""
+    parts = [
+        f.features
+        for f in message.features
+        if f.attribute == TEXT and f.is_sparse() and f.type == FEATURE_TYPE_SENTENCE
+    ]
+    return sp.hstack(parts, format="csr") if parts else None
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:
@@ -167,10 +180,7 @@ class FeedForwardIntentClassifier(IntentClassifier, GraphComponent):
         return cls(config, model_storage, resource)
 
     def _counts(self, messages: list[Message]) -> sp.csr_matrix:
-        rows = []
-        for message in messages:
-            _, sentence = message.get_sparse_features(TEXT)
-            rows.append(sp.csr_matrix(sentence.features) if sentence is not None else None)
+        rows = [sentence_counts(message) for message in messages]
         if self.network is not None:
             width = self.network.hidden_weights.shape[0]
         else:

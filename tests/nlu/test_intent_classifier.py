@@ -12,10 +12,11 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.tokenizers.jieba_tokenizer import JiebaTokenizer
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.intent_classifier import FeedForwardIntentClassifier, train_network
+from nlu.intent_classifier import FeedForwardIntentClassifier, sentence_counts, train_network
 
 EXAMPLES = {
     "greet": ["你好", "您好啊", "hello", "hi there", "早上好", "good morning"],
@@ -132,3 +133,17 @@ def test_weights_that_need_pickle_are_refused_not_run(storage):
         np.savez(directory / "weights.npz", hidden_weights=np.array([object()], dtype=object))
     with pytest.raises(ValueError):
         FeedForwardIntentClassifier.load({}, storage, resource, context())
+
+
+def test_it_reads_the_same_sentence_counts_as_rasas_combined_features(storage):
+    """`sentence_counts` is the sentence half of `Message.get_sparse_features`, without its copies."""
+    _, pipeline = training_data(storage)
+    messages = [Message(data={"text": text}) for text in ("我的社保卡丢了 thanks", "hello", "卡")]
+    for component in pipeline:
+        component.process(messages)
+    for message in messages:
+        _, rasas = message.get_sparse_features(TEXT)
+        ours = sentence_counts(message)
+        assert ours.shape == rasas.features.shape and ours.nnz > 0
+        assert (ours != sp.csr_matrix(rasas.features)).nnz == 0
+    assert sentence_counts(Message(data={"text": "no features"})) is None
