@@ -5,6 +5,7 @@ from aiohttp import web
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
 from rasa_addons import kept_connections
+from tests.rasa_addons.webhook_server import serving
 
 
 @pytest.fixture
@@ -17,18 +18,11 @@ async def server():
             return web.json_response({"error": "no"}, status=500)
         return web.json_response({"events": []})
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]
-    yield f"http://127.0.0.1:{port}/webhook", seen
-    for session in kept_connections._sessions.values():
-        await session.close()
-    kept_connections._sessions.clear()
-    await runner.cleanup()
+    async with serving(webhook) as url:
+        yield url, seen
+        for session in kept_connections._sessions.values():
+            await session.close()
+        kept_connections._sessions.clear()
 
 
 async def test_calls_share_one_connection_and_keep_rasas_headers(server, monkeypatch):

@@ -10,6 +10,7 @@ from rasa.utils.endpoints import EndpointConfig
 
 from rasa_addons import turn_admission
 from rasa_addons.turn_admission import Admission, away, turn
+from tests.rasa_addons.webhook_server import serving
 
 
 async def test_at_most_the_limit_inside_and_the_rest_in_the_order_they_came():
@@ -122,14 +123,8 @@ async def action_server():
         await asyncio.sleep(float((await request.json())["seconds"]))
         return web.json_response({"events": []})
 
-    app = web.Application()
-    app.router.add_post("/webhook", webhook)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}/webhook"
-    await runner.cleanup()
+    async with serving(webhook) as url:
+        yield url
 
 
 async def test_installed_rasa_turns_go_through_the_door_and_endpoint_calls_count_as_away(action_server, monkeypatch):
