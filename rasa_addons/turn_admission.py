@@ -13,9 +13,11 @@ turn back from the action server then queues behind at most one other turn: the 
 1.3× at the same turns per second (2026-12-01). Two rather than one: while one turn waits for the
 action server, the other uses the CPU (one at a time cost a fifth of the turns per second).
 
-A turn whose call to an endpoint (the action server) takes longer than `PATIENCE_SECONDS` gives
-its place to the next one and finishes without it: a slow or hung action server holds up the
-turns that need it, not every conversation.
+A turn whose calls to an endpoint (the action server) take longer than `PATIENCE_SECONDS` in all
+gives its place to the next one and finishes without it: a slow or hung action server holds up the
+turns that need it, not every conversation. The patience is the turn's, not each call's: a form
+step calls the action server twice, and a server just under the limit per call must not hold two
+places for twice the limit.
 """
 
 from __future__ import annotations
@@ -75,6 +77,7 @@ class _Place:
     def __init__(self, admission: Admission) -> None:
         self.admission = admission
         self.held = True
+        self.patience = PATIENCE_SECONDS  # what is left of the time it may spend away with the place
 
     def give_back(self) -> None:
         if self.held:
@@ -110,16 +113,19 @@ async def turn() -> AsyncIterator[None]:
 
 @asynccontextmanager
 async def away() -> AsyncIterator[None]:
-    """Around a call out of Rasa: the turn keeps its place for `PATIENCE_SECONDS`, then gives it up."""
+    """Around a call out of Rasa: the turn keeps its place while its patience lasts, then gives it up."""
     place = _place.get()
     if place is None or not place.held:
         yield
         return
-    timer = asyncio.get_running_loop().call_later(PATIENCE_SECONDS, place.give_back)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    timer = loop.call_later(place.patience, place.give_back)
     try:
         yield
     finally:
         timer.cancel()
+        place.patience -= loop.time() - started
 
 
 def install() -> None:

@@ -149,3 +149,18 @@ async def test_installed_rasa_turns_go_through_the_door_and_endpoint_calls_count
     # "quick" came in while "slow" waited on the action server past its patience, and left first.
     assert order == ["slow in", "quick in", "quick out", "slow out"]
     assert door.inside == 0
+
+
+async def test_the_patience_is_the_turns_not_each_calls(monkeypatch):
+    """Two calls just under the patience each: the place goes during the second."""
+    door = Admission(1)
+    monkeypatch.setattr(turn_admission, "admission", lambda: door)
+    monkeypatch.setattr(turn_admission, "PATIENCE_SECONDS", 0.2)
+    held: list[bool] = []
+    async with turn():
+        for _ in range(2):
+            async with away():
+                await asyncio.sleep(0.15)
+            held.append(turn_admission._place.get().held)
+    assert held == [True, False]
+    assert door.inside == 0
