@@ -136,10 +136,9 @@ def test_a_checks_work_does_not_grow_with_the_successes_before_it(tmp_path):
     (counted in SQLite's virtual machine steps, on a database built by the migrations)."""
     url = f"sqlite:///{tmp_path / 'cards.db'}"
     upgrade(url)
-    settings = make_settings(url)
+    vault = Vault(make_settings(url))
     engine = make_engine(url)
-    with make_session_factory(engine, vault=Vault(settings)).begin() as session:
-        vault = Vault(settings)
+    with make_session_factory(engine, vault=vault).begin() as session:
         add_card(session, vault)
         steps = [0]
         raw = session.connection().connection.dbapi_connection
