@@ -136,14 +136,16 @@ def test_weights_that_need_pickle_are_refused_not_run(storage):
 
 
 def test_it_reads_the_same_sentence_counts_as_rasas_combined_features(storage):
-    """`sentence_counts` is the sentence half of `Message.get_sparse_features`, without its copies."""
+    """`sentence_counts` is the sentence half of `Message.get_sparse_features`, a row per message."""
     _, pipeline = training_data(storage)
-    messages = [Message(data={"text": text}) for text in ("我的社保卡丢了 thanks", "hello", "卡")]
+    texts = ("我的社保卡丢了 thanks", "hello", "卡", "")
+    messages = [Message(data={"text": text}) for text in texts]
     for component in pipeline:
         component.process(messages)
-    for message in messages:
+    ours = sentence_counts(messages)
+    for row, message in enumerate(messages[:3]):
         _, rasas = message.get_sparse_features(TEXT)
-        ours = sentence_counts(message)
-        assert ours.shape == rasas.features.shape and ours.nnz > 0
-        assert (ours != sp.csr_matrix(rasas.features)).nnz == 0
-    assert sentence_counts(Message(data={"text": "no features"})) is None
+        assert ours[row].shape == rasas.features.shape and ours[row].nnz > 0
+        assert (ours[row] != sp.csr_matrix(rasas.features)).nnz == 0
+    assert ours[3].nnz == 0  # no features: an empty row of the same width
+    assert sentence_counts([Message(data={"text": "no features"})], 7).shape == (1, 7)
