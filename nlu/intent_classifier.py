@@ -79,9 +79,7 @@ def sentence_counts(messages: list[Message], width: int | None = None) -> sp.csr
                 stored += part.nnz
         row_ends.append(stored)
         width = offset or width
-    return sp.csr_matrix(
-        (np.concatenate(counts), np.concatenate(columns), row_ends), shape=(len(messages), width or 0)
-    )
+    return sp.csr_matrix((np.concatenate(counts), np.concatenate(columns), row_ends), shape=(len(messages), width or 0))
 
 
 def _softmax(scores: np.ndarray) -> np.ndarray:

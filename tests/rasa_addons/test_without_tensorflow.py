@@ -102,9 +102,11 @@ from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from nlu.components import NumberEntityExtractor, TextNormaliser
+from nlu.featurizers import SentenceCountsFeaturizer
 from nlu.intent_classifier import FeedForwardIntentClassifier
 print(without_tensorflow.components_needing_tensorflow([
-    TextNormaliser, CountVectorsFeaturizer, FeedForwardIntentClassifier, NumberEntityExtractor,
+    TextNormaliser, CountVectorsFeaturizer, SentenceCountsFeaturizer, FeedForwardIntentClassifier,
+    NumberEntityExtractor,
     FallbackClassifier, RulePolicy, MemoizationPolicy, DIETClassifier, TEDPolicy, ResponseSelector,
 ]))
 """
