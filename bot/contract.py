@@ -25,7 +25,7 @@ HANDOVER = "handover"  # hand the conversation to staff (bot.handover.live.Hando
 FALLBACK_INTENT = "nlu_fallback"
 
 # --- what Rasa sends the action server ---
-# The events of a session from this many user messages back (rasa_addons/latest_turns.py); an
+# The events of a session from this many user messages back (rasa_addons/action_calls.py); an
 # action that looks further back than that sees the start of this window as the start of the session.
 ACTION_HISTORY_MESSAGES = 8
 

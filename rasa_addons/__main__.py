@@ -75,23 +75,23 @@ def main() -> None:
     from rasa.__main__ import main as rasa_main
 
     from rasa_addons import (
+        action_calls,
         action_responses,
         applied_events,
         debug_states,
         graph_runner,
         kept_connections,
-        latest_turns,
         model_loading,
         past_states,
         turn_admission,
     )
 
+    action_calls.install()
     action_responses.install()
     applied_events.install()
     debug_states.install()
     graph_runner.install()
     kept_connections.install()
-    latest_turns.install()
     past_states.install()
     model_loading.install()
     turn_admission.install()

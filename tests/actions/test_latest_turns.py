@@ -1,7 +1,7 @@
 """The actions decide the same on the latest turns Rasa sends as on the whole session.
 
 Rasa sends the action server the events from the ACTION_HISTORY_MESSAGES-th last user message on
-(rasa_addons/latest_turns.py). Every action that walks back through the events is checked here
+(rasa_addons/action_calls.py). Every action that walks back through the events is checked here
 against the whole session, over generated conversations.
 """
 
@@ -18,7 +18,7 @@ from actions.runtime import typed_text
 from actions.tasks import _just_confirmed
 from actions.verification import idle_too_long
 from bot.contract import ACTION_HISTORY_MESSAGES, FALLBACK_INTENT
-from rasa_addons.latest_turns import latest_turns
+from rasa_addons.action_calls import latest_turns
 
 ACTIONS = ["action_listen", "action_nlu_fallback", "action_decline_task", "confirmation_form", "utter_greet"]
 
