@@ -83,6 +83,7 @@ def main() -> None:
         kept_connections,
         model_loading,
         past_states,
+        rule_matching,
         turn_admission,
     )
 
@@ -93,6 +94,7 @@ def main() -> None:
     graph_runner.install()
     kept_connections.install()
     past_states.install()
+    rule_matching.install()
     model_loading.install()
     turn_admission.install()
 
