@@ -3,9 +3,9 @@
 For the text of a message, `CountVectorsFeaturizer` makes two matrices: one row of counts per token
 (sequence features, for DIET's and TED's transformers) and one row for the whole sentence. Nothing
 in config.yml reads the sequence rows (nlu/intent_classifier.py reads the sentence counts, the
-policies read intents, not text), yet they were half of the featurizers' work on every message:
-11% of the Rasa server's CPU under 8 concurrent conversations (py-spy, 2026-12-01), counted again at
-every training. `SentenceCountsFeaturizer` is the same featurizer, trained and stored the same way,
+policies read intents, not text), yet they were half of the featurizers' work on every message, and
+the featurizers 11% of the Rasa server's CPU under 8 concurrent conversations (py-spy, 2026-12-01).
+`SentenceCountsFeaturizer` is the same featurizer, trained and stored the same way,
 with the same sentence counts, and without the sequence rows of the text. Other attributes (intents
 and action names during training) keep both, as Rasa makes them.
 """
