@@ -16,7 +16,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.intent_classifier import FeedForwardIntentClassifier, sentence_counts, train_network
+from nlu.intent_classifier import FeedForwardIntentClassifier, _Adam, sentence_counts, train_network
 
 EXAMPLES = {
     "greet": ["你好", "您好啊", "hello", "hi there", "早上好", "good morning"],
@@ -149,3 +149,23 @@ def test_it_reads_the_same_sentence_counts_as_rasas_combined_features(storage):
         assert (ours[row] != sp.csr_matrix(rasas.features)).nnz == 0
     assert ours[3].nnz == 0  # no features: an empty row of the same width
     assert sentence_counts([Message(data={"text": "no features"})], 7).shape == (1, 7)
+
+
+@pytest.mark.parametrize("rows", [np.array([0, 3, 4]), slice(None)], ids=["some rows", "whole array"])
+def test_the_optimiser_step_is_adam_to_the_last_bit(rows):
+    # The step works in place to spare memory; it must still be Adam's update exactly, whether
+    # `rows` picks rows (copies) or takes the whole array (views of the moments).
+    rng = np.random.default_rng(3)
+    weights = rng.normal(size=(6, 4))
+    optimiser = _Adam(weights.copy(), learning_rate=0.01)
+    mean, variance, expected = np.zeros_like(weights), np.zeros_like(weights), weights.copy()
+    beta1, beta2 = 0.9, 0.999
+    for step in (1, 2, 3):
+        gradient = rng.normal(size=expected[rows].shape)
+        mean[rows] = beta1 * mean[rows] + (1 - beta1) * gradient
+        variance[rows] = beta2 * variance[rows] + (1 - beta2) * gradient * gradient
+        rate = 0.01 * np.sqrt(1 - beta2**step) / (1 - beta1**step)
+        expected[rows] -= rate * mean[rows] / (np.sqrt(variance[rows]) + 1e-8)
+        optimiser.step(gradient, step, rows)
+    assert np.array_equal(optimiser.array, expected)
+    assert np.array_equal(optimiser.mean, mean) and np.array_equal(optimiser.variance, variance)
