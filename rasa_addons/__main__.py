@@ -1,6 +1,7 @@
 """`python -m rasa_addons …`: the `rasa` command (same arguments), with our additions installed first.
 
-The Procfile, `deploy/rasa.sh` and the tests start Rasa this way; see rasa_addons/action_responses.py.
+The Procfile, `deploy/rasa.sh` and the tests start Rasa this way, and `make train` trains this way; see
+rasa_addons/action_responses.py.
 `run --enable-api` takes its token from RASA_TOKEN in the environment rather than from the command
 line, where every local user could read it (`ps`, /proc/PID/cmdline): the token is added to the
 arguments inside the process, which leaves the command line the kernel shows unchanged.
@@ -60,15 +61,15 @@ def skip_jax() -> None:
     sys.modules.setdefault("jax", None)  # type: ignore[arg-type]
 
 
-def serves_without_tensorflow(argv: list[str], environ: Mapping[str, str]) -> bool:
-    """`run` serves without TensorFlow unless RASA_WITH_TENSORFLOW=1 (rasa_addons/without_tensorflow.py)."""
-    return bool(argv) and argv[0] == "run" and environ.get(without_tensorflow.ENVIRONMENT_SWITCH) != "1"
+def runs_without_tensorflow(argv: list[str], environ: Mapping[str, str]) -> bool:
+    """`run` and `train` go without TensorFlow unless RASA_WITH_TENSORFLOW=1 (rasa_addons/without_tensorflow.py)."""
+    return bool(argv) and argv[0] in {"run", "train"} and environ.get(without_tensorflow.ENVIRONMENT_SWITCH) != "1"
 
 
 def main() -> None:
     sys.argv[1:] = with_token(sys.argv[1:], os.environ)
     skip_jax()
-    if serves_without_tensorflow(sys.argv[1:], os.environ):
+    if runs_without_tensorflow(sys.argv[1:], os.environ):
         without_tensorflow.install()
     quiet_start()
     # Imported only now: they import Rasa, hence Sanic (and TensorFlow, unless placeholders stand in).

@@ -32,6 +32,8 @@ MODEL_INPUTS = (
 )
 MODELS_DIR = ROOT / "models"
 DEPLOYED_RECORD = VAR_DIR / "deployed_model.json"
+# Rasa's `train` with our additions: the same rule search the servers run, and no TensorFlow to import.
+TRAIN_COMMAND = (sys.executable, "-m", "rasa_addons", "train")
 
 
 def fingerprint(root: Path = ROOT) -> str:
@@ -135,10 +137,9 @@ def ensure_trained(
     if path.exists() and not force:
         return path
     models_dir.mkdir(parents=True, exist_ok=True)
-    rasa = Path(sys.executable).with_name("rasa")
     log.info("training %s", path.name)
     subprocess.run(
-        [str(rasa), "train", "--out", str(models_dir), "--fixed-model-name", path.name.removesuffix(".tar.gz")],
+        [*TRAIN_COMMAND, "--out", str(models_dir), "--fixed-model-name", path.name.removesuffix(".tar.gz")],
         cwd=root,
         check=True,
     )

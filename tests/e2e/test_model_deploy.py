@@ -130,13 +130,13 @@ MISUNDERSTOOD = ("我滴卡卡遭耗子啃了", "卡烂成渣渣了")  # a card 
 
 
 def training_copy(work: Path) -> Path:
-    """What `rasa train` reads (and the code the NLU components import), copied, so the project stays as it is."""
+    """Training's inputs and the code it runs (`python -m rasa_addons train`), copied: the project stays as is."""
     root = work / "project"
     root.mkdir()
     for name in ("config.yml", "domain.yml"):
         shutil.copy2(ROOT / name, root / name)
     ignore = shutil.ignore_patterns("__pycache__")
-    for name in ("data", "nlu", "bot"):
+    for name in ("data", "nlu", "bot", "rasa_addons"):
         shutil.copytree(ROOT / name, root / name, ignore=ignore)
     return root
 

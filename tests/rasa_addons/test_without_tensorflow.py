@@ -1,4 +1,5 @@
-"""Serving without TensorFlow: our model loads and answers, a model that needs TensorFlow is refused by name.
+"""Serving and training without TensorFlow: our model loads and answers, a model or a configuration that
+needs TensorFlow is refused by name.
 
 Each check runs in a fresh interpreter: the placeholders must be in place before Rasa is imported,
 and this test process has imported the real TensorFlow already.
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from rasa_addons.__main__ import serves_without_tensorflow
+from rasa_addons.__main__ import runs_without_tensorflow
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,13 +27,14 @@ def run_python(code: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_only_serving_goes_without_tensorflow_and_the_switch_brings_it_back():
-    assert serves_without_tensorflow(["run", "--enable-api"], {})
-    assert not serves_without_tensorflow(["run", "--enable-api"], {"RASA_WITH_TENSORFLOW": "1"})
-    assert serves_without_tensorflow(["run"], {"RASA_WITH_TENSORFLOW": "0"})
-    assert not serves_without_tensorflow(["train"], {})
-    assert not serves_without_tensorflow(["test", "nlu"], {})
-    assert not serves_without_tensorflow([], {})
+def test_serving_and_training_go_without_tensorflow_and_the_switch_brings_it_back():
+    assert runs_without_tensorflow(["run", "--enable-api"], {})
+    assert not runs_without_tensorflow(["run", "--enable-api"], {"RASA_WITH_TENSORFLOW": "1"})
+    assert runs_without_tensorflow(["run"], {"RASA_WITH_TENSORFLOW": "0"})
+    assert runs_without_tensorflow(["train", "--out", "models"], {})
+    assert not runs_without_tensorflow(["train"], {"RASA_WITH_TENSORFLOW": "1"})
+    assert not runs_without_tensorflow(["test", "nlu"], {})
+    assert not runs_without_tensorflow([], {})
 
 
 def test_our_model_is_served_without_importing_tensorflow(trained_model):
@@ -87,6 +89,49 @@ except without_tensorflow.ModelNeedsTensorFlow as refusal:
     assert result.returncode == 0, result.stderr[-2000:]
     assert "refused: this model uses DIETClassifier" in result.stdout
     assert "RASA_WITH_TENSORFLOW=1" in result.stdout
+
+
+CONFIGURATION_CHECK = """
+from rasa_addons import without_tensorflow
+without_tensorflow.install()
+import rasa.engine.validation
+from rasa.engine.recipes.recipe import Recipe
+from rasa.shared.data import TrainingType
+from rasa.shared.importers.importer import TrainingDataImporter
+importer = TrainingDataImporter.load_from_config({config!r}, "domain.yml", ["data"])
+configuration = Recipe.recipe_for_name("default.v1").graph_config_for_recipe(
+    importer.get_config(), {{}}, training_type=TrainingType.BOTH
+)
+try:
+    rasa.engine.validation.validate(configuration)
+    print("valid")
+except without_tensorflow.ModelNeedsTensorFlow as refusal:
+    print("refused:", refusal)
+"""
+
+
+def test_a_configuration_that_needs_tensorflow_is_refused_before_training(tmp_path):
+    config = tmp_path / "config.yml"
+    config.write_text(
+        (ROOT / "config.yml")
+        .read_text(encoding="utf-8")
+        .replace(
+            "  - name: nlu.intent_classifier.FeedForwardIntentClassifier\n",
+            "  - name: DIETClassifier\n    epochs: 1\n  - name: nlu.intent_classifier.FeedForwardIntentClassifier\n",
+        )
+        + "  - name: TEDPolicy\n",
+        encoding="utf-8",
+    )
+    result = run_python(CONFIGURATION_CHECK.format(config=str(config)))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "refused: this configuration uses DIETClassifier, TEDPolicy" in result.stdout
+    assert "RASA_WITH_TENSORFLOW=1" in result.stdout
+
+
+def test_our_configuration_trains_without_tensorflow():
+    result = run_python(CONFIGURATION_CHECK.format(config="config.yml"))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split("\n")[-2] == "valid"
 
 
 def test_tensorflow_components_are_told_from_the_others():
