@@ -14,7 +14,9 @@ from webhooks.gunicorn_conf import on_starting as empty_metric_files
 
 bind = f"{os.environ.get('WEB_HOST', '0.0.0.0')}:{os.environ.get('WEB_PORT', '8000')}"
 workers = int(os.environ.get("WEB_WORKERS", "2"))
-threads = int(os.environ.get("WEB_THREADS", "4"))
+# Turns mostly wait for Rasa: with enough threads they wait in Rasa's one first-come-first-served
+# queue rather than in the queue of the worker that accepted them (docs/benchmarks.md).
+threads = int(os.environ.get("WEB_THREADS", "32"))
 timeout = 30  # a worker silent this long is replaced; turns give up on Rasa after RASA_TIMEOUT_SECONDS
 accesslog = "-"
 
