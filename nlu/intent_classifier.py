@@ -105,8 +105,8 @@ class _Adam:
         self.mean, self.variance = np.zeros_like(array), np.zeros_like(array)
 
     def step(self, gradient: np.ndarray, step: int, rows: np.ndarray | slice = slice(None)) -> None:
-        # In place on one scratch array: the same arithmetic as the textbook expressions, to the
-        # last bit, without their seven temporaries of the first layer's rows per batch.
+        # In place, with two scratch arrays where the textbook expressions make a new array of the
+        # first layer's touched rows at every operation; the arithmetic is theirs to the last bit.
         beta1, beta2 = _ADAM_BETAS
         scratch = np.multiply(gradient, 1 - beta1)
         mean = self.mean[rows]
