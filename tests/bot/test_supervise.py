@@ -20,7 +20,8 @@ from bot.platform.supervise import ProcfileError, parse_procfile, supervisord_co
 
 
 def procfile_names(path) -> list[str]:
-    return [line.split(":", 1)[0] for line in path.read_text().splitlines() if line.strip()]
+    lines = [line for line in path.read_text().splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    return [line.split(":", 1)[0] for line in lines]
 
 
 def read_config(text: str) -> configparser.RawConfigParser:
