@@ -22,7 +22,7 @@ from bot.handover.live import any_overdue, end_for_person, expire_waiting, perso
 from bot.language.text import detect_language
 from webhooks import messages
 from webhooks.rasa_client import RasaUnavailable
-from webhooks.throttle import limiter
+from webhooks.throttle import limited
 from webhooks.turns import BadMessage, answer, check_message, client_token
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ def _client_address() -> str:
 
 
 @bp.post("/chat/message")
-@limiter.limit(_turn_limit, key_func=_client_address)
+@limited(_turn_limit, _client_address)
 def message():
     body = request.get_json(silent=True)
     raw = body.get("message") if isinstance(body, dict) else None
@@ -102,7 +102,7 @@ def message():
 
 
 @bp.post("/chat/end")
-@limiter.limit(_turn_limit, key_func=_client_address)
+@limited(_turn_limit, _client_address)
 def end():
     """End the conversation: the old one gets a goodbye, so nothing verified survives in it, and
     this browser session goes on in a new conversation. Without Rasa the old one is still left

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import threading
 from types import SimpleNamespace
 
+import pytest
+import redis
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
@@ -46,3 +50,32 @@ def test_idle_counters_are_swept_within_a_second(monkeypatch):
     storage.incr("busy", 60)
     storage.timer.join()
     assert "idle" not in storage.storage
+
+
+def test_a_store_that_is_down_is_counted_around_and_tried_again_later(monkeypatch):
+    counters = throttle.Counters("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    limit = parse("2 per minute")
+    assert [counters.hit(limit, "chat", "client")[1] for _ in range(3)] == [True, True, False]  # counted in memory
+    clock = [throttle.time.monotonic() + throttle.RETRY_SECONDS]
+    monkeypatch.setattr(throttle.time, "monotonic", lambda: clock[0])
+    tried = []
+    monkeypatch.setattr(counters.shared, "hit", lambda *args: tried.append(args) or True)
+    assert counters.hit(limit, "chat", "client") == (counters.shared, True)
+    assert len(tried) == 1  # the store is tried again once the retry time has passed
+
+
+def test_two_web_processes_share_one_count_in_redis():
+    host = os.environ.get("PRODUCTION_TEST_REDIS_HOST", "127.0.0.1")
+    port = int(os.environ.get("PRODUCTION_TEST_REDIS_PORT", "6379"))
+    try:
+        redis.Redis(host=host, port=port, socket_timeout=3).ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_PRODUCTION_TESTS"):
+            pytest.fail(f"Redis at {host}:{port} is required: {type(error).__name__}")
+        pytest.skip(f"Redis at {host}:{port} is not reachable ({type(error).__name__})")
+    one, other = (throttle.Counters(f"redis://{host}:{port}/2") for _ in range(2))
+    limit, client = parse("3 per minute"), "client-" + secrets.token_hex(4)
+    processes = (one, other, one, other)
+    hits = [counters.hit(limit, "chat", client) for counters in processes]
+    assert [within for _, within in hits] == [True, True, True, False]
+    assert all(strategy is counters.shared for (strategy, _), counters in zip(hits, processes, strict=True))

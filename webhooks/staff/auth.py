@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_limiter.util import get_remote_address
 from flask_login import UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
@@ -111,7 +110,8 @@ def page_context() -> dict[str, Any]:
 
 def _sign_in_limits() -> list[tuple[str, str]]:
     name = (request.form.get("username") or "").strip().lower()[:64]
-    return [(PER_NAME_LIMIT, "name:" + name), (PER_ADDRESS_LIMIT, "address:" + get_remote_address())]
+    address = request.remote_addr or "127.0.0.1"
+    return [(PER_NAME_LIMIT, "name:" + name), (PER_ADDRESS_LIMIT, "address:" + address)]
 
 
 @bp.after_request
