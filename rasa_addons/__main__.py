@@ -85,6 +85,7 @@ def main() -> None:
         model_loading,
         past_states,
         rule_matching,
+        slot_copies,
         turn_admission,
     )
 
@@ -96,6 +97,7 @@ def main() -> None:
     kept_connections.install()
     past_states.install()
     rule_matching.install()
+    slot_copies.install()
     model_loading.install()
     turn_admission.install()
 
