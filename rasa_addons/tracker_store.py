@@ -138,6 +138,20 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             )
             .order_by(column.id)
         )
+        # Rasa's query for the latest session (`_event_query`), as a statement built once.
+        session_start = (
+            sa.select(sa.func.max(column.timestamp))
+            .where(column.sender_id == sa.bindparam("sender_id"), column.type_name == SessionStarted.type_name)
+            .scalar_subquery()
+        )
+        self._latest_session = (
+            sa.select(column.id, column.type_name, column.data)
+            .where(
+                column.sender_id == sa.bindparam("sender_id"),
+                sa.or_(column.timestamp >= session_start, session_start.is_(None)),
+            )
+            .order_by(column.id)
+        )
 
     def _pool_sqlite(self) -> None:
         """Keep SQLite connections open, in WAL mode, committing without waiting for the disk.
@@ -224,10 +238,14 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
                 new = rows[1:]
                 events = known.events + _events(new)
                 return _Read(known.first_id, new[-1].id if new else known.last_id, events)
-        rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).all()
+        rows = self._latest_session_rows(session, sender_id)
         if not rows:
             return None
         return _Read(rows[0].id, rows[-1].id, _events(rows))
+
+    def _latest_session_rows(self, session: Any, sender_id: str) -> list[Any]:
+        """The rows of the conversation's latest session, as Rasa's `_event_query` finds them."""
+        return session.connection().execute(self._latest_session, {"sender_id": sender_id}).all()
 
 
 def _row(sender_id: str, event: Event) -> dict[str, Any]:

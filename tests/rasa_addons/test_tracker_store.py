@@ -222,15 +222,15 @@ def test_a_store_remembers_at_most_512_conversations_for_15_minutes(tmp_path):
 
 
 def whole_reads(store: EncryptedSQLTrackerStore, monkeypatch) -> list[str]:
-    """Conversations `store` reads whole from the database from now on (Rasa's session query)."""
+    """Conversations `store` reads whole from the database from now on (its latest-session query)."""
     asked: list[str] = []
-    rasa_query = EncryptedSQLTrackerStore._event_query
+    whole_read = EncryptedSQLTrackerStore._latest_session_rows
 
-    def counted(self, session, sender_id, fetch_events_from_all_sessions):
+    def counted(self, session, sender_id):
         asked.append(sender_id)
-        return rasa_query(self, session, sender_id, fetch_events_from_all_sessions)
+        return whole_read(self, session, sender_id)
 
-    monkeypatch.setattr(EncryptedSQLTrackerStore, "_event_query", counted)
+    monkeypatch.setattr(EncryptedSQLTrackerStore, "_latest_session_rows", counted)
     return asked
 
 
@@ -329,3 +329,23 @@ async def test_rows_written_meanwhile_by_another_server_make_the_next_read_ask_t
     assert [e.text for e in again.events if isinstance(e, UserUttered)][-2:] == ["另一台", "这一台"]
     for each in (store, other):
         each.engine.dispose()
+
+
+@pytest.mark.parametrize("sessions", [0, 1, 3], ids=["no-session-start", "one-session", "three-sessions"])
+async def test_a_whole_read_finds_the_latest_session_as_rasas_query_does(tmp_path, sessions):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    writer = make_store(path, cipher)
+    tracker = DialogueStateTracker("web-1", slots=None)
+    for number in range(sessions):
+        tracker.update(ActionExecuted("action_session_start", timestamp=1000.0 * (number + 1)))
+        tracker.update(SessionStarted(timestamp=1000.0 * (number + 1) + 0.1))
+        turn(tracker, f"第{number}次", 1000.0 * (number + 1) + 1)
+    turn(tracker, "最后一句", 9000.0)
+    await writer.save(tracker)
+    writer.engine.dispose()
+    reader = make_store(path, cipher)
+    reader.domain = DOMAIN
+    read = await reader.retrieve("web-1")  # a server that never saw the conversation reads it whole
+    assert [e.as_dict() for e in read.events] == await rasa_read(path, cipher, "web-1")
+    assert sum(isinstance(e, SessionStarted) for e in read.events) == min(sessions, 1)
+    reader.engine.dispose()
