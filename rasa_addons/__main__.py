@@ -86,6 +86,7 @@ def main() -> None:
         past_states,
         rule_matching,
         slot_copies,
+        tracker_copies,
         turn_admission,
     )
 
@@ -98,6 +99,7 @@ def main() -> None:
     past_states.install()
     rule_matching.install()
     slot_copies.install()
+    tracker_copies.install()
     model_loading.install()
     turn_admission.install()
 
