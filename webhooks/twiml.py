@@ -1,7 +1,9 @@
 """TwiML for the hotline, built only with twilio's VoiceResponse builders (no string templates).
 
-Text that speaks badly never reaches `<Say>`: URLs, emoji and markdown are dropped, and numbers
-of four or more digits (references, phone numbers, ID numbers) are read digit by digit.
+Text that speaks badly never reaches `<Say>`: URLs, emoji and markdown are dropped, numbers of four
+or more digits (references, phone numbers, ID numbers) are read digit by digit, and masked values
+are said as a person would say them: "*****0006" as "ending in 0006", "张*" as "张某", "M**** G*****"
+as "M. G." (a bare "*" would be dropped and leave "张" followed by a pause).
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 
 _UNSPEAKABLE = re.compile(r"https?://\S+|[*_`#>\[\]]|[\U0001F000-\U0001FAFF\u2600-\u27BF]")
 _DIGITS = re.compile(r"\d{4,}X?|\d{3,}X")
+_EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})([^*\s][^*]*?)\1(?![\w*])")  # **bold**, *italic*: not masks
+_MASKED_END = re.compile(r"(?<![\d*])\*+(\d{3,}X?)")
+_MASKED_HAN = re.compile(r"([\u3400-\u9fff])\*+")
+_MASKED_LATIN = re.compile(r"\b([A-Za-z])\*+")
+_ENDING_IN = {"zh": "尾号{}", "en": "ending in {}"}
 GATHER_LANGUAGE = {"zh": "cmn-Hans-CN", "en": "en-US"}
 SAY_LANGUAGE = {"zh": "cmn-CN", "en": "en-US"}
 
@@ -34,11 +41,19 @@ def speakable(text: str) -> str:
     return " ".join(_UNSPEAKABLE.sub(" ", text).split())
 
 
+def spoken_masks(text: str, language: str) -> str:
+    """Masked numbers and names in `text` as they are said (see the module's docstring)."""
+    text = _EMPHASIS.sub(r"\2", text)
+    text = _MASKED_END.sub(lambda match: _ENDING_IN[language].format(match.group(1)), text)
+    text = _MASKED_HAN.sub(r"\1某", text)
+    return _MASKED_LATIN.sub(r"\1.", text)
+
+
 def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: VoiceConfig) -> None:
-    """One `<Say>`, with long numbers read digit by digit."""
+    """One `<Say>`, with long numbers read digit by digit and masked values said as words."""
     voice = config.voice_en if language == "en" else config.voice_zh
     say = Say(voice=voice, language=SAY_LANGUAGE[language])
-    clean = speakable(text)
+    clean = speakable(spoken_masks(text, language))
     position = 0
     for match in _DIGITS.finditer(clean):
         if match.start() > position:

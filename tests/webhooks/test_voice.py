@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 from bot.models import Flag, Voicemail
 from bot.review.accounts import add_staff_user
 from tests.support import CALL, PASSWORD, TWILIO_TOKEN, post, sign_in
-from webhooks.twiml import VoiceConfig, speakable, turn
+from webhooks.twiml import VoiceConfig, speakable, spoken_masks, turn
 from webhooks.voice_prompts import PROMPTS
 
 
@@ -204,6 +204,26 @@ def test_numbers_are_read_digit_by_digit_and_unspeakable_text_is_dropped():
     assert say.find("./say-as").text == "4540067156"
     assert "http" not in "".join(say.itertext()) and "*" not in "".join(say.itertext())
     assert speakable("a  **b** 😀") == "a b"
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "said"),
+    [
+        ("zh", "张*，卡号 *****0006：您的社保卡已制作完成", "张某，卡号 尾号0006：您的社保卡已制作完成"),
+        ("zh", "欧**的卡", "欧某的卡"),
+        ("en", "M**** G*****, card *****0006: Your card is ready", "M. G., card ending in 0006: Your card is ready"),
+        ("en", "reference ******7156", "reference ending in 7156"),
+        ("zh", "详见 **注意** 事项，*张*", "详见 注意 事项，张"),  # emphasis marks, not masks
+    ],
+)
+def test_masked_names_and_numbers_are_said_as_words(language, text, said):
+    assert spoken_masks(text, language) == said
+
+
+def test_a_progress_answer_on_the_phone_says_the_masked_name_and_card_as_words():
+    response = turn(["张*，卡号 *****0006：您的社保卡已制作完成。"], action="/t", language="zh", config=VoiceConfig())
+    said = "".join(ET.fromstring(str(response)).find("./Gather/Say").itertext())
+    assert said == "张某，卡号 尾号0006：您的社保卡已制作完成。"
 
 
 def test_a_replayed_step_is_answered_the_same_without_a_second_turn(client, session):
