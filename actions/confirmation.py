@@ -21,6 +21,8 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import traced, typed_text
 from actions.tasks import cancel_task
+from actions.verification import take_leave
+from bot.contract import TASK_FINISHED
 from bot.language.confirmation import Decision, decide
 
 SLOT = "confirmation_reply"
@@ -98,10 +100,28 @@ def _messages_since_decline(tracker: Tracker) -> int | None:
     return None
 
 
+def _answers_anything_else(tracker: Tracker) -> bool:
+    """Whether the latest message answers the bot's last turn, which finished a task and so asked
+    (on the phone) or offered (in chat) whether there was anything else, with no task under way."""
+    if tracker.get_slot("task"):
+        return False
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users == 2:
+                return False
+        elif users == 1 and event.get("event") == "bot":
+            if ((event.get("data") or {}).get("custom") or {}).get(TASK_FINISHED):
+                return True
+    return False
+
+
 class ActionReconsider(Action):
     """A yes or no with nothing pending: offer again a change declined just before if the words say
-    yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted and a
-    no stops whatever was under way."""
+    yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted, a no
+    to "anything else?" after a finished task says goodbye, and any other no stops whatever was
+    under way."""
 
     def name(self) -> str:
         return "action_reconsider"
@@ -126,6 +146,9 @@ class ActionReconsider(Action):
                 SlotSet("unclear_replies", None),
             ]
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
+            if _answers_anything_else(tracker):  # "没有了": nothing more to do, so goodbye
+                dispatcher.utter_message(response="utter_goodbye")
+                return take_leave(dispatcher)
             return cancel_task(dispatcher)
         dispatcher.utter_message(response="utter_ask_what_task")
         return [SlotSet("awaiting_confirmation", None)]

@@ -15,6 +15,7 @@ from rasa_sdk.forms import REQUESTED_SLOT
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import services, traced
+from bot.contract import CONVERSATION_OVER
 from bot.errors import InvalidIdNumber
 from bot.identity.idnumbers import validate_id_number
 
@@ -66,4 +67,10 @@ class ActionForgetIdentity(Action):
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        return forget_everything()
+        return take_leave(dispatcher)
+
+
+def take_leave(dispatcher: CollectingDispatcher) -> list[dict]:
+    """The end of a conversation after its goodbye: the phone hangs up, and nothing is remembered."""
+    dispatcher.utter_message(json_message={CONVERSATION_OVER: True})
+    return forget_everything()

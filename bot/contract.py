@@ -19,6 +19,7 @@ CHANNELS = ("chat", "sms", "voice")
 LOSS_REFERENCE = "loss_reference"  # a loss report's reference, which the phone reads back twice
 LOSS_CREATED = "created"  # beside LOSS_REFERENCE: a new report, not one that already existed
 TASK_FINISHED = "task_finished"  # a task ended: the phone asks whether the caller needs anything else
+CONVERSATION_OVER = "conversation_over"  # the person took their leave: the phone hangs up after the replies
 HANDOVER = "handover"  # hand the conversation to staff (bot.handover.live.HandoverRequest)
 
 # The intent Rasa's FallbackClassifier gives a message it did not understand.

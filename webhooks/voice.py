@@ -19,7 +19,16 @@ from werkzeug.exceptions import HTTPException
 
 from bot.cards.holders import find_cardholder
 from bot.channels.voice_turns import remember_answer, remembered_answer
-from bot.contract import CALLER, CHANNEL, CLIENT, LANGUAGE, LOSS_REFERENCE, TASK_FINISHED, conversation_id
+from bot.contract import (
+    CALLER,
+    CHANNEL,
+    CLIENT,
+    CONVERSATION_OVER,
+    LANGUAGE,
+    LOSS_REFERENCE,
+    TASK_FINISHED,
+    conversation_id,
+)
 from bot.errors import ConfigError, InvalidPhoneNumber
 from bot.handover.live import handover_request
 from bot.handover.voicemails import record_voicemail, recording_from
@@ -297,6 +306,8 @@ def _answer_turn() -> Response:
     wanted = handover_request(replies)
     if wanted is not None:  # the action that asked for staff says why; the flag (and any voicemail) says so too
         return _handover(texts, language, wanted.reason)
+    if any((m.get("custom") or {}).get(CONVERSATION_OVER) for m in replies):  # the goodbye was said
+        return _xml(twiml.goodbye(texts, language=language, config=web.voice))
     finished = any((m.get("custom") or {}).get(TASK_FINISHED) for m in replies)
     if finished:
         texts = [*texts, prompt("anything_else", language)]

@@ -8,6 +8,7 @@ from actions.confirmation import (
     ValidateConfirmationForm,
 )
 from actions.handover import misses_in_a_row
+from bot.contract import CONVERSATION_OVER, TASK_FINISHED
 from tests.factories import ID_ZHANG
 from tests.support import make_tracker, responses
 
@@ -166,3 +167,29 @@ async def test_a_no_with_nothing_recently_declined_stops_the_request(dispatcher,
     events = await ActionReconsider().run(dispatcher, after_no("不用了", "deny", later=3), domain)
     assert responses(dispatcher) == ["utter_task_cancelled", None]
     assert {e["name"]: e["value"] for e in events}["awaiting_confirmation"] is None
+
+
+def after_finished_task(text: str, *, task: str | None = None):
+    """`text`, the answer to the turn that finished a task (and so asked whether there was anything else)."""
+    events = [
+        {"event": "user", "text": "确认"},
+        {"event": "action", "name": "action_run_task"},
+        {"event": "bot", "text": "已为您办理临时挂失。", "data": {}},
+        {"event": "bot", "text": None, "data": {"custom": {TASK_FINISHED: True}}},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+    return make_tracker({**VERIFIED, "task": task}, intent="deny", text=text, events=events)
+
+
+@pytest.mark.parametrize("text", ["没有了", "不用了谢谢", "no that's all"])
+async def test_a_no_to_anything_else_after_a_task_says_goodbye_and_ends_the_conversation(dispatcher, domain, text):
+    events = await ActionReconsider().run(dispatcher, after_finished_task(text), domain)
+    assert responses(dispatcher) == ["utter_goodbye", None]
+    assert dispatcher.messages[-1]["custom"] == {CONVERSATION_OVER: True}
+    assert {e["name"]: e["value"] for e in events}["verified_id_number"] is None  # forgotten, as after a goodbye
+
+
+async def test_a_no_with_a_task_under_way_still_stops_it_after_a_finished_one(dispatcher, domain):
+    await ActionReconsider().run(dispatcher, after_finished_task("不要了", task="loss"), domain)
+    assert responses(dispatcher) == ["utter_task_cancelled", None]

@@ -56,6 +56,16 @@ def test_loss_report_in_english_with_foreign_resident_id(stack, tmp_path):
     assert [r["reference"] for r in stack.card(holder.id_number)["loss_reports"]] == [spoken]
 
 
+def test_nothing_else_after_a_loss_report_is_a_goodbye_not_a_cancellation(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "罗淑珍")
+    converse(stack, "e2e-loss-done", "我的社保卡丢了", holder.id_number, holder.name, "确认挂失")
+    assert stack.card(holder.id_number)["status"] == "loss_reported"
+    (goodbye, progress) = converse(stack, "e2e-loss-done", "没有了", "查一下进度")
+    assert any("再见" in text for text in goodbye) and not any("取消" in text for text in goodbye), goodbye
+    assert stack.card(holder.id_number)["status"] == "loss_reported"
+    assert any("身份证" in text for text in progress), progress  # verification ended with the goodbye
+
+
 def test_no_at_the_confirmation_changes_nothing(stack, tmp_path):
     holder = add_holder(stack, tmp_path, "邓丽华", "issued")
     converse(stack, "e2e-loss-deny", "挂失社保卡", holder.id_number, holder.name)

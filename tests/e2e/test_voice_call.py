@@ -78,6 +78,20 @@ def test_keypad_1_confirms_after_a_spoken_question_then_silence_ends_the_call(st
     assert "human_requested" not in mine and "call_dropped" not in mine  # no voicemail, no flag
 
 
+@pytest.mark.parametrize("answer", ["没有了", "不用了，谢谢", "再见"])
+def test_a_caller_with_nothing_else_hears_goodbye_and_the_call_ends_with_the_report_kept(
+    stack, app_transport, tmp_path, answer
+):
+    holder = add_holder(stack, tmp_path, "丁秀珍")
+    call = Call(app_transport, caller="+8613000000003").run(
+        iter(_verified_loss_call(holder, "keys:1", answer)), echo=False
+    )
+    assert "还有其他需要吗" in " ".join(call.spoken)
+    assert call.ended == "bot hung up", call.spoken
+    assert "再见" in call.spoken[-1] and not any("已取消" in text for text in call.spoken), call.spoken
+    assert stack.card(holder.id_number)["status"] == "loss_reported"
+
+
 @pytest.mark.parametrize("answer", ["keys:2", "等一下，我再找找", "唔好住", "不得行", "wait, not yet"])
 def test_keypad_2_or_a_spoken_hesitation_changes_nothing(stack, app_transport, tmp_path, answer):
     holder = add_holder(stack, tmp_path, "沈玉兰")
