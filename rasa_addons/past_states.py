@@ -9,8 +9,8 @@ than the last: 0.3 ms per call for a session of 30 events, 5.6 ms for one of 300
 Here each conversation keeps, per set of options, the replay where it stopped: the states of the
 events already seen, the replayed tracker, and the two values the loop carries. A later call, in
 the same turn or the next, replays only the events added since; the state after the last event is
-kept too, until another event comes (the rule policy asks for it with the text and with the intent
-of the message, the memoization policy once more). The events must be the very
+kept too, until another event comes (after a message the rule policy asks for it twice, with the
+message's text and with its intent). The events must be the very
 objects replayed before (the tracker store hands out the same objects for what it has read);
 otherwise, as after an undo or a new session, the replay starts again from the first event. Callers
 change the lists they get (Rasa drops the intent or the text of user states), so each call returns
@@ -134,7 +134,7 @@ def states_for_tracker_history(
     REPLAYS.put(key, replay)
     if replay.last_for != len(replay.events):
         # The state after the last event changes with the next event, so it is worked out on a
-        # scratch copy, and kept only until then: the policies ask for it two or three times.
+        # scratch copy, and kept only until then (the rule policy asks twice after a message).
         carried = (replay.last_ml_action, replay.turn_was_hidden)
         scratch = Replay(replay.domain, replay.tracker, [], replay.states, *carried)
         replay.last, replay.last_for = _state(self, replay.tracker, scratch, False, *flags), len(replay.events)
