@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import os
 import re
 import secrets
 import socket
@@ -358,3 +359,31 @@ def buttons(name: str, language: str, voice: bool = False) -> list[dict]:
     """The choices a response offers as buttons in a language and channel."""
     (variant,) = chosen_variants(name, language, voice)
     return variant.get("buttons", [])
+
+
+def redis_for_tests() -> tuple[str, int]:
+    """The host and port of the Redis the production tests use; skips (fails where
+    REQUIRE_PRODUCTION_TESTS is set, as in CI) when it does not answer."""
+    import pytest
+    import redis
+
+    host = os.environ.get("PRODUCTION_TEST_REDIS_HOST", "127.0.0.1")
+    port = int(os.environ.get("PRODUCTION_TEST_REDIS_PORT", "6379"))
+    try:
+        redis.Redis(host=host, port=port, socket_timeout=3).ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_PRODUCTION_TESTS"):
+            pytest.fail(f"Redis at {host}:{port} is required: {type(error).__name__}")
+        pytest.skip(f"Redis at {host}:{port} is not reachable ({type(error).__name__})")
+    return host, port
+
+
+def rasa_domain():
+    """The assistant's domain.yml as Rasa loads it (without Rasa's notes on its slot mappings)."""
+    import warnings
+
+    from rasa.shared.core.domain import Domain
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return Domain.load(ROOT / "domain.yml")

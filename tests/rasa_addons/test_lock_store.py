@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import subprocess
 import sys
@@ -17,23 +16,16 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.config import ROOT
 from rasa_addons import lock_store
 from rasa_addons.lock_store import AtomicRedisLockStore
-
-HOST = os.environ.get("PRODUCTION_TEST_REDIS_HOST", "127.0.0.1")
-PORT = int(os.environ.get("PRODUCTION_TEST_REDIS_PORT", "6379"))
+from tests.support import redis_for_tests
 
 
 @pytest.fixture
 def stores():
-    try:
-        redis.Redis(host=HOST, port=PORT, socket_timeout=3).ping()
-    except redis.RedisError as error:
-        if os.environ.get("REQUIRE_PRODUCTION_TESTS"):
-            pytest.fail(f"Redis at {HOST}:{PORT} is required: {type(error).__name__}")
-        pytest.skip(f"Redis at {HOST}:{PORT} is not reachable ({type(error).__name__})")
+    host, port = redis_for_tests()
     prefix = "lt" + secrets.token_hex(4)
-    config = EndpointConfig(url=HOST, port=str(PORT), db="1", password="", key_prefix=prefix, type="x")
+    config = EndpointConfig(url=host, port=str(port), db="1", password="", key_prefix=prefix, type="x")
     yield AtomicRedisLockStore(config), AtomicRedisLockStore(config)
-    client = redis.Redis(host=HOST, port=PORT, db=1)
+    client = redis.Redis(host=host, port=port, db=1)
     for key in client.scan_iter(f"{prefix}:*"):
         client.delete(key)
 
@@ -81,7 +73,8 @@ asyncio.run(turn())
 def test_a_server_killed_mid_turn_holds_the_conversation_up_for_the_lease_not_rasas_minute(stores, short_lease):
     conversation = "c-" + secrets.token_hex(4)
     prefix = stores[0].key_prefix.split(":")[0]  # as configured, before Rasa adds its own
-    command = [sys.executable, "-c", KILLED_MID_TURN, HOST, str(PORT), prefix, conversation]
+    host, port = redis_for_tests()
+    command = [sys.executable, "-c", KILLED_MID_TURN, host, str(port), prefix, conversation]
     with subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True) as server:
         assert server.stdout.readline() == "in\n"
         server.kill()  # mid-turn: it never gives its ticket back, nor renews it

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,13 +20,11 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.config import ROOT
 from rasa_addons import past_states
 from rasa_addons.recently_used import RecentlyUsed
+from tests.support import rasa_domain
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # Rasa's notes on the domain's slot mappings
-    DOMAIN = Domain.load(ROOT / "domain.yml")
+DOMAIN = rasa_domain()
 RASA_STATES = Domain.states_for_tracker_history
 RULE_ONLY = {"rule_only_slots": ["requested_slot", "task"], "rule_only_loops": ["unblock_code_form"]}
 OPTIONS = [

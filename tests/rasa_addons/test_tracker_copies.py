@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
-
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionExecutionRejected,
@@ -26,12 +23,10 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from bot.config import ROOT
 from rasa_addons import tracker_copies
+from tests.support import rasa_domain
 
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # Rasa's notes on the domain's slot mappings
-    DOMAIN = Domain.load(ROOT / "domain.yml")
+DOMAIN = rasa_domain()
 RASA_COPY = tracker_copies._rasa_copy
 
 forms = st.sampled_from(["identity_form", "unblock_code_form", None])

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 import threading
 from types import SimpleNamespace
 
-import pytest
-import redis
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
 
+from tests.support import redis_for_tests
 from webhooks import throttle
 from webhooks.throttle import SweptMemoryStorage
 
@@ -65,14 +63,7 @@ def test_a_store_that_is_down_is_counted_around_and_tried_again_later(monkeypatc
 
 
 def test_two_web_processes_share_one_count_in_redis():
-    host = os.environ.get("PRODUCTION_TEST_REDIS_HOST", "127.0.0.1")
-    port = int(os.environ.get("PRODUCTION_TEST_REDIS_PORT", "6379"))
-    try:
-        redis.Redis(host=host, port=port, socket_timeout=3).ping()
-    except redis.RedisError as error:
-        if os.environ.get("REQUIRE_PRODUCTION_TESTS"):
-            pytest.fail(f"Redis at {host}:{port} is required: {type(error).__name__}")
-        pytest.skip(f"Redis at {host}:{port} is not reachable ({type(error).__name__})")
+    host, port = redis_for_tests()
     one, other = (throttle.Counters(f"redis://{host}:{port}/2") for _ in range(2))
     limit, client = parse("3 per minute"), "client-" + secrets.token_hex(4)
     processes = (one, other, one, other)
