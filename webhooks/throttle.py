@@ -116,7 +116,10 @@ class Reservation:
 
     def give_back(self) -> None:
         for strategy, item, key in self.taken:
-            strategy.storage().incr(item.key_for(self.scope, key), item.get_expiry(), amount=-1)
+            try:
+                strategy.storage().incr(item.key_for(self.scope, key), item.get_expiry(), amount=-1)
+            except Exception as error:  # the store went down since: the attempt stays counted there
+                log.warning("rate limit store unavailable: %s", type(error).__name__)
 
 
 def reserve(scope: str, limits: Iterable[tuple[str, str]]) -> Reservation | None:

@@ -6,6 +6,8 @@ import secrets
 import threading
 from types import SimpleNamespace
 
+import pytest
+from flask import Flask
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import FixedWindowRateLimiter, MovingWindowRateLimiter
@@ -62,6 +64,13 @@ def test_a_store_that_is_down_is_counted_around_and_tried_again_later(monkeypatc
     assert len(tried) == 1  # the store is tried again once the retry time has passed
 
 
+@pytest.fixture
+def app_with_counters():
+    app = Flask(__name__)
+    app.extensions["throttle"] = throttle.Counters("memory://")
+    return app
+
+
 def test_two_web_processes_share_one_count_in_redis():
     host, port = redis_for_tests()
     one, other = (throttle.Counters(f"redis://{host}:{port}/2") for _ in range(2))
@@ -70,3 +79,16 @@ def test_two_web_processes_share_one_count_in_redis():
     hits = [counters.hit(limit, "chat", client) for counters in processes]
     assert [within for _, within in hits] == [True, True, True, False]
     assert all(strategy is counters.shared for (strategy, _), counters in zip(hits, processes, strict=True))
+
+
+def test_an_attempt_given_back_to_a_store_gone_down_meanwhile_is_no_error(app_with_counters):
+    counters = app_with_counters.extensions["throttle"]
+    with app_with_counters.app_context():
+        attempt = throttle.reserve("staff-login", [("5 per minute", "name:li")])
+        assert attempt is not None and attempt.taken[0][0] is counters.shared
+
+        def down(*args, **kwargs):
+            raise ConnectionError("store down")
+
+        counters._stores[0].incr = down
+        attempt.give_back()  # logged, not raised: the sign-in that succeeded still goes on
