@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import re
+from typing import Any
 
 from flask import Blueprint, Response, current_app, request, url_for
 from sqlalchemy.exc import SQLAlchemyError
@@ -195,13 +196,15 @@ def _keep_recording(default_status: str) -> int:
     return 204
 
 
+def _marker(replies: list[dict], key: str) -> Any:
+    """The first value an action attached under `key` to its replies (`bot.contract`), else None."""
+    return next((value for m in replies if (value := (m.get("custom") or {}).get(key))), None)
+
+
 def _with_reference_twice(texts: list[str], replies: list[dict], language: str) -> list[str]:
     """A loss reference (marked by the action that committed it) is read back a second time."""
-    for message in replies:
-        reference = (message.get("custom") or {}).get(LOSS_REFERENCE)
-        if reference:
-            return [*texts, f"{prompt('reference_again', language)}{reference}"]
-    return texts
+    reference = _marker(replies, LOSS_REFERENCE)
+    return [*texts, f"{prompt('reference_again', language)}{reference}"] if reference else texts
 
 
 def _last_bot_messages(language: str) -> list[str]:
@@ -306,9 +309,9 @@ def _answer_turn() -> Response:
     wanted = handover_request(replies)
     if wanted is not None:  # the action that asked for staff says why; the flag (and any voicemail) says so too
         return _handover(texts, language, wanted.reason)
-    if any((m.get("custom") or {}).get(CONVERSATION_OVER) for m in replies):  # the goodbye was said
+    if _marker(replies, CONVERSATION_OVER):  # the goodbye was said
         return _xml(twiml.goodbye(texts, language=language, config=web.voice))
-    finished = any((m.get("custom") or {}).get(TASK_FINISHED) for m in replies)
+    finished = bool(_marker(replies, TASK_FINISHED))
     if finished:
         texts = [*texts, prompt("anything_else", language)]
     action = _turn_url(language, finished=finished)
