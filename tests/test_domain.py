@@ -68,6 +68,15 @@ def test_the_spoken_id_number_question_explains_the_keypad():
     assert "星号" in mandarin and "井号" in mandarin and "键盘" in mandarin
 
 
+def test_what_ends_a_task_asks_nothing_on_the_phone_where_the_hotline_asks_for_anything_else_itself():
+    """The replies actions send just before marking a task finished (actions/tasks.py `_finished`)."""
+    progress = [name for name in DOMAIN["responses"] if name.startswith("utter_progress_")]
+    ending = ["utter_loss_reported", "utter_loss_already_reported", "utter_unblock_done", "utter_task_cancelled"]
+    for name in [*progress, *ending, "utter_nothing_changed", "utter_confirmation_stopped"]:
+        for spoken in variants(name, voice=True):
+            assert not re.search(r"[?？吗]", spoken), spoken
+
+
 def test_every_custom_action_is_implemented():
     from rasa_sdk.executor import ActionExecutor
 

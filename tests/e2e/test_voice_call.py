@@ -92,6 +92,15 @@ def test_a_caller_with_nothing_else_hears_goodbye_and_the_call_ends_with_the_rep
     assert stack.card(holder.id_number)["status"] == "loss_reported"
 
 
+@pytest.mark.parametrize(("stop", "nothing_else"), [("算了", "没有了"), ("不办了", "不用了谢谢")])
+def test_a_caller_who_stops_midway_is_asked_once_whether_there_is_anything_else(stack, app_transport, stop, nothing_else):
+    call = Call(app_transport, caller="+8613000000004").run(iter(["挂失", stop, nothing_else]), echo=False)
+    cancelled = next(i for i, text in enumerate(call.spoken) if "已取消" in text)
+    asked = [text for text in call.spoken[cancelled:] if re.search(r"[?？]", text)]
+    assert len(asked) == 1 and "还有其他需要吗" in asked[0], call.spoken
+    assert call.ended == "bot hung up" and "再见" in call.spoken[-1], call.spoken
+
+
 @pytest.mark.parametrize("answer", ["keys:2", "等一下，我再找找", "唔好住", "不得行", "wait, not yet"])
 def test_keypad_2_or_a_spoken_hesitation_changes_nothing(stack, app_transport, tmp_path, answer):
     holder = add_holder(stack, tmp_path, "沈玉兰")
