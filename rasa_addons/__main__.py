@@ -80,6 +80,7 @@ def main() -> None:
         action_responses,
         applied_events,
         debug_states,
+        empty_domain,
         graph_runner,
         kept_connections,
         model_loading,
@@ -94,6 +95,7 @@ def main() -> None:
     action_responses.install()
     applied_events.install()
     debug_states.install()
+    empty_domain.install()
     graph_runner.install()
     kept_connections.install()
     past_states.install()
