@@ -13,7 +13,7 @@ from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUEN
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.featurizers import SentenceCountsFeaturizer
+from nlu.featurizers import SentenceCountsFeaturizer, sentence_counter
 
 TEXTS = {"report_loss": ["my card is lost", "lost card please block it"], "greet": ["hello there", "hi hi hi"]}
 CONFIGS = {"words": {}, "characters": {"analyzer": "char_wb", "min_ngram": 1, "max_ngram": 4}}
@@ -61,3 +61,20 @@ def test_other_attributes_keep_their_features_as_rasa_makes_them(tmp_path):
             got, expected = _features(mine, INTENT, kind), _features(theirs, INTENT, kind)
             assert len(got) == len(expected) and all((a != b).nnz == 0 for a, b in zip(got, expected, strict=True))
         assert _features(mine, INTENT, FEATURE_TYPE_SEQUENCE)  # intents are featurized as before
+
+
+SENTENCES = ["my card is lost", "LOST lost Lost card", "hi hi hi hi", "nothing known here", "", "卡 丢 了", "a"]
+
+
+@pytest.mark.parametrize("binary", [False, True], ids=["counts", "binary"])
+@pytest.mark.parametrize("config", CONFIGS.values(), ids=CONFIGS.keys())
+def test_a_sentence_is_counted_as_scikit_learn_counts_it(config, binary, tmp_path):
+    _, featurizer, _ = _trained(SentenceCountsFeaturizer, {**config, "use_shared_vocab": False}, tmp_path)
+    vectorizer = featurizer.vectorizers[TEXT]
+    vectorizer.binary = binary
+    count = sentence_counter(vectorizer)
+    for sentence in SENTENCES:
+        ours, expected = count(sentence), vectorizer.transform([sentence]).tocoo()
+        assert ours.shape == expected.shape and ours.dtype == expected.dtype, sentence
+        assert (ours != expected).nnz == 0, sentence
+        assert list(ours.col) == sorted(ours.col) and set(ours.row) <= {0}, sentence

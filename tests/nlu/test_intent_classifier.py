@@ -16,7 +16,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from nlu.intent_classifier import FeedForwardIntentClassifier, _Adam, sentence_counts, train_network
+from nlu.intent_classifier import FeedForwardIntentClassifier, _Adam, _log_scaled, sentence_counts, train_network
 
 EXAMPLES = {
     "greet": ["你好", "您好啊", "hello", "hi there", "早上好", "good morning"],
@@ -169,3 +169,10 @@ def test_the_optimiser_step_is_adam_to_the_last_bit(rows):
         optimiser.step(gradient, step, rows)
     assert np.array_equal(optimiser.array, expected)
     assert np.array_equal(optimiser.mean, mean) and np.array_equal(optimiser.variance, variance)
+
+
+def test_counts_are_log_scaled_as_a_converted_matrix_would_be():
+    counts = sp.csr_matrix((np.array([1, 3, 2, 7, 1]), np.array([4, 0, 9, 2, 4]), [0, 2, 2, 5]), shape=(3, 11))
+    ours, converted = _log_scaled(counts), sp.csr_matrix(counts, dtype=np.float32).log1p()
+    assert ours.dtype == converted.dtype == np.float32 and ours.shape == converted.shape
+    assert np.array_equal(ours.toarray(), converted.toarray())
