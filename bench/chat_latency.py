@@ -24,12 +24,11 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import requests
-
+from bench.http_client import Client, HTTPError, origin_and_path
 from bench.report import chat_tables
 from bench.stats import Level, scaled, summarise
 from bot.cards.demo import DEMO_CARDHOLDERS
-from bot.channels.signed import post_message
+from bot.channels.signed import WEBHOOK_PATH, signed_message
 from bot.config import merged_environment
 from webhooks import messages
 from webhooks.settings import load_web_settings
@@ -54,20 +53,21 @@ EARLY_TURNS, LATE_TURNS = range(3, 8), range(48, 53)
 Timings = dict[str, list[float]]
 
 
-def open_chat(http: requests.Session, message_url: str) -> None:
+def open_chat(http: Client, message_path: str) -> None:
     """Load the chat page as a browser does: its session cookie, and its CSRF token for every message."""
-    page = http.get(message_url.removesuffix("chat/message"), timeout=TIMEOUT_S).text
+    page = http.get(message_path.removesuffix("chat/message")).text
     token = re.search(r'name="csrf-token" content="([^"]+)"', page)
     if token:
         http.headers["X-CSRFToken"] = token.group(1)
 
 
-def _post(http: requests.Session, url: str, sender: str, text: str, *, via_web: bool, key: str | None):
-    """One turn: signed to Rasa at base `url` when there is a `key`, else to the web app or a stock REST URL."""
+def _post(http: Client, path: str, sender: str, text: str, *, via_web: bool, key: str | None):
+    """One turn: signed to the Rasa server at `path` when there is a `key`, else to the web app's or a
+    stock Rasa's endpoint at `path`."""
     if key:
-        return post_message(http, url, key, sender, text, timeout=TIMEOUT_S)
-    body = {"message": text} if via_web else {"sender": sender, "message": text}
-    return http.post(url, json=body, timeout=TIMEOUT_S)
+        body, headers = signed_message(key, sender, text)
+        return http.post(path.rstrip("/") + WEBHOOK_PATH, body, headers)
+    return http.post_json(path, {"message": text} if via_web else {"sender": sender, "message": text})
 
 
 def answered(status: int, body: object, *, via_web: bool) -> bool:
@@ -81,11 +81,11 @@ def answered(status: int, body: object, *, via_web: bool) -> bool:
     return bool(replies) and not any(str(reply).startswith(APOLOGIES) for reply in replies)
 
 
-def _turn(http: requests.Session, url: str, sender: str, text: str, *, via_web: bool, key: str | None) -> bool:
+def _turn(http: Client, path: str, sender: str, text: str, *, via_web: bool, key: str | None) -> bool:
     try:
-        reply = _post(http, url, sender, text, via_web=via_web, key=key)
-        return answered(reply.status_code, reply.json(), via_web=via_web)
-    except (requests.RequestException, ValueError):
+        reply = _post(http, path, sender, text, via_web=via_web, key=key)
+        return answered(reply.status, reply.json(), via_web=via_web)
+    except (HTTPError, ValueError):
         return False
 
 
@@ -115,18 +115,19 @@ def conversation(
     """`rounds` fresh conversations, one after another. A failed turn counts as an error and ends
     its conversation (the script cannot go on), and the next round starts a fresh one."""
     level = ChatLevel()
+    origin, path = origin_and_path(url)
     for _ in range(rounds):
-        with requests.Session() as http:  # the web app keeps its conversation in the session cookie
+        with Client(origin, timeout=TIMEOUT_S) as http:  # the web app keeps its conversation in a cookie
             if via_web:
                 try:
-                    open_chat(http, url)
-                except requests.RequestException:
+                    open_chat(http, path)
+                except HTTPError:
                     level.errors += 1
                     continue
             sender = "bench-" + uuid.uuid4().hex[:12]
             for kind, text in script:
                 start = time.perf_counter()
-                if not _turn(http, url, sender, text, via_web=via_web, key=key):
+                if not _turn(http, path, sender, text, via_web=via_web, key=key):
                     level.errors += 1
                     break
                 level.timings[kind].append(time.perf_counter() - start)
@@ -187,14 +188,15 @@ def long_conversations(
     conversation costs more unless the store reads only what is new.
     """
     timings: dict[str, list[float]] = {"early": [], "late": []}
+    origin, path = origin_and_path(url)
     for _ in range(conversations):
-        with requests.Session() as http:
+        with Client(origin, timeout=TIMEOUT_S) as http:
             if via_web:
-                open_chat(http, url)
+                open_chat(http, path)
             sender = "bench-long-" + uuid.uuid4().hex[:12]
             for turn in range(1, LONG_TURNS + 1):
                 start = time.perf_counter()
-                if not _turn(http, url, sender, LONG_SCRIPT[turn % len(LONG_SCRIPT)], via_web=via_web, key=key):
+                if not _turn(http, path, sender, LONG_SCRIPT[turn % len(LONG_SCRIPT)], via_web=via_web, key=key):
                     raise RuntimeError(f"no answer to turn {turn} of a long conversation")
                 elapsed = time.perf_counter() - start
                 if turn in EARLY_TURNS:

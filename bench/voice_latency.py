@@ -18,9 +18,9 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import requests
 from twilio.request_validator import RequestValidator
 
+from bench.http_client import Client, HTTPError
 from bench.report import voice_table
 from bench.stats import Level, scaled, summarise
 from bot.cards.demo import DEMO_CARDHOLDERS
@@ -66,7 +66,7 @@ def one_line(base: str, token: str, calls: int) -> VoiceLevel:
     """Calls placed one after another on one line."""
     validator = RequestValidator(token)
     line = VoiceLevel()
-    with requests.Session() as http:
+    with Client(base, timeout=TIMEOUT_S) as http:
         for _ in range(calls):
             common = {"CallSid": "CA" + secrets.token_hex(16), "From": OTHER_PHONE, "To": "+861012345678"}
             steps = [("/twilio/voice", {}), *INPUTS, ("/twilio/status", {"CallStatus": "completed"})]
@@ -75,9 +75,9 @@ def one_line(base: str, token: str, calls: int) -> VoiceLevel:
                 headers = {"X-Twilio-Signature": validator.compute_signature(base + path, form)}
                 start = time.perf_counter()
                 try:
-                    response = http.post(base + path, data=form, headers=headers, timeout=TIMEOUT_S)
-                    ok = answered(response.status_code, response.text)
-                except requests.RequestException:
+                    response = http.post_form(path, form, headers)
+                    ok = answered(response.status, response.text)
+                except HTTPError:
                     ok = False
                 if not ok:
                     line.errors += 1
