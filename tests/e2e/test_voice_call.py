@@ -93,7 +93,9 @@ def test_a_caller_with_nothing_else_hears_goodbye_and_the_call_ends_with_the_rep
 
 
 @pytest.mark.parametrize(("stop", "nothing_else"), [("算了", "没有了"), ("不办了", "不用了谢谢")])
-def test_a_caller_who_stops_midway_is_asked_once_whether_there_is_anything_else(stack, app_transport, stop, nothing_else):
+def test_a_caller_who_stops_midway_is_asked_once_whether_there_is_anything_else(
+    stack, app_transport, stop, nothing_else
+):
     call = Call(app_transport, caller="+8613000000004").run(iter(["挂失", stop, nothing_else]), echo=False)
     cancelled = next(i for i, text in enumerate(call.spoken) if "已取消" in text)
     asked = [text for text in call.spoken[cancelled:] if re.search(r"[?？]", text)]
