@@ -248,8 +248,8 @@ def turn():
     key = f"{_conversation_id()}:{_step()}"
     vault = _web().vault  # answers can read back an ID number: kept encrypted
     try:
-        with _web().sessions.begin() as session:
-            remembered = remembered_answer(session, key=key)
+        with _web().read_engine.connect() as connection:
+            remembered = remembered_answer(connection, key=key)
     except SQLAlchemyError as error:
         log.warning("voice turn memory unavailable: %s", type(error).__name__)
         return _answer_turn()
@@ -257,9 +257,9 @@ def turn():
         return Response(vault.decrypt(remembered), mimetype="application/xml")
     answer = _answer_turn()
     try:
-        with _web().sessions.begin() as session:
-            sealed = vault.encrypt(answer.get_data(as_text=True))
-            kept = remember_answer(session, key=key, twiml=sealed, now=dt.datetime.now(dt.timezone.utc))
+        sealed = vault.encrypt(answer.get_data(as_text=True))
+        with _web().engine.begin() as connection:
+            kept = remember_answer(connection, key=key, twiml=sealed, now=dt.datetime.now(dt.timezone.utc))
     except SQLAlchemyError as error:
         log.warning("voice turn memory unavailable: %s", type(error).__name__)
         return answer
