@@ -21,6 +21,8 @@ LOSS_CREATED = "created"  # beside LOSS_REFERENCE: a new report, not one that al
 TASK_FINISHED = "task_finished"  # a task ended: the phone asks whether the caller needs anything else
 CONVERSATION_OVER = "conversation_over"  # the person took their leave: the phone hangs up after the replies
 HANDOVER = "handover"  # hand the conversation to staff (bot.handover.live.HandoverRequest)
+# --- payloads responses carry (domain.yml) ---
+ASKS_FOR_ID_NUMBER = "asks_for_id_number"  # the phone's ID-number question: the next digits may be its first piece
 
 # The intent Rasa's FallbackClassifier gives a message it did not understand.
 FALLBACK_INTENT = "nlu_fallback"

@@ -77,6 +77,17 @@ def test_what_ends_a_task_asks_nothing_on_the_phone_where_the_hotline_asks_for_a
             assert not re.search(r"[?？吗]", spoken), spoken
 
 
+def test_only_the_spoken_id_number_question_tells_the_hotline_that_digits_may_come_in_pieces():
+    from bot.contract import ASKS_FOR_ID_NUMBER
+
+    for name in DOMAIN["responses"]:
+        for language in LANGUAGES:
+            for voice in (False, True):
+                (variant,) = chosen_variants(name, language, voice)
+                marked = (variant.get("custom") or {}).get(ASKS_FOR_ID_NUMBER)
+                assert bool(marked) == (voice and name == "utter_ask_identity_form_id_number"), (name, language)
+
+
 def test_every_custom_action_is_implemented():
     from rasa_sdk.executor import ActionExecutor
 

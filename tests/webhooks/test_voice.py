@@ -9,9 +9,11 @@ import pytest
 from sqlalchemy import select
 from twilio.request_validator import RequestValidator
 
+from bot.contract import ASKS_FOR_ID_NUMBER
 from bot.models import Flag, Voicemail
 from bot.review.accounts import add_staff_user
-from tests.support import CALL, PASSWORD, TWILIO_TOKEN, post, sign_in
+from tests.support import CALL, PASSWORD, TWILIO_TOKEN, make_web_settings, post, recording_rasa, sign_in
+from webhooks import create_app
 from webhooks.twiml import VoiceConfig, speakable, spoken_masks, turn
 from webhooks.voice_prompts import PROMPTS
 
@@ -276,6 +278,34 @@ def test_a_pause_between_pieces_of_an_id_number_keeps_them(app, client):
     root = xml(post(client, f"/twilio/voice/turn?lang=zh&silent=0&step=4&part={held}", CALL))
     part = parse_qs(urlsplit(root.find("./Gather").get("action")).query)["part"][0]
     assert vault.decrypt(part) == "320106"
+
+
+def _voice_client(settings, answer):
+    return create_app({"WEB": make_web_settings(settings, rasa_url=answer), "TESTING": True}).test_client()
+
+
+QUESTION = [{"text": "请说出或在键盘上输入持卡人的 18 位身份证号"}, {"custom": {ASKS_FOR_ID_NUMBER: True}}]
+
+
+def test_after_the_marked_id_question_a_short_run_of_digits_is_held_without_asking_rasa(settings, sessions):
+    with recording_rasa(answer=QUESTION) as (rasa_url, heard):
+        client = _voice_client(settings, rasa_url)
+        asked = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=1", {**CALL, "SpeechResult": "挂失"}))
+        action = asked.find("./Gather").get("action")
+        assert parse_qs(urlsplit(action).query)["id"] == ["1"]
+        first_piece = xml(post(client, action, {**CALL, "Digits": "320102"}))
+        assert "后面的号码" in "".join(first_piece.find("./Gather/Say").itertext())
+        pause = xml(post(client, first_piece.find("./Gather").get("action"), CALL))  # the pieces wait
+        assert "part=" in pause.find("./Gather").get("action")
+    assert [m["message"] for m in heard] == ["挂失"]  # Rasa heard the request, not the piece
+
+
+def test_without_the_question_digits_go_to_rasa_as_they_are(settings, sessions):
+    with recording_rasa(answer=[{"text": "好的"}]) as (rasa_url, heard):
+        client = _voice_client(settings, rasa_url)
+        answered = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&step=2", {**CALL, "Digits": "1234"}))
+        assert "id=" not in answered.find("./Gather").get("action")
+    assert [m["message"] for m in heard] == ["1234"]
 
 
 def test_a_forged_or_stale_held_piece_is_ignored(app, client):
