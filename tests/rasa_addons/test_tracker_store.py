@@ -349,3 +349,23 @@ async def test_a_whole_read_finds_the_latest_session_as_rasas_query_does(tmp_pat
     assert [e.as_dict() for e in read.events] == await rasa_read(path, cipher, "web-1")
     assert sum(isinstance(e, SessionStarted) for e in read.events) == min(sessions, 1)
     reader.engine.dispose()
+
+
+@pytest.mark.parametrize("sessions", [0, 1, 3], ids=["no-session-start", "one-session", "three-sessions"])
+async def test_every_session_reads_as_rasas_own_read_of_every_session(tmp_path, sessions):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    store = make_store(path, cipher)
+    store.domain = DOMAIN
+    tracker = DialogueStateTracker("web-1", slots=None)
+    for number in range(sessions):
+        tracker.update(ActionExecuted("action_session_start", timestamp=1000.0 * (number + 1)))
+        tracker.update(SessionStarted(timestamp=1000.0 * (number + 1) + 0.1))
+        turn(tracker, f"第{number}次", 1000.0 * (number + 1) + 1)
+    turn(tracker, "最后一句", 9000.0)
+    await store.save(tracker)
+    ours = await store.retrieve_full_tracker("web-1")
+    rasas = await SQLTrackerStore._retrieve(store, "web-1", fetch_events_from_all_sessions=True)
+    assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in rasas.events]
+    assert sum(isinstance(e, SessionStarted) for e in ours.events) == sessions
+    assert await store.retrieve_full_tracker("web-2") is None
+    store.engine.dispose()
