@@ -331,16 +331,22 @@ async def test_rows_written_meanwhile_by_another_server_make_the_next_read_ask_t
         each.engine.dispose()
 
 
-@pytest.mark.parametrize("sessions", [0, 1, 3], ids=["no-session-start", "one-session", "three-sessions"])
-async def test_a_whole_read_finds_the_latest_session_as_rasas_query_does(tmp_path, sessions):
-    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
-    writer = make_store(path, cipher)
+def in_sessions(sessions: int) -> DialogueStateTracker:
+    """Conversation web-1 with `sessions` sessions started (each with a turn), then a last turn."""
     tracker = DialogueStateTracker("web-1", slots=None)
     for number in range(sessions):
         tracker.update(ActionExecuted("action_session_start", timestamp=1000.0 * (number + 1)))
         tracker.update(SessionStarted(timestamp=1000.0 * (number + 1) + 0.1))
         turn(tracker, f"第{number}次", 1000.0 * (number + 1) + 1)
     turn(tracker, "最后一句", 9000.0)
+    return tracker
+
+
+@pytest.mark.parametrize("sessions", [0, 1, 3], ids=["no-session-start", "one-session", "three-sessions"])
+async def test_a_whole_read_finds_the_latest_session_as_rasas_query_does(tmp_path, sessions):
+    path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
+    writer = make_store(path, cipher)
+    tracker = in_sessions(sessions)
     await writer.save(tracker)
     writer.engine.dispose()
     reader = make_store(path, cipher)
@@ -356,12 +362,7 @@ async def test_every_session_reads_as_rasas_own_read_of_every_session(tmp_path, 
     path, cipher = tmp_path / "tracker.db", EventCipher(Fernet.generate_key().decode())
     store = make_store(path, cipher)
     store.domain = DOMAIN
-    tracker = DialogueStateTracker("web-1", slots=None)
-    for number in range(sessions):
-        tracker.update(ActionExecuted("action_session_start", timestamp=1000.0 * (number + 1)))
-        tracker.update(SessionStarted(timestamp=1000.0 * (number + 1) + 0.1))
-        turn(tracker, f"第{number}次", 1000.0 * (number + 1) + 1)
-    turn(tracker, "最后一句", 9000.0)
+    tracker = in_sessions(sessions)
     await store.save(tracker)
     ours = await store.retrieve_full_tracker("web-1")
     rasas = await SQLTrackerStore._retrieve(store, "web-1", fetch_events_from_all_sessions=True)
