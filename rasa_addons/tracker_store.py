@@ -193,8 +193,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
 
     def _whole_conversation(self, sender_id: str) -> DialogueStateTracker | None:
         """Every session of the conversation, as Rasa's own read returns it, without its ORM session
-        and query: the hotline asks for a call's tracker when the call ends, and Rasa's read was 80%
-        of the 9 ms of Rasa's CPU that cost (py-spy, 2026-12-01)."""
+        and query: the hotline asks for a call's tracker when the call ends, 8.8 ms of Rasa's CPU
+        through Rasa's read and 7.0 here (decrypting each event is most of what is left)."""
         with self.engine.connect() as connection:
             rows = connection.execute(self._all_rows, {"sender_id": sender_id}).all()
         if not rows:

@@ -205,7 +205,7 @@ def _keep_recording(default_status: str) -> int:
 
 
 def _marker(replies: list[dict], key: str) -> Any:
-    """The first value an action attached under `key` to its replies (`bot.contract`), else None."""
+    """The first value an action or a response attached under `key` to the replies (`bot.contract`), else None."""
     return next((value for m in replies if (value := (m.get("custom") or {}).get(key))), None)
 
 
@@ -296,7 +296,8 @@ def _answer_turn() -> Response:
         return _xml(twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice))
     if digits == REPEAT_KEY or _REPEAT_WORDS.match(speech):
         texts = _last_bot_messages(language)
-        return _xml(twiml.turn(texts, action=_turn_url(language), language=language, config=web.voice))
+        action = _turn_url(language, asked_id=_asked_for_id_number())  # the question repeated stands
+        return _xml(twiml.turn(texts, action=action, language=language, config=web.voice))
     piece = id_piece(text)
     held = _held_digits()
     if piece is not None and (held or _asked_for_id_number()):

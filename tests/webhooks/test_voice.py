@@ -15,6 +15,7 @@ from bot.review.accounts import add_staff_user
 from tests.support import CALL, PASSWORD, TWILIO_TOKEN, make_web_settings, post, recording_rasa, sign_in
 from webhooks import create_app
 from webhooks.twiml import VoiceConfig, speakable, spoken_masks, turn
+from webhooks.voice import REPEAT_KEY
 from webhooks.voice_prompts import PROMPTS
 
 
@@ -298,6 +299,15 @@ def test_after_the_marked_id_question_a_short_run_of_digits_is_held_without_aski
         pause = xml(post(client, first_piece.find("./Gather").get("action"), CALL))  # the pieces wait
         assert "part=" in pause.find("./Gather").get("action")
     assert [m["message"] for m in heard] == ["挂失"]  # Rasa heard the request, not the piece
+
+
+def test_a_pause_or_a_repeat_after_the_id_question_still_holds_the_digits_that_follow(settings, sessions):
+    with recording_rasa(answer=QUESTION) as (rasa_url, heard):
+        client = _voice_client(settings, rasa_url)
+        for step, form in ((2, {}), (3, {"Digits": REPEAT_KEY})):
+            root = xml(post(client, f"/twilio/voice/turn?lang=zh&silent=0&step={step}&id=1", {**CALL, **form}))
+            assert parse_qs(urlsplit(root.find("./Gather").get("action")).query)["id"] == ["1"], form
+    assert heard == []
 
 
 def test_without_the_question_digits_go_to_rasa_as_they_are(settings, sessions):
