@@ -226,9 +226,9 @@ def whole_reads(store: EncryptedSQLTrackerStore, monkeypatch) -> list[str]:
     asked: list[str] = []
     whole_read = EncryptedSQLTrackerStore._latest_session_rows
 
-    def counted(self, session, sender_id):
+    def counted(self, connection, sender_id):
         asked.append(sender_id)
-        return whole_read(self, session, sender_id)
+        return whole_read(self, connection, sender_id)
 
     monkeypatch.setattr(EncryptedSQLTrackerStore, "_latest_session_rows", counted)
     return asked
