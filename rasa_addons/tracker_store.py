@@ -182,8 +182,8 @@ class EncryptedSQLTrackerStore(SQLTrackerStore):
             return await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         if fetch_events_from_all_sessions:
             return self._whole_conversation(sender_id)
-        # One read transaction on a connection of its own: Rasa's ORM session around it cost more
-        # than the statements (py-spy, 2026-12-01).
+        # On a connection of its own (in a transaction where the database opens one for reads, as
+        # PostgreSQL does): Rasa's ORM session around it cost more than the statements (py-spy, 2026-12-01).
         with self.engine.begin() as connection:
             read = self._read_on(connection, sender_id, self.recent.get(sender_id))
         if read is None:  # nothing stored: the conversation Rasa now creates is all new events
