@@ -2,7 +2,8 @@
 
 Names come as an answer to "what is the full name", or beside an ID number.
 
-People write the name with lead-ins (``我叫张伟``), after an apology for a typo (``不好意思打错了，是张伟``,
+People write the name with lead-ins (``我叫张伟``), fillers and particles as they speak (``哦，是张伟啊``,
+``嗯 张伟本人``, ``Zhang Wei, thanks``), after an apology for a typo (``哦打错了，是张伟``,
 ``sorry typo, it's Zhang Wei``) or in one message with the ID number and the request
 (``张伟 320102… 查进度``, ``320102… Zhang Wei``). A name is only taken beside an ID number when
 exactly one part of the message looks like a name and holds no word of a request or of the card.
@@ -19,7 +20,20 @@ _NAME_LEAD_INS = re.compile(
     r"it should be|should be|i meant|it was meant to be)\s*",
     re.IGNORECASE,
 )
-_NAME_TAIL = re.compile(r"[\s。.!！,，~]+$")
+# Fillers before the answer ("哦，", "嗯 ", "um "), however many. "Oh" and "OK" only with a comma or
+# the like after them: Oh is a surname too.
+_FILLERS = re.compile(
+    r"^\s*(?:(?:(?:哦|噢|喔|嗯|呃|额|啊|唉|哎|诶|欸|那个|就是)[\s,，、.。!！~…]*|"
+    r"(?:um+|uh+|erm)(?![A-Za-z])[\s,，.。!！…]*|(?:oh|ok|okay)[,，.。!！…]+\s*))+",
+    re.IGNORECASE,
+)
+# Punctuation, a particle or "本人" after a Chinese name of two characters or more ("张伟啊",
+# "张伟本人"), thanks after a Latin one.
+_NAME_TAIL = re.compile(
+    r"(?:[\s。.!！,，~…]|(?<=[\u3400-\u9fff]{2})(?:啊|呀|吧|呢|哦|嘛|啦|本人)|"
+    r"(?<![A-Za-z])(?:thanks|thank you|thx|please|pls)(?![A-Za-z]))+$",
+    re.IGNORECASE,
+)
 # An apology or correction before the right value: "不好意思打错了，是", "sorry typo, it's".
 _CORRECTION = re.compile(
     r"^\s*(?:(?:不好意思|抱歉|对不起|sorry|oops|apologies|my mistake|my bad|correction)[\s,，、:：!！.。\-–—]*)*"
@@ -54,8 +68,8 @@ _NOT_LATIN_NAME_WORDS = frozenset(
 
 def name_from_answer(text: str) -> str:
     """The name in an answer to "what is the full name" (``我叫张伟。`` -> ``张伟``,
-    ``不好意思打错了，是张伟`` -> ``张伟``)."""
-    stripped = text.strip()
+    ``哦打错了，是张伟啊`` -> ``张伟``)."""
+    stripped = _FILLERS.sub("", text.strip())
     if _APOLOGY_OR_FIX.search(stripped):
         stripped = _NOT_THIS.sub("", _CORRECTION.sub("", stripped, count=1))
     return _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", stripped)).strip()

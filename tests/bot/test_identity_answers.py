@@ -42,6 +42,25 @@ def test_a_correction_gives_the_right_name(answer, name):
     assert name_from_answer(answer) == name
 
 
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [
+        ("哦打错了，是钱璐", "钱璐"),
+        ("嗯，是白雪啊", "白雪"),
+        ("呃 我叫宋文", "宋文"),
+        ("就是林小雨吧", "林小雨"),
+        ("我是白雪本人", "白雪"),
+        ("um, it's Qian Lu, thanks", "Qian Lu"),
+        ("Okay. Bai Xue please", "Bai Xue"),
+        ("Oh Min Ji", "Oh Min Ji"),  # a surname, not a filler
+        ("那英", "那英"),  # 那 starts a name here, not 那个
+        ("张啊", "张啊"),  # one character left is no name: nothing is cut
+    ],
+)
+def test_fillers_and_particles_around_a_name(answer, name):
+    assert name_from_answer(answer) == name
+
+
 def test_latin_names_and_small_talk():
     assert looks_like_latin_name("Qian Lu") and looks_like_latin_name("Mary Ann O'Neil")
     assert not looks_like_latin_name("hi there") and not looks_like_latin_name("good evening")
