@@ -56,6 +56,11 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # The chat page's quick-reply buttons send these (their payloads in domain.yml).
 _INTENT_PAYLOAD = re.compile(r"/([a-z_]+)")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# Words Mandarin speakers type as often as English ones: a message of nothing else ("ok", "thx",
+# "yes") does not say which language the person wants, so it leaves the conversation's as it was.
+_EITHER_LANGUAGE = frozenset(
+    "ok okay okk kk thx tks ty thanks yes yeah yep no nope bye byebye lol haha hmm emm".split()
+)
 
 
 @lru_cache(maxsize=1)
@@ -82,7 +87,8 @@ def intent_payload(text: str) -> str | None:
 
 def detect_language(text: str) -> str | None:
     """``zh`` or ``en`` for the reply, or None when the message has no words (only digits, say,
-    or a button's intent payload, which is the same in both languages).
+    or a button's intent payload, which is the same in both languages) or only words typed in
+    either language ("ok", "thx").
 
     A message with at least as many Chinese characters as Latin words is Mandarin, so mixed
     messages like "我的社保card丢了" are answered in Mandarin.
@@ -90,10 +96,10 @@ def detect_language(text: str) -> str | None:
     if intent_payload(text):
         return None
     cjk = len(_CJK.findall(text))
-    latin = len(_LATIN_WORD.findall(text))
-    if cjk == 0 and latin == 0:
+    words = _LATIN_WORD.findall(text)
+    if cjk == 0 and all(word.casefold() in _EITHER_LANGUAGE for word in words):
         return None
-    return "zh" if cjk >= latin else "en"
+    return "zh" if cjk >= len(words) else "en"
 
 
 def format_date(moment: dt.datetime, language: str, tz: ZoneInfo) -> str:

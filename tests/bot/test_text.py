@@ -45,6 +45,11 @@ def test_normalise_for_understanding(text, expected):
         ("/affirm", None),  # a button's payload: the same in either language
         ("/check_progress", None),
         ("/affirm please", "en"),
+        ("ok", None),  # typed as often in a Mandarin conversation as in an English one
+        ("thx!", None),
+        ("OK thanks", None),
+        ("ok, how do I activate it", "en"),
+        ("thank you", "en"),
     ],
 )
 def test_detect_language(text, language):
