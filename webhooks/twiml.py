@@ -2,8 +2,9 @@
 
 Text that speaks badly never reaches `<Say>`: URLs, emoji and markdown are dropped, numbers of four
 or more digits (references, phone numbers, ID numbers) are read digit by digit, and masked values
-are said as a person would say them: "*****0006" as "ending in 0006", "张*" as "张某", "M**** G*****"
-as "M. G." (a bare "*" would be dropped and leave "张" followed by a pause).
+are said as a person would say them: "*****0006" as "ending in 0006", "+86 139******08" as "+86 139,
+ending in 08", "张*" as "张某", "M**** G*****" as "M. G." (a bare "*" would be dropped and leave
+"张" followed by a pause, or "139 08" read as one number).
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from twilio.twiml.voice_response import Gather, Say, VoiceResponse
 _UNSPEAKABLE = re.compile(r"https?://\S+|[*_`#>\[\]]|[\U0001F000-\U0001FAFF\u2600-\u27BF]")
 _DIGITS = re.compile(r"\d{4,}X?|\d{3,}X")
 _EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})([^*\s][^*]*?)\1(?![\w*])")  # **bold**, *italic*: not masks
-_MASKED_END = re.compile(r"(?<![\d*])\*+(\d{3,}X?)")
+# A masked number's visible end, after any visible start: "*****0006", "139******08" (a phone).
+_MASKED_END = re.compile(r"(?<![\d*])(\d*)\*+(\d{2,}X?)")
 _MASKED_HAN = re.compile(r"([\u3400-\u9fff])\*+")
 _MASKED_LATIN = re.compile(r"\b([A-Za-z])\*+")
 _ENDING_IN = {"zh": "尾号{}", "en": "ending in {}"}
+_AFTER_START = {"zh": "，", "en": ", "}
 GATHER_LANGUAGE = {"zh": "cmn-Hans-CN", "en": "en-US"}
 SAY_LANGUAGE = {"zh": "cmn-CN", "en": "en-US"}
 
@@ -44,9 +47,14 @@ def speakable(text: str) -> str:
 def spoken_masks(text: str, language: str) -> str:
     """Masked numbers and names in `text` as they are said (see the module's docstring)."""
     text = _EMPHASIS.sub(r"\2", text)
-    text = _MASKED_END.sub(lambda match: _ENDING_IN[language].format(match.group(1)), text)
+    text = _MASKED_END.sub(lambda match: _said_end(match, language), text)
     text = _MASKED_HAN.sub(r"\1某", text)
     return _MASKED_LATIN.sub(r"\1.", text)
+
+
+def _said_end(match: re.Match[str], language: str) -> str:
+    start, end = match.group(1), _ENDING_IN[language].format(match.group(2))
+    return f"{start}{_AFTER_START[language]}{end}" if start else end
 
 
 def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: VoiceConfig) -> None:

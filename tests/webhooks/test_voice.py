@@ -216,6 +216,8 @@ def test_numbers_are_read_digit_by_digit_and_unspeakable_text_is_dropped():
         ("zh", "欧**的卡", "欧某的卡"),
         ("en", "M**** G*****, card *****0006: Your card is ready", "M. G., card ending in 0006: Your card is ready"),
         ("en", "reference ******7156", "reference ending in 7156"),
+        ("zh", "发送到手机 +86 139******08，5分钟内有效", "发送到手机 +86 139，尾号08，5分钟内有效"),
+        ("en", "to your mobile +44*******23; it is valid", "to your mobile +44, ending in 23; it is valid"),
         ("zh", "详见 **注意** 事项，*张*", "详见 注意 事项，张"),  # emphasis marks, not masks
     ],
 )
