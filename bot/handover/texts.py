@@ -27,10 +27,11 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     # Out of staff hours: nobody can answer now, so a callback is offered.
     "after_hours": {
-        "zh": "现在不是人工服务时间（{hours}），没有工作人员在线。如需工作人员回电，请发送您的电话号码；"
+        "zh": "现在不是在线人工服务时间（在线人工：{hours}），没有工作人员在线。如需工作人员回电，请发送您的电话号码；"
         "不需要的话，直接继续向智能助手提问即可。",
-        "en": "Staff are not on duty now ({hours}), so nobody can answer here. If you would like a member of "
-        "staff to call you back, send your phone number; otherwise just carry on with the assistant.",
+        "en": "Staff are not on duty in this chat now (chat staff: {hours}), so nobody can answer here. If you "
+        "would like a member of staff to call you back, send your phone number; otherwise just carry on with "
+        "the assistant.",
     },
     # Nobody took the conversation in time.
     "timed_out": {

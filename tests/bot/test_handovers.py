@@ -221,7 +221,7 @@ def test_a_message_after_the_wait_is_not_read_as_an_answer_to_the_offer_it_never
 
 def test_out_of_hours_callback_request(session, vault):
     (offer,) = _start(session, now=SATURDAY_10)
-    assert "不是人工服务时间" in offer and "工作日 09:00-17:00" in offer
+    assert "不是在线人工服务时间" in offer and "工作日 09:00-17:00" in offer
     assert "无法识别" in _say(session, vault, "12345", now=SATURDAY_10)[0]
     assert "无法识别" in _say(session, vault, "320102198503121015", now=SATURDAY_10)[0]  # an ID number is no phone
     assert "139******78" in _say(session, vault, "139 1234 5678", now=SATURDAY_10)[0]

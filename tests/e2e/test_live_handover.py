@@ -196,7 +196,7 @@ def test_callback_request_out_of_hours(live_app, browser):
     person = context.new_page()
     person.goto(live_app.url + "/")
     _send(person, "我要转人工客服")
-    _wait_for_line(person, "不是人工服务时间")
+    _wait_for_line(person, "不是在线人工服务时间")
     _send(person, "12345")
     _wait_for_line(person, "无法识别")
     _send(person, "13900002233")

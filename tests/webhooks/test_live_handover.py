@@ -208,7 +208,7 @@ def test_callback_out_of_hours_in_the_console(app, clock, sessions):
     clock.now = SATURDAY_10
     person = open_chat_page(app.test_client())
     say = lambda text: person.post("/chat/message", json={"message": text}).get_json()["replies"]  # noqa: E731
-    assert "不是人工服务时间" in say("我要人工")[-1]
+    assert "不是在线人工服务时间" in say("我要人工")[-1]
     assert _all(sessions, select(Handover.state)) == ["callback"]
     assert "无法识别" in say("010-123")[0]
     say("13912345678")
