@@ -19,8 +19,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import traced, typed_text
-from actions.tasks import cancel_task
+from actions.runtime import answers_only, traced, typed_text
+from actions.tasks import cancel_task, nothing_to_stop, under_way
 from actions.verification import take_leave
 from bot.contract import TASK_FINISHED
 from bot.language.confirmation import Decision, decide
@@ -64,6 +64,7 @@ class ValidateConfirmationForm(FormValidationAction):
             return {}
         return {SLOT: typed_text(tracker) or "?"}
 
+    @answers_only
     async def validate_confirmation_reply(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -120,8 +121,8 @@ def _answers_anything_else(tracker: Tracker) -> bool:
 class ActionReconsider(Action):
     """A yes or no with nothing pending: offer again a change declined just before if the words say
     yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted, a no
-    to "anything else?" after a finished task says goodbye, and any other no stops whatever was
-    under way."""
+    to "anything else?" after a finished task says goodbye, any other no stops whatever was under
+    way, and a no with nothing under way (to an offer in an answer) is taken as "no, thanks"."""
 
     def name(self) -> str:
         return "action_reconsider"
@@ -149,6 +150,6 @@ class ActionReconsider(Action):
             if _answers_anything_else(tracker):  # "没有了": nothing more to do, so goodbye
                 dispatcher.utter_message(response="utter_goodbye")
                 return take_leave(dispatcher)
-            return cancel_task(dispatcher)
+            return cancel_task(dispatcher) if under_way(tracker) else nothing_to_stop(dispatcher)
         dispatcher.utter_message(response="utter_ask_what_task")
         return [SlotSet("awaiting_confirmation", None)]

@@ -21,6 +21,7 @@ from rasa_sdk.types import DomainDict
 from actions.info import ID_HELP, INFO_RESPONSES
 from actions.runtime import (
     UNAVAILABLE,
+    answers_only,
     apologise,
     channel_of,
     gives_id_number,
@@ -44,10 +45,10 @@ _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
 _CLIENT_TOKEN = re.compile(r"[0-9a-f]{16,64}")
 # Answers that mean "stop" or "let me talk to someone" are never taken as details.
 _STOP_INTENTS = frozenset({"deny", "request_human"})
-# Questions and requests that rules answer in the middle of the form (data/rules.yml), after which
-# the form asks again. Names are often classified as one of these, with little confidence, so
-# only a message the model is this sure about is left to those rules.
-_ANSWERED_BY_RULES = frozenset(INFO_RESPONSES) | {"check_progress", "report_loss", "cancel_loss"}
+# Questions, requests and goodbyes that rules answer in the middle of the form (data/rules.yml),
+# after which the form asks again (or, after a goodbye, ends). Names are often classified as one
+# of these, with little confidence, so only a message the model is this sure about is left to them.
+_ANSWERED_BY_RULES = frozenset(INFO_RESPONSES) | {"check_progress", "report_loss", "cancel_loss", "goodbye"}
 _SURELY_NOT_AN_ANSWER = 0.9
 # Replies that are surely not a name ("好的", "谢谢"): asked again without spending an attempt.
 # Latin-script names are often read as small talk, so one that looks like a name is still taken.
@@ -143,6 +144,7 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         return _answer_to("phone_last4", tracker)
 
+    @answers_only
     async def validate_id_number(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -171,6 +173,7 @@ class ValidateIdentityForm(FormValidationAction):
             return {"id_number": id_number, "verified_id_number": None}
         return {"id_number": id_number, "verified_id_number": id_number, "verified_loss_only": False}
 
+    @answers_only
     async def validate_person_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
@@ -181,6 +184,7 @@ class ValidateIdentityForm(FormValidationAction):
             return {"person_name": None}
         return await self._check(dispatcher, tracker, "person_name", name, name=name)
 
+    @answers_only
     async def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from bot.review.flags import flag_conversation
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Run = Callable[[Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[list[dict]]]
+Validate = Callable[[Any, Any, CollectingDispatcher, Tracker, DomainDict], Awaitable[dict[str, Any]]]
 
 # Refusals that record something (identity attempts, flags): commit them, then re-raise.
 _COMMIT_THEN_RAISE = (IdentityNotVerified, IdentityLocked, WrongCode, CodeAttemptsExhausted)
@@ -144,6 +145,26 @@ async def apologise(dispatcher: CollectingDispatcher, tracker: Tracker, error: B
     log.error("action failed: %s", type(error).__name__, extra={"conversation_id": tracker.sender_id})
     dispatcher.utter_message(response="utter_service_unavailable", **service_values(tracker))
     await flag_action_error(tracker)
+
+
+def answers_only(validate: Validate) -> Validate:
+    """A form's `validate_<slot>`, left out for a slot cleared earlier in the turn.
+
+    Rasa hands a form's validation every slot set since the person's message, cleared ones too (a
+    task's start clears its slots, a lapsed verification is forgotten). None there is no answer:
+    nothing to check (a name "None" would cost an identity attempt) and nothing to complain of.
+    """
+    slot = validate.__name__.removeprefix("validate_")
+
+    @functools.wraps(validate)
+    async def wrapper(
+        form: Any, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        if slot_value is None:
+            return {slot: None}
+        return await validate(form, slot_value, dispatcher, tracker, domain)
+
+    return wrapper
 
 
 def traced(run: Run) -> Run:

@@ -17,14 +17,24 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import UNAVAILABLE, apologise, channel_of, in_transaction, now, service_values, traced
+from actions.runtime import (
+    UNAVAILABLE,
+    answers_only,
+    apologise,
+    channel_of,
+    in_transaction,
+    now,
+    service_values,
+    traced,
+)
 from actions.tasks import CODE_ACCEPTED, start_task_when_done
 from bot.errors import CodeAttemptsExhausted, CodeExpired, WrongCode
 from bot.identity.one_time_codes import CODE_LENGTH
 from bot.language.spoken import normalise_numbers_in_text
 from bot.services import check_unblock_code
 
-_STOP_INTENTS = frozenset({"deny", "request_human"})
+# Answers the rules take instead of the form: stop, staff, goodbye (data/rules.yml).
+_STOP_INTENTS = frozenset({"deny", "request_human", "goodbye"})
 _END = {"one_time_code": None, "task": None, "awaiting_confirmation": None}
 
 
@@ -64,6 +74,7 @@ class ValidateUnblockCodeForm(FormValidationAction):
             return {}
         return {"one_time_code": text}
 
+    @answers_only
     async def validate_one_time_code(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def test_what_ends_a_task_asks_nothing_on_the_phone_where_the_hotline_asks_for_a
     """The replies actions send just before marking a task finished (actions/tasks.py `_finished`)."""
     progress = [name for name in DOMAIN["responses"] if name.startswith("utter_progress_")]
     ending = ["utter_loss_reported", "utter_loss_already_reported", "utter_unblock_done", "utter_task_cancelled"]
-    for name in [*progress, *ending, "utter_nothing_changed", "utter_confirmation_stopped"]:
+    for name in [*progress, *ending, "utter_nothing_changed", "utter_confirmation_stopped", "utter_no_thanks"]:
         for spoken in variants(name, voice=True):
             assert not re.search(r"[?？吗]", spoken), spoken
 
@@ -110,6 +110,38 @@ def test_spoken_variants_never_ask_to_reply_send_or_press_a_symbol_the_voice_can
             continue  # no spoken variant: the wording suits both
         assert not re.search(r"\breply\b|\bsend\b|#", english, re.IGNORECASE), english
         assert not re.search(r"回复|发送“|#", mandarin), mandarin
+
+
+def test_written_variants_of_what_the_phone_says_its_own_way_give_no_keypad_instructions():
+    """Where a reply has a spoken variant, the phone's instructions belong there: chat and SMS show
+    theirs, which must not tell a reader to key in digits or press hash."""
+    keypad = re.compile(r"\bkey (?:it |them )?in\b|\bpress\b|\bhash\b|#|按键|键盘|井号|电话中", re.IGNORECASE)
+    for name in DOMAIN["responses"]:
+        spoken, written = variants(name, voice=True), variants(name)
+        if spoken == written:
+            continue  # one wording for every channel, the phone's question included
+        for text in written:
+            assert not keypad.search(text), (name, text)
+
+
+def test_what_a_form_says_of_a_wrong_answer_leaves_the_asking_to_the_form():
+    """The form asks its question again right after these: were they to ask too, the person would
+    be asked twice in a row (on the phone, two long prompts back to back)."""
+    asking = re.compile(
+        r"请(?:重新|直接)?(?:说出|输入|提供|发送|告诉)|重新(?:说出|输入|发送)|"
+        r"\bplease (?:say|key|send|enter|give|type)\b|\b(?:say|key) (?:or|in)\b|"
+        r"\b(?:send|enter|say) (?:it|them) again\b",
+        re.IGNORECASE,
+    )
+    complaints = ["utter_invalid_id_number", "utter_id_number_checksum", "utter_invalid_last_four"]
+    complaints += ["utter_code_format", "utter_code_wrong"]
+    for name in complaints:
+        for voice in (False, True):
+            for text in variants(name, voice):
+                assert not asking.search(text), (name, text)
+    # The phone asks again from the ID number after a failed check; chat only asks for the name again.
+    for text in variants("utter_identity_not_verified", voice=True):
+        assert not asking.search(text), text
 
 
 def test_every_information_question_the_rules_route_has_an_answer():

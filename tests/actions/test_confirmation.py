@@ -163,10 +163,26 @@ def test_a_misunderstood_reply_to_a_confirmation_does_not_count_towards_staff():
     assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 2
 
 
-async def test_a_no_with_nothing_recently_declined_stops_the_request(dispatcher, domain):
+async def test_a_no_with_nothing_recently_declined_and_nothing_under_way_is_a_no_thanks(dispatcher, domain):
     events = await ActionReconsider().run(dispatcher, after_no("不用了", "deny", later=3), domain)
-    assert responses(dispatcher) == ["utter_task_cancelled", None]
-    assert {e["name"]: e["value"] for e in events}["awaiting_confirmation"] is None
+    assert responses(dispatcher) == ["utter_no_thanks", None]  # not "cancelled": nothing was under way
+    assert dispatcher.messages[-1]["custom"] == {TASK_FINISHED: True}  # the phone asks whether there is more
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    ("slots", "stopped"),
+    [
+        ({}, False),  # "No, thank you." after an answer to a question
+        ({"task": "progress"}, True),
+        ({"id_number": ID_ZHANG}, True),  # details half given: forgotten
+        ({"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}, False),  # the verified person's, kept
+    ],
+)
+async def test_a_no_stops_only_what_is_under_way(dispatcher, domain, slots, stopped):
+    tracker = make_tracker(slots, intent="deny", text="不用了，谢谢")
+    await ActionReconsider().run(dispatcher, tracker, domain)
+    assert responses(dispatcher)[0] == ("utter_task_cancelled" if stopped else "utter_no_thanks")
 
 
 def after_finished_task(text: str, *, task: str | None = None):

@@ -1,6 +1,7 @@
 from sqlalchemy import delete, select
 
 from actions.identity import ValidateIdentityForm
+from bot.channels.signed import CHANNEL_NAME
 from bot.models import Card, Flag, IdentityAttempt
 from tests.factories import ID_ZHANG, add_card
 from tests.support import make_tracker, responses
@@ -278,3 +279,39 @@ async def test_questions_about_the_id_number_are_answered_and_the_form_goes_on(a
         tracker = make_tracker({"requested_slot": "id_number"}, intent="deny", text=text)
         assert await FORM.extract_id_number(dispatcher, tracker, domain) == {}
         assert responses(dispatcher)[-1] == response
+
+
+async def test_a_slot_cleared_earlier_in_the_turn_is_no_answer(action_settings, session, vault, dispatcher, domain):
+    """Rasa hands the validation every slot set since the message, cleared ones too (a task's start
+    clears its slots, a lapsed verification is forgotten): None is nothing to check or to complain of."""
+    add_card(session, vault)
+    session.commit()
+    cleared = [
+        {"event": "user", "text": ID_ZHANG, "input_channel": CHANNEL_NAME},
+        {"event": "slot", "name": "id_number", "value": ID_ZHANG},
+        {"event": "slot", "name": "person_name", "value": None},
+    ]
+    tracker = make_tracker(
+        {"id_number": ID_ZHANG, "requested_slot": "person_name", "task": "progress"},
+        text=ID_ZHANG, events=cleared, active_loop="identity_form",
+        entities=[{"entity": "id_number", "value": ID_ZHANG}],
+    )  # fmt: skip
+    events = await FORM.run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == []
+    assert session.scalars(select(IdentityAttempt)).all() == []  # no check of a name nobody gave
+    assert {e["name"]: e["value"] for e in events} == {"id_number": ID_ZHANG, "person_name": None}
+
+
+async def test_no_validation_reads_none_as_an_answer(action_settings, dispatcher, domain):
+    from actions.confirmation import ValidateConfirmationForm
+    from actions.unblock import ValidateUnblockCodeForm
+
+    tracker = make_tracker({"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}, text="")
+    for form, slots in [
+        (FORM, ("id_number", "person_name", "phone_last4")),
+        (ValidateUnblockCodeForm(), ("one_time_code",)),
+        (ValidateConfirmationForm(), ("confirmation_reply",)),
+    ]:
+        for slot in slots:
+            assert await getattr(form, f"validate_{slot}")(None, dispatcher, tracker, domain) == {slot: None}, slot
+    assert dispatcher.messages == []

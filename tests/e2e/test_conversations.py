@@ -94,6 +94,29 @@ def test_cancel_the_temporary_loss_report(stack, tmp_path):
     assert [r["state"] for r in record["loss_reports"]] == ["cancelled"]
 
 
+def test_the_code_is_asked_for_once_in_the_chat_s_own_words(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "金秀兰")
+    converse(stack, "e2e-code-once-loss", "我的社保卡丢了", holder.id_number, holder.name, "确认挂失")
+    *_, asked = converse(stack, "e2e-code-once", "卡找到了 我要解挂", holder.id_number, holder.name)
+    # The notice that the code was sent, then its question: no complaint about an answer never given.
+    assert len(asked) == 2 and "已发送" in asked[0] and "请输入" in asked[1], asked
+    assert not re.search(r"#|按键|电话", " ".join(asked)), asked
+
+
+@pytest.mark.parametrize(("request_", "goodbye"), [("查一下进度", "好的再见"), ("check my card progress", "ok bye")])
+def test_a_goodbye_when_asked_for_a_detail_is_a_goodbye(stack, request_, goodbye):
+    sender = f"e2e-bye-{goodbye}"
+    *_, replies = converse(stack, sender, request_, goodbye)
+    assert any(re.search(r"再见|[Gg]oodbye", text) for text in replies), replies
+    assert not any(re.search(r"身份证|ID number", text) for text in replies), replies
+
+
+def test_a_name_said_with_fillers_is_the_name(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "田桂芳", "in_production")
+    *_, answer = converse(stack, "e2e-name-fillers", "查进度", holder.id_number, f"哦，是{holder.name}啊")
+    assert any("制卡中" in text for text in answer), answer
+
+
 def test_wrong_identity_three_times_discloses_nothing_and_is_flagged(stack, tmp_path):
     holder = add_holder(stack, tmp_path, "彭秀珍", "under_review")
     replies = stack.say("e2e-wrong", "查询办理进度")

@@ -204,3 +204,25 @@ def test_a_caller_who_gets_the_number_wrong_is_told_what_to_say_or_key_not_what_
     assert "校验不通过" in spoken and "不一致" in spoken, call.spoken
     assert not re.search(r"发送|回复|\bsend\b|\breply\b", spoken, re.IGNORECASE), call.spoken
     assert stack.card(holder.id_number)["status"] == "active"
+
+
+@pytest.mark.parametrize("goodbye", ["好的再见", "拜拜"])
+def test_a_goodbye_when_asked_for_the_id_number_ends_the_call(stack, app_transport, goodbye):
+    call = Call(app_transport, caller="+8613000000009").run(iter(["查询进度", goodbye, "查询进度"]), echo=False)
+    assert call.ended == "bot hung up" and "再见" in call.spoken[-1], call.spoken
+    assert not any("不是有效的身份证号码" in text for text in call.spoken), call.spoken
+
+
+def test_a_wrong_number_is_met_with_one_question_not_two(stack, app_transport):
+    call = Call(app_transport, caller="+8613000000010").run(iter(["查询进度", "keys:1234567890123456789#"]), echo=False)
+    complaint = next(i for i, text in enumerate(call.spoken) if "不是有效的身份证号码" in text)
+    asking = [text for text in call.spoken[complaint:] if "18 位身份证号" in text or "输入" in text]
+    assert len(asking) == 1, call.spoken
+
+
+@pytest.mark.parametrize("no_thanks", ["不用了，谢谢", "No, thank you."])
+def test_a_no_thanks_after_an_answer_cancels_nothing_and_the_call_can_end(stack, app_transport, no_thanks):
+    said = ["补办社保卡要带什么", no_thanks, "没有了"]
+    call = Call(app_transport, caller="+8613000000011").run(iter(said), echo=False)
+    assert not any(re.search(r"取消|变更|stopped|changed", text) for text in call.spoken), call.spoken
+    assert call.ended == "bot hung up" and "再见" in call.spoken[-1], call.spoken
