@@ -9,7 +9,13 @@ from rasa_sdk.types import DomainDict
 
 from actions.runtime import gives_id_number, service_values, traced, typed_text
 from actions.verification import forget_verification, other_than_verified
-from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
+from bot.identity.answers import (
+    id_number_question,
+    looks_like_latin_name,
+    name_alone,
+    name_beside_id,
+    name_from_answer,
+)
 
 INFO_RESPONSES = {
     "replace_card": "utter_replace_card",
@@ -52,6 +58,7 @@ class ActionAskTask(Action):
 
     A new ID number is kept with the name given beside it, if any, for the check the request
     starts; one other than the verified ID number ends that verification (this card gets its own).
+    A name sent on its own after such an ID number is kept too: the request then finds both.
     """
 
     def name(self) -> str:
@@ -61,7 +68,9 @@ class ActionAskTask(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         dispatcher.utter_message(response="utter_ask_what_task")
         verified = tracker.get_slot("verified_id_number")
-        if not gives_id_number(tracker) or (verified and not other_than_verified(tracker)):
+        if not gives_id_number(tracker):
+            return _name_for_kept_id_number(tracker)
+        if verified and not other_than_verified(tracker):
             return []
         name = name_beside_id(typed_text(tracker))
         return [
@@ -69,3 +78,13 @@ class ActionAskTask(Action):
             SlotSet("person_name", name),
             SlotSet("phone_last4", None),
         ]
+
+
+def _name_for_kept_id_number(tracker: Tracker) -> list[dict]:
+    """The name in a message that is only a name, kept for an ID number given out of the blue and
+    not yet checked (a verified conversation's name is already its holder's)."""
+    kept = tracker.get_slot("id_number")
+    if not kept or kept == tracker.get_slot("verified_id_number") or tracker.get_slot("person_name"):
+        return []
+    name = name_alone(typed_text(tracker))
+    return [SlotSet("person_name", name)] if name else []

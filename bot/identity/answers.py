@@ -11,6 +11,7 @@ exactly one part of the message looks like a name and holds no word of a request
 
 from __future__ import annotations
 
+import itertools
 import re
 
 # Lead-ins people put before their name when asked for it.
@@ -62,7 +63,8 @@ _NOT_LATIN_NAME_WORDS = frozenset(
     in is it lost loss me my name need no not number of on please progress report reported security social
     status stolen that the this to unblock want what where why with yes you your thanks thank ok okay sorry
     bye goodbye hey dear sir madam good morning afternoon evening night there sure fine great cool
-    alright right fast slow very much mine mother father mum mom dad wife husband son daughter""".split()
+    alright right fast slow very much mine mother father mum mom dad wife husband son daughter mr mrs ms miss
+    dr""".split()
 )
 
 
@@ -92,19 +94,36 @@ def _name_in(part: str) -> str | None:
     return None
 
 
+def name_alone(text: str) -> str | None:
+    """The name when a message is nothing but a name, with its lead-ins (``我叫杨帆``, ``Xia Yu``)."""
+    return _name_in(text.strip())
+
+
 def name_beside_id(text: str) -> str | None:
     """The name in a message that also holds an ID number, if exactly one part of it is a name.
 
     ``我叫杨帆，身份证320104…`` -> ``杨帆``; ``320102… Zhao Min`` -> ``Zhao Min``;
-    ``我爸的社保卡丢了，身份证320104…`` -> None (no part is a name).
+    ``320102… Zhao Min check my card`` -> ``Zhao Min``; ``我爸的社保卡丢了，身份证320104…`` -> None
+    (no part is a name).
     """
     if not _NUMBER_RUN.search(text):
         return None
     parts = [p.strip() for chunk in _NUMBER_RUN.split(text) for p in _PARTS.split(chunk)]
-    names = {name for part in parts if part and (name := _name_in(_strip_id_words(part)))}
+    names = {name for part in parts if part and (name := _name_in(_strip_id_words(part)) or _latin_name_at_end(part))}
     if len(names) != 1:
         return None
     return names.pop()
+
+
+def _latin_name_at_end(part: str) -> str | None:
+    """A Latin name that starts or ends a run-on part before or after a request, where no comma
+    sets it apart: the words up to the first word of a request or of chat, or after the last."""
+    words = part.split()
+    for edge in (words, words[::-1]):
+        run = list(itertools.takewhile(lambda w: w.casefold() not in _NOT_LATIN_NAME_WORDS, edge))
+        if run and len(run) < len(words) and looks_like_latin_name(" ".join(run)):
+            return " ".join(run if edge is words else run[::-1])
+    return None
 
 
 _ID_WORDS = re.compile(

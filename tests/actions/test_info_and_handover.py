@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import select
 
 from actions.handover import ActionHandover, ActionNluFallback
@@ -77,3 +78,20 @@ async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings
     assert dispatcher.messages[-1]["custom"]["handover"] is True
     assert dispatcher.messages[-1]["custom"]["reason"] == "nlu_fallback"
     assert [f.reason for f in session.scalars(select(Flag))] == ["nlu_fallback"]
+
+
+@pytest.mark.parametrize(
+    ("slots", "text", "kept"),
+    [
+        ({"id_number": ID_ZHANG}, "张伟", "张伟"),  # the ID number out of the blue, then the name
+        ({"id_number": ID_ZHANG}, "我叫 Zhang Wei", "Zhang Wei"),
+        ({"id_number": ID_ZHANG}, "查一下", None),  # not a name
+        ({}, "张伟", None),  # no ID number to go with it
+        ({"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}, "李四", None),  # verified: not a new check
+        ({"id_number": ID_ZHANG, "person_name": "张伟"}, "李四", None),  # one name kept, not replaced
+    ],
+)
+async def test_a_name_on_its_own_is_kept_for_an_id_number_given_out_of_the_blue(dispatcher, domain, slots, text, kept):
+    events = await ActionAskTask().run(dispatcher, make_tracker(slots, text=text), domain)
+    assert responses(dispatcher) == ["utter_ask_what_task"]
+    assert events == ([{"event": "slot", "name": "person_name", "value": kept, "timestamp": None}] if kept else [])

@@ -117,6 +117,25 @@ def test_a_name_said_with_fillers_is_the_name(stack, tmp_path):
     assert any("制卡中" in text for text in answer), answer
 
 
+def test_details_given_before_the_request_are_used_by_it(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "严春梅", "in_production")
+    *_, answer = converse(stack, "e2e-details-first", "你好", holder.id_number, holder.name, "查进度")
+    assert any("制卡中" in text for text in answer), answer
+
+
+@pytest.mark.parametrize(
+    ("words", "said"),
+    [
+        ("我叫{name}，身份证{id}，麻烦查一下我的卡", "制卡中"),
+        ("{id} {name} what is the status of my card", "in production"),
+    ],
+)
+def test_a_request_with_the_id_number_and_name_in_it_is_answered_at_once(stack, tmp_path, words, said):
+    holder = add_holder(stack, tmp_path, "Wu Lan" if said == "in production" else "武兰", "in_production")
+    (answer,) = converse(stack, f"e2e-all-in-one-{said}", words.format(name=holder.name, id=holder.id_number))
+    assert any(said in text for text in answer), answer
+
+
 def test_wrong_identity_three_times_discloses_nothing_and_is_flagged(stack, tmp_path):
     holder = add_holder(stack, tmp_path, "彭秀珍", "under_review")
     replies = stack.say("e2e-wrong", "查询办理进度")
