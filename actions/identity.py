@@ -38,13 +38,16 @@ from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
 from bot.identity.idnumbers import validate_id_number
-from bot.language.spoken import normalise_numbers_in_text
+from bot.language.extraction import normalise_message
 from bot.services import check_caller, check_identity_and_card
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
 _CLIENT_TOKEN = re.compile(r"[0-9a-f]{16,64}")
 # Answers that mean "stop" or "let me talk to someone" are never taken as details.
 _STOP_INTENTS = frozenset({"deny", "request_human"})
+_DIGIT_SLOTS = frozenset({"id_number", "phone_last4"})
+_DIGIT = re.compile(r"\d")
+_SPACE_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
 # Questions, requests and goodbyes that rules answer in the middle of the form (data/rules.yml),
 # after which the form asks again (or, after a goodbye, ends). Names are often classified as one
 # of these, with little confidence, so only a message the model is this sure about is left to them.
@@ -65,7 +68,10 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
     """The latest message as the answer to `slot`, if the form asked for it and it is an answer."""
     intent = tracker.latest_message.get("intent") or {}
     text = typed_text(tracker)
-    if tracker.get_slot("requested_slot") != slot or not text or intent.get("name") in _STOP_INTENTS:
+    if tracker.get_slot("requested_slot") != slot or not text:
+        return {}
+    # "不对，我说错了，是三二零…" reads as a no, but digits where digits were asked are a corrected answer.
+    if intent.get("name") in _STOP_INTENTS and not (slot in _DIGIT_SLOTS and _DIGIT.search(normalise_message(text))):
         return {}
     if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
         return {slot: text}  # whatever the classifier made of it
@@ -188,7 +194,8 @@ class ValidateIdentityForm(FormValidationAction):
     async def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        runs = re.findall(r"\d+", normalise_numbers_in_text(str(slot_value)))  # "后四位是1234。" too
+        # "后四位是1234。", "幺零幺两", "one oh one two", "1 0 1 2": digits however they were said or spaced.
+        runs = re.findall(r"\d+", _SPACE_BETWEEN_DIGITS.sub("", normalise_message(str(slot_value))))
         digits = runs[0] if len(runs) == 1 else ""
         if len(digits) != 4:
             dispatcher.utter_message(response="utter_invalid_last_four")

@@ -1,3 +1,4 @@
+import pytest
 from sqlalchemy import delete, select
 
 from actions.identity import ValidateIdentityForm
@@ -167,6 +168,17 @@ async def test_stop_and_sure_questions_are_not_answers(dispatcher, domain):
         assert await FORM.extract_person_name(dispatcher, tracker, domain) == {}
 
 
+async def test_a_no_with_digits_where_digits_were_asked_is_a_corrected_answer(dispatcher, domain):
+    corrected = "不对不对，我说错了，是三二零一零二一九八五零三一二一零一五"
+    tracker = answering("id_number", corrected, "deny", 0.9)
+    assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": corrected}
+    tracker = answering("phone_last4", "no no, it's 1 0 1 2", "deny", 0.8)
+    assert await FORM.extract_phone_last4(dispatcher, tracker, domain) == {"phone_last4": "no no, it's 1 0 1 2"}
+    # A no without digits still stops, and a name is no number.
+    assert await FORM.extract_id_number(dispatcher, answering("id_number", "不对，不办了", "deny", 0.9), domain) == {}
+    assert await FORM.extract_person_name(dispatcher, answering("person_name", "不是3号", "deny", 0.9), domain) == {}
+
+
 async def test_a_sure_yes_is_still_an_answer_so_the_form_carries_on(dispatcher, domain):
     tracker = answering("phone_last4", "好的", "affirm", 0.99)
     assert await FORM.extract_phone_last4(dispatcher, tracker, domain) == {"phone_last4": "好的"}
@@ -237,11 +249,12 @@ async def test_a_sure_thanks_is_not_checked_as_a_name(action_settings, session, 
     assert session.scalars(select(IdentityAttempt)).all() == []
 
 
-async def test_spoken_last_four_with_words_and_punctuation(action_settings, session, vault, dispatcher, domain):
+@pytest.mark.parametrize("said", ["后四位是五六七八。", "it's five six seven eight", "5 6 7 8"])
+async def test_spoken_last_four_with_words_and_punctuation(action_settings, session, vault, dispatcher, domain, said):
     add_card(session, vault)
     session.commit()
     tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
-    result = await FORM.validate_phone_last4("后四位是五六七八。", dispatcher, tracker, domain)
+    result = await FORM.validate_phone_last4(said, dispatcher, tracker, domain)
     assert result == {"phone_last4": "5678", "verified_id_number": ID_ZHANG, "verified_loss_only": False}
 
 
