@@ -36,7 +36,13 @@ from actions.tasks import keep_checked_card, keeping_checked_card, start_task_wh
 from actions.verification import forget_everything, forget_verification, idle_too_long, other_than_verified
 from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
-from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
+from bot.identity.answers import (
+    about_someone_else,
+    id_number_question,
+    looks_like_latin_name,
+    name_beside_id,
+    name_from_answer,
+)
 from bot.identity.idnumbers import validate_id_number
 from bot.language.extraction import normalise_message
 from bot.services import check_caller, check_identity_and_card
@@ -80,16 +86,40 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
     return {slot: text}
 
 
+_TASK_OF_INTENT = {"check_progress": "progress", "report_loss": "loss", "cancel_loss": "unblock"}
+
+
+def _task_asked_for(tracker: Tracker) -> list[dict]:
+    """The card task the latest message asks for while the form asks for details ("不是挂失，我要查进度"):
+    the check goes on for it. Said again, it is set again, so the form carries on rather than being
+    rejected for a message that answers nothing (which left the person with "I can't help with that")."""
+    intent = tracker.latest_message.get("intent") or {}
+    task = _TASK_OF_INTENT.get(intent.get("name"))
+    if task is None or (intent.get("confidence") or 0) < _SURELY_NOT_AN_ANSWER:
+        return []
+    if task == tracker.get_slot("task") and not tracker.get_slot(REQUESTED_SLOT):
+        return []  # nothing asked, so nothing to reject: the task stands as it is
+    return [SlotSet("task", task)]
+
+
 def _stale_verification(tracker: Tracker) -> list[dict]:
     """Events that end a verification that no longer holds, before the form decides what to ask.
 
     After the idle limit everything goes (an ID number in this very message is kept); an ID number
-    other than the verified one ends the verification, so that card gets its own check.
+    other than the verified one, or a request about someone else's card, ends the verification,
+    so that card gets its own check.
     """
     held = ("verified_id_number", "id_number", "person_name", "identity_locked")
     if idle_too_long(tracker) and any(tracker.get_slot(slot) for slot in held):
         events = [e for e in forget_everything() if e["name"] not in ("task", "requested_slot")]
         return [e for e in events if not (e["name"] == "id_number" and gives_id_number(tracker))]
+    if (
+        tracker.get_slot("verified_id_number")
+        and not gives_id_number(tracker)
+        and about_someone_else(typed_text(tracker))
+    ):
+        # "我老婆的也查一下": another person's card gets its own check, from the ID number on.
+        return [*forget_verification(), *(SlotSet(slot, None) for slot in ("id_number", "person_name", "phone_last4"))]
     if not other_than_verified(tracker):
         return []
     return [*forget_verification(), SlotSet("person_name", None), SlotSet("phone_last4", None)]
@@ -112,7 +142,7 @@ class ValidateIdentityForm(FormValidationAction):
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        stale = _stale_verification(tracker)
+        stale = [*_stale_verification(tracker), *_task_asked_for(tracker)]
         tracker.add_slots(stale)
         try:
             with keeping_checked_card():
@@ -157,6 +187,8 @@ class ValidateIdentityForm(FormValidationAction):
         try:
             id_number = validate_id_number(str(slot_value))
         except InvalidIdNumber as invalid:
+            if not _DIGIT.search(normalise_message(str(slot_value))):
+                return {"id_number": None}  # "嗯好的": no attempt at a number, so just the question again
             wrong_check = invalid.reason == "checksum"  # 18 characters: say what is wrong with them
             dispatcher.utter_message(response="utter_id_number_checksum" if wrong_check else "utter_invalid_id_number")
             return {"id_number": None}

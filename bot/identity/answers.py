@@ -53,7 +53,9 @@ _NOT_THIS = re.compile(r"\s*(?:才对|才是|\bnot\b.*)$", re.IGNORECASE)
 # A run of digits (an ID number, with its separators and check character) in a message; an X
 # that starts a word ("Xia") is not a check character.
 _NUMBER_RUN = re.compile(r"[0-9０-９](?:[0-9０-９\s\-－]|[xXｘＸ](?![A-Za-z]))*")
-_PARTS = re.compile(r"[,，。.;；:：!！?？、\n/|()（）\[\]【】\"“”']+|\s{2,}")
+# Parts of a message: split at punctuation (not at the apostrophe of "I'm" or "O'Neil"), at wide
+# gaps, and at a space between Chinese words ("杨帆 我的卡办好了没").
+_PARTS = re.compile(r"[,，。.;；:：!！?？、\n/|()（）\[\]【】\"“”]+|\s{2,}|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 _HAN_NAME = re.compile(r"[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]{2,8}[·•][\u3400-\u9fff]{2,8}")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){1,3}")
 # Characters of requests, the card and chat that are never part of a name beside an ID number.
@@ -75,6 +77,21 @@ def name_from_answer(text: str) -> str:
     if _APOLOGY_OR_FIX.search(stripped):
         stripped = _NOT_THIS.sub("", _CORRECTION.sub("", stripped, count=1))
     return _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", stripped)).strip()
+
+
+# Someone other than the person writing, or another card: "我老婆的也查一下", "also check my son's".
+_SOMEONE_ELSE = re.compile(
+    r"老婆|妻子|爱人|老公|丈夫|媳妇|我妈|妈妈|母亲|老妈|我爸|爸爸|父亲|老爸|老人|孩子|儿子|女儿|闺女|家人|家里人|"
+    r"亲戚|朋友|同事|别人|他人|另一个人|另外一个|另一张|另一位|再查一个|再查一张|帮他|帮她|他的|她的|"
+    r"\b(?:wife|husband|mother|mom|mum|father|dad|parents?|son|daughter|child|kids?|friend|colleague|"
+    r"someone else|somebody else|another (?:card|person|one)|his|her|their)\b",
+    re.IGNORECASE,
+)
+
+
+def about_someone_else(text: str) -> bool:
+    """Whether a request speaks of another person's card (or simply another card)."""
+    return bool(_SOMEONE_ELSE.search(text))
 
 
 def looks_like_latin_name(text: str) -> bool:

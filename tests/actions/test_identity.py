@@ -23,6 +23,37 @@ async def test_malformed_id_number_is_asked_again(action_settings, dispatcher, d
     assert responses(dispatcher) == ["utter_invalid_id_number"]
 
 
+@pytest.mark.parametrize("answer", ["嗯好的", "ok", "稍等"])
+async def test_an_answer_without_digits_is_asked_again_without_a_complaint(action_settings, dispatcher, domain, answer):
+    assert await FORM.validate_id_number(answer, dispatcher, make_tracker(), domain) == {"id_number": None}
+    assert dispatcher.messages == []
+
+
+def asked_for_details(slots: dict, text: str, intent: str, *, slot: str = "id_number"):
+    """A message while the identity form asks for `slot` (a verified conversation when `slots` say so)."""
+    tracker = make_tracker({"requested_slot": slot, **slots}, intent=intent, text=text, active_loop="identity_form")
+    tracker.latest_message["intent"]["confidence"] = 0.97
+    return tracker
+
+
+async def test_another_task_asked_for_while_details_are_asked_goes_on_with_the_check(dispatcher, domain):
+    events = await FORM.run(
+        dispatcher, asked_for_details({"task": "loss"}, "不是挂失，我要查进度", "check_progress"), domain
+    )
+    assert {"event": "slot", "name": "task", "value": "progress", "timestamp": None} in events
+    assert responses(dispatcher) == []  # no complaint: the form asks for the ID number again, for the new task
+
+
+async def test_someone_elses_card_after_a_verification_starts_a_new_check(action_settings, dispatcher, domain):
+    verified = {"verified_id_number": ID_ZHANG, "id_number": ID_ZHANG, "person_name": "张伟", "task": "progress"}
+    tracker = asked_for_details(verified, "我老婆的也查一下", "check_progress")
+    tracker.slots["requested_slot"] = None
+    events = await FORM.run(dispatcher, tracker, domain)
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["verified_id_number"] is None and slots["id_number"] is None and slots["person_name"] is None
+    assert responses(dispatcher) == []  # nothing of his card again: the form asks for her ID number
+
+
 async def test_right_name_verifies(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault)
     session.commit()

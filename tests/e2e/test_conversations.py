@@ -136,6 +136,22 @@ def test_a_request_with_the_id_number_and_name_in_it_is_answered_at_once(stack, 
     assert any(said in text for text in answer), answer
 
 
+def test_another_persons_card_after_ones_own_gets_its_own_check(stack, tmp_path):
+    him, her = add_holder(stack, tmp_path, "苏建军", "submitted"), add_holder(stack, tmp_path, "苏丽", "in_production")
+    converse(stack, "e2e-second-card", "查进度", him.id_number, him.name)
+    asked, _, answer = converse(stack, "e2e-second-card", "我老婆的也查一下", her.id_number, her.name)
+    assert any("身份证" in text for text in asked) and not any("已受理" in text for text in asked), asked
+    assert any("制卡中" in text for text in answer), answer
+
+
+def test_another_task_asked_for_while_asked_for_the_id_number_is_the_one_done(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "钟秀芬", "in_production")
+    replies = converse(stack, "e2e-switch-task", "我要挂失", "不是挂失，我要查进度", holder.id_number, holder.name)
+    assert any("身份证" in text for text in replies[1]), replies
+    assert any("制卡中" in text for text in replies[-1]), replies
+    assert stack.card(holder.id_number)["loss_reports"] == []
+
+
 def test_wrong_identity_three_times_discloses_nothing_and_is_flagged(stack, tmp_path):
     holder = add_holder(stack, tmp_path, "彭秀珍", "under_review")
     replies = stack.say("e2e-wrong", "查询办理进度")
