@@ -11,6 +11,7 @@ A clear yes (whatever its intent, affirm or deny) within a couple of messages of
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -32,6 +33,7 @@ RECONSIDER_WITHIN = 2
 """User messages after a "no" (this one included) in which a clear yes offers the change again."""
 # The intent that asks for each change, so a yes that restates the task ("是的，挂失吧") counts.
 TASK_INTENTS = {"loss": "report_loss", "unblock": "cancel_loss"}
+_THANKS = re.compile(r"谢|\bthanks?\b|\bthx\b|\bty\b", re.IGNORECASE)
 _OUTCOMES = {Decision.YES: "confirmed", Decision.NO: "declined"}
 
 
@@ -122,7 +124,8 @@ class ActionReconsider(Action):
     """A yes or no with nothing pending: offer again a change declined just before if the words say
     yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted, a no
     to "anything else?" after a finished task says goodbye, any other no stops whatever was under
-    way, and a no with nothing under way (to an offer in an answer) is taken as "no, thanks"."""
+    way, and a no with nothing under way (to an offer in an answer) is an OK, or with thanks a
+    goodbye."""
 
     def name(self) -> str:
         return "action_reconsider"
@@ -150,6 +153,11 @@ class ActionReconsider(Action):
             if _answers_anything_else(tracker):  # "没有了": nothing more to do, so goodbye
                 dispatcher.utter_message(response="utter_goodbye")
                 return take_leave(dispatcher)
-            return cancel_task(dispatcher) if under_way(tracker) else nothing_to_stop(dispatcher)
+            if under_way(tracker):
+                return cancel_task(dispatcher)
+            if _THANKS.search(typed_text(tracker)):  # "不用了，谢谢", "no thanks": done, so goodbye
+                dispatcher.utter_message(response="utter_goodbye")
+                return take_leave(dispatcher)
+            return nothing_to_stop(dispatcher)
         dispatcher.utter_message(response="utter_ask_what_task")
         return [SlotSet("awaiting_confirmation", None)]

@@ -30,7 +30,7 @@ from actions.runtime import (
     services,
     traced,
 )
-from actions.verification import forget_verification, idle_too_long
+from actions.verification import forget_verification, idle_too_long, take_leave
 from bot.cards.statuses import CardStatus
 from bot.contract import LOSS_CREATED, LOSS_REFERENCE, TASK_FINISHED
 from bot.errors import (
@@ -323,6 +323,9 @@ class ActionDeclineTask(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         unanswered = tracker.get_slot("confirmation_reply") == "unanswered"
         dispatcher.utter_message(response="utter_confirmation_stopped" if unanswered else "utter_nothing_changed")
+        if (tracker.latest_message.get("intent") or {}).get("name") == "goodbye":  # "再见" at the question
+            dispatcher.utter_message(response="utter_goodbye")
+            return [*_task_done(), *take_leave(dispatcher)]
         _finished(dispatcher)
         return [*_task_done(), SlotSet("declined_task", tracker.get_slot("awaiting_confirmation"))]
 

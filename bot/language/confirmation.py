@@ -27,7 +27,7 @@ MIN_CONFIDENCE = 0.7
 """Below this classifier confidence a reply that reads as yes is UNCLEAR."""
 
 YES_INTENTS = frozenset({"affirm"})
-NO_INTENTS = frozenset({"deny"})
+NO_INTENTS = frozenset({"deny", "goodbye"})  # a goodbye confirms nothing
 _KEYPAD = {"1": "yes", "2": "no", "１": "yes", "２": "no"}
 
 
@@ -242,8 +242,8 @@ def decide(
 
     Returns:
         YES only for an unambiguous yes (or keypad 1); NO for any negation, hesitation or
-        postponement not taken back by a later yes, for keypad 2, and for a confident ``deny``
-        with nothing to the contrary; UNCLEAR for everything else (questions, mixed signals,
+        postponement not taken back by a later yes, for keypad 2, and for a confident ``deny`` or
+        ``goodbye`` with nothing to the contrary; UNCLEAR for everything else (questions, mixed signals,
         low confidence).
     """
     keypad = _KEYPAD.get(text.strip().rstrip("#"))

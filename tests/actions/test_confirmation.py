@@ -173,16 +173,23 @@ async def test_a_no_with_nothing_recently_declined_and_nothing_under_way_is_a_no
 @pytest.mark.parametrize(
     ("slots", "stopped"),
     [
-        ({}, False),  # "No, thank you." after an answer to a question
+        ({}, False),  # "不用了" after an answer to a question
         ({"task": "progress"}, True),
         ({"id_number": ID_ZHANG}, True),  # details half given: forgotten
         ({"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}, False),  # the verified person's, kept
     ],
 )
 async def test_a_no_stops_only_what_is_under_way(dispatcher, domain, slots, stopped):
-    tracker = make_tracker(slots, intent="deny", text="不用了，谢谢")
+    tracker = make_tracker(slots, intent="deny", text="不用了")
     await ActionReconsider().run(dispatcher, tracker, domain)
     assert responses(dispatcher)[0] == ("utter_task_cancelled" if stopped else "utter_no_thanks")
+
+
+@pytest.mark.parametrize("text", ["不用了，谢谢", "No, thank you.", "nope thx"])
+async def test_a_no_thanks_with_nothing_under_way_is_a_goodbye(dispatcher, domain, text):
+    await ActionReconsider().run(dispatcher, make_tracker(intent="deny", text=text), domain)
+    assert responses(dispatcher) == ["utter_goodbye", None]
+    assert dispatcher.messages[-1]["custom"] == {CONVERSATION_OVER: True}
 
 
 def after_finished_task(text: str, *, task: str | None = None):

@@ -175,3 +175,17 @@ async def test_a_yes_after_moving_on_confirms_nothing(action_settings, session, 
     await ActionConfirmTask().run(dispatcher, answering_question("loss", moved_on), domain)
     assert responses(dispatcher) == ["utter_ask_what_task"]
     assert session.scalars(select(LossReport)).all() == []
+
+
+async def test_a_goodbye_at_the_confirmation_changes_nothing_and_ends_the_conversation(
+    action_settings, session, vault, dispatcher, domain
+):
+    card = add_card(session, vault)
+    session.commit()
+    slots = {**VERIFIED, "awaiting_confirmation": "loss", "confirmation_reply": "declined"}
+    events = await ActionDeclineTask().run(dispatcher, make_tracker(slots, intent="goodbye", text="再见"), domain)
+    assert responses(dispatcher) == ["utter_nothing_changed", "utter_goodbye", None]
+    assert markers(dispatcher) == [{"conversation_over": True}]
+    assert {e["name"]: e["value"] for e in events}["verified_id_number"] is None
+    session.expire_all()
+    assert session.get(type(card), card.id).status == "active"

@@ -280,3 +280,8 @@ NEUTRAL_CHARS = "卡的我在家里包钱这些他她今天昨儿子女车上面
 def test_no_negation_without_a_later_yes_is_ever_yes(before, marker, separator, after, intent, confidence):
     text = f"{before}{separator}{marker} {after}"
     assert decide(text, intent, confidence, task_intent="report_loss") is not YES
+
+
+@pytest.mark.parametrize(("text", "intent"), [("再见", "goodbye"), ("bye", "goodbye"), ("先这样吧，再见", "goodbye")])
+def test_a_goodbye_at_a_confirmation_is_a_no(text, intent):
+    assert decide(text, intent, 0.99, task_intent="report_loss") is NO

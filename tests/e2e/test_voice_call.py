@@ -226,3 +226,12 @@ def test_a_no_thanks_after_an_answer_cancels_nothing_and_the_call_can_end(stack,
     call = Call(app_transport, caller="+8613000000011").run(iter(said), echo=False)
     assert not any(re.search(r"取消|变更|stopped|changed", text) for text in call.spoken), call.spoken
     assert call.ended == "bot hung up" and "再见" in call.spoken[-1], call.spoken
+
+
+def test_a_goodbye_at_the_loss_confirmation_changes_nothing_and_ends_the_call(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "万志华")
+    keyed = "keys:" + holder.id_number.replace("X", "*") + "#"
+    call = Call(app_transport, caller=holder.phone).run(iter(["我要挂失", keyed, "再见", "确认"]), echo=False)
+    assert any("确认挂失" in text for text in call.spoken), call.spoken
+    assert call.ended == "bot hung up" and "再见" in call.spoken[-1], call.spoken
+    assert stack.card(holder.id_number)["status"] == "active"
