@@ -21,6 +21,9 @@ _EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})([^*\s][^*]*?)\1(?![\w*])")  # **bol
 _MASKED_END = re.compile(r"(?<![\d*])(\d*)\*+(\d{2,}X?)")
 _MASKED_HAN = re.compile(r"([\u3400-\u9fff])\*+")
 _MASKED_LATIN = re.compile(r"\b([A-Za-z])\*+")
+_MONTH_BEFORE = re.compile(
+    r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December) $"
+)
 _ENDING_IN = {"zh": "尾号{}", "en": "ending in {}"}
 _AFTER_START = {"zh": "，", "en": ", "}
 GATHER_LANGUAGE = {"zh": "cmn-Hans-CN", "en": "en-US"}
@@ -53,8 +56,14 @@ def spoken_masks(text: str, language: str) -> str:
 
 
 def _said_end(match: re.Match[str], language: str) -> str:
-    start, end = match.group(1), _ENDING_IN[language].format(match.group(2))
+    start, end = _one_by_one(match.group(1)), _ENDING_IN[language].format(_one_by_one(match.group(2)))
     return f"{start}{_AFTER_START[language]}{end}" if start else end
+
+
+def _one_by_one(digits: str) -> str:
+    """Digits too few to be read out one by one as a number (which four or more are) spaced apart,
+    so "06" is not said as "six" nor "139" as "a hundred and thirty-nine"."""
+    return digits if len(digits) >= 4 else " ".join(digits)
 
 
 def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: VoiceConfig) -> None:
@@ -64,6 +73,8 @@ def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: Vo
     clean = speakable(spoken_masks(text, language))
     position = 0
     for match in _DIGITS.finditer(clean):
+        if language == "en" and _MONTH_BEFORE.search(clean, 0, match.start()):
+            continue  # "9 December 2026": a year is said as a year in English
         if match.start() > position:
             say.append(clean[position : match.start()])
         say.say_as(match.group(0), interpret_as="digits")

@@ -51,6 +51,12 @@ MAX_SILENT_TURNS = 3
 ENGLISH_KEY = "9"
 REPEAT_KEY = "*"
 _REPEAT_WORDS = re.compile(r"^\s*(重复|再说一遍|再说一次|没听清|repeat|say (that|it) again)\W*$", re.IGNORECASE)
+# A pause asked for in the middle of an ID number ("稍等", "hold on"): the digits so far are kept.
+_WAIT_WORDS = re.compile(
+    r"^\s*(?:稍等|等一下|等等|等一等|等会儿?|我找一下|我看一下|wait|hold on|one moment|just a (?:sec|second|moment))"
+    r"(?:一下|啊|哈|please|a (?:sec|second|moment)|\W)*$",
+    re.IGNORECASE,
+)
 _ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -291,15 +297,22 @@ def _answer_turn() -> Response:
         silent = int(request.args.get("silent", "0") or 0) + 1
         if silent >= MAX_SILENT_TURNS:
             return _handover([], language, "human_requested")
-        # A pause keeps the pieces given so far, and the question they answer.
-        retry = _turn_url(language, silent, held=_held_digits(), asked_id=_asked_for_id_number())
-        return _xml(twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice))
+        # A pause keeps the pieces given so far, the question they answer, and the greeting's offer
+        # of English on key 9.
+        greeting = request.args.get("greeting") == "1"
+        retry = _turn_url(language, silent, greeting, held=_held_digits(), asked_id=_asked_for_id_number())
+        said = [prompt("no_input", language), *([prompt("english_offer", language)] if greeting else [])]
+        return _xml(twiml.turn([t for t in said if t], action=retry, language=language, config=web.voice))
+    held = _held_digits()
+    if held and (digits == REPEAT_KEY or _REPEAT_WORDS.match(speech) or _WAIT_WORDS.match(speech)):
+        # Mid-number, "再说一遍" or "稍等" asks for the rest again and keeps what was given.
+        action = _turn_url(language, held=held)
+        return _xml(twiml.turn([prompt("id_more", language)], action=action, language=language, config=web.voice))
     if digits == REPEAT_KEY or _REPEAT_WORDS.match(speech):
         texts = _last_bot_messages(language)
         action = _turn_url(language, asked_id=_asked_for_id_number())  # the question repeated stands
         return _xml(twiml.turn(texts, action=action, language=language, config=web.voice))
     piece = id_piece(text)
-    held = _held_digits()
     if piece is not None and (held or _asked_for_id_number()):
         joined = join_piece(held, piece)
         if joined.held:  # part of the number: ask for the rest, Rasa hears the whole number

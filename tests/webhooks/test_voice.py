@@ -216,13 +216,22 @@ def test_numbers_are_read_digit_by_digit_and_unspeakable_text_is_dropped():
         ("zh", "欧**的卡", "欧某的卡"),
         ("en", "M**** G*****, card *****0006: Your card is ready", "M. G., card ending in 0006: Your card is ready"),
         ("en", "reference ******7156", "reference ending in 7156"),
-        ("zh", "发送到手机 +86 139******08，5分钟内有效", "发送到手机 +86 139，尾号08，5分钟内有效"),
-        ("en", "to your mobile +44*******23; it is valid", "to your mobile +44, ending in 23; it is valid"),
+        ("zh", "发送到手机 +86 139******08，5分钟内有效", "发送到手机 +86 1 3 9，尾号0 8，5分钟内有效"),
+        ("en", "to your mobile +44*******23; it is valid", "to your mobile +4 4, ending in 2 3; it is valid"),
         ("zh", "详见 **注意** 事项，*张*", "详见 注意 事项，张"),  # emphasis marks, not masks
     ],
 )
 def test_masked_names_and_numbers_are_said_as_words(language, text, said):
     assert spoken_masks(text, language) == said
+
+
+def test_a_year_after_a_month_is_said_as_a_year_in_english_and_a_reference_digit_by_digit():
+    response = turn(
+        ["Reference: 8271296595, valid until 9 December 2026."], action="/t", language="en", config=VoiceConfig()
+    )
+    say = ET.fromstring(str(response)).find("./Gather/Say")
+    assert [e.text for e in say.iter("say-as")] == ["8271296595"]
+    assert "9 December 2026" in "".join(say.itertext())
 
 
 def test_a_progress_answer_on_the_phone_says_the_masked_name_and_card_as_words():
@@ -281,6 +290,24 @@ def test_a_pause_between_pieces_of_an_id_number_keeps_them(app, client):
     root = xml(post(client, f"/twilio/voice/turn?lang=zh&silent=0&step=4&part={held}", CALL))
     part = parse_qs(urlsplit(root.find("./Gather").get("action")).query)["part"][0]
     assert vault.decrypt(part) == "320106"
+
+
+@pytest.mark.parametrize("said", [{"SpeechResult": "稍等一下"}, {"SpeechResult": "再说一遍"}, {"Digits": "*"}])
+def test_a_wait_or_a_repeat_between_pieces_of_an_id_number_keeps_them_and_asks_for_the_rest(app, client, said):
+    vault = app.config["WEB"].vault
+    held = quote(vault.encrypt("320102"), safe="")
+    root = xml(post(client, f"/twilio/voice/turn?lang=zh&silent=0&step=4&part={held}", {**CALL, **said}))
+    assert "后面的号码" in "".join(root.find("./Gather/Say").itertext())
+    part = parse_qs(urlsplit(root.find("./Gather").get("action")).query)["part"][0]
+    assert vault.decrypt(part) == "320102"
+
+
+def test_silence_at_the_greeting_offers_english_again_and_nine_still_switches(client):
+    root = xml(post(client, "/twilio/voice/turn?lang=zh&silent=0&greeting=1&step=1", CALL))
+    action = root.find("./Gather").get("action")
+    assert "press 9" in " ".join("".join(say.itertext()) for say in root.iter("Say"))
+    english = xml(post(client, action, {**CALL, "Digits": "9"}))
+    assert english.find("./Gather").get("language") == "en-US"
 
 
 def _voice_client(settings, answer):
