@@ -24,7 +24,7 @@ from actions.runtime import answers_only, traced, typed_text
 from actions.tasks import cancel_task, nothing_to_stop, under_way
 from actions.verification import take_leave
 from bot.contract import TASK_FINISHED
-from bot.language.confirmation import Decision, decide
+from bot.language.confirmation import Decision, decide, ends_in_question
 
 SLOT = "confirmation_reply"
 MAX_REASKS = 2
@@ -70,7 +70,18 @@ class ValidateConfirmationForm(FormValidationAction):
     async def validate_confirmation_reply(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        decision = read_reply(tracker, tracker.get_slot("awaiting_confirmation"))
+        pending = tracker.get_slot("awaiting_confirmation")
+        decision = read_reply(tracker, pending)
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if (
+            decision is not Decision.YES
+            and intent != "goodbye"
+            and ends_in_question(typed_text(tracker), TASK_INTENTS[pending])
+        ):
+            # "挂失后还能用吗？", "等一下，要收费吗": what the change does, then the question again. Not a
+            # no and not an unclear reply: the person is weighing it up.
+            dispatcher.utter_message(response=f"utter_about_{pending}")
+            return {SLOT: None}
         if decision in _OUTCOMES:
             return {SLOT: _OUTCOMES[decision]}
         unclear = int(tracker.get_slot("unclear_replies") or 0) + 1

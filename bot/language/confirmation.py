@@ -192,15 +192,20 @@ def _clause_meaning(clause: str, asked: bool, cancel_declines: bool) -> str | No
     return None
 
 
+def _meanings(text: str, task_intent: str | None) -> list[str | None]:
+    """What each clause of the reply says, in order (see `_clause_meaning`)."""
+    simplified = to_simplified(text).lower().replace("’", "'")
+    masked = _NEUTRAL.sub(" ", _YES_IDIOM.sub(f" {_YES_TOKEN} ", simplified))
+    cancel_declines = task_intent not in _CANCEL_TASKS
+    return [_clause_meaning(clause, asked, cancel_declines) for clause, asked in _clauses(masked)]
+
+
 def _read(text: str, task_intent: str | None) -> tuple[str | None, bool]:
     """What the words say, and whether a yes takes back an earlier no."""
     pressed = intent_payload(text)
     if pressed in YES_INTENTS | NO_INTENTS:
         return ("yes" if pressed in YES_INTENTS else "no"), False
-    simplified = to_simplified(text).lower().replace("’", "'")
-    masked = _NEUTRAL.sub(" ", _YES_IDIOM.sub(f" {_YES_TOKEN} ", simplified))
-    cancel_declines = task_intent not in _CANCEL_TASKS
-    meanings = [_clause_meaning(clause, asked, cancel_declines) for clause, asked in _clauses(masked)]
+    meanings = _meanings(text, task_intent)
     polar = [i for i, meaning in enumerate(meanings) if meaning in {"yes", "no"}]
     if not polar:
         return ("question" if "question" in meanings else None), False
@@ -210,6 +215,16 @@ def _read(text: str, task_intent: str | None) -> tuple[str | None, bool]:
     if "question" in meanings[last:]:
         return "question", False
     return "yes", "no" in meanings[:last]
+
+
+def ends_in_question(text: str, task_intent: str | None = None) -> bool:
+    """Whether the reply ends by asking something ("挂失后还能用吗？", "等一下，挂失要收费吗",
+    "wait, does it cost anything?"): a question about the change, whatever came before it."""
+    if intent_payload(text):
+        return False
+    meanings = _meanings(text, task_intent)
+    polar = [i for i, meaning in enumerate(meanings) if meaning in {"yes", "no"}]
+    return "question" in meanings[polar[-1] if polar else 0 :]
 
 
 def read_reply(text: str, task_intent: str | None = None) -> str | None:

@@ -83,7 +83,7 @@ async def test_a_plain_no_declines(dispatcher, domain, pending, text):
 
 
 async def test_unclear_replies_are_asked_again_twice_then_the_step_stops(dispatcher, domain):
-    first = await read(asked("loss", "挂失以后还能用医保吗", "report_loss"), dispatcher, domain)
+    first = await read(asked("loss", "我的卡", "inform"), dispatcher, domain)  # (a question is answered instead)
     assert first == {"confirmation_reply": None, "unclear_replies": 1}
     low = await read(asked("loss", "好的", "affirm", confidence=0.4, unclear=1), dispatcher, domain)
     assert low == {"confirmation_reply": None, "unclear_replies": 2}
@@ -216,3 +216,21 @@ async def test_a_no_to_anything_else_after_a_task_says_goodbye_and_ends_the_conv
 async def test_a_no_with_a_task_under_way_still_stops_it_after_a_finished_one(dispatcher, domain):
     await ActionReconsider().run(dispatcher, after_finished_task("不要了", task="loss"), domain)
     assert responses(dispatcher) == ["utter_task_cancelled", None]
+
+
+@pytest.mark.parametrize("pending", ["loss", "unblock"])
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("挂失后还能用吗？", "report_loss"),
+        ("等一下，挂失要收费吗", "deny"),  # a hesitation, then a question: weighing it up, not a no
+        ("wait, will I still be able to use it at the hospital?", "cross_region"),
+        ("yes?", "affirm"),
+    ],
+)
+async def test_a_question_at_the_confirmation_is_answered_and_the_question_stands(
+    dispatcher, domain, pending, text, intent
+):
+    slots = await read(asked(pending, text, intent), dispatcher, domain)
+    assert responses(dispatcher) == [f"utter_about_{pending}"]
+    assert slots.get("confirmation_reply") is None and not slots.get("unclear_replies")  # nothing decided or counted

