@@ -2,9 +2,9 @@
 
 Text that speaks badly never reaches `<Say>`: URLs, emoji and markdown are dropped, numbers of four
 or more digits (references, phone numbers, ID numbers) are read digit by digit, and masked values
-are said as a person would say them: "*****0006" as "ending in 0006", "+86 139******08" as "+86 139,
-ending in 08", "张*" as "张某", "M**** G*****" as "M. G." (a bare "*" would be dropped and leave
-"张" followed by a pause, or "139 08" read as one number).
+are said as a person would say them: "*****0006" as "ending in 0006", "+86 139******08" as "+86 1 3 9,
+ending in 0 8" (digits too few to be read one by one are spaced), "张*" as "张某", "M**** G*****" as
+"M. G." (a bare "*" would be dropped and leave "张" followed by a pause, or "139 08" read as numbers).
 """
 
 from __future__ import annotations
