@@ -100,12 +100,17 @@ def gather(action: str, language: str, config: VoiceConfig) -> Gather:
     )
 
 
-def turn(texts: list[str], *, action: str, language: str, config: VoiceConfig) -> VoiceResponse:
-    """Say the texts inside a Gather, so the caller can answer (or interrupt) at once."""
+def turn(
+    texts: list[str], *, action: str, language: str, config: VoiceConfig, aside: tuple[str, str] | None = None
+) -> VoiceResponse:
+    """Say the texts inside a Gather, so the caller can answer (or interrupt) at once; `aside` is a
+    last line in another language and its voice, as (text, language): "For English, press 9."."""
     response = VoiceResponse()
     listen = gather(action, language, config)
     for text in texts:
         add_say(listen, text, language, config)
+    if aside is not None:
+        add_say(listen, aside[0], aside[1], config)
     response.append(listen)
     return response
 

@@ -50,6 +50,7 @@ bp = Blueprint("voice", __name__, url_prefix="/twilio")
 MAX_SILENT_TURNS = 3
 ENGLISH_KEY = "9"
 REPEAT_KEY = "*"
+_ENGLISH = (prompt("english_offer", "zh"), "en")  # said in the English voice, for those who need it
 _REPEAT_WORDS = re.compile(r"^\s*(重复|再说一遍|再说一次|没听清|repeat|say (that|it) again)\W*$", re.IGNORECASE)
 # A pause asked for in the middle of an ID number ("稍等", "hold on"): the digits so far are kept.
 _WAIT_WORDS = re.compile(
@@ -251,8 +252,8 @@ def _apologise(error: Exception):
 def incoming():
     """A call comes in: greet in Mandarin, offer English on the keypad, and listen."""
     web = _web()
-    texts = [prompt("greeting", "zh"), prompt("english_offer", "zh")]
-    return _xml(twiml.turn(texts, action=_turn_url("zh", greeting=True), language="zh", config=web.voice))
+    action = _turn_url("zh", greeting=True)
+    return _xml(twiml.turn([prompt("greeting", "zh")], action=action, language="zh", config=web.voice, aside=_ENGLISH))
 
 
 @bp.post("/voice/turn")
@@ -301,8 +302,10 @@ def _answer_turn() -> Response:
         # of English on key 9.
         greeting = request.args.get("greeting") == "1"
         retry = _turn_url(language, silent, greeting, held=_held_digits(), asked_id=_asked_for_id_number())
-        said = [prompt("no_input", language), *([prompt("english_offer", language)] if greeting else [])]
-        return _xml(twiml.turn([t for t in said if t], action=retry, language=language, config=web.voice))
+        aside = _ENGLISH if greeting else None
+        return _xml(
+            twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice, aside=aside)
+        )
     held = _held_digits()
     if held and (digits == REPEAT_KEY or _REPEAT_WORDS.match(speech) or _WAIT_WORDS.match(speech)):
         # Mid-number, "再说一遍" or "稍等" asks for the rest again and keeps what was given.

@@ -34,6 +34,7 @@ def test_greeting_listens_in_mandarin_and_offers_english(client):
     says = gather.findall("./Say")
     assert says[0].get("voice") == "Polly.Zhiyu-Neural"
     assert "press 9" in says[-1].text
+    assert (says[-1].get("voice"), says[-1].get("language")) == ("Polly.Joanna-Neural", "en-US")  # in English
 
 
 def test_nine_at_the_greeting_switches_to_english(client):
