@@ -36,6 +36,11 @@ from bot.services import check_unblock_code
 # Answers the rules take instead of the form: stop, staff, goodbye (data/rules.yml).
 _STOP_INTENTS = frozenset({"deny", "request_human", "goodbye"})
 _END = {"one_time_code": None, "task": None, "awaiting_confirmation": None}
+_NOT_RECEIVED = re.compile(
+    r"没收到|收不到|没有收到|还没收到|没来|还没到|没看到|没有短信|"
+    r"\b(?:didn'?t|did not|haven'?t|have not) (?:get|got|receive|received|see|seen)\b|\bno (?:text|sms|message|code)\b",
+    re.IGNORECASE,
+)
 
 
 def _code_in(text: str) -> str | None:
@@ -84,7 +89,9 @@ class ValidateUnblockCodeForm(FormValidationAction):
         code = _code_in(str(slot_value))
         id_number = tracker.get_slot("verified_id_number")
         if code is None or not id_number:
-            dispatcher.utter_message(response="utter_code_format")  # no try spent on a non-answer
+            # No try spent on a non-answer; "没收到短信" is told what to expect.
+            not_come = code is None and _NOT_RECEIVED.search(str(slot_value))
+            dispatcher.utter_message(response="utter_code_not_received" if not_come else "utter_code_format")
             return {"one_time_code": None}
         try:
             await in_transaction(

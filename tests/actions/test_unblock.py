@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from sqlalchemy import select
 
 from actions.tasks import ActionConfirmTask, start_task
@@ -123,3 +124,25 @@ async def test_no_mobile_means_the_service_hall(action_settings, session, vault,
     await report_lost(dispatcher, domain)
     events = await start_task(dispatcher, make_tracker(UNBLOCK))
     assert responses(dispatcher)[-1] == "utter_unblock_no_mobile" and slots(events)["task"] is None
+
+
+@pytest.mark.parametrize(
+    ("answer", "response"),
+    [
+        ("没收到短信啊", "utter_code_not_received"),
+        ("I didn't get any text", "utter_code_not_received"),
+        ("验证码在哪", "utter_code_format"),
+    ],
+)
+async def test_a_code_that_has_not_come_is_told_what_to_expect_without_a_try_spent(
+    action_settings, session, vault, dispatcher, domain, answer, response
+):
+    add_card(session, vault)
+    session.commit()
+    await report_lost(dispatcher, domain)
+    result = await ValidateUnblockCodeForm().validate_one_time_code(
+        answer, dispatcher, make_tracker(ASKED, text=answer), domain
+    )
+    assert result == {"one_time_code": None}
+    assert responses(dispatcher)[-1] == response
+    assert [f.reason for f in session.scalars(select(Flag))] == ["loss_reported"]  # no failed code flagged
