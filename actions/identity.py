@@ -38,6 +38,7 @@ from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.identity.answers import (
     about_someone_else,
+    could_be_a_name,
     id_number_question,
     looks_like_latin_name,
     name_beside_id,
@@ -218,8 +219,10 @@ class ValidateIdentityForm(FormValidationAction):
         name = name_from_answer(str(slot_value))
         intent = tracker.latest_message.get("intent") or {}
         sure = (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER
-        if not name or (intent.get("name") in _NOT_A_NAME and sure and not looks_like_latin_name(name)):
-            return {"person_name": None}
+        if not could_be_a_name(name) or (
+            intent.get("name") in _NOT_A_NAME and sure and not looks_like_latin_name(name)
+        ):
+            return {"person_name": None}  # asked again, no attempt spent on what is not a name
         return await self._check(dispatcher, tracker, "person_name", name, name=name)
 
     @answers_only

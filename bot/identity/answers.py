@@ -79,12 +79,17 @@ def name_from_answer(text: str) -> str:
     return _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", stripped)).strip()
 
 
-# Someone other than the person writing, or another card: "我老婆的也查一下", "also check my son's".
+# Someone else's card, or simply another one: "我老婆的也查一下", "再帮我儿子查一下", "再查一个", "also
+# check my wife's card". The other person must own what is asked about: "让我老公帮我去领" is not it.
+_PEOPLE_ZH = (
+    "老婆|妻子|爱人|老公|丈夫|媳妇|我妈|妈妈|母亲|老妈|我爸|爸爸|父亲|老爸|老人|孩子|儿子|女儿|闺女|家人|家里人|"
+    "亲戚|朋友|同事|别人|他人|他|她"
+)
+_PEOPLE_EN = "wife|husband|mother|mom|mum|father|dad|parents?|son|daughter|child|kids?|friend|colleague|partner"
 _SOMEONE_ELSE = re.compile(
-    r"老婆|妻子|爱人|老公|丈夫|媳妇|我妈|妈妈|母亲|老妈|我爸|爸爸|父亲|老爸|老人|孩子|儿子|女儿|闺女|家人|家里人|"
-    r"亲戚|朋友|同事|别人|他人|另一个人|另外一个|另一张|另一位|再查一个|再查一张|帮他|帮她|他的|她的|"
-    r"\b(?:wife|husband|mother|mom|mum|father|dad|parents?|son|daughter|child|kids?|friend|colleague|"
-    r"someone else|somebody else|another (?:card|person|one)|his|her|their)\b",
+    rf"(?:{_PEOPLE_ZH})的|帮(?:我)?(?:{_PEOPLE_ZH})(?:查|看|问)|再查一(?:个|张|下别的)|另(?:一|外一)(?:张|个人|位)|"
+    rf"\b(?:{_PEOPLE_EN})'s\b|\bfor my (?:{_PEOPLE_EN})\b|\b(?:his|her|their) (?:card|application)\b|"
+    r"\bsome(?:one|body) else\b|\banother (?:card|person|one)\b",
     re.IGNORECASE,
 )
 
@@ -92,6 +97,21 @@ _SOMEONE_ELSE = re.compile(
 def about_someone_else(text: str) -> bool:
     """Whether a request speaks of another person's card (or simply another card)."""
     return bool(_SOMEONE_ELSE.search(text))
+
+
+# Characters of questions and requests that no registered name is made of.
+_NEVER_IN_A_NAME = set("吗呢么什怎啥哪谁了没别查办")
+_SPACE_IN_HAN = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def could_be_a_name(text: str) -> bool:
+    """Whether an answer to the name question could be a registered name at all: a Chinese name
+    (two to eight characters, or joined with ·) or a Latin-script one. A sentence ("为什么没通过啊
+    照片不行吗", "算了不查了 拜拜") is not checked, so it never costs an identity attempt."""
+    han = _SPACE_IN_HAN.sub("", text.strip())
+    if _HAN_NAME.fullmatch(han) or re.fullmatch(r"[\u3400-\u9fff]{2,8}", han):
+        return not _NEVER_IN_A_NAME & set(han)
+    return looks_like_latin_name(text)
 
 
 def looks_like_latin_name(text: str) -> bool:

@@ -359,3 +359,12 @@ async def test_no_validation_reads_none_as_an_answer(action_settings, dispatcher
         for slot in slots:
             assert await getattr(form, f"validate_{slot}")(None, dispatcher, tracker, domain) == {slot: None}, slot
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("answer", ["为什么没通过啊 照片不行吗", "算了不查了 拜拜", "Zhao"])
+async def test_what_could_not_be_a_name_costs_no_attempt(action_settings, session, vault, dispatcher, domain, answer):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, intent="inform", text=answer)
+    assert await FORM.validate_person_name(answer, dispatcher, tracker, domain) == {"person_name": None}
+    assert session.scalars(select(IdentityAttempt)).all() == []

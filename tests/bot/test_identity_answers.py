@@ -1,6 +1,13 @@
 import pytest
 
-from bot.identity.answers import id_number_question, looks_like_latin_name, name_beside_id, name_from_answer
+from bot.identity.answers import (
+    about_someone_else,
+    could_be_a_name,
+    id_number_question,
+    looks_like_latin_name,
+    name_beside_id,
+    name_from_answer,
+)
 
 ID = "320104199201306062"
 
@@ -86,3 +93,35 @@ def test_latin_names_and_small_talk():
 )
 def test_questions_about_the_id_number(text, kind):
     assert id_number_question(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "someone_else"),
+    [
+        ("我老婆的也查一下", True),
+        ("再帮我儿子查一下", True),
+        ("再查一个", True),
+        ("can you also check my wife's card?", True),
+        ("and for my mother", True),
+        ("可以让我老公帮我去领吗", False),  # he would collect her card: it is still hers
+        ("我老公说卡丢了", False),
+        ("查一下我的进度", False),
+        ("when can I collect it, my husband asks", False),
+    ],
+)
+def test_a_request_about_someone_elses_card(text, someone_else):
+    assert about_someone_else(text) is someone_else
+
+
+@pytest.mark.parametrize(
+    ("answer", "name"),
+    [("张伟", True), ("赵 敏", True), ("阿依古丽·买买提", True), ("李不凡", True), ("Maria Garcia", True)]
+    + [
+        ("为什么没通过啊 照片不行吗", False),
+        ("算了不查了 拜拜", False),
+        ("那我重新交材料要去哪", False),
+        ("Zhao", False),
+    ],
+)
+def test_only_what_could_be_a_name_is_checked_as_one(answer, name):
+    assert could_be_a_name(name_from_answer(answer)) is name
