@@ -11,7 +11,6 @@ A clear yes (whatever its intent, affirm or deny) within a couple of messages of
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -21,7 +20,7 @@ from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import answers_only, traced, typed_text
-from actions.tasks import cancel_task, nothing_to_stop, under_way
+from actions.tasks import cancel_task, under_way
 from actions.verification import take_leave
 from bot.contract import TASK_FINISHED
 from bot.language.confirmation import Decision, decide, ends_in_question
@@ -33,7 +32,6 @@ RECONSIDER_WITHIN = 2
 """User messages after a "no" (this one included) in which a clear yes offers the change again."""
 # The intent that asks for each change, so a yes that restates the task ("是的，挂失吧") counts.
 TASK_INTENTS = {"loss": "report_loss", "unblock": "cancel_loss"}
-_THANKS = re.compile(r"谢|\bthanks?\b|\bthx\b|\bty\b", re.IGNORECASE)
 _OUTCOMES = {Decision.YES: "confirmed", Decision.NO: "declined"}
 
 
@@ -135,8 +133,7 @@ class ActionReconsider(Action):
     """A yes or no with nothing pending: offer again a change declined just before if the words say
     yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted, a no
     to "anything else?" after a finished task says goodbye, any other no stops whatever was under
-    way, and a no with nothing under way (to an offer in an answer) is an OK, or with thanks a
-    goodbye."""
+    way, and a no with nothing under way ("不用了，谢谢" after an answer) says goodbye too."""
 
     def name(self) -> str:
         return "action_reconsider"
@@ -166,9 +163,8 @@ class ActionReconsider(Action):
                 return take_leave(dispatcher)
             if under_way(tracker):
                 return cancel_task(dispatcher)
-            if _THANKS.search(typed_text(tracker)):  # "不用了，谢谢", "no thanks": done, so goodbye
-                dispatcher.utter_message(response="utter_goodbye")
-                return take_leave(dispatcher)
-            return nothing_to_stop(dispatcher)
+            # Nothing under way ("不用了，谢谢", "没了" after an answer): nothing more is wanted.
+            dispatcher.utter_message(response="utter_goodbye")
+            return take_leave(dispatcher)
         dispatcher.utter_message(response="utter_ask_what_task")
         return [SlotSet("awaiting_confirmation", None)]

@@ -347,14 +347,6 @@ def under_way(tracker: Tracker) -> bool:
     return bool(tracker.get_slot("task") or (given and given != tracker.get_slot("verified_id_number")))
 
 
-def nothing_to_stop(dispatcher: CollectingDispatcher) -> list[dict]:
-    """A no with nothing under way ("不用了，谢谢" to an offer in an answer): nothing was cancelled, so
-    say only OK and, as at the end of a task, leave the door open (the phone asks if there is more)."""
-    dispatcher.utter_message(response="utter_no_thanks")
-    _finished(dispatcher)
-    return []
-
-
 def cancel_task(dispatcher: CollectingDispatcher) -> list[dict]:
     """Say the request was stopped, and forget it with any half-given identity details."""
     dispatcher.utter_message(response="utter_task_cancelled")

@@ -72,7 +72,7 @@ def test_what_ends_a_task_asks_nothing_on_the_phone_where_the_hotline_asks_for_a
     """The replies actions send just before marking a task finished (actions/tasks.py `_finished`)."""
     progress = [name for name in DOMAIN["responses"] if name.startswith("utter_progress_")]
     ending = ["utter_loss_reported", "utter_loss_already_reported", "utter_unblock_done", "utter_task_cancelled"]
-    for name in [*progress, *ending, "utter_nothing_changed", "utter_confirmation_stopped", "utter_no_thanks"]:
+    for name in [*progress, *ending, "utter_nothing_changed", "utter_confirmation_stopped"]:
         for spoken in variants(name, voice=True):
             assert not re.search(r"[?？吗]", spoken), spoken
 

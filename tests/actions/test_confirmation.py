@@ -163,33 +163,26 @@ def test_a_misunderstood_reply_to_a_confirmation_does_not_count_towards_staff():
     assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 2
 
 
-async def test_a_no_with_nothing_recently_declined_and_nothing_under_way_is_a_no_thanks(dispatcher, domain):
+async def test_a_no_with_nothing_recently_declined_and_nothing_under_way_is_a_goodbye(dispatcher, domain):
     events = await ActionReconsider().run(dispatcher, after_no("不用了", "deny", later=3), domain)
-    assert responses(dispatcher) == ["utter_no_thanks", None]  # not "cancelled": nothing was under way
-    assert dispatcher.messages[-1]["custom"] == {TASK_FINISHED: True}  # the phone asks whether there is more
-    assert events == []
+    assert responses(dispatcher) == ["utter_goodbye", None]  # not "cancelled": nothing was under way
+    assert dispatcher.messages[-1]["custom"] == {CONVERSATION_OVER: True}
+    assert {e["name"]: e["value"] for e in events}["verified_id_number"] is None  # forgotten, as after a goodbye
 
 
 @pytest.mark.parametrize(
     ("slots", "stopped"),
     [
-        ({}, False),  # "不用了" after an answer to a question
+        ({}, False),  # "不用了，谢谢" after an answer to a question
         ({"task": "progress"}, True),
         ({"id_number": ID_ZHANG}, True),  # details half given: forgotten
-        ({"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}, False),  # the verified person's, kept
+        ({"id_number": ID_ZHANG, "verified_id_number": ID_ZHANG}, False),  # the verified person's, kept till now
     ],
 )
-async def test_a_no_stops_only_what_is_under_way(dispatcher, domain, slots, stopped):
-    tracker = make_tracker(slots, intent="deny", text="不用了")
+async def test_a_no_stops_what_is_under_way_and_otherwise_says_goodbye(dispatcher, domain, slots, stopped):
+    tracker = make_tracker(slots, intent="deny", text="不用了，谢谢")
     await ActionReconsider().run(dispatcher, tracker, domain)
-    assert responses(dispatcher)[0] == ("utter_task_cancelled" if stopped else "utter_no_thanks")
-
-
-@pytest.mark.parametrize("text", ["不用了，谢谢", "No, thank you.", "nope thx"])
-async def test_a_no_thanks_with_nothing_under_way_is_a_goodbye(dispatcher, domain, text):
-    await ActionReconsider().run(dispatcher, make_tracker(intent="deny", text=text), domain)
-    assert responses(dispatcher) == ["utter_goodbye", None]
-    assert dispatcher.messages[-1]["custom"] == {CONVERSATION_OVER: True}
+    assert responses(dispatcher)[0] == ("utter_task_cancelled" if stopped else "utter_goodbye")
 
 
 def after_finished_task(text: str, *, task: str | None = None):
