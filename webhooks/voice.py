@@ -51,7 +51,13 @@ MAX_SILENT_TURNS = 3
 ENGLISH_KEY = "9"
 REPEAT_KEY = "*"
 _ENGLISH = (prompt("english_offer", "zh"), "en")  # said in the English voice, for those who need it
-_REPEAT_WORDS = re.compile(r"^\s*(重复|再说一遍|再说一次|没听清|repeat|say (that|it) again)\W*$", re.IGNORECASE)
+# "再说一遍", "sorry, could you repeat that?": a short request to hear the last answer again.
+_REPEAT_WORDS = re.compile(
+    r"重复一[下遍次]|^\W*重复\W*$|再说一[遍次]|再讲一[遍次]|没听清|"
+    r"\brepeat\b|\bsay (?:that|it) again\b|\bpardon\b|\bcome again\b",
+    re.IGNORECASE,
+)
+_SHORT = 40  # characters: longer speech is a request of its own, even with "再说一遍" in it
 # A pause asked for in the middle of an ID number ("稍等", "hold on"): the digits so far are kept.
 _WAIT_WORDS = re.compile(
     r"^\s*(?:稍等|等一下|等等|等一等|等会儿?|我找一下|我看一下|wait|hold on|one moment|just a (?:sec|second|moment))"
@@ -103,6 +109,10 @@ def _turn_url(
         "voice.turn", lang=language, silent=silent, greeting=int(greeting), done=int(finished), step=step,
         **part, **asked,
     )  # fmt: skip
+
+
+def _asks_to_repeat(speech: str) -> bool:
+    return len(speech) <= _SHORT and bool(_REPEAT_WORDS.search(speech))
 
 
 def _held_digits() -> str | None:
@@ -307,11 +317,11 @@ def _answer_turn() -> Response:
             twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice, aside=aside)
         )
     held = _held_digits()
-    if held and (digits == REPEAT_KEY or _REPEAT_WORDS.match(speech) or _WAIT_WORDS.match(speech)):
+    if held and (digits == REPEAT_KEY or _asks_to_repeat(speech) or _WAIT_WORDS.match(speech)):
         # Mid-number, "再说一遍" or "稍等" asks for the rest again and keeps what was given.
         action = _turn_url(language, held=held)
         return _xml(twiml.turn([prompt("id_more", language)], action=action, language=language, config=web.voice))
-    if digits == REPEAT_KEY or _REPEAT_WORDS.match(speech):
+    if digits == REPEAT_KEY or _asks_to_repeat(speech):
         texts = _last_bot_messages(language)
         action = _turn_url(language, asked_id=_asked_for_id_number())  # the question repeated stands
         return _xml(twiml.turn(texts, action=action, language=language, config=web.voice))

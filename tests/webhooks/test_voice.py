@@ -370,3 +370,13 @@ def test_staff_signed_in_play_the_voicemail_and_no_one_else_sees_it(app, client,
     assert f'<audio controls preload="none" src="{RECORDING_URL}.mp3">' in html
     assert f'href="{RECORDING_URL}"' in html
     assert "未设置转接号码" in html and "31 秒" in html and "要求人工" in html
+
+
+@pytest.mark.parametrize("said", ["sorry, could you repeat that?", "麻烦再说一遍", "pardon?"])
+def test_a_request_to_hear_it_again_repeats_the_last_answer(settings, sessions, said):
+    with recording_rasa(answer=[{"text": "您的社保卡已受理。"}]) as (rasa_url, heard):
+        client = _voice_client(settings, rasa_url)
+        post(client, "/twilio/voice/turn?lang=zh&silent=0&step=1", {**CALL, "SpeechResult": "查进度"})
+        post(client, "/twilio/voice/turn?lang=zh&silent=0&step=2", {**CALL, "SpeechResult": said})
+    # Taken as a request to repeat (the last answer is read from the conversation), not sent as a message.
+    assert [m["message"] for m in heard if "message" in m] == ["查进度"]
