@@ -9,6 +9,7 @@ entity that fills the slot choosing the reply language.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -16,7 +17,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, METADATA, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_NAME_KEY, INTENT_RANKING_KEY, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
@@ -26,6 +27,14 @@ from bot.language.text import detect_language, normalise_for_understanding
 
 # Answers to "what is your name / ID" say nothing about the language the person prefers.
 _NO_LANGUAGE_INTENTS = frozenset({"inform"})
+# Intents that end the conversation when nothing is under way: a goodbye, or a no to "anything else?".
+_FAREWELLS = frozenset({"goodbye", "deny"})
+# What makes a message a question, in either language.
+_QUESTION = re.compile(
+    r"[?？]|吗|呢|多久|多少|多长|怎么|为什么|为啥|什么|哪|几[天时个]|"
+    r"\b(?:how|what|when|why|where|which|can|could|will|would|is it|do i|does)\b",
+    re.IGNORECASE,
+)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
@@ -55,6 +64,38 @@ class TextNormaliser(GraphComponent):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._normalise(message)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class QuestionsAreNotGoodbyes(GraphComponent):
+    """A question is never taken for a goodbye: the goodbye gives way to the next intent.
+
+    A goodbye ends the conversation, and on the phone the call. Follow-up questions ("那还得等多久",
+    "审核要几天") were now and then classified ``goodbye``, and the person was seen off mid-question.
+    With the goodbye set aside, the next intent stands if the fallback threshold lets it, else the
+    person is asked to rephrase.
+    """
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> QuestionsAreNotGoodbyes:
+        return cls()
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            if intent.get(INTENT_NAME_KEY) not in _FAREWELLS or not _QUESTION.search(message.get(TEXT) or ""):
+                continue
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _FAREWELLS]
+            if ranking:
+                message.set(INTENT, dict(ranking[0]), add_to_output=True)
+                message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages
 
 

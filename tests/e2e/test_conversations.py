@@ -154,6 +154,12 @@ def test_another_task_asked_for_while_asked_for_the_id_number_is_the_one_done(st
     assert stack.card(holder.id_number)["loss_reports"] == []
 
 
+def test_a_question_after_an_answer_is_never_taken_for_a_goodbye(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "祁红梅", "submitted")
+    *_, after = converse(stack, "e2e-question-not-bye", "查进度", holder.id_number, holder.name, "哦那还要等多久")
+    assert after and not any("再见" in text for text in after), after
+
+
 def test_wrong_identity_three_times_discloses_nothing_and_is_flagged(stack, tmp_path):
     holder = add_holder(stack, tmp_path, "彭秀珍", "under_review")
     replies = stack.say("e2e-wrong", "查询办理进度")

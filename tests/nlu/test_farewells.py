@@ -1,0 +1,24 @@
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from nlu.components import QuestionsAreNotGoodbyes
+
+
+def classified(text: str, *ranking: tuple[str, float]) -> Message:
+    intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message(data={TEXT: text, INTENT: intents[0], INTENT_RANKING_KEY: intents})
+
+
+@pytest.mark.parametrize("text", ["哦那还要等多久", "审核要几天啊？", "how long does it take", "不用了吗"])
+@pytest.mark.parametrize("farewell", ["goodbye", "deny"])
+def test_a_question_is_never_taken_for_a_farewell(text, farewell):
+    (message,) = QuestionsAreNotGoodbyes().process([classified(text, (farewell, 0.8), ("check_progress", 0.15))])
+    assert message.get(INTENT) == {"name": "check_progress", "confidence": 0.15}  # the fallback may ask to rephrase
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["check_progress"]
+
+
+@pytest.mark.parametrize(("text", "intent"), [("好的再见", "goodbye"), ("不用了，谢谢", "deny"), ("no thanks", "deny")])
+def test_a_farewell_that_asks_nothing_stands(text, intent):
+    (message,) = QuestionsAreNotGoodbyes().process([classified(text, (intent, 0.9), ("thank", 0.1))])
+    assert message.get(INTENT)["name"] == intent
