@@ -69,12 +69,13 @@ class TextNormaliser(GraphComponent):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class QuestionsAreNotGoodbyes(GraphComponent):
-    """A question is never taken for a goodbye: the goodbye gives way to the next intent.
+    """A question is never taken for a farewell (``goodbye``, or ``deny``, the no to "anything
+    else?"): the next intent in the ranking stands.
 
-    A goodbye ends the conversation, and on the phone the call. Follow-up questions ("那还得等多久",
-    "审核要几天") were now and then classified ``goodbye``, and the person was seen off mid-question.
-    With the goodbye set aside, the next intent stands if the fallback threshold lets it, else the
-    person is asked to rephrase.
+    Either ends the conversation when nothing is under way, and on the phone the call. Follow-up
+    questions ("那还得等多久", "审核要几天") were now and then classified as one, and the person was
+    seen off mid-question. With them set aside, the next intent stands if the fallback threshold lets
+    it, else the person is asked to rephrase.
     """
 
     @classmethod
