@@ -216,12 +216,13 @@ class ValidateIdentityForm(FormValidationAction):
     async def validate_person_name(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        name = name_from_answer(str(slot_value))
+        said = str(slot_value).strip()
+        name = name_from_answer(said)
         intent = tracker.latest_message.get("intent") or {}
         sure = (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER
-        if not could_be_a_name(name) or (
-            intent.get("name") in _NOT_A_NAME and sure and not looks_like_latin_name(name)
-        ):
+        # "好的" read as a yes is no name; "嗯，是张伟" (a yes to the classifier) names one around its words.
+        small_talk = intent.get("name") in _NOT_A_NAME and sure and name == said and not looks_like_latin_name(name)
+        if not could_be_a_name(name) or small_talk:
             return {"person_name": None}  # asked again, no attempt spent on what is not a name
         return await self._check(dispatcher, tracker, "person_name", name, name=name)
 

@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
 from bot.language.extraction import extract_numbers
-from bot.language.text import detect_language, normalise_for_understanding
+from bot.language.text import QUESTION_ZH, detect_language, normalise_for_understanding
 
 # Answers to "what is your name / ID" say nothing about the language the person prefers.
 _NO_LANGUAGE_INTENTS = frozenset({"inform"})
@@ -31,9 +31,7 @@ _NO_LANGUAGE_INTENTS = frozenset({"inform"})
 _FAREWELLS = frozenset({"goodbye", "deny"})
 # What makes a message a question, in either language.
 _QUESTION = re.compile(
-    r"[?？]|吗|呢|多久|多少|多长|怎么|为什么|为啥|什么|哪|几[天时个]|"
-    r"\b(?:how|what|when|why|where|which|can|could|will|would|is it|do i|does)\b",
-    re.IGNORECASE,
+    rf"{QUESTION_ZH}|\b(?:how|what|when|why|where|which|can|could|will|would|is it|do i|does)\b", re.IGNORECASE
 )
 
 

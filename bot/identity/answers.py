@@ -14,6 +14,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from bot.language.text import QUESTION_ZH
+
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
     r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|应该是|正确的是|是|"
@@ -101,6 +103,7 @@ def about_someone_else(text: str) -> bool:
 
 # Characters of questions and requests that no registered name is made of.
 _NEVER_IN_A_NAME = set("吗呢么什怎啥哪谁了没别查办")
+_ASKS = re.compile(QUESTION_ZH)
 _SPACE_IN_HAN = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
@@ -110,7 +113,7 @@ def could_be_a_name(text: str) -> bool:
     照片不行吗", "算了不查了 拜拜") is not checked, so it never costs an identity attempt."""
     han = _SPACE_IN_HAN.sub("", text.strip())
     if _HAN_NAME.fullmatch(han) or re.fullmatch(r"[\u3400-\u9fff]{2,8}", han):
-        return not _NEVER_IN_A_NAME & set(han)
+        return not _NEVER_IN_A_NAME & set(han) and not _ASKS.search(han)
     return looks_like_latin_name(text)
 
 

@@ -56,6 +56,8 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # The chat page's quick-reply buttons send these (their payloads in domain.yml).
 _INTENT_PAYLOAD = re.compile(r"/([a-z_]+)")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# What makes a Chinese message a question (a name never has any of it).
+QUESTION_ZH = r"[?？]|吗|呢|多久|多少|多长|怎么|为什么|为啥|什么|哪|几[天时个]"
 # Words Mandarin speakers type as often as English ones: a message of nothing else ("ok", "thx",
 # "yes") does not say which language the person wants, so it leaves the conversation's as it was.
 _EITHER_LANGUAGE = frozenset(

@@ -368,3 +368,15 @@ async def test_what_could_not_be_a_name_costs_no_attempt(action_settings, sessio
     tracker = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, intent="inform", text=answer)
     assert await FORM.validate_person_name(answer, dispatcher, tracker, domain) == {"person_name": None}
     assert session.scalars(select(IdentityAttempt)).all() == []
+
+
+async def test_a_name_said_around_a_yes_is_checked_though_the_classifier_heard_the_yes(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, intent="affirm", text="嗯，是张伟")
+    result = await FORM.validate_person_name("嗯，是张伟", dispatcher, tracker, domain)
+    assert result["verified_id_number"] == ID_ZHANG
+    bare_yes = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, intent="affirm", text="好的")
+    assert await FORM.validate_person_name("好的", dispatcher, bare_yes, domain) == {"person_name": None}

@@ -121,6 +121,7 @@ def test_a_request_about_someone_elses_card(text, someone_else):
         ("算了不查了 拜拜", False),
         ("那我重新交材料要去哪", False),
         ("Zhao", False),
+        ("哦那还要等多久", False),
     ],
 )
 def test_only_what_could_be_a_name_is_checked_as_one(answer, name):
