@@ -35,9 +35,8 @@ _QUESTION = re.compile(
 )
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
-class TextNormaliser(GraphComponent):
-    """Rewrites the message text into the normal form the model is trained on."""
+class _Stateless(GraphComponent):
+    """A component with nothing to configure, train or keep: made the same way for every model."""
 
     @classmethod
     def create(
@@ -46,8 +45,13 @@ class TextNormaliser(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> TextNormaliser:
+    ) -> _Stateless:
         return cls()
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
+class TextNormaliser(_Stateless):
+    """Rewrites the message text into the normal form the model is trained on."""
 
     def _normalise(self, message: Message) -> None:
         text = message.get(TEXT)
@@ -66,7 +70,7 @@ class TextNormaliser(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class QuestionsAreNotGoodbyes(GraphComponent):
+class QuestionsAreNotGoodbyes(_Stateless):
     """A question is never taken for a farewell (``goodbye``, or ``deny``, the no to "anything
     else?"): the next intent in the ranking stands.
 
@@ -75,16 +79,6 @@ class QuestionsAreNotGoodbyes(GraphComponent):
     seen off mid-question. With them set aside, the next intent stands if the fallback threshold lets
     it, else the person is asked to rephrase.
     """
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> QuestionsAreNotGoodbyes:
-        return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
@@ -99,18 +93,8 @@ class QuestionsAreNotGoodbyes(GraphComponent):
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
-class NumberEntityExtractor(GraphComponent, EntityExtractorMixin):
+class NumberEntityExtractor(_Stateless, EntityExtractorMixin):
     """Adds number entities with normalised values and the message's language."""
-
-    @classmethod
-    def create(
-        cls,
-        config: dict[str, Any],
-        model_storage: ModelStorage,
-        resource: Resource,
-        execution_context: ExecutionContext,
-    ) -> NumberEntityExtractor:
-        return cls()
 
     def _language(self, message: Message) -> str | None:
         metadata = message.get(METADATA) or {}
