@@ -45,7 +45,7 @@ from bot.identity.answers import (
     name_from_answer,
 )
 from bot.identity.idnumbers import validate_id_number
-from bot.language.extraction import normalise_message
+from bot.language.extraction import normalise_message, the_digits
 from bot.services import check_caller, check_identity_and_card
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
@@ -54,7 +54,6 @@ _CLIENT_TOKEN = re.compile(r"[0-9a-f]{16,64}")
 _STOP_INTENTS = frozenset({"deny", "request_human"})
 _DIGIT_SLOTS = frozenset({"id_number", "phone_last4"})
 _DIGIT = re.compile(r"\d")
-_SPACE_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
 # Questions, requests and goodbyes that rules answer in the middle of the form (data/rules.yml),
 # after which the form asks again (or, after a goodbye, ends). Names are often classified as one
 # of these, with little confidence, so only a message the model is this sure about is left to them.
@@ -230,9 +229,7 @@ class ValidateIdentityForm(FormValidationAction):
     async def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        # "后四位是1234。", "幺零幺两", "one oh one two", "1 0 1 2": digits however they were said or spaced.
-        runs = re.findall(r"\d+", _SPACE_BETWEEN_DIGITS.sub("", normalise_message(str(slot_value))))
-        digits = runs[0] if len(runs) == 1 else ""
+        digits = the_digits(str(slot_value)) or ""
         if len(digits) != 4:
             dispatcher.utter_message(response="utter_invalid_last_four")
             return {"phone_last4": None}

@@ -30,7 +30,7 @@ from actions.runtime import (
 from actions.tasks import CODE_ACCEPTED, start_task_when_done
 from bot.errors import CodeAttemptsExhausted, CodeExpired, WrongCode
 from bot.identity.one_time_codes import CODE_LENGTH
-from bot.language.extraction import normalise_message
+from bot.language.extraction import the_digits
 from bot.services import check_unblock_code
 
 # Answers the rules take instead of the form: stop, staff, goodbye (data/rules.yml).
@@ -46,8 +46,8 @@ _NOT_RECEIVED = re.compile(
 def _code_in(text: str) -> str | None:
     """The one 6-digit run in an answer ("验证码是 482 913", "四八二九一三", "four eight two nine one
     three", "482913#"), if exactly one."""
-    digits = re.findall(r"\d+", normalise_message(text).replace(" ", ""))
-    return digits[0] if len(digits) == 1 and len(digits[0]) == CODE_LENGTH else None
+    digits = the_digits(text)
+    return digits if digits is not None and len(digits) == CODE_LENGTH else None
 
 
 class ValidateUnblockCodeForm(FormValidationAction):

@@ -19,6 +19,8 @@ from bot.identity.idnumbers import ID_LENGTH, validate_id_number
 from bot.language.phones import parse_phone
 from bot.language.spoken import MIN_NUMBER_WORDS, SEPARATOR_CHARS, normalise_numbers_in_text
 
+_SPACE_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
+
 _EN_DIGITS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
     "five": "5", "six": "6", "seven": "7", "eight": "8", "nine": "9",
@@ -87,6 +89,13 @@ def _english_digits(text: str) -> str:
 def normalise_message(text: str) -> str:
     """The message with every spoken or full-width number written as ASCII digits."""
     return _english_digits(normalise_numbers_in_text(text))
+
+
+def the_digits(answer: str) -> str | None:
+    """The one run of digits in an answer to "which digits?" however they were said or spaced
+    ("后四位是1234。", "幺零幺两", "one oh one two", "482 913"); None if there is none or more than one."""
+    runs = re.findall(r"\d+", _SPACE_BETWEEN_DIGITS.sub("", normalise_message(answer)))
+    return runs[0] if len(runs) == 1 else None
 
 
 def _chains(text: str) -> list[list[re.Match[str]]]:
