@@ -158,12 +158,9 @@ class ActionReconsider(Action):
                 SlotSet("unclear_replies", None),
             ]
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
-            if _answers_anything_else(tracker):  # "没有了": nothing more to do, so goodbye
-                dispatcher.utter_message(response="utter_goodbye")
-                return take_leave(dispatcher)
-            if under_way(tracker):
+            if under_way(tracker) and not _answers_anything_else(tracker):
                 return cancel_task(dispatcher)
-            # Nothing under way ("不用了，谢谢", "没了" after an answer): nothing more is wanted.
+            # "没有了" to "anything else?", or "不用了，谢谢" with nothing under way: nothing more is wanted.
             dispatcher.utter_message(response="utter_goodbye")
             return take_leave(dispatcher)
         dispatcher.utter_message(response="utter_ask_what_task")
