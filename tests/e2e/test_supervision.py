@@ -104,17 +104,15 @@ def gone_at(pids, timeout: float = 10) -> float:
     A killed process keeps its listening socket until the kernel has torn the process down, which
     takes a while for one as large as a Rasa server: connections made meanwhile are accepted and
     then reset, so a turn sent then is lost with the server like one it was running."""
-    deadline = time.monotonic() + timeout
-    while any(alive(pid) for pid in pids):
-        assert time.monotonic() < deadline, f"{sorted(pids)} still alive {timeout:.0f} s after the kill"
-        time.sleep(0.005)
+    left = wait_gone(pids, timeout, poll=0.005)
+    assert left == [], f"{sorted(left)} still alive {timeout:.0f} s after the kill"
     return time.monotonic()
 
 
-def wait_gone(pids, timeout: float = 10) -> list[int]:
+def wait_gone(pids, timeout: float = 10, poll: float = 0.2) -> list[int]:
     deadline = time.monotonic() + timeout
     while (left := [pid for pid in pids if alive(pid)]) and time.monotonic() < deadline:
-        time.sleep(0.2)
+        time.sleep(poll)
     return left
 
 
