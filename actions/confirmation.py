@@ -3,8 +3,9 @@
 `confirmation_form` takes each message, whatever the classifier made of it (affirm, deny,
 report_loss, nlu_fallback, ...), and reads it with `bot.language.confirmation.decide` on the words as
 typed or spoken: a clear yes (keypad 1) sets ``confirmed``, any negation, hesitation or keypad 2
-``declined``; an unclear reply re-asks briefly, and after `MAX_REASKS` re-asks the step stops
-without acting (``unanswered``). The rules then run `action_confirm_task` or `action_decline_task`.
+``declined``, a request for staff that is not a yes ``human``; an unclear reply re-asks briefly, and
+after `MAX_REASKS` re-asks the step stops without acting (``unanswered``). The rules then run
+`action_confirm_task`, `action_decline_task` or `action_handover`.
 A clear yes (whatever its intent, affirm or deny) within a couple of messages of a "no" offers the declined change again
 (`action_reconsider`), so a change of mind is honoured but never acted on without a fresh yes.
 """
@@ -71,6 +72,9 @@ class ValidateConfirmationForm(FormValidationAction):
         pending = tracker.get_slot("awaiting_confirmation")
         decision = read_reply(tracker, pending)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if decision is not Decision.YES and intent == "request_human":
+            # "转人工" / "can I talk to a person": nothing is done, and staff take over with the task.
+            return {SLOT: "human"}
         if (
             decision is not Decision.YES
             and intent != "goodbye"

@@ -7,6 +7,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.runtime import DatabaseAction, channel_of, in_transaction, language_of, service_values
+from actions.tasks import task_done
 from bot.cards.holders import find_cardholder
 from bot.contract import FALLBACK_INTENT
 from bot.handover.live import HandoverRequest
@@ -72,15 +73,22 @@ def misses_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionHandover(DatabaseAction):
-    """Flags the conversation ``human_requested`` and tells the person how to reach staff."""
+    """Flags the conversation ``human_requested`` and tells the person how to reach staff.
+
+    Asked for instead of answering a confirmation, it first says the change was not made; staff
+    still see which task was under way.
+    """
 
     def name(self) -> str:
         return "action_handover"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        at_confirmation = tracker.get_slot("confirmation_reply") == "human"
+        if at_confirmation:
+            dispatcher.utter_message(response="utter_nothing_changed")
         dispatcher.utter_message(response="utter_handover", **service_values(tracker))
         await hand_over(dispatcher, tracker, "human_requested")
-        return []
+        return task_done() if at_confirmation else []
 
 
 class ActionNluFallback(DatabaseAction):

@@ -97,7 +97,8 @@ async def _current_card(id_number: str) -> CardOverview:
     return await in_transaction(card_overview, id_number=id_number, now=now())
 
 
-def _task_done() -> list[dict]:
+def task_done() -> list[dict]:
+    """The slots of a task, cleared when it ends however it ends."""
     return [
         SlotSet("task", None),
         SlotSet("awaiting_confirmation", None),
@@ -123,7 +124,7 @@ def _mark_reference(dispatcher: CollectingDispatcher, reference: str, *, created
 def _refused(dispatcher: CollectingDispatcher, error: Exception) -> list[dict]:
     """Tell the person why the change was refused; the task ends."""
     dispatcher.utter_message(response=next(r for kind, r in _REFUSALS.items() if isinstance(error, kind)))
-    return _task_done()
+    return task_done()
 
 
 def _just_confirmed(tracker: Tracker) -> bool:
@@ -161,22 +162,22 @@ async def start_task(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     id_number = tracker.get_slot("verified_id_number")
     task = tracker.get_slot("task")
     if task not in _ANSWERS:
-        return _task_done()
+        return task_done()
     if not id_number:
         if tracker.get_slot("identity_locked"):  # a new request in a conversation locked earlier
             dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
-        return _task_done()
+        return task_done()
     if tracker.get_slot("verified_loss_only") and task != "loss":
         # Verified on a locked ID number by the stronger check: a loss report and nothing else.
         dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
-        return _task_done()
+        return task_done()
     language = language_of(tracker)
     try:
         overview = await _current_card(id_number)
     except CardNotFound:
         # Verified people have a card; this only happens if it was removed meanwhile.
         dispatcher.utter_message(response="utter_identity_locked", **service_values(tracker))
-        return _task_done()
+        return task_done()
     whose = {
         "holder_masked": overview.holder_masked,
         "card_number_masked": mask_card_number(overview.card_number, to_holder=True),
@@ -199,7 +200,7 @@ async def _answer_progress(
 ) -> list[dict]:
     dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
     _finished(dispatcher)
-    return _task_done()
+    return task_done()
 
 
 async def _answer_loss(
@@ -209,13 +210,13 @@ async def _answer_loss(
     if overview.active_reference:
         dispatcher.utter_message(response="utter_loss_already_reported", **values)
         _mark_reference(dispatcher, overview.active_reference, created=False)
-        return _task_done()
+        return task_done()
     try:
         check_loss_report_possible(overview)
     except LossReportNotAllowed:
         closed = overview.status in _CLOSED
         dispatcher.utter_message(response="utter_loss_already_closed" if closed else "utter_loss_not_held")
-        return _task_done()
+        return task_done()
     dispatcher.utter_message(response="utter_loss_warning", **values)
     return [SlotSet("awaiting_confirmation", "loss")]
 
@@ -268,16 +269,16 @@ class ActionConfirmTask(DatabaseAction):
             or not id_number
             or (pending != "loss" and tracker.get_slot("verified_loss_only"))
         ):
-            return _task_done()
+            return task_done()
         if not _just_confirmed(tracker):
             # Only a yes that confirmation_form just read confirms anything.
             dispatcher.utter_message(response="utter_ask_what_task")
-            return _task_done()
+            return task_done()
         if idle_too_long(tracker):
             # The yes came after the screen or the phone had gone quiet: whoever answers now must
             # be verified again before the card changes.
             dispatcher.utter_message(response="utter_confirmation_expired")
-            return [*_task_done(), *forget_verification()]
+            return [*task_done(), *forget_verification()]
         language = language_of(tracker)
         change = report_card_lost if pending == "loss" else unblock_card
         try:
@@ -291,13 +292,13 @@ class ActionConfirmTask(DatabaseAction):
             )
         except (LossReportNotAllowed, CardNotFound):
             dispatcher.utter_message(response="utter_loss_already_closed")
-            return _task_done()
+            return task_done()
         except _REFUSED as error:
             return _refused(dispatcher, error)
         if pending == "unblock":
             dispatcher.utter_message(response="utter_unblock_done")
             _finished(dispatcher)
-            return _task_done()
+            return task_done()
         report, created = outcome
         dispatcher.utter_message(
             response="utter_loss_reported" if created else "utter_loss_already_reported",
@@ -306,7 +307,7 @@ class ActionConfirmTask(DatabaseAction):
         )
         _mark_reference(dispatcher, report.reference, created=created)
         _finished(dispatcher)
-        return _task_done()
+        return task_done()
 
 
 class ActionDeclineTask(Action):
@@ -325,9 +326,9 @@ class ActionDeclineTask(Action):
         dispatcher.utter_message(response="utter_confirmation_stopped" if unanswered else "utter_nothing_changed")
         if (tracker.latest_message.get("intent") or {}).get("name") == "goodbye":  # "再见" at the question
             dispatcher.utter_message(response="utter_goodbye")
-            return [*_task_done(), *take_leave(dispatcher)]
+            return [*task_done(), *take_leave(dispatcher)]
         _finished(dispatcher)
-        return [*_task_done(), SlotSet("declined_task", tracker.get_slot("awaiting_confirmation"))]
+        return [*task_done(), SlotSet("declined_task", tracker.get_slot("awaiting_confirmation"))]
 
 
 class ActionCancelTask(Action):
@@ -352,7 +353,7 @@ def cancel_task(dispatcher: CollectingDispatcher) -> list[dict]:
     dispatcher.utter_message(response="utter_task_cancelled")
     _finished(dispatcher)
     return [
-        *_task_done(),
+        *task_done(),
         SlotSet("id_number", None),
         SlotSet("person_name", None),
         SlotSet("requested_slot", None),

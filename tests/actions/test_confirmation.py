@@ -82,6 +82,12 @@ async def test_a_plain_no_declines(dispatcher, domain, pending, text):
     assert (await read(asked(pending, text, "deny"), dispatcher, domain))["confirmation_reply"] == "declined"
 
 
+@pytest.mark.parametrize("pending", ["loss", "unblock"])
+@pytest.mark.parametrize("text", ["转人工", "我想跟工作人员说", "不了，给我转人工吧", "can I talk to a real person"])
+async def test_staff_asked_for_instead_of_an_answer_is_neither_yes_nor_unclear(dispatcher, domain, pending, text):
+    assert (await read(asked(pending, text, "request_human"), dispatcher, domain))["confirmation_reply"] == "human"
+
+
 async def test_unclear_replies_are_asked_again_twice_then_the_step_stops(dispatcher, domain):
     first = await read(asked("loss", "我的卡", "inform"), dispatcher, domain)  # (a question is answered instead)
     assert first == {"confirmation_reply": None, "unclear_replies": 1}

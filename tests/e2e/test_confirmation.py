@@ -117,3 +117,21 @@ def test_a_hesitation_at_the_unblock_confirmation_keeps_the_loss_report(stack, t
         answer = stack.say(sender, hesitation)
         assert stack.card(holder.id_number)["status"] == "loss_reported", (hesitation, answer)
         assert any("没有为您办理" in text for text in answer), answer
+
+
+@pytest.mark.parametrize(
+    ("request_", "staff", "not_done"),
+    [("我的社保卡丢了", "转人工", "没有为您办理"), ("I lost my card", "can I speak to someone from your staff", "haven't changed")],
+)
+def test_staff_asked_for_at_the_confirmation_changes_nothing_and_hands_over(stack, tmp_path, request_, staff, not_done):
+    holder = add_holder(stack, tmp_path, "蒋文博" if request_.startswith("我") else "沈佳宁")
+    sender = f"e2e-confirm-staff-{holder.id_number[-4:]}"
+    for message in (request_, holder.id_number, holder.name):
+        stack.say(sender, message)
+    answer = stack.say(sender, staff)
+    assert any(not_done in text for text in answer), answer
+    assert stack.card(holder.id_number)["status"] == "active"
+    assert any(f["conversation_id"] == sender and f["reason"] == "human_requested" for f in stack.flags())
+    # Nothing is still waiting for a yes: a later "确认" / "yes" changes nothing.
+    stack.say(sender, "确认" if request_.startswith("我") else "yes")
+    assert stack.card(holder.id_number)["status"] == "active"
