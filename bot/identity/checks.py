@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ from bot.config import LossPolicy
 from bot.errors import IdentityLocked, IdentityNotVerified
 from bot.identity.privacy import Vault
 from bot.language.phones import matches_last_four, same_phone
+from bot.language.text import to_simplified
 from bot.models import Cardholder, IdentityAttempt, UtcDateTime
 
 log = logging.getLogger(__name__)
@@ -55,10 +57,18 @@ class Verified:
     loss_only: bool = False
 
 
+_NAME_SEPARATORS = re.compile(r"[\s·•.\-]+")
+
+
 def normalise_name(name: str) -> str:
-    """Compare names without width, case, spacing or separator differences (阿依古丽·买买提 == 阿依古丽买买提)."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "·•.-")
+    """Compare names without width, case, spacing or separator differences (阿依古丽·买买提 ==
+    阿依古丽买买提), in simplified characters (陳靜 == 陈静), and Latin-script names in either order
+    of their parts (Garcia Maria == Maria Garcia: people give family name first or last)."""
+    folded = to_simplified(unicodedata.normalize("NFKC", name)).casefold()
+    parts = [part for part in _NAME_SEPARATORS.split(folded) if part]
+    if any(ch.isascii() and ch.isalpha() for ch in folded):
+        parts.sort()
+    return "".join(parts)
 
 
 def name_hash(vault: Vault, name: str) -> str:

@@ -78,10 +78,13 @@ def test_repeated_failures_across_conversations_lock_the_id_for_a_while(session,
     assert check(session, vault, "conv-later", name="张伟", now=later).name == "张伟"
 
 
-def test_names_compare_without_width_case_or_spacing():
+def test_names_compare_without_width_case_spacing_script_or_order():
     assert normalise_name("Maria  GARCIA") == normalise_name("maria garcia")
     assert normalise_name("Ｍａｒｉａ") == normalise_name("maria")
     assert normalise_name("阿依古丽·买买提") == normalise_name("阿依古丽 买买提") == normalise_name("阿依古丽买买提")
+    assert normalise_name("陳靜") == normalise_name("陈静") and normalise_name("黃磊") == normalise_name("黄磊")
+    assert normalise_name("garcia maria") == normalise_name("Maria Garcia") == normalise_name("GARCIA Maria")
+    assert normalise_name("陈静") != normalise_name("陈敬") and normalise_name("Maria Garcia") != normalise_name("Maria Garcias")
 
 
 def test_no_personal_values_in_logs(session, vault, caplog):
