@@ -27,11 +27,24 @@ from bot.language.text import QUESTION_ZH, detect_language, normalise_for_unders
 
 # Answers to "what is your name / ID" say nothing about the language the person prefers.
 _NO_LANGUAGE_INTENTS = frozenset({"inform"})
-# Intents that end the conversation when nothing is under way: a goodbye, or a no to "anything else?".
-_FAREWELLS = frozenset({"goodbye", "deny"})
-# What makes a message a question, in either language.
+# Intents that close the conversation: a goodbye, or a no to "anything else?" (either ends it when
+# nothing is under way), or a thanks (answered with "anything else?").
+_CLOSINGS = frozenset({"goodbye", "deny", "thank"})
+# A loss denied: "没丢", "没有挂失过", "从来没报失" (not "还没挂失": not yet reported), "didn't lose",
+# "never reported", "not lost".
+_LOSS_DENIED = re.compile(
+    r"(?<!还)(?<!尚)(?:没|没有|并没有?|从没有?|从来没有?|又没有?|冇)(?:去|有)?(?:丢|掉|遗失|挂失|挂过失|报失|报过失)"
+    r"|\b(?:didn'?t|did not|never|haven'?t ever|have never)\s+(?:lose|lost|report(?:ed)?)\b|\bnot lost\b",
+    re.IGNORECASE,
+)
+_LOSS_OR_STATUS = frozenset({"report_loss", "check_progress"})
+# A loss stated as well ("丢了，还没来得及挂失", "I lost it but didn't report it"): a loss report after all.
+_LOST = re.compile(r"丢了|掉了|不见了|找不到|弄丢|遗失了|\b(?:i|we) lost\b|\bis lost\b|\bgone\b", re.IGNORECASE)
+# What makes a message a question, in either language; "是先找找还是先挂" asks which.
 _QUESTION = re.compile(
-    rf"{QUESTION_ZH}|\b(?:how|what|when|why|where|which|can|could|will|would|is it|do i|does)\b", re.IGNORECASE
+    rf"{QUESTION_ZH}|(?:是|先|该).{{0,8}}还是."
+    r"|\b(?:how|what|when|why|where|which|can|could|will|would|is it|do i|does)\b",
+    re.IGNORECASE,
 )
 
 
@@ -71,24 +84,49 @@ class TextNormaliser(_Stateless):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class QuestionsAreNotGoodbyes(_Stateless):
-    """A question is never taken for a farewell (``goodbye``, or ``deny``, the no to "anything
-    else?"): the next intent in the ranking stands.
+    """A question is never taken for a closing (``goodbye``; ``deny``, the no to "anything else?";
+    ``thank``): the next intent in the ranking stands.
 
-    Either ends the conversation when nothing is under way, and on the phone the call. Follow-up
-    questions ("那还得等多久", "审核要几天") were now and then classified as one, and the person was
-    seen off mid-question. With them set aside, the next intent stands if the fallback threshold lets
-    it, else the person is asked to rephrase.
+    The first two end the conversation when nothing is under way, and on the phone the call; a
+    thanks is only asked whether there is anything else. Follow-up questions ("那还得等多久",
+    "那我是先找找还是先挂") were now and then classified as one, and the person was seen off
+    mid-question. With them set aside, the next intent stands if the fallback threshold lets it,
+    else the person is asked to rephrase.
     """
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            if intent.get(INTENT_NAME_KEY) not in _FAREWELLS or not _QUESTION.search(message.get(TEXT) or ""):
+            if intent.get(INTENT_NAME_KEY) not in _CLOSINGS or not _QUESTION.search(message.get(TEXT) or ""):
                 continue
-            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _FAREWELLS]
+            ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _CLOSINGS]
             if ranking:
                 message.set(INTENT, dict(ranking[0]), add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class DeniedLossIsAStatusQuestion(_Stateless):
+    """"我没挂失啊，卡怎么用不了", "I didn't lose my card": a loss denied is a question about the
+    card's state (``check_progress``, which says whether a loss report is in force), never a request
+    to report it lost.
+
+    The words of the request are all there, so the classifier said ``report_loss``, and a worried
+    person asked to confirm a loss report of a card that works might say yes. A loss not yet
+    reported ("丢了还没挂失", "I haven't reported it yet") is still a loss report.
+    """
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get(INTENT_NAME_KEY) != "report_loss" or not _LOSS_DENIED.search(text) or _LOST.search(text):
+                continue
+            status = {INTENT_NAME_KEY: "check_progress", "confidence": intent.get("confidence")}
+            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _LOSS_OR_STATUS]
+            message.set(INTENT, status, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [status, *others], add_to_output=True)
         return messages
 
 

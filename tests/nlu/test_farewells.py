@@ -22,3 +22,15 @@ def test_a_question_is_never_taken_for_a_farewell(text, farewell):
 def test_a_farewell_that_asks_nothing_stands(text, intent):
     (message,) = QuestionsAreNotGoodbyes().process([classified(text, (intent, 0.9), ("thank", 0.1))])
     assert message.get(INTENT)["name"] == intent
+
+
+@pytest.mark.parametrize(("text", "closing"), [("哦那大概还要多久啊", "thank"), ("那我是先找找还是先挂", "goodbye"), ("thanks, when can I pick it up", "thank")])
+def test_a_question_is_never_taken_for_thanks_or_an_either_or_for_a_goodbye(text, closing):
+    (message,) = QuestionsAreNotGoodbyes().process([classified(text, (closing, 0.8), ("report_loss", 0.2))])
+    assert message.get(INTENT)["name"] == "report_loss"
+
+
+@pytest.mark.parametrize("text", ["谢谢你", "算了还是不要了", "好的，还是谢谢"])
+def test_thanks_and_a_no_that_ask_nothing_stand(text):
+    (message,) = QuestionsAreNotGoodbyes().process([classified(text, ("thank", 0.9), ("deny", 0.1))])
+    assert message.get(INTENT)["name"] == "thank"
