@@ -116,10 +116,12 @@ _QUESTION_ZH = (
     "吗", "多久", "多少", "什么", "为什么", "怎么", "咋", "啥", "哪", "几", "乜", "咩", "点样", "边度", "是否",
 )  # fmt: skip
 _QUESTION_WORDS_EN = ("how", "what", "when", "why", "where", "which", "who")
-_QUESTION_START_EN = (
-    "is it", "is there", "are there", "does", "do i", "do you", "will it", "will i", "would it",
-    "should i", "could i", "can i",
-)  # fmt: skip
+# An English question's start: an auxiliary before its subject ("will my card…", "do I…").
+_AUX_QUESTION_EN = (
+    r"(?:is|are|will|would|can|could|does|did|should|has|have)\s+(?:i|you|it|its|my|the|this|that|they|we|there|he|she)"
+    r"|do\s+(?:i|you|they|we)|does"
+)
+_QUESTION_START_EN = (_AUX_QUESTION_EN,)
 
 _YES_TOKEN = "\ue000"  # stands for a yes idiom once masked
 
@@ -144,8 +146,14 @@ _QUESTION = re.compile(
     f"{_literal(_QUESTION_ZH)}|{_EN_EDGE.format(_words(_QUESTION_WORDS_EN))}"
     f"|^(?:{_EN_EDGE.format(_words(_QUESTION_START_EN))})"
 )
-# Asked rather than answered: a final 吗/么/伐, or an A-not-A question (是不是, 要不要, 有没有).
-_ASKED = re.compile(r"(?:吗|么|伐)$|(?<![不没])([^不没])[不没]\1")
+# Asked rather than answered: a final 吗/么/伐, an A-not-A question (是不是, 要不要, 有没有), a
+# question word no answer has ("要是明天找到了怎么办": its 明天 is no postponement), or an English
+# question after a hesitation ("wait will my card number stay the same").
+_ASKED = re.compile(
+    r"(?:吗|么|伐)$|(?<![不没])([^不没])[不没]\1|怎么办|咋办|怎么样|为什么|为啥|多久|多少钱|什么时候|啥时候"
+    r"|^(?:(?:wait|hold on|hang on|hmm+|um+|uh+|erm|er|well|so|oh|ok|okay|but)\s+)+"
+    rf"(?:{_AUX_QUESTION_EN})\b"
+)
 # "Cancel" declines, except when what awaits confirmation is cancelling the loss report.
 _CANCEL = re.compile(r"取消|撤销|(?<![a-z])cancel")
 _CANCEL_TASKS = frozenset({"cancel_loss"})

@@ -5,7 +5,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.confirmation import MIN_CONFIDENCE, Decision, decide, read_reply
+from bot.language.confirmation import MIN_CONFIDENCE, Decision, decide, ends_in_question, read_reply
 
 NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
 
@@ -110,6 +110,11 @@ QUESTIONS = [
     "what happens to my money",
     "可以吗",
     "好伐",
+    # a question after a hesitation, or with a word that is a postponement elsewhere
+    "要是明天又找到了怎么办",
+    "wait will my old card number stay the same",
+    "hmm will I need to pay for a new one",
+    "will my bank card still work",
 ]
 
 NOT_A_REPLY = ["侬好", "你好", "谢谢", "thanks", "hmm", "我的卡", "my card", "对不起", "不好意思", "", "   "]
@@ -165,6 +170,12 @@ def test_a_later_no_overrides_an_earlier_yes(text):
 def test_questions_are_unclear(text):
     assert read_reply(text) == "question"
     assert decide(text, "affirm", 0.99) is UNCLEAR
+
+
+@pytest.mark.parametrize("text", ["呃 我想想啊 要是明天又找到了怎么办", "等一下 挂了以后为什么还要去大厅", "no wait, is it free?"])
+def test_a_hesitation_that_ends_in_a_question_is_asked_about(text):
+    assert ends_in_question(text, "report_loss")  # answered, and the confirmation asked again
+    assert decide(text, "affirm", 0.99) is not YES
 
 
 @pytest.mark.parametrize("text", NOT_A_REPLY)
