@@ -19,7 +19,9 @@ from bot.identity.idnumbers import ID_LENGTH, validate_id_number
 from bot.language.phones import parse_phone
 from bot.language.spoken import MIN_NUMBER_WORDS, SEPARATOR_CHARS, normalise_numbers_in_text
 
-_SPACE_BETWEEN_DIGITS = re.compile(r"(?<=\d)\s+(?=\d)")
+# The fillers of someone reading a number out, between its pieces ("三二零一零二 嗯 一九九零…").
+_FILLERS = "嗯|呃|额|啊|那个|就是|然后|um|uh|er"
+_SPACE_BETWEEN_DIGITS = re.compile(rf"(?<=\d)(?:\s+|\s*(?:{_FILLERS})\s*)(?=\d)")
 
 _EN_DIGITS = {
     "zero": "0", "oh": "0", "one": "1", "two": "2", "three": "3", "four": "4",
@@ -35,7 +37,7 @@ _TOKEN = re.compile(r"(?<![A-Za-z0-9])\+?\d+(?:[Xx](?![A-Za-z]))?")
 # be indistinguishable from other numbers in running text, and words like "password1" are not cards).
 _CARD_NUMBER = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9]{9}(?![A-Za-z0-9])")
 _MIN_CARD_DIGITS = 6
-_JOINER = re.compile(f"[{SEPARATOR_CHARS}]{{0,3}}")
+_JOINER = re.compile(f"[{SEPARATOR_CHARS}]{{0,3}}|[{SEPARATOR_CHARS}]{{0,2}}(?:{_FILLERS})[{SEPARATOR_CHARS}]{{0,2}}")
 _MAX_PHONE_DIGITS = 16
 # The longest join either kind accepts: an ID number, or a phone's digits with a leading +.
 _MAX_JOIN_LENGTH = max(ID_LENGTH, _MAX_PHONE_DIGITS + 1)

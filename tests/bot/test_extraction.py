@@ -17,6 +17,8 @@ MOBILE = "+8613912345678"
         "幺幺洞幺洞五幺九四九幺两三幺洞洞两叉",
         "嗯 那个 一一零一零五 一九四九一二三一 零零二 艾克斯",
         "it's one one zero one zero five one nine four nine one two three one zero zero two, letter x",
+        "一一零一零五 嗯 一九四九一二三一 那个 零零二叉",  # fillers between the pieces read out
+        "one one zero one zero five um one nine four nine one two three one zero zero two x",
     ],
 )
 def test_id_number_in_any_form(text):
