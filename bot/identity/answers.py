@@ -18,8 +18,9 @@ from bot.language.text import QUESTION_ZH
 
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
-    r"^\s*(?:(?:我的)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|本人|叫|应该是|正确的是|是|"
-    r"my name is|my name's|the name is|name is|name:|i am|i'm|it's|it is|this is|"
+    r"^\s*(?:(?:我的|她的|他的|持卡人的?)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|她叫|他叫|持卡人(?:是|叫)|本人|叫|应该是|正确的是|是|"
+    r"(?:my|her|his|their|the cardholder's) name is|(?:my|her|his|their) name's|the name is|name is|name:|"
+    r"the cardholder is|i am|i'm|it's|it is|this is|she is|he is|she's|he's|"
     r"it should be|should be|i meant|it was meant to be)\s*",
     re.IGNORECASE,
 )
@@ -46,7 +47,7 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _APOLOGY_OR_FIX = re.compile(
-    r"不好意思|抱歉|对不起|打错|写错|输错|搞错|弄错|说错|错了|更正|纠正|sorry|oops|apologies|my mistake|my bad|"
+    r"不好意思|抱歉|对不起|打错|写错|输错|搞错|弄错|说错|错了|不对|更正|纠正|sorry|oops|apologies|my mistake|my bad|"
     r"correction|typo|mistyped|misspelled|wrong name|i meant",
     re.IGNORECASE,
 )

@@ -34,6 +34,8 @@ ID = "320104199201306062"
         (f"{ID} hello there", None),
         ("宋文", None),  # no ID number: not a name beside one
         (f"宋文 {ID} 白雪", None),  # two candidates: neither is taken
+        (f"不对，我打错了，是{ID}", None),  # a corrected ID number, and no name
+        (f"不对 {ID}", None),
     ],
 )
 def test_name_beside_an_id_number(text, name):
@@ -49,6 +51,7 @@ def test_name_beside_an_id_number(text, name):
         ("oops my mistake, should be Bai Xue", "Bai Xue"),
         ("sorry, I meant Bai Xue not Bai Xuan", "Bai Xue"),
         ("白雪", "白雪"),
+        ("不对，是钱璐", "钱璐"),
     ],
 )
 def test_a_correction_gives_the_right_name(answer, name):
@@ -68,6 +71,10 @@ def test_a_correction_gives_the_right_name(answer, name):
         ("Oh Min Ji", "Oh Min Ji"),  # a surname, not a filler
         ("那英", "那英"),  # 那 starts a name here, not 那个
         ("张啊", "张啊"),  # one character left is no name: nothing is cut
+        ("Her name is 白雪", "白雪"),  # someone asking for a parent or child
+        ("她叫林小雨", "林小雨"),
+        ("持卡人是宋文", "宋文"),
+        ("his name is Qian Lu", "Qian Lu"),
     ],
 )
 def test_fillers_and_particles_around_a_name(answer, name):
