@@ -29,6 +29,7 @@ from actions.runtime import (
     service_values,
     services,
     traced,
+    typed_text,
 )
 from actions.verification import forget_verification, idle_too_long, take_leave
 from bot.cards.statuses import CardStatus
@@ -43,6 +44,7 @@ from bot.errors import (
     UnblockCodeRequired,
 )
 from bot.identity.privacy import mask_card_number
+from bot.language.text import asks_when
 from bot.services import (
     CardOverview,
     card_overview,
@@ -56,6 +58,10 @@ from bot.services import (
 # The code form's slot once the code was right; the code itself never goes into the tracker's slots.
 CODE_ACCEPTED = "accepted"
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
+# Cards still on their way to the person: "how long" has an answer of sorts.
+_IN_THE_MAKING = frozenset(
+    {CardStatus.SUBMITTED, CardStatus.UNDER_REVIEW, CardStatus.IN_PRODUCTION, CardStatus.SHIPPED}
+)
 # Refusals of a change to the card, whether found when the task starts or when it is confirmed,
 # and what the person is told.
 _REFUSALS: dict[type[Exception], str] = {
@@ -195,10 +201,38 @@ async def start_task(dispatcher: CollectingDispatcher, tracker: Tracker) -> list
     return [*(SlotSet(slot, value) for slot, value in whose.items()), *events]
 
 
+FOLLOW_UP_TURNS = 3
+"""A question within this many messages of the progress answer is a follow-up to it."""
+
+
+def _answered_lately(tracker: Tracker, response: str) -> bool:
+    """Whether the bot answered one of the person's last `FOLLOW_UP_TURNS` messages with `response`."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users > FOLLOW_UP_TURNS:
+                return False
+        elif users and event.get("event") == "bot":
+            if (event.get("metadata") or {}).get("utter_action") == response:
+                return True
+    return False
+
+
 async def _answer_progress(
     dispatcher: CollectingDispatcher, tracker: Tracker, overview: CardOverview, values: dict
 ) -> list[dict]:
-    dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
+    """The card's progress; a follow-up right after it ("还要多久", "代领要带什么") is not told the
+    same status again: how long is answered as far as it can be, anything else says there is no more
+    to see here and where to ask."""
+    status = f"utter_progress_{overview.status.value}"
+    follow_up = _answered_lately(tracker, status)
+    if not follow_up:
+        dispatcher.utter_message(response=status, **values)
+    if overview.status in _IN_THE_MAKING and asks_when(typed_text(tracker)):
+        dispatcher.utter_message(response="utter_progress_timing", **values)
+    elif follow_up:
+        dispatcher.utter_message(response="utter_progress_nothing_more", **values)
     _finished(dispatcher)
     return task_done()
 

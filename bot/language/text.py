@@ -58,6 +58,12 @@ _INTENT_PAYLOAD = re.compile(r"/([a-z_]+)")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 # What makes a Chinese message a question (a name never has any of it).
 QUESTION_ZH = r"[?？]|吗|呢|多久|多少|多长|怎么|为什么|为啥|什么|哪|几[天时个]"
+# Asking how long something takes or when it will happen ("还要多久", "几天能到", "how much longer").
+_WHEN = re.compile(
+    r"多久|多长时间|多少天|几天|几个?(?:月|礼拜|星期|周)|什么时候|啥时候|哪天|何时|要等|还得等"
+    r"|\bhow (?:long|soon|many days|many weeks|much longer)\b|\bwhen\b",
+    re.IGNORECASE,
+)
 # Words Mandarin speakers type as often as English ones: a message of nothing else ("ok", "thx",
 # "yes") does not say which language the person wants, so it leaves the conversation's as it was.
 _EITHER_LANGUAGE = frozenset(
@@ -79,6 +85,11 @@ def normalise_for_understanding(text: str) -> str:
     """Simplified characters, corrected key terms and ASCII digits; other words untouched."""
     simplified = to_simplified(normalise_message(text))
     return _FIXES.sub(lambda m: HOMOPHONE_FIXES[m.group(0)], simplified)
+
+
+def asks_when(text: str) -> bool:
+    """Whether the message asks how long something takes or when it happens."""
+    return bool(_WHEN.search(to_simplified(text)))
 
 
 def intent_payload(text: str) -> str | None:

@@ -25,6 +25,45 @@ async def test_progress_answer_for_every_status(action_settings, session, vault,
     assert {"event": "slot", "name": "task", "value": None, "timestamp": None} in events
 
 
+def after_answer(response: str, text: str) -> list[dict]:
+    """A follow-up `text` to the bot's previous answer, which included `response`."""
+    return [
+        {"event": "user", "text": "查进度"},
+        {"event": "bot", "text": "…", "metadata": {"utter_action": response}},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text},
+    ]
+
+
+@pytest.mark.parametrize("text", ["那还要多久啊", "审核要几天", "how much longer", "大概什么时候能好"])
+async def test_how_long_is_answered_once_the_status_was_told(action_settings, session, vault, dispatcher, domain, text):
+    add_card(session, vault, status=CardStatus.UNDER_REVIEW)
+    session.commit()
+    told = after_answer("utter_progress_under_review", text)
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, text=text, events=told))
+    assert responses(dispatcher)[0] == "utter_progress_timing"  # not the status again
+    dispatcher.messages.clear()
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, text=text))  # asked first
+    assert responses(dispatcher)[:2] == ["utter_progress_under_review", "utter_progress_timing"]
+
+
+async def test_another_follow_up_is_not_told_the_same_status_again(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault, status=CardStatus.READY_FOR_PICKUP)
+    session.commit()
+    told = after_answer("utter_progress_ready_for_pickup", "可以让我儿子代领吗")
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=told))
+    assert responses(dispatcher)[0] == "utter_progress_nothing_more"
+    dispatcher.messages.clear()
+    second = [*after_answer("utter_progress_ready_for_pickup", "多久"), {"event": "bot", "text": "…"},
+              {"event": "user", "text": "要带什么"}]  # fmt: skip
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=second))
+    assert responses(dispatcher)[0] == "utter_progress_nothing_more"  # nor after another follow-up
+    dispatcher.messages.clear()
+    other = after_answer("utter_replace_card", "那我的卡呢")  # a status not told lately is told
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=other))
+    assert responses(dispatcher)[0] == "utter_progress_ready_for_pickup"
+
+
 async def test_nothing_is_disclosed_without_verification(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault)
     session.commit()
