@@ -223,3 +223,45 @@ def test_a_yes_where_digits_were_asked_gets_the_question_again(stack, tmp_path):
     assert any("4位数字" in text for text in again), again
     answer = stack.say("e2e-call-3", holder.phone[-4:], call)
     assert any("未通过审核" in text for text in answer), answer
+
+
+def test_a_loss_denied_is_told_the_card_state_and_never_asked_to_report_it(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "邱凤英")
+    replies = converse(stack, "e2e-not-lost", "我根本没挂失过，医院怎么说我卡不能用", holder.id_number, holder.name)
+    assert any("状态正常" in text for text in replies[-1]), replies
+    assert not any("确认挂失" in text for reply in replies for text in reply), replies
+
+
+def test_a_follow_up_after_the_progress_answer_is_not_the_same_answer_again(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "龚建华", "under_review")
+    *_, status, when, other = converse(
+        stack, "e2e-follow-up", "查下进度", holder.id_number, holder.name, "审核大概得多长时间", "那材料有问题会怎么通知我"
+    )
+    assert any("审核中" in text for text in status), status
+    assert any("预计" in text for text in when) and not any("审核中" in text for text in when), when
+    assert other != status, other
+
+
+def test_a_request_after_taking_back_the_first_is_the_one_done(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "闫丽华")
+    replies = converse(stack, "e2e-took-back", "查一下进度", "呃不对不对，卡是丢了，我要挂失", holder.id_number, holder.name)
+    assert any("确认挂失" in text for text in replies[-1]), replies
+    assert stack.card(holder.id_number)["status"] == "active"
+
+
+def test_an_id_number_corrected_where_the_name_was_asked_costs_no_attempt(stack, tmp_path):
+    wrong, right = add_holder(stack, tmp_path, "齐建平", "submitted"), add_holder(stack, tmp_path, "齐晓燕", "shipped")
+    replies = converse(
+        stack, "e2e-id-fixed", "查进度", wrong.id_number, f"不对 打错了 应该是{right.id_number}", right.name
+    )
+    assert not any("不一致" in text for reply in replies for text in reply), replies
+    assert any("姓名" in text for text in replies[2]), replies
+    assert any("寄往" in text for text in replies[-1]), replies
+
+
+def test_a_name_in_traditional_characters_or_said_of_someone_else_is_the_name(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "陈丽华", "ready_for_pickup")
+    answer = converse(stack, "e2e-trad-name", "查進度", holder.id_number, "陳麗華")[-1]
+    assert any("可以领取" in text for text in answer), answer
+    answer = converse(stack, "e2e-her-name", "is my mum's card ready?", holder.id_number, "Her name is 陈丽华")[-1]
+    assert any("ready for pickup" in text for text in answer), answer

@@ -248,3 +248,31 @@ def test_a_question_at_the_loss_confirmation_is_answered_and_the_report_still_wa
     assert stack.card(holder.id_number)["status"] == "active"
     call = Call(app_transport, caller=holder.phone).run(iter([*asked, "确认"]), echo=False)
     assert stack.card(holder.id_number)["status"] == "loss_reported", call.spoken
+
+
+def spoken_digits(digits: str) -> str:
+    return "".join("零一二三四五六七八九"[int(d)] if d.isdigit() else "叉" for d in digits)
+
+
+def test_an_id_number_read_out_with_fillers_between_its_pieces_is_one_number(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "严秀梅", "under_review")
+    number = holder.id_number
+    said = f"身份证是 {spoken_digits(number[:6])} 嗯 {spoken_digits(number[6:14])} 那个 {spoken_digits(number[14:])}"
+    call = Call(app_transport, caller=holder.phone).run(iter(["查一下我的卡办到哪了", said]), echo=False)
+    assert any("审核中" in text for text in call.spoken), call.spoken
+    assert not any("不是有效的身份证号码" in text for text in call.spoken), call.spoken
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("zh", "呃 我想想啊 要是过两天又找到了怎么办"), ("en", "hmm wait will my card number stay the same")],
+)
+def test_a_hesitation_that_ends_in_a_question_is_answered_and_asked_again(stack, app_transport, tmp_path, language, words):
+    holder = add_holder(stack, tmp_path, {"zh": "柏志刚", "en": "Lena Vogel"}[language])
+    keyed = "keys:" + holder.id_number.replace("X", "*") + "#"
+    start = ["我要挂失", keyed] if language == "zh" else ["keys:9", "I want to report my card lost", keyed]
+    call = Call(app_transport, caller=holder.phone).run(iter([*start, words]), echo=False)
+    said = " ".join(call.spoken[-2:])
+    assert "没有为您办理" not in said and "haven't changed anything" not in said, call.spoken
+    assert ("按 1" in said) if language == "zh" else ("press 1" in said), call.spoken
+    assert stack.card(holder.id_number)["status"] == "active"
