@@ -23,9 +23,10 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
 from bot.language.extraction import extract_numbers
-from bot.language.text import QUESTION_ZH, detect_language, normalise_for_understanding
+from bot.language.text import QUESTION_ZH, an_english_sentence, detect_language, normalise_for_understanding
 
-# Answers to "what is your name / ID" say nothing about the language the person prefers.
+# Answers to "what is your name / ID" say nothing about the language the person prefers, unless
+# written as an English sentence.
 _NO_LANGUAGE_INTENTS = frozenset({"inform"})
 # Intents that close the conversation: a goodbye, or a no to "anything else?" (either ends it when
 # nothing is under way), or a thanks (answered with "anything else?").
@@ -140,7 +141,7 @@ class NumberEntityExtractor(_Stateless, EntityExtractorMixin):
             return metadata[LANGUAGE]  # fixed by the channel, e.g. the hotline's language choice
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         if intent in _NO_LANGUAGE_INTENTS:
-            return None
+            return "en" if an_english_sentence(message.get(TEXT) or "") else None
         return detect_language(message.get(TEXT) or "")
 
     def process(self, messages: list[Message]) -> list[Message]:

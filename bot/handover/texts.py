@@ -83,8 +83,10 @@ TEXTS: dict[str, dict[str, str]] = {
 # Whole messages that leave the queue or the callback request (compared without case or punctuation).
 CANCEL_WORDS = frozenset(
     {
-        "取消", "取消排队", "取消回电", "不用了", "不用", "算了", "不需要", "退出", "返回",
+        "取消", "取消排队", "取消回电", "不用了", "不用", "算了", "算了吧", "不需要", "退出", "返回",
+        "不等了", "我不等了", "算了不等了", "不排了", "不排队了", "算了不排了", "返回智能助手",
         "cancel", "never mind", "nevermind", "no thanks", "no thank you", "back", "quit",
+        "stop waiting", "forget it", "back to the assistant",
     }
 )  # fmt: skip
 

@@ -87,6 +87,30 @@ def normalise_for_understanding(text: str) -> str:
     return _FIXES.sub(lambda m: HOMOPHONE_FIXES[m.group(0)], simplified)
 
 
+_WHERE_OR_WHAT_TO_BRING = re.compile(r"哪|地址|地点|带|\bwhere\b|\bbring\b|\baddress\b", re.IGNORECASE)
+
+
+def asks_where_or_what_to_bring(text: str) -> bool:
+    """Whether the message asks where to go or what to bring ("在哪里领", "要带什么证件", "where do I pick it up")."""
+    return bool(_WHERE_OR_WHAT_TO_BRING.search(to_simplified(text)))
+
+
+_PAUSE = re.compile(
+    r"稍等|等一下|等一会|等等|等下|等我|我找一?下|我去找|我去拿|我拿一?下|我翻一?下|我看一?下|让我找找|找找看"
+    r"|\b(?:hold on|hang on|wait|one sec(?:ond)?|one moment|just a (?:sec|second|moment|minute)"
+    r"|let me (?:get|find|check|look|grab))\b",
+    re.IGNORECASE,
+)
+_STOP = re.compile(r"算了|不用了|不要了|不查了|不办了|不挂了|取消|\b(?:cancel|forget it|never ?mind|stop)\b", re.IGNORECASE)
+
+
+def a_pause(text: str) -> bool:
+    """Whether the person asks for a moment ("稍等一下，我去找身份证", "hold on, let me get my ID")
+    and does not stop ("等一下，不查了")."""
+    simplified = to_simplified(text)
+    return bool(_PAUSE.search(simplified)) and not _STOP.search(simplified)
+
+
 def asks_when(text: str) -> bool:
     """Whether the message asks how long something takes or when it happens."""
     return bool(_WHEN.search(to_simplified(text)))
@@ -96,6 +120,19 @@ def intent_payload(text: str) -> str | None:
     """The intent a message names as a button payload ("/affirm" -> ``affirm``), else None."""
     match = _INTENT_PAYLOAD.fullmatch(text.strip())
     return match.group(1) if match else None
+
+
+# Words of an English sentence that no name is made of.
+_ENGLISH_WORDS = frozenset(
+    "my name is the a card lost id number please i im it's its and for of check report status hi hello her his".split()
+)
+
+
+def an_english_sentence(text: str) -> bool:
+    """Whether details sent alone are written as an English sentence ("Lost my card, ID …, name
+    Maria Garcia"), not only a Latin-script name or a number, which say nothing of the language."""
+    words = {word.casefold() for word in re.findall(r"[A-Za-z']+", text)}
+    return not _CJK.search(text) and len(words & _ENGLISH_WORDS) >= 2
 
 
 def detect_language(text: str) -> str | None:

@@ -277,3 +277,10 @@ def test_retention_deletes_what_ended_before_the_cutoff_and_keeps_open_ones(sess
     assert purge_handovers(session, before=SATURDAY_10 + dt.timedelta(days=1)) == 3  # two handovers, one callback
     assert session.scalars(select(Handover.conversation_id)).all() == ["web-open"]
     assert session.scalars(select(LiveMessage)).all() == []
+
+
+@pytest.mark.parametrize("words", ["算了不等了", "不等了！", "Forget it", "stop waiting"])
+def test_the_ways_people_say_they_will_not_wait_leave_the_queue(session, vault, words):
+    _start(session, "web-leave")
+    assert "已退出人工服务" in _say(session, vault, words, "web-leave")[0]
+    assert _say(session, vault, "我要挂失", "web-leave") is None  # the assistant has the conversation again

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.text import detect_language, normalise_for_understanding
+from bot.language.text import an_english_sentence, detect_language, normalise_for_understanding
 
 
 @pytest.mark.parametrize(
@@ -59,3 +59,18 @@ def test_detect_language(text, language):
 @given(st.text(max_size=80))
 def test_normalising_never_crashes(text):
     assert isinstance(normalise_for_understanding(text), str)
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        ("Lost my card, ID 932250198005200126, name Maria Garcia", True),
+        ("my name is Wang Lei", True),
+        ("Maria Garcia", False),  # a name says nothing of the language
+        ("Garcia Maria 932250198005200126", False),
+        ("ID 320102198503121015", False),
+        ("我叫 Maria Garcia, my id", False),
+    ],
+)
+def test_details_written_as_an_english_sentence(text, english):
+    assert an_english_sentence(text) is english
