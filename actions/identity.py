@@ -38,6 +38,7 @@ from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
 from bot.identity.answers import (
     about_someone_else,
+    corrected_name,
     could_be_a_name,
     id_number_question,
     looks_like_latin_name,
@@ -46,6 +47,7 @@ from bot.identity.answers import (
 )
 from bot.identity.idnumbers import validate_id_number
 from bot.language.extraction import normalise_message, the_digits
+from bot.language.text import QUESTION_ZH, a_pause
 from bot.services import check_caller, check_identity_and_card
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
@@ -70,14 +72,34 @@ def _client(tracker: Tracker) -> str | None:
     return client if isinstance(client, str) and _CLIENT_TOKEN.fullmatch(client) else None
 
 
+# A question the classifier took for a no ("到底挂上了没有"): asked again, never a stop.
+_ASKED = re.compile(f"{QUESTION_ZH}|了没有?$")
+
+
+def _still_an_answer(slot: str, text: str) -> bool:
+    """Whether a message read as a no still answers `slot`: digits where digits were asked ("不对，我说
+    错了，是三二零…"), a name after a correction where the name was asked ("不对，打错了，是王芳"), or a
+    question, which the form meets by asking again rather than dropping the request."""
+    if slot in _DIGIT_SLOTS and _DIGIT.search(normalise_message(text)):
+        return True
+    return (slot == "person_name" and corrected_name(text) is not None) or bool(_ASKED.search(text))
+
+
+def _take_your_time(dispatcher: CollectingDispatcher, said: str) -> None:
+    """"稍等，我去找身份证": the form's question follows, so the request goes on when they are back."""
+    if a_pause(said):
+        dispatcher.utter_message(response="utter_take_your_time")
+
+
 def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
     """The latest message as the answer to `slot`, if the form asked for it and it is an answer."""
     intent = tracker.latest_message.get("intent") or {}
     text = typed_text(tracker)
     if tracker.get_slot("requested_slot") != slot or not text:
         return {}
-    # "不对，我说错了，是三二零…" reads as a no, but digits where digits were asked are a corrected answer.
-    if intent.get("name") in _STOP_INTENTS and not (slot in _DIGIT_SLOTS and _DIGIT.search(normalise_message(text))):
+    if a_pause(text) and not _DIGIT.search(normalise_message(text)):
+        return {slot: text}  # however classified: told to take their time, then asked again
+    if intent.get("name") in _STOP_INTENTS and not _still_an_answer(slot, text):
         return {}
     if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
         return {slot: text}  # whatever the classifier made of it
@@ -188,6 +210,7 @@ class ValidateIdentityForm(FormValidationAction):
             id_number = validate_id_number(str(slot_value))
         except InvalidIdNumber as invalid:
             if not _DIGIT.search(normalise_message(str(slot_value))):
+                _take_your_time(dispatcher, str(slot_value))
                 return {"id_number": None}  # "嗯好的": no attempt at a number, so just the question again
             wrong_check = invalid.reason == "checksum"  # 18 characters: say what is wrong with them
             dispatcher.utter_message(response="utter_id_number_checksum" if wrong_check else "utter_invalid_id_number")
@@ -222,6 +245,7 @@ class ValidateIdentityForm(FormValidationAction):
         # "好的" read as a yes is no name; "嗯，是张伟" (a yes to the classifier) names one around its words.
         small_talk = intent.get("name") in _NOT_A_NAME and sure and name == said and not looks_like_latin_name(name)
         if not could_be_a_name(name) or small_talk:
+            _take_your_time(dispatcher, said)
             return {"person_name": None}  # asked again, no attempt spent on what is not a name
         return await self._check(dispatcher, tracker, "person_name", name, name=name)
 
@@ -231,7 +255,10 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         digits = the_digits(str(slot_value)) or ""
         if len(digits) != 4:
-            dispatcher.utter_message(response="utter_invalid_last_four")
+            if a_pause(str(slot_value)):
+                _take_your_time(dispatcher, str(slot_value))
+            else:
+                dispatcher.utter_message(response="utter_invalid_last_four")
             return {"phone_last4": None}
         # The caller ID goes too: on a locked ID number, it and the last four digits together verify.
         caller = (tracker.latest_message.get("metadata") or {}).get(CALLER)

@@ -41,9 +41,9 @@ _NAME_TAIL = re.compile(
 # An apology or correction before the right value: "不好意思打错了，是", "sorry typo, it's".
 _CORRECTION = re.compile(
     r"^\s*(?:(?:不好意思|抱歉|对不起|sorry|oops|apologies|my mistake|my bad|correction)[\s,，、:：!！.。\-–—]*)*"
-    r"(?:(?:刚才|前面|上面)?(?:那个|名字|姓名)?(?:打错|写错|输错|搞错|弄错|说错)(?:字)?了?|错了(?:错了)?|不对|更正一下|纠正一下|"
-    r"(?:that was |there was |it was |i made )?a typo|typo|i mistyped(?: it)?|i misspelled it|wrong name)?"
-    r"[\s,，、:：!！.。\-–—]*",
+    r"(?:(?:(?:刚才|前面|上面)?(?:那个|名字|姓名)?(?:打错|写错|输错|搞错|弄错|说错)(?:字)?了?|错了(?:错了)?|不对(?:不对)?|更正一下|纠正一下|"
+    r"(?:that was |there was |it was |i made )?a typo|typo|i mistyped(?: it)?|i misspelled it|wrong name)"
+    r"[\s,，、:：!！.。\-–—]*)*",
     re.IGNORECASE,
 )
 _APOLOGY_OR_FIX = re.compile(
@@ -51,7 +51,7 @@ _APOLOGY_OR_FIX = re.compile(
     r"correction|typo|mistyped|misspelled|wrong name|i meant",
     re.IGNORECASE,
 )
-_NOT_THIS = re.compile(r"\s*(?:才对|才是|\bnot\b.*)$", re.IGNORECASE)
+_NOT_THIS = re.compile(r"[\s,，。.!！]*(?:才对|才是|(?:我)?(?:打|写|输|说)错了|\bnot\b.*)$", re.IGNORECASE)
 
 # A run of digits (an ID number, with its separators and check character) in a message; an X
 # that starts a word ("Xia") is not a check character.
@@ -95,6 +95,15 @@ _SOMEONE_ELSE = re.compile(
     r"\bsome(?:one|body) else\b|\banother (?:card|person|one)\b",
     re.IGNORECASE,
 )
+
+
+def corrected_name(text: str) -> str | None:
+    """The name in a correction ("不对，打错了，是王芳", "sorry, typo: Bai Xue"), which the classifier
+    often takes for a no; None when the message corrects nothing or holds no name."""
+    if not _APOLOGY_OR_FIX.search(text):
+        return None
+    name = name_from_answer(text)
+    return name if could_be_a_name(name) else None
 
 
 def about_someone_else(text: str) -> bool:

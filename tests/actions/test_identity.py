@@ -23,10 +23,23 @@ async def test_malformed_id_number_is_asked_again(action_settings, dispatcher, d
     assert responses(dispatcher) == ["utter_invalid_id_number"]
 
 
-@pytest.mark.parametrize("answer", ["嗯好的", "ok", "稍等"])
+@pytest.mark.parametrize("answer", ["嗯好的", "ok"])
 async def test_an_answer_without_digits_is_asked_again_without_a_complaint(action_settings, dispatcher, domain, answer):
     assert await FORM.validate_id_number(answer, dispatcher, make_tracker(), domain) == {"id_number": None}
     assert dispatcher.messages == []
+
+
+@pytest.mark.parametrize("answer", ["稍等", "稍等一下啊 我去找一下身份证", "hold on let me get my ID card"])
+async def test_a_pause_is_told_to_take_its_time_then_asked_again(action_settings, dispatcher, domain, answer):
+    # However it was classified (a no, out of scope), it is an answer, so the request goes on.
+    for intent in ("deny", "out_of_scope"):
+        tracker = asked_for_details({}, answer, intent)
+        assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": answer}
+    assert await FORM.validate_id_number(answer, dispatcher, make_tracker(), domain) == {"id_number": None}
+    assert responses(dispatcher) == ["utter_take_your_time"]
+    dispatcher.messages.clear()
+    assert await FORM.validate_phone_last4(answer, dispatcher, make_tracker(), domain) == {"phone_last4": None}
+    assert responses(dispatcher) == ["utter_take_your_time"]
 
 
 def asked_for_details(slots: dict, text: str, intent: str, *, slot: str = "id_number"):
@@ -208,6 +221,16 @@ async def test_a_no_with_digits_where_digits_were_asked_is_a_corrected_answer(di
     # A no without digits still stops, and a name is no number.
     assert await FORM.extract_id_number(dispatcher, answering("id_number", "不对，不办了", "deny", 0.9), domain) == {}
     assert await FORM.extract_person_name(dispatcher, answering("person_name", "不是3号", "deny", 0.9), domain) == {}
+
+
+async def test_a_no_that_corrects_the_name_or_asks_something_does_not_drop_the_request(dispatcher, domain):
+    for text in ("不对，打错了，是王芳", "不对不对，是陈静，打错了", "sorry typo, it's Bai Xue"):
+        tracker = answering("person_name", text, "deny", 0.9)
+        assert await FORM.extract_person_name(dispatcher, tracker, domain) == {"person_name": text}, text
+    asked = answering("person_name", "到底挂上了没有", "deny", 0.9)  # asked again, not stopped
+    assert await FORM.extract_person_name(dispatcher, asked, domain) == {"person_name": "到底挂上了没有"}
+    for stop in ("不要了", "算了不查了", "不对"):
+        assert await FORM.extract_person_name(dispatcher, answering("person_name", stop, "deny", 0.9), domain) == {}
 
 
 async def test_a_sure_yes_is_still_an_answer_so_the_form_carries_on(dispatcher, domain):
