@@ -35,6 +35,7 @@ from actions.verification import forget_verification, idle_too_long, take_leave
 from bot.cards.statuses import CardStatus
 from bot.contract import LOSS_CREATED, LOSS_REFERENCE, TASK_FINISHED
 from bot.errors import (
+    CardFormallyLost,
     CardNotFound,
     LossReportNotAllowed,
     NoActiveLossReport,
@@ -44,7 +45,7 @@ from bot.errors import (
     UnblockCodeRequired,
 )
 from bot.identity.privacy import mask_card_number
-from bot.language.text import asks_when
+from bot.language.text import asks_when, asks_where_or_what_to_bring
 from bot.services import (
     CardOverview,
     card_overview,
@@ -62,9 +63,12 @@ _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
 _IN_THE_MAKING = frozenset(
     {CardStatus.SUBMITTED, CardStatus.UNDER_REVIEW, CardStatus.IN_PRODUCTION, CardStatus.SHIPPED}
 )
+# Cards whose progress answer names the office to collect them from, and what to bring.
+_AT_AN_OFFICE = frozenset({CardStatus.SHIPPED, CardStatus.READY_FOR_PICKUP})
 # Refusals of a change to the card, whether found when the task starts or when it is confirmed,
 # and what the person is told.
 _REFUSALS: dict[type[Exception], str] = {
+    CardFormallyLost: "utter_unblock_formally_lost",  # before the kind of refusal it is
     NoActiveLossReport: "utter_unblock_no_active_report",
     SelfServiceUnblockDisabled: "utter_unblock_not_self_service",
     UnblockCodeRequired: "utter_code_expired",
@@ -222,16 +226,18 @@ def _answered_lately(tracker: Tracker, response: str) -> bool:
 async def _answer_progress(
     dispatcher: CollectingDispatcher, tracker: Tracker, overview: CardOverview, values: dict
 ) -> list[dict]:
-    """The card's progress; a follow-up right after it ("还要多久", "代领要带什么") is not told the
-    same status again: how long is answered as far as it can be, anything else says there is no more
-    to see here and where to ask."""
+    """The card's progress; a follow-up right after it ("还要多久", "能让别人代领吗") is not told the
+    same status again: how long is answered as far as it can be, where to go and what to bring by the
+    status again where it names them, anything else says there is no more to see here and where to ask."""
     status = f"utter_progress_{overview.status.value}"
+    text = typed_text(tracker)
     follow_up = _answered_lately(tracker, status)
-    if not follow_up:
+    tell = not follow_up or (overview.status in _AT_AN_OFFICE and asks_where_or_what_to_bring(text))
+    if tell:
         dispatcher.utter_message(response=status, **values)
-    if overview.status in _IN_THE_MAKING and asks_when(typed_text(tracker)):
+    if overview.status in _IN_THE_MAKING and asks_when(text):
         dispatcher.utter_message(response="utter_progress_timing", **values)
-    elif follow_up:
+    elif not tell:
         dispatcher.utter_message(response="utter_progress_nothing_more", **values)
     _finished(dispatcher)
     return task_done()

@@ -41,6 +41,10 @@ class NoActiveLossReport(BotError):
     """There is no active temporary loss report to cancel."""
 
 
+class CardFormallyLost(NoActiveLossReport):
+    """The card was formally reported lost: no report is left to cancel, and the card is void."""
+
+
 class SelfServiceUnblockDisabled(BotError):
     """This deployment does not allow cancelling loss reports by chat or phone."""
 

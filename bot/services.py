@@ -27,6 +27,7 @@ from bot.cards.loss_reports import (
 from bot.cards.statuses import CardStatus
 from bot.config import Settings
 from bot.errors import (
+    CardFormallyLost,
     CodeAttemptsExhausted,
     IdentityLocked,
 )
@@ -190,7 +191,9 @@ def report_card_lost(
 
 
 def check_unblock_possible(overview: CardOverview, settings: Settings) -> str:
-    """The active report's reference, or SelfServiceUnblockDisabled / NoActiveLossReport."""
+    """The active report's reference, or CardFormallyLost / SelfServiceUnblockDisabled / NoActiveLossReport."""
+    if overview.status is CardStatus.LOST:
+        raise CardFormallyLost("a formally lost card cannot be unblocked")
     ensure_unblockable(settings.loss_policy, has_active_report=overview.active_reference is not None)
     return overview.active_reference
 

@@ -55,9 +55,13 @@ async def test_another_follow_up_is_not_told_the_same_status_again(action_settin
     assert responses(dispatcher)[0] == "utter_progress_nothing_more"
     dispatcher.messages.clear()
     second = [*after_answer("utter_progress_ready_for_pickup", "多久"), {"event": "bot", "text": "…"},
-              {"event": "user", "text": "要带什么"}]  # fmt: skip
+              {"event": "user", "text": "需要预约吗"}]  # fmt: skip
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=second))
     assert responses(dispatcher)[0] == "utter_progress_nothing_more"  # nor after another follow-up
+    dispatcher.messages.clear()
+    where = after_answer("utter_progress_ready_for_pickup", "在哪里领？要带什么")
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=where))
+    assert responses(dispatcher)[0] == "utter_progress_ready_for_pickup"  # which names the office and what to bring
     dispatcher.messages.clear()
     other = after_answer("utter_replace_card", "那我的卡呢")  # a status not told lately is told
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=other))
@@ -228,3 +232,11 @@ async def test_a_goodbye_at_the_confirmation_changes_nothing_and_ends_the_conver
     assert {e["name"]: e["value"] for e in events}["verified_id_number"] is None
     session.expire_all()
     assert session.get(type(card), card.id).status == "active"
+
+
+async def test_unblocking_a_formally_lost_card_says_so_plainly(action_settings, session, vault, dispatcher, domain):
+    add_card(session, vault, status=CardStatus.LOST)
+    session.commit()
+    events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}))
+    assert responses(dispatcher) == ["utter_unblock_formally_lost"]
+    assert {"event": "slot", "name": "task", "value": None, "timestamp": None} in events

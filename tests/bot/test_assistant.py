@@ -6,7 +6,7 @@ import pytest
 from bot.cards.loss_reports import cancel_loss_report, create_loss_report
 from bot.cards.statuses import CardStatus
 from bot.config import LossPolicy
-from bot.errors import LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
+from bot.errors import CardFormallyLost, LossReportNotAllowed, NoActiveLossReport, SelfServiceUnblockDisabled
 from bot.identity.answers import name_from_answer
 from bot.services import card_overview, check_loss_report_possible, check_unblock_possible
 from tests.factories import ID_ZHANG, add_card, outbox_for
@@ -55,6 +55,9 @@ def test_unblock_checks(session, settings, vault):
     strict = dataclasses.replace(settings, loss_policy=LossPolicy(self_service_unblock=False))
     with pytest.raises(SelfServiceUnblockDisabled):
         check_unblock_possible(overview, strict)
+    lost = dataclasses.replace(overview, status=CardStatus.LOST)
+    with pytest.raises(CardFormallyLost):  # said as such, wherever loss reports are cancelled
+        check_unblock_possible(lost, strict)
 
 
 def test_an_issued_card_keeps_its_pickup_date_after_a_cancelled_loss_report(session, settings, vault):
