@@ -73,10 +73,10 @@ def misses_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionHandover(DatabaseAction):
-    """Flags the conversation ``human_requested`` and tells the person how to reach staff.
+    """Flags the conversation ``human_requested`` and tells the person how to reach staff; staff see
+    which task was under way, and the task ends here (the rules list its slots as cleared).
 
-    Asked for instead of answering a confirmation, it first says the change was not made; staff
-    still see which task was under way.
+    Asked for instead of answering a confirmation, it first says the change was not made.
     """
 
     def name(self) -> str:
@@ -88,7 +88,7 @@ class ActionHandover(DatabaseAction):
             dispatcher.utter_message(response="utter_nothing_changed")
         dispatcher.utter_message(response="utter_handover", **service_values(tracker))
         await hand_over(dispatcher, tracker, "human_requested")
-        return task_done() if at_confirmation else []
+        return task_done()
 
 
 class ActionNluFallback(DatabaseAction):

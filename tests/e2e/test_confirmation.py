@@ -130,6 +130,7 @@ def test_staff_asked_for_at_the_confirmation_changes_nothing_and_hands_over(stac
         stack.say(sender, message)
     answer = stack.say(sender, staff)
     assert any(not_done in text for text in answer), answer
+    assert not any("暂时无法处理" in text or "can't help with that here" in text for text in answer), answer
     assert stack.card(holder.id_number)["status"] == "active"
     assert any(f["conversation_id"] == sender and f["reason"] == "human_requested" for f in stack.flags())
     # Nothing is still waiting for a yes: a later "确认" / "yes" changes nothing.
