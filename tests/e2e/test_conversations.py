@@ -15,8 +15,14 @@ pytestmark = pytest.mark.e2e
 REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
 
+# What the assistant says when no rule or story covers the turn: a gap in the dialogue, never an answer.
+NO_RULE = ("暂时无法处理", "can't help with that here")
+
+
 def converse(stack, sender, *messages):
-    return [stack.say(sender, message) for message in messages]
+    replies = [stack.say(sender, message) for message in messages]
+    assert not any(gap in text for reply in replies for text in reply for gap in NO_RULE), replies
+    return replies
 
 
 def test_progress_in_mandarin(stack, tmp_path):
@@ -265,3 +271,16 @@ def test_a_name_in_traditional_characters_or_said_of_someone_else_is_the_name(st
     assert any("可以领取" in text for text in answer), answer
     answer = converse(stack, "e2e-her-name", "is my mum's card ready?", holder.id_number, "Her name is 陈丽华")[-1]
     assert any("ready for pickup" in text for text in answer), answer
+
+
+def test_a_name_corrected_after_a_failed_check_is_checked_not_taken_for_a_stop(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "汤玉兰", "ready_for_pickup")
+    replies = converse(stack, "e2e-name-fixed", "查进度", holder.id_number, "汤玉南", "不对，打错了，是汤玉兰")
+    assert any("不一致" in text for text in replies[2]), replies
+    assert any("可以领取" in text for text in replies[-1]), replies
+
+
+def test_unblocking_a_formally_lost_card_says_it_cannot_be_unblocked(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "欧阳建", "lost")
+    replies = converse(stack, "e2e-formally-lost", "卡找到了，我要解挂", holder.id_number, holder.name)
+    assert any("正式挂失的卡不能解挂" in text for text in replies[-1]), replies

@@ -276,3 +276,13 @@ def test_a_hesitation_that_ends_in_a_question_is_answered_and_asked_again(stack,
     assert "没有为您办理" not in said and "haven't changed anything" not in said, call.spoken
     assert ("按 1" in said) if language == "zh" else ("press 1" in said), call.spoken
     assert stack.card(holder.id_number)["status"] == "active"
+
+
+@pytest.mark.parametrize("pause", ["稍等一下啊 我去找一下身份证", "身份证啊 你等一下我拿一下眼镜"])
+def test_a_caller_who_asks_for_a_moment_is_given_it_and_the_request_goes_on(stack, app_transport, tmp_path, pause):
+    holder = add_holder(stack, tmp_path, {"稍": "郝建英", "身": "郝春生"}[pause[0]], "shipped")
+    said = spoken_digits(holder.id_number)
+    call = Call(app_transport, caller=holder.phone).run(iter(["查一下社保卡进度", pause, said]), echo=False)
+    assert any("不着急" in text for text in call.spoken), call.spoken
+    assert not any("已取消" in text or "只能办理社保卡相关业务" in text for text in call.spoken), call.spoken
+    assert any("寄往" in text for text in call.spoken), call.spoken
