@@ -39,6 +39,12 @@ _LOSS_DENIED = re.compile(
     re.IGNORECASE,
 )
 _LOSS_OR_STATUS = frozenset({"report_loss", "check_progress"})
+# Nothing more is wanted: "没有了", "没别的了", "就这些", "that's all", "nothing else".
+_NOTHING_MORE = re.compile(
+    r"没有了|没了|没别的|没有别的|没其他|没有其他|就这些|就这样|\bthat'?s all\b|\bnothing else\b|\bthat'?s it\b",
+    re.IGNORECASE,
+)
+_THANKS_OR_BYE = frozenset({"thank", "goodbye"})
 # A loss stated as well ("丢了，还没来得及挂失", "I lost it but didn't report it"): a loss report after all.
 _LOST = re.compile(r"丢了|掉了|不见了|找不到|弄丢|遗失了|\b(?:i|we) lost\b|\bis lost\b|\bgone\b", re.IGNORECASE)
 # What makes a message a question, in either language; "是先找找还是先挂" asks which.
@@ -104,6 +110,24 @@ class QuestionsAreNotGoodbyes(_Stateless):
             if ranking:
                 message.set(INTENT, dict(ranking[0]), add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ThanksWithNothingMoreAreGoodbyes(_Stateless):
+    """"好的谢谢，没有了", "thanks, that's all": a thanks that says nothing more is wanted is a goodbye
+    (the conversation, or the call, ends), not a thanks to be asked "anything else?" again."""
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get(INTENT_NAME_KEY) != "thank" or not _NOTHING_MORE.search(text) or _QUESTION.search(text):
+                continue
+            goodbye = {INTENT_NAME_KEY: "goodbye", "confidence": intent.get("confidence")}
+            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _THANKS_OR_BYE]
+            message.set(INTENT, goodbye, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [goodbye, *others], add_to_output=True)
         return messages
 
 

@@ -286,3 +286,11 @@ def test_a_caller_who_asks_for_a_moment_is_given_it_and_the_request_goes_on(stac
     assert any("不着急" in text for text in call.spoken), call.spoken
     assert not any("已取消" in text or "只能办理社保卡相关业务" in text for text in call.spoken), call.spoken
     assert any("寄往" in text for text in call.spoken), call.spoken
+
+
+def test_thanks_with_nothing_more_after_an_answer_ends_the_call(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "符丽萍", "submitted")
+    said = spoken_digits(holder.id_number)
+    call = Call(app_transport, caller=holder.phone).run(iter(["查进度", said, "好的 谢谢 没有了"]), echo=False)
+    assert call.ended == "bot hung up", call.spoken
+    assert not any("还有其他可以帮您的吗" in text for text in call.spoken[-2:]), call.spoken

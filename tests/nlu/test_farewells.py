@@ -2,7 +2,7 @@ import pytest
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.components import QuestionsAreNotGoodbyes
+from nlu.components import QuestionsAreNotGoodbyes, ThanksWithNothingMoreAreGoodbyes
 
 
 def classified(text: str, *ranking: tuple[str, float]) -> Message:
@@ -33,4 +33,16 @@ def test_a_question_is_never_taken_for_thanks_or_an_either_or_for_a_goodbye(text
 @pytest.mark.parametrize("text", ["谢谢你", "算了还是不要了", "好的，还是谢谢"])
 def test_thanks_and_a_no_that_ask_nothing_stand(text):
     (message,) = QuestionsAreNotGoodbyes().process([classified(text, ("thank", 0.9), ("deny", 0.1))])
+    assert message.get(INTENT)["name"] == "thank"
+
+
+@pytest.mark.parametrize("text", ["好的 谢谢 没有了", "谢谢，没别的了", "thanks, that's all", "ok thank you, nothing else"])
+def test_thanks_that_want_nothing_more_are_a_goodbye(text):
+    (message,) = ThanksWithNothingMoreAreGoodbyes().process([classified(text, ("thank", 0.9), ("goodbye", 0.1))])
+    assert message.get(INTENT) == {"name": "goodbye", "confidence": 0.9}
+
+
+@pytest.mark.parametrize("text", ["谢谢", "谢谢，没有了吗？", "thanks, is that all?"])
+def test_other_thanks_stand(text):
+    (message,) = ThanksWithNothingMoreAreGoodbyes().process([classified(text, ("thank", 0.9), ("goodbye", 0.1))])
     assert message.get(INTENT)["name"] == "thank"
