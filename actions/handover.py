@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -14,6 +15,8 @@ from bot.handover.live import HandoverRequest
 from bot.models import VAULT_INFO_KEY
 from bot.review.flags import flag_conversation
 
+# Slots of a confirmation, which never outlives a handover.
+_NOTHING_WAITING = ("awaiting_confirmation", "confirmation_reply")
 # Actions that run around every message without answering it.
 _NOT_AN_ANSWER = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
 
@@ -73,10 +76,12 @@ def misses_in_a_row(tracker: Tracker) -> int:
 
 
 class ActionHandover(DatabaseAction):
-    """Flags the conversation ``human_requested`` and tells the person how to reach staff; staff see
-    which task was under way, and the task ends here (the rules list its slots as cleared).
+    """Flags the conversation ``human_requested`` and tells the person how to reach staff, who see
+    which task was under way. The task stays for when the person comes back to the assistant,
+    except that nothing is left waiting for a yes (the rules list those slots as cleared).
 
-    Asked for instead of answering a confirmation, it first says the change was not made.
+    Asked for instead of answering a confirmation, it first says the change was not made, and the
+    task ends.
     """
 
     def name(self) -> str:
@@ -88,7 +93,7 @@ class ActionHandover(DatabaseAction):
             dispatcher.utter_message(response="utter_nothing_changed")
         dispatcher.utter_message(response="utter_handover", **service_values(tracker))
         await hand_over(dispatcher, tracker, "human_requested")
-        return task_done()
+        return task_done() if at_confirmation else [SlotSet(slot, None) for slot in _NOTHING_WAITING]
 
 
 class ActionNluFallback(DatabaseAction):

@@ -104,3 +104,9 @@ async def test_a_name_on_its_own_is_kept_for_an_id_number_given_out_of_the_blue(
     events = await ActionAskTask().run(dispatcher, make_tracker(slots, text=text), domain)
     assert responses(dispatcher) == ["utter_ask_what_task"]
     assert events == ([{"event": "slot", "name": "person_name", "value": kept, "timestamp": None}] if kept else [])
+
+
+async def test_a_handover_elsewhere_keeps_the_task_for_when_the_person_comes_back(action_settings, dispatcher, domain):
+    events = await ActionHandover().run(dispatcher, make_tracker({"task": "progress"}, intent="request_human"), domain)
+    cleared = {e["name"] for e in events if e["event"] == "slot"}
+    assert "task" not in cleared and {"awaiting_confirmation", "confirmation_reply"} <= cleared
