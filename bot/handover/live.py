@@ -201,6 +201,18 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s\W_]+", " ", text.lower()).strip()
 
 
+_CANCEL = "|".join(map(re.escape, sorted(texts.CANCEL_WORDS, key=len, reverse=True)))
+_POLITE = "吧|啊|呀|了|嘛|哈|谢谢|谢了|please|thanks|thank you"
+_LEAVING = re.compile(f"(?:(?:{_CANCEL}|{_POLITE}) ?)+")
+_A_CANCEL = re.compile(_CANCEL)
+
+
+def wants_out(text: str) -> bool:
+    """Whether the message says nothing but that the person no longer wants staff."""
+    said = _normal(text)
+    return bool(_LEAVING.fullmatch(said)) and bool(_A_CANCEL.search(said))
+
+
 def person_turn(
     session: Session, *, conversation_id: str, text: str, policy: HandoverPolicy, outbox: Outbox, now: dt.datetime
 ) -> list[str] | None:
@@ -215,11 +227,10 @@ def person_turn(
         _add_message(session, handover, sender="person", text=text, now=now)
         return []
     language = handover.language
-    wants_out = _normal(text) in texts.CANCEL_WORDS
     if handover.state == "taken":
         _add_message(session, handover, sender="person", text=text, now=now)
         return []
-    if wants_out:
+    if wants_out(text):
         _end(handover, "closed", now)
         log.info("handover left by the person", extra={"handover_id": handover.id})
         return [texts.say("cancelled", language)]

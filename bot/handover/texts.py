@@ -80,7 +80,9 @@ TEXTS: dict[str, dict[str, str]] = {
     },
 }
 
-# Whole messages that leave the queue or the callback request (compared without case or punctuation).
+# Messages made only of these (and particles: "算了 取消吧", "never mind, cancel") leave the queue
+# or the callback request; compared without case or punctuation. A message with anything else in it
+# ("我想取消挂失") is for staff.
 CANCEL_WORDS = frozenset(
     {
         "取消", "取消排队", "取消回电", "不用了", "不用", "算了", "算了吧", "不需要", "退出", "返回",
