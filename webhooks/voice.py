@@ -36,6 +36,7 @@ from bot.handover.live import handover_request
 from bot.handover.voicemails import record_voicemail, recording_from
 from bot.identity.id_pieces import id_piece, join_piece
 from bot.language.phones import parse_phone
+from bot.language.text import a_pause, speaks_english
 from bot.models import FLAG_REASONS
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
@@ -58,12 +59,6 @@ _REPEAT_WORDS = re.compile(
     re.IGNORECASE,
 )
 _SHORT = 40  # characters: longer speech is a request of its own, even with "再说一遍" in it
-# A pause asked for in the middle of an ID number ("稍等", "hold on"): the digits so far are kept.
-_WAIT_WORDS = re.compile(
-    r"^\s*(?:稍等|等一下|等等|等一等|等会儿?|我找一下|我看一下|wait|hold on|one moment|just a (?:sec|second|moment))"
-    r"(?:一下|啊|哈|please|a (?:sec|second|moment)|\W)*$",
-    re.IGNORECASE,
-)
 _ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 
@@ -300,6 +295,10 @@ def _answer_turn() -> Response:
     digits = (request.form.get("Digits") or "")[:MAX_MESSAGE_LENGTH].strip()
     if request.args.get("greeting") == "1" and digits == ENGLISH_KEY and not speech:
         return _xml(twiml.turn([prompt("greeting", "en")], action=_turn_url("en"), language="en", config=web.voice))
+    if language == "zh" and request.args.get("greeting") == "1" and speaks_english(speech):
+        # A caller whose first words are English, without pressing 9, is answered in English from
+        # here on; later English words in a Chinese call ("no thank you") leave its language alone.
+        language = "en"
     text = speech or _keyed(digits)
     if not text:
         if request.args.get("done") == "1":
@@ -317,8 +316,8 @@ def _answer_turn() -> Response:
             twiml.turn([prompt("no_input", language)], action=retry, language=language, config=web.voice, aside=aside)
         )
     held = _held_digits()
-    if held and (digits == REPEAT_KEY or _asks_to_repeat(speech) or _WAIT_WORDS.match(speech)):
-        # Mid-number, "再说一遍" or "稍等" asks for the rest again and keeps what was given.
+    if held and (digits == REPEAT_KEY or _asks_to_repeat(speech) or (a_pause(speech) and id_piece(speech) is None)):
+        # Mid-number, "再说一遍" or "稍等，我找找身份证" asks for the rest again and keeps what was given.
         action = _turn_url(language, held=held)
         return _xml(twiml.turn([prompt("id_more", language)], action=action, language=language, config=web.voice))
     if digits == REPEAT_KEY or _asks_to_repeat(speech):

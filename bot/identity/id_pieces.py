@@ -11,14 +11,22 @@ import re
 from dataclasses import dataclass
 
 from bot.identity.idnumbers import ID_LENGTH, is_valid_id_number
+from bot.language.extraction import normalise_message
 from bot.language.spoken import normalise_number
 
 _PIECE = re.compile(r"\d{1,17}X?")
+# Words said around a piece of the number ("号码是 三二零一零二", "嗯 好了 零七零七", "my ID is nine three…").
+_SAID_AROUND = re.compile(
+    r"嗯|呃|额|啊|那个|就是|好了|好的|我的|身份证号码|身份证号|身份证|证件号码|证件号|号码|后面是|接着是|是"
+    r"|\b(?:my|the|id|number|is|it's|its|ok|okay|um|uh|er|then|and)\b",
+    re.IGNORECASE,
+)
 
 
 def id_piece(text: str) -> str | None:
-    """The text as part of an ID number: a digit run shorter than 18 (X only at its end), else None."""
-    value = normalise_number(text)
+    """The text as part of an ID number: a digit run shorter than 18 (X only at its end), said in
+    Chinese or English digits with a few words around it, else None."""
+    value = normalise_number(_SAID_AROUND.sub(" ", normalise_message(text)))
     return value if _PIECE.fullmatch(value) and len(value) < ID_LENGTH else None
 
 

@@ -101,14 +101,16 @@ _PAUSE = re.compile(
     r"|let me (?:get|find|check|look|grab))\b",
     re.IGNORECASE,
 )
+# A question asked with the pause ("wait, does it block the bank part too?") is the question.
+_ASKS = re.compile(rf"{QUESTION_ZH}|\b(?:does|can|could|will|how|what|why|when|where)\b", re.IGNORECASE)
 _STOP = re.compile(r"算了|不用了|不要了|不查了|不办了|不挂了|取消|\b(?:cancel|forget it|never ?mind|stop)\b", re.IGNORECASE)
 
 
 def a_pause(text: str) -> bool:
     """Whether the person asks for a moment ("稍等一下，我去找身份证", "hold on, let me get my ID")
-    and does not stop ("等一下，不查了")."""
+    and does not stop ("等一下，不查了") or ask something with it."""
     simplified = to_simplified(text)
-    return bool(_PAUSE.search(simplified)) and not _STOP.search(simplified)
+    return bool(_PAUSE.search(simplified)) and not _STOP.search(simplified) and not _ASKS.search(simplified)
 
 
 def asks_when(text: str) -> bool:
@@ -133,6 +135,12 @@ def an_english_sentence(text: str) -> bool:
     Maria Garcia"), not only a Latin-script name or a number, which say nothing of the language."""
     words = {word.casefold() for word in re.findall(r"[A-Za-z']+", text)}
     return not _CJK.search(text) and len(words & _ENGLISH_WORDS) >= 2
+
+
+def speaks_english(speech: str) -> bool:
+    """Whether a recogniser's transcript is English speech (three English words or more, no
+    Chinese): "hello do you speak English", "I lost my card"."""
+    return detect_language(speech) == "en" and not _CJK.search(speech) and len(_LATIN_WORD.findall(speech)) >= 3
 
 
 def detect_language(text: str) -> str | None:

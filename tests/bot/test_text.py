@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.text import an_english_sentence, detect_language, normalise_for_understanding
+from bot.language.text import a_pause, an_english_sentence, detect_language, normalise_for_understanding, speaks_english
 
 
 @pytest.mark.parametrize(
@@ -74,3 +74,22 @@ def test_normalising_never_crashes(text):
 )
 def test_details_written_as_an_english_sentence(text, english):
     assert an_english_sentence(text) is english
+
+
+@pytest.mark.parametrize(
+    ("speech", "english"),
+    [("hello do you speak English", True), ("I lost my card", True), ("ok ok", False), ("OK 我要挂失", False), ("", False)],
+)
+def test_english_speech(speech, english):
+    assert speaks_english(speech) is english
+
+
+@pytest.mark.parametrize(
+    ("text", "pause"),
+    [
+        ("稍等一下啊 我去找一下身份证", True), ("hold on let me get my ID card", True), ("等一下，不查了", False),
+        ("张伟", False), ("wait, does reporting it lost also block the bank part?", False), ("等一下 要收费吗", False),
+    ],
+)
+def test_a_pause(text, pause):
+    assert a_pause(text) is pause

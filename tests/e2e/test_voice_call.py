@@ -294,3 +294,23 @@ def test_thanks_with_nothing_more_after_an_answer_ends_the_call(stack, app_trans
     call = Call(app_transport, caller=holder.phone).run(iter(["查进度", said, "好的 谢谢 没有了"]), echo=False)
     assert call.ended == "bot hung up", call.spoken
     assert not any("还有其他可以帮您的吗" in text for text in call.spoken[-2:]), call.spoken
+
+
+def test_a_caller_who_speaks_english_without_pressing_9_is_answered_in_english(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "Eva Novak", "ready_for_pickup", foreign=True)
+    call = Call(app_transport, caller=holder.phone).run(
+        iter(["hello do you speak English", "I want to check my card application", holder.id_number]), echo=False
+    )
+    assert any("ready for pickup" in text for text in call.spoken), call.spoken
+    assert not any("请说出" in text for text in call.spoken[3:]), call.spoken
+
+
+def test_an_id_number_in_pieces_with_words_around_them_and_a_pause_between_is_put_together(
+    stack, app_transport, tmp_path
+):
+    holder = add_holder(stack, tmp_path, "窦桂芝", "in_production")
+    number = holder.id_number
+    pieces = [f"号码是 {spoken_digits(number[:6])}", "等一下啊 我找找身份证", f"好了 {spoken_digits(number[6:])}"]
+    call = Call(app_transport, caller=holder.phone).run(iter(["我想查下进度", *pieces]), echo=False)
+    assert any("制卡中" in text for text in call.spoken), call.spoken
+    assert not any("不是有效的身份证号码" in text for text in call.spoken), call.spoken
