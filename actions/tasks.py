@@ -9,6 +9,7 @@ again inside the code form's last validation to ask for the confirmation once th
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -63,6 +64,8 @@ _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
 _IN_THE_MAKING = frozenset(
     {CardStatus.SUBMITTED, CardStatus.UNDER_REVIEW, CardStatus.IN_PRODUCTION, CardStatus.SHIPPED}
 )
+# The card's bank (financial) function, which a loss report here does not cover.
+_BANK = re.compile(r"银行|金融|\bbank", re.IGNORECASE)
 # Cards whose progress answer names the office to collect them from, and what to bring.
 _AT_AN_OFFICE = frozenset({CardStatus.SHIPPED, CardStatus.READY_FOR_PICKUP})
 # Refusals of a change to the card, whether found when the task starts or when it is confirmed,
@@ -246,7 +249,12 @@ async def _answer_progress(
 async def _answer_loss(
     dispatcher: CollectingDispatcher, tracker: Tracker, overview: CardOverview, values: dict
 ) -> list[dict]:
-    """Ask to confirm a loss report, unless the card already has one or is not the person's to report."""
+    """Ask to confirm a loss report, unless the card already has one or is not the person's to report.
+
+    A word of the card's bank function ("银行那边也要挂吗") is answered first: this report does not
+    cover it, and "no need to report it again" must not read as if the bank were covered."""
+    if _BANK.search(typed_text(tracker)):
+        dispatcher.utter_message(response="utter_loss_bank_side")
     if overview.active_reference:
         dispatcher.utter_message(response="utter_loss_already_reported", **values)
         _mark_reference(dispatcher, overview.active_reference, created=False)

@@ -240,3 +240,11 @@ async def test_unblocking_a_formally_lost_card_says_so_plainly(action_settings, 
     events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}))
     assert responses(dispatcher) == ["utter_unblock_formally_lost"]
     assert {"event": "slot", "name": "task", "value": None, "timestamp": None} in events
+
+
+@pytest.mark.parametrize("text", ["银行那边也要挂吗", "does this block the bank part too?"])
+async def test_the_bank_side_of_a_loss_report_is_answered_first(action_settings, session, vault, dispatcher, domain, text):
+    add_card(session, vault)
+    session.commit()
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "loss"}, text=text))
+    assert responses(dispatcher)[:2] == ["utter_loss_bank_side", "utter_loss_warning"]
