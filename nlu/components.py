@@ -38,6 +38,16 @@ _LOSS_DENIED = re.compile(
     r"|\b(?:didn'?t|did not|never|haven'?t ever|have never)\s+(?:lose|lost|report(?:ed)?)\b|\bnot lost\b",
     re.IGNORECASE,
 )
+# The words of each card task in a message that also holds an ID number.
+_TASK_WORDS = {
+    "cancel_loss": re.compile(r"解挂|解除挂失|取消挂失|撤销挂失|\bunblock|\bcancel (?:the|my) (?:loss )?report", re.IGNORECASE),
+    "report_loss": re.compile(r"挂失|丢了|丢失|不见了|找不到|被偷|\blost\b|\bstolen\b|\bmissing\b|\bblock", re.IGNORECASE),
+    "check_progress": re.compile(
+        r"进度|办好|做好|好了没|好了吗|到哪|状态|能领|可以领|注销|查一下|查下|查查|帮我查|"
+        r"\bready\b|\bstatus\b|\bprogress\b|\bhow far\b|\bcheck\b",
+        re.IGNORECASE,
+    ),
+}
 _LOSS_OR_STATUS = frozenset({"report_loss", "check_progress"})
 # Nothing more is wanted: "没有了", "没别的了", "就这些", "that's all", "nothing else".
 _NOTHING_MORE = re.compile(
@@ -152,6 +162,36 @@ class DeniedLossIsAStatusQuestion(_Stateless):
             others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _LOSS_OR_STATUS]
             message.set(INTENT, status, add_to_output=True)
             message.set(INTENT_RANKING_KEY, [status, *others], add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RequestsBesideDetails(_Stateless):
+    """An ID number sent with the words of one card task ("I want to know if my card is ready, my ID
+    is …, name 陈静", "先帮我查一下 3201… 张伟") is that task, not details alone (``inform``).
+
+    The classifier leans to ``inform`` when the number and name fill most of the message, and the
+    person was then asked what they wanted. Runs before the number extractor, so the task's
+    message also sets the reply language.
+    """
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        for message in messages:
+            intent = message.get(INTENT) or {}
+            text = message.get(TEXT) or ""
+            if intent.get(INTENT_NAME_KEY) != "inform" or not extract_numbers(text).id_numbers:
+                continue
+            tasks = {task for task, words in _TASK_WORDS.items() if words.search(text)}
+            if "cancel_loss" in tasks:
+                tasks.discard("report_loss")  # 解除挂失 holds the words of 挂失
+            if len(tasks) != 1:
+                continue
+            task = {INTENT_NAME_KEY: tasks.pop(), "confidence": intent.get("confidence")}
+            # Not details alone: "inform" leaves the ranking too (else the fallback finds two alike).
+            replaced = {task[INTENT_NAME_KEY], "inform"}
+            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in replaced]
+            message.set(INTENT, task, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [task, *others], add_to_output=True)
         return messages
 
 

@@ -19,7 +19,7 @@ from bot.language.text import QUESTION_ZH
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
     r"^\s*(?:(?:我的|她的|他的|持卡人的?)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|她叫|他叫|持卡人(?:是|叫)|本人|叫|应该是|正确的是|是|"
-    r"(?:my|her|his|their|the cardholder's) name is|(?:my|her|his|their) name's|the name is|name is|name:|"
+    r"(?:my|her|his|their|the cardholder's) name is|(?:my|her|his|their) name's|the name is|name is|name:|name(?=\s)|"
     r"the cardholder is|i am|i'm|it's|it is|this is|she is|he is|she's|he's|"
     r"it should be|should be|i meant|it was meant to be)\s*",
     re.IGNORECASE,

@@ -36,6 +36,7 @@ ID = "320104199201306062"
         (f"宋文 {ID} 白雪", None),  # two candidates: neither is taken
         (f"不对，我打错了，是{ID}", None),  # a corrected ID number, and no name
         (f"不对 {ID}", None),
+        (f"I want to know if my mum's card is ready. Her ID is {ID}, name 白雪", "白雪"),
     ],
 )
 def test_name_beside_an_id_number(text, name):

@@ -1,0 +1,39 @@
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.language.text import normalise_for_understanding
+from nlu.components import RequestsBesideDetails
+
+ID = "320102198808085051"
+
+
+def classified(text: str, *ranking: tuple[str, float]) -> Message:
+    intents = [{"name": name, "confidence": confidence} for name, confidence in ranking]
+    return Message(data={TEXT: normalise_for_understanding(text), INTENT: intents[0], INTENT_RANKING_KEY: intents})
+
+
+@pytest.mark.parametrize(
+    ("text", "task"),
+    [
+        (f"I want to know if my card is ready. My ID is {ID}, name 陈静", "check_progress"),
+        (f"先帮我查一下我自己的 {ID} 陈静", "check_progress"),
+        (f"我的卡被注销了吗？陈静 {ID}", "check_progress"),
+        (f"Lost my card, ID {ID}, name Maria Garcia", "report_loss"),
+        (f"卡找到了要解除挂失 {ID} 陈静", "cancel_loss"),
+    ],
+)
+def test_an_id_number_with_the_words_of_one_task_is_that_task(text, task):
+    ranking = [("inform", 0.8), ("check_progress", 0.79), ("greet", 0.01)]
+    (message,) = RequestsBesideDetails().process([classified(text, *ranking)])
+    assert message.get(INTENT) == {"name": task, "confidence": 0.8}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == [task, *(["greet"] if task == "check_progress" else ["check_progress", "greet"])]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [f"{ID} 陈静", "我要查进度 陈静", f"卡丢了 不知道进度 {ID}", f"身份证 {ID}"],  # no task, no number, or two tasks
+)
+def test_details_alone_or_with_two_tasks_stay_details(text):
+    (message,) = RequestsBesideDetails().process([classified(text, ("inform", 0.8))])
+    assert message.get(INTENT)["name"] == "inform"
