@@ -48,13 +48,11 @@ _TASK_WORDS = {
         re.IGNORECASE,
     ),
 }
-_LOSS_OR_STATUS = frozenset({"report_loss", "check_progress"})
 # Nothing more is wanted: "没有了", "没别的了", "就这些", "that's all", "nothing else".
 _NOTHING_MORE = re.compile(
     r"没有了|没了|没别的|没有别的|没其他|没有其他|就这些|就这样|\bthat'?s all\b|\bnothing else\b|\bthat'?s it\b",
     re.IGNORECASE,
 )
-_THANKS_OR_BYE = frozenset({"thank", "goodbye"})
 # A loss stated as well ("丢了，还没来得及挂失", "I lost it but didn't report it"): a loss report after all.
 _LOST = re.compile(r"丢了|掉了|不见了|找不到|弄丢|遗失了|\b(?:i|we) lost\b|\bis lost\b|\bgone\b", re.IGNORECASE)
 # What makes a message a question, in either language; "是先找找还是先挂" asks which.
@@ -123,26 +121,42 @@ class QuestionsAreNotGoodbyes(_Stateless):
         return messages
 
 
-@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ThanksWithNothingMoreAreGoodbyes(_Stateless):
-    """"好的谢谢，没有了", "thanks, that's all": a thanks that says nothing more is wanted is a goodbye
-    (the conversation, or the call, ends), not a thanks to be asked "anything else?" again."""
+class _Reclassifier(_Stateless):
+    """Puts a message under another intent where its words leave no doubt; the confidence stays,
+    and the intent replaced leaves the ranking."""
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        """The intent the message belongs to and the one it replaces, or None to leave it."""
+        raise NotImplementedError
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            text = message.get(TEXT) or ""
-            if intent.get(INTENT_NAME_KEY) != "thank" or not _NOTHING_MORE.search(text) or _QUESTION.search(text):
+            found = self.reclassify(intent.get(INTENT_NAME_KEY), message.get(TEXT) or "")
+            if found is None:
                 continue
-            goodbye = {INTENT_NAME_KEY: "goodbye", "confidence": intent.get("confidence")}
-            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _THANKS_OR_BYE]
-            message.set(INTENT, goodbye, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [goodbye, *others], add_to_output=True)
+            name, replaced = found
+            new = {INTENT_NAME_KEY: name, "confidence": intent.get("confidence")}
+            ranking = message.get(INTENT_RANKING_KEY) or []
+            others = [r for r in ranking if r.get(INTENT_NAME_KEY) not in {name, replaced}]
+            message.set(INTENT, new, add_to_output=True)
+            message.set(INTENT_RANKING_KEY, [new, *others], add_to_output=True)
         return messages
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class DeniedLossIsAStatusQuestion(_Stateless):
+class ThanksWithNothingMoreAreGoodbyes(_Reclassifier):
+    """"好的谢谢，没有了", "thanks, that's all": a thanks that says nothing more is wanted is a goodbye
+    (the conversation, or the call, ends), not a thanks to be asked "anything else?" again."""
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent == "thank" and _NOTHING_MORE.search(text) and not _QUESTION.search(text):
+            return "goodbye", "thank"
+        return None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class DeniedLossIsAStatusQuestion(_Reclassifier):
     """"我没挂失啊，卡怎么用不了", "I didn't lose my card": a loss denied is a question about the
     card's state (``check_progress``, which says whether a loss report is in force), never a request
     to report it lost.
@@ -152,47 +166,30 @@ class DeniedLossIsAStatusQuestion(_Stateless):
     reported ("丢了还没挂失", "I haven't reported it yet") is still a loss report.
     """
 
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            text = message.get(TEXT) or ""
-            if intent.get(INTENT_NAME_KEY) != "report_loss" or not _LOSS_DENIED.search(text) or _LOST.search(text):
-                continue
-            status = {INTENT_NAME_KEY: "check_progress", "confidence": intent.get("confidence")}
-            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _LOSS_OR_STATUS]
-            message.set(INTENT, status, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [status, *others], add_to_output=True)
-        return messages
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent == "report_loss" and _LOSS_DENIED.search(text) and not _LOST.search(text):
+            return "check_progress", "report_loss"
+        return None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class RequestsBesideDetails(_Stateless):
+class RequestsBesideDetails(_Reclassifier):
     """An ID number sent with the words of one card task ("I want to know if my card is ready, my ID
     is …, name 陈静", "先帮我查一下 3201… 张伟") is that task, not details alone (``inform``).
 
     The classifier leans to ``inform`` when the number and name fill most of the message, and the
     person was then asked what they wanted. Runs before the number extractor, so the task's
-    message also sets the reply language.
+    message also sets the reply language. ``inform`` leaves the ranking (else the fallback would
+    find two intents alike).
     """
 
-    def process(self, messages: list[Message]) -> list[Message]:
-        for message in messages:
-            intent = message.get(INTENT) or {}
-            text = message.get(TEXT) or ""
-            if intent.get(INTENT_NAME_KEY) != "inform" or not extract_numbers(text).id_numbers:
-                continue
-            tasks = {task for task, words in _TASK_WORDS.items() if words.search(text)}
-            if "cancel_loss" in tasks:
-                tasks.discard("report_loss")  # 解除挂失 holds the words of 挂失
-            if len(tasks) != 1:
-                continue
-            task = {INTENT_NAME_KEY: tasks.pop(), "confidence": intent.get("confidence")}
-            # Not details alone: "inform" leaves the ranking too (else the fallback finds two alike).
-            replaced = {task[INTENT_NAME_KEY], "inform"}
-            others = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in replaced]
-            message.set(INTENT, task, add_to_output=True)
-            message.set(INTENT_RANKING_KEY, [task, *others], add_to_output=True)
-        return messages
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent != "inform" or not extract_numbers(text).id_numbers:
+            return None
+        tasks = {task for task, words in _TASK_WORDS.items() if words.search(text)}
+        if "cancel_loss" in tasks:
+            tasks.discard("report_loss")  # 解除挂失 holds the words of 挂失
+        return (tasks.pop(), "inform") if len(tasks) == 1 else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)
