@@ -212,8 +212,9 @@ FOLLOW_UP_TURNS = 3
 """A question within this many messages of the progress answer is a follow-up to it."""
 
 
-def _answered_lately(tracker: Tracker, response: str) -> bool:
-    """Whether the bot answered one of the person's last `FOLLOW_UP_TURNS` messages with `response`."""
+def _answered_lately(tracker: Tracker, response: str, card: str) -> bool:
+    """Whether the bot answered one of the person's last `FOLLOW_UP_TURNS` messages with `response`
+    about the card `card` (masked as it was told: another person's card in the same state is news)."""
     users = 0
     for event in reversed(tracker.events):
         if event.get("event") == "user":
@@ -221,7 +222,8 @@ def _answered_lately(tracker: Tracker, response: str) -> bool:
             if users > FOLLOW_UP_TURNS:
                 return False
         elif users and event.get("event") == "bot":
-            if (event.get("metadata") or {}).get("utter_action") == response:
+            told = event.get("metadata") or {}
+            if told.get("utter_action") == response and told.get("card_number_masked") == card:
                 return True
     return False
 
@@ -234,7 +236,7 @@ async def _answer_progress(
     status again where it names them, anything else says there is no more to see here and where to ask."""
     status = f"utter_progress_{overview.status.value}"
     text = typed_text(tracker)
-    follow_up = _answered_lately(tracker, status)
+    follow_up = _answered_lately(tracker, status, values["card_number_masked"])
     tell = not follow_up or (overview.status in _AT_AN_OFFICE and asks_where_or_what_to_bring(text))
     if tell:
         dispatcher.utter_message(response=status, **values)

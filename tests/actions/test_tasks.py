@@ -25,11 +25,11 @@ async def test_progress_answer_for_every_status(action_settings, session, vault,
     assert {"event": "slot", "name": "task", "value": None, "timestamp": None} in events
 
 
-def after_answer(response: str, text: str) -> list[dict]:
-    """A follow-up `text` to the bot's previous answer, which included `response`."""
+def after_answer(response: str, text: str, card: str = "*****5678") -> list[dict]:
+    """A follow-up `text` to the bot's previous answer, which included `response` about `card`."""
     return [
         {"event": "user", "text": "查进度"},
-        {"event": "bot", "text": "…", "metadata": {"utter_action": response}},
+        {"event": "bot", "text": "…", "metadata": {"utter_action": response, "card_number_masked": card}},
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": text},
     ]
@@ -62,6 +62,10 @@ async def test_another_follow_up_is_not_told_the_same_status_again(action_settin
     where = after_answer("utter_progress_ready_for_pickup", "在哪里领？要带什么")
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=where))
     assert responses(dispatcher)[0] == "utter_progress_ready_for_pickup"  # which names the office and what to bring
+    dispatcher.messages.clear()
+    theirs = after_answer("utter_progress_ready_for_pickup", "我老婆的也查一下", card="*****9999")
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=theirs))
+    assert responses(dispatcher)[0] == "utter_progress_ready_for_pickup"  # another card in the same state
     dispatcher.messages.clear()
     other = after_answer("utter_replace_card", "那我的卡呢")  # a status not told lately is told
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=other))

@@ -285,3 +285,10 @@ def test_unblocking_a_formally_lost_card_says_it_cannot_be_unblocked(stack, tmp_
     holder = add_holder(stack, tmp_path, "欧阳建", "lost")
     replies = converse(stack, "e2e-formally-lost", "卡找到了，我要解挂", holder.id_number, holder.name)
     assert any("正式挂失的卡不能解挂" in text for text in replies[-1]), replies
+
+
+def test_a_second_card_in_the_same_state_is_told_its_state(stack, tmp_path):
+    him, her = add_holder(stack, tmp_path, "柯建民", "under_review"), add_holder(stack, tmp_path, "柯秀兰", "under_review")
+    converse(stack, "e2e-same-state", "查进度", him.id_number, him.name)
+    *_, answer = converse(stack, "e2e-same-state", "我老婆的也查一下", her.id_number, her.name)
+    assert any("审核中" in text for text in answer), answer
