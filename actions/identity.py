@@ -86,7 +86,8 @@ def _still_an_answer(slot: str, text: str) -> bool:
 
 
 def _take_your_time(dispatcher: CollectingDispatcher, said: str) -> None:
-    """"稍等，我去找身份证": the form's question follows, so the request goes on when they are back."""
+    """A pause ("稍等，我去找身份证") is told to take its time; the form's question follows, so the
+    request goes on when they are back."""
     if a_pause(said):
         dispatcher.utter_message(response="utter_take_your_time")
 

@@ -40,8 +40,12 @@ _LOSS_DENIED = re.compile(
 )
 # The words of each card task in a message that also holds an ID number.
 _TASK_WORDS = {
-    "cancel_loss": re.compile(r"解挂|解除挂失|取消挂失|撤销挂失|\bunblock|\bcancel (?:the|my) (?:loss )?report", re.IGNORECASE),
-    "report_loss": re.compile(r"挂失|丢了|丢失|不见了|找不到|被偷|\blost\b|\bstolen\b|\bmissing\b|\bblock", re.IGNORECASE),
+    "cancel_loss": re.compile(
+        r"解挂|解除挂失|取消挂失|撤销挂失|\bunblock|\bcancel (?:the|my) (?:loss )?report", re.IGNORECASE
+    ),
+    "report_loss": re.compile(
+        r"挂失|丢了|丢失|不见了|找不到|被偷|\blost\b|\bstolen\b|\bmissing\b|\bblock", re.IGNORECASE
+    ),
     "check_progress": re.compile(
         r"进度|办好|做好|好了没|好了吗|到哪|状态|能领|可以领|注销|查一下|查下|查查|帮我查|"
         r"\bready\b|\bstatus\b|\bprogress\b|\bhow far\b|\bcheck\b",
@@ -146,7 +150,7 @@ class _Reclassifier(_Stateless):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class ThanksWithNothingMoreAreGoodbyes(_Reclassifier):
-    """"好的谢谢，没有了", "thanks, that's all": a thanks that says nothing more is wanted is a goodbye
+    """A thanks that says nothing more is wanted ("好的谢谢，没有了", "thanks, that's all") is a goodbye
     (the conversation, or the call, ends), not a thanks to be asked "anything else?" again."""
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
@@ -157,7 +161,7 @@ class ThanksWithNothingMoreAreGoodbyes(_Reclassifier):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class DeniedLossIsAStatusQuestion(_Reclassifier):
-    """"我没挂失啊，卡怎么用不了", "I didn't lose my card": a loss denied is a question about the
+    """A loss denied ("我没挂失啊，卡怎么用不了", "I didn't lose my card") is a question about the
     card's state (``check_progress``, which says whether a loss report is in force), never a request
     to report it lost.
 

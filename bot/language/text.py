@@ -103,7 +103,9 @@ _PAUSE = re.compile(
 )
 # A question asked with the pause ("wait, does it block the bank part too?") is the question.
 _ASKS = re.compile(rf"{QUESTION_ZH}|\b(?:does|can|could|will|how|what|why|when|where)\b", re.IGNORECASE)
-_STOP = re.compile(r"算了|不用了|不要了|不查了|不办了|不挂了|取消|\b(?:cancel|forget it|never ?mind|stop)\b", re.IGNORECASE)
+_STOP = re.compile(
+    r"算了|不用了|不要了|不查了|不办了|不挂了|取消|\b(?:cancel|forget it|never ?mind|stop)\b", re.IGNORECASE
+)
 
 
 def a_pause(text: str) -> bool:

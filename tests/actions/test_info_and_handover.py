@@ -67,12 +67,19 @@ async def test_a_person_whose_identity_check_failed_reaches_staff_as_such(action
 
 
 async def test_staff_asked_for_at_a_confirmation_says_nothing_was_done(action_settings, dispatcher, domain):
-    slots = {"verified_id_number": ID_ZHANG, "task": "loss", "awaiting_confirmation": "loss", "confirmation_reply": "human"}
+    slots = {
+        "verified_id_number": ID_ZHANG,
+        "task": "loss",
+        "awaiting_confirmation": "loss",
+        "confirmation_reply": "human",
+    }
     events = await ActionHandover().run(dispatcher, make_tracker(slots, intent="request_human"), domain)
     assert responses(dispatcher) == ["utter_nothing_changed", "utter_handover", None]
     assert handover_request(dispatcher.messages).task == "loss"  # staff see what was under way
     cleared = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
-    assert cleared["task"] is None and cleared["awaiting_confirmation"] is None and cleared["confirmation_reply"] is None
+    assert (
+        cleared["task"] is None and cleared["awaiting_confirmation"] is None and cleared["confirmation_reply"] is None
+    )
 
 
 async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings, session, dispatcher, domain):

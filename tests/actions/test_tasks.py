@@ -247,7 +247,9 @@ async def test_unblocking_a_formally_lost_card_says_so_plainly(action_settings, 
 
 
 @pytest.mark.parametrize("text", ["银行那边也要挂吗", "does this block the bank part too?"])
-async def test_the_bank_side_of_a_loss_report_is_answered_first(action_settings, session, vault, dispatcher, domain, text):
+async def test_the_bank_side_of_a_loss_report_is_answered_first(
+    action_settings, session, vault, dispatcher, domain, text
+):
     add_card(session, vault)
     session.commit()
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "loss"}, text=text))

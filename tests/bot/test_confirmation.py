@@ -172,7 +172,9 @@ def test_questions_are_unclear(text):
     assert decide(text, "affirm", 0.99) is UNCLEAR
 
 
-@pytest.mark.parametrize("text", ["呃 我想想啊 要是明天又找到了怎么办", "等一下 挂了以后为什么还要去大厅", "no wait, is it free?"])
+@pytest.mark.parametrize(
+    "text", ["呃 我想想啊 要是明天又找到了怎么办", "等一下 挂了以后为什么还要去大厅", "no wait, is it free?"]
+)
 def test_a_hesitation_that_ends_in_a_question_is_asked_about(text):
     assert ends_in_question(text, "report_loss")  # answered, and the confirmation asked again
     assert decide(text, "affirm", 0.99) is not YES

@@ -279,7 +279,9 @@ def test_retention_deletes_what_ended_before_the_cutoff_and_keeps_open_ones(sess
     assert session.scalars(select(LiveMessage)).all() == []
 
 
-@pytest.mark.parametrize("words", ["算了不等了", "不等了！", "Forget it", "stop waiting", "算了 取消吧", "never mind, cancel", "不用了谢谢"])
+@pytest.mark.parametrize(
+    "words", ["算了不等了", "不等了！", "Forget it", "stop waiting", "算了 取消吧", "never mind, cancel", "不用了谢谢"]
+)
 def test_the_ways_people_say_they_will_not_wait_leave_the_queue(session, vault, words):
     _start(session, "web-leave")
     assert "已退出人工服务" in _say(session, vault, words, "web-leave")[0]

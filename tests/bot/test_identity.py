@@ -84,7 +84,9 @@ def test_names_compare_without_width_case_spacing_script_or_order():
     assert normalise_name("阿依古丽·买买提") == normalise_name("阿依古丽 买买提") == normalise_name("阿依古丽买买提")
     assert normalise_name("陳靜") == normalise_name("陈静") and normalise_name("黃磊") == normalise_name("黄磊")
     assert normalise_name("garcia maria") == normalise_name("Maria Garcia") == normalise_name("GARCIA Maria")
-    assert normalise_name("陈静") != normalise_name("陈敬") and normalise_name("Maria Garcia") != normalise_name("Maria Garcias")
+    assert normalise_name("陈静") != normalise_name("陈敬") and normalise_name("Maria Garcia") != normalise_name(
+        "Maria Garcias"
+    )
 
 
 def test_no_personal_values_in_logs(session, vault, caplog):

@@ -78,7 +78,13 @@ def test_details_written_as_an_english_sentence(text, english):
 
 @pytest.mark.parametrize(
     ("speech", "english"),
-    [("hello do you speak English", True), ("I lost my card", True), ("ok ok", False), ("OK 我要挂失", False), ("", False)],
+    [
+        ("hello do you speak English", True),
+        ("I lost my card", True),
+        ("ok ok", False),
+        ("OK 我要挂失", False),
+        ("", False),
+    ],
 )
 def test_english_speech(speech, english):
     assert speaks_english(speech) is english
@@ -87,8 +93,12 @@ def test_english_speech(speech, english):
 @pytest.mark.parametrize(
     ("text", "pause"),
     [
-        ("稍等一下啊 我去找一下身份证", True), ("hold on let me get my ID card", True), ("等一下，不查了", False),
-        ("张伟", False), ("wait, does reporting it lost also block the bank part?", False), ("等一下 要收费吗", False),
+        ("稍等一下啊 我去找一下身份证", True),
+        ("hold on let me get my ID card", True),
+        ("等一下，不查了", False),
+        ("张伟", False),
+        ("wait, does reporting it lost also block the bank part?", False),
+        ("等一下 要收费吗", False),
     ],
 )
 def test_a_pause(text, pause):

@@ -121,7 +121,10 @@ def test_a_hesitation_at_the_unblock_confirmation_keeps_the_loss_report(stack, t
 
 @pytest.mark.parametrize(
     ("request_", "staff", "not_done"),
-    [("我的社保卡丢了", "转人工", "没有为您办理"), ("I lost my card", "can I speak to someone from your staff", "haven't changed")],
+    [
+        ("我的社保卡丢了", "转人工", "没有为您办理"),
+        ("I lost my card", "can I speak to someone from your staff", "haven't changed"),
+    ],
 )
 def test_staff_asked_for_at_the_confirmation_changes_nothing_and_hands_over(stack, tmp_path, request_, staff, not_done):
     holder = add_holder(stack, tmp_path, "蒋文博" if request_.startswith("我") else "沈佳宁")

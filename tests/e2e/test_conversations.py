@@ -141,7 +141,9 @@ def test_a_request_with_the_id_number_and_name_in_it_is_answered_at_once(stack, 
     name = "Wu Lan" if words.startswith("{id}") else "武兰"
     for n in range(3):  # ID numbers ending in X too, which the classifier alone read as details
         holder = add_holder(stack, tmp_path, name, "in_production")
-        (answer,) = converse(stack, f"e2e-all-in-one-{words[:6]}-{n}", words.format(name=holder.name, id=holder.id_number))
+        (answer,) = converse(
+            stack, f"e2e-all-in-one-{words[:6]}-{n}", words.format(name=holder.name, id=holder.id_number)
+        )
         assert any(said in text for text in answer), (holder.id_number, answer)
 
 
@@ -242,7 +244,13 @@ def test_a_loss_denied_is_told_the_card_state_and_never_asked_to_report_it(stack
 def test_a_follow_up_after_the_progress_answer_is_not_the_same_answer_again(stack, tmp_path):
     holder = add_holder(stack, tmp_path, "龚建华", "under_review")
     *_, status, when, other = converse(
-        stack, "e2e-follow-up", "查下进度", holder.id_number, holder.name, "审核大概得多长时间", "那材料有问题会怎么通知我"
+        stack,
+        "e2e-follow-up",
+        "查下进度",
+        holder.id_number,
+        holder.name,
+        "审核大概得多长时间",
+        "那材料有问题会怎么通知我",
     )
     assert any("审核中" in text for text in status), status
     assert any("预计" in text for text in when) and not any("审核中" in text for text in when), when
@@ -251,7 +259,9 @@ def test_a_follow_up_after_the_progress_answer_is_not_the_same_answer_again(stac
 
 def test_a_request_after_taking_back_the_first_is_the_one_done(stack, tmp_path):
     holder = add_holder(stack, tmp_path, "闫丽华")
-    replies = converse(stack, "e2e-took-back", "查一下进度", "呃不对不对，卡是丢了，我要挂失", holder.id_number, holder.name)
+    replies = converse(
+        stack, "e2e-took-back", "查一下进度", "呃不对不对，卡是丢了，我要挂失", holder.id_number, holder.name
+    )
     assert any("确认挂失" in text for text in replies[-1]), replies
     assert stack.card(holder.id_number)["status"] == "active"
 
@@ -288,7 +298,10 @@ def test_unblocking_a_formally_lost_card_says_it_cannot_be_unblocked(stack, tmp_
 
 
 def test_a_second_card_in_the_same_state_is_told_its_state(stack, tmp_path):
-    him, her = add_holder(stack, tmp_path, "柯建民", "under_review"), add_holder(stack, tmp_path, "柯秀兰", "under_review")
+    him, her = (
+        add_holder(stack, tmp_path, "柯建民", "under_review"),
+        add_holder(stack, tmp_path, "柯秀兰", "under_review"),
+    )
     converse(stack, "e2e-same-state", "查进度", him.id_number, him.name)
     *_, answer = converse(stack, "e2e-same-state", "我老婆的也查一下", her.id_number, her.name)
     assert any("审核中" in text for text in answer), answer

@@ -267,7 +267,9 @@ def test_an_id_number_read_out_with_fillers_between_its_pieces_is_one_number(sta
     ("language", "words"),
     [("zh", "呃 我想想啊 要是过两天又找到了怎么办"), ("en", "hmm wait will my card number stay the same")],
 )
-def test_a_hesitation_that_ends_in_a_question_is_answered_and_asked_again(stack, app_transport, tmp_path, language, words):
+def test_a_hesitation_that_ends_in_a_question_is_answered_and_asked_again(
+    stack, app_transport, tmp_path, language, words
+):
     holder = add_holder(stack, tmp_path, {"zh": "柏志刚", "en": "Lena Vogel"}[language])
     keyed = "keys:" + holder.id_number.replace("X", "*") + "#"
     start = ["我要挂失", keyed] if language == "zh" else ["keys:9", "I want to report my card lost", keyed]

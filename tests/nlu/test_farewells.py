@@ -24,7 +24,10 @@ def test_a_farewell_that_asks_nothing_stands(text, intent):
     assert message.get(INTENT)["name"] == intent
 
 
-@pytest.mark.parametrize(("text", "closing"), [("哦那大概还要多久啊", "thank"), ("那我是先找找还是先挂", "goodbye"), ("thanks, when can I pick it up", "thank")])
+@pytest.mark.parametrize(
+    ("text", "closing"),
+    [("哦那大概还要多久啊", "thank"), ("那我是先找找还是先挂", "goodbye"), ("thanks, when can I pick it up", "thank")],
+)
 def test_a_question_is_never_taken_for_thanks_or_an_either_or_for_a_goodbye(text, closing):
     (message,) = QuestionsAreNotGoodbyes().process([classified(text, (closing, 0.8), ("report_loss", 0.2))])
     assert message.get(INTENT)["name"] == "report_loss"
@@ -36,7 +39,9 @@ def test_thanks_and_a_no_that_ask_nothing_stand(text):
     assert message.get(INTENT)["name"] == "thank"
 
 
-@pytest.mark.parametrize("text", ["好的 谢谢 没有了", "谢谢，没别的了", "thanks, that's all", "ok thank you, nothing else"])
+@pytest.mark.parametrize(
+    "text", ["好的 谢谢 没有了", "谢谢，没别的了", "thanks, that's all", "ok thank you, nothing else"]
+)
 def test_thanks_that_want_nothing_more_are_a_goodbye(text):
     (message,) = ThanksWithNothingMoreAreGoodbyes().process([classified(text, ("thank", 0.9), ("goodbye", 0.1))])
     assert message.get(INTENT) == {"name": "goodbye", "confidence": 0.9}
