@@ -126,7 +126,8 @@ def test_models_swap_under_eight_conversations_without_errors_or_lost_state(prod
 
 # --- the learning loop
 
-MISUNDERSTOOD = ("我滴卡卡遭耗子啃了", "卡烂成渣渣了")  # a card chewed by a rat, a card in crumbs: replace_card
+# A card chewed by a rat, a card run over by a car: replace_card, which the model does not see yet.
+MISUNDERSTOOD = ("我滴卡卡遭耗子啃了", "我那卡卡遭车碾扁求了")
 
 
 def training_copy(work: Path) -> Path:
