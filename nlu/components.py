@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
 from bot.language.extraction import extract_numbers
-from bot.language.text import QUESTION_ZH, an_english_sentence, detect_language, normalise_for_understanding
+from bot.language.text import an_english_sentence, asks_something, detect_language, normalise_for_understanding
 
 # Answers to "what is your name / ID" say nothing about the language the person prefers, unless
 # written as an English sentence.
@@ -59,12 +59,6 @@ _NOTHING_MORE = re.compile(
 )
 # A loss stated as well ("丢了，还没来得及挂失", "I lost it but didn't report it"): a loss report after all.
 _LOST = re.compile(r"丢了|掉了|不见了|找不到|弄丢|遗失了|\b(?:i|we) lost\b|\bis lost\b|\bgone\b", re.IGNORECASE)
-# What makes a message a question, in either language; "是先找找还是先挂" asks which.
-_QUESTION = re.compile(
-    rf"{QUESTION_ZH}|(?:是|先|该).{{0,8}}还是."
-    r"|\b(?:how|what|when|why|where|which|can|could|will|would|is it|do i|does)\b",
-    re.IGNORECASE,
-)
 
 
 class _Stateless(GraphComponent):
@@ -116,7 +110,7 @@ class QuestionsAreNotGoodbyes(_Stateless):
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             intent = message.get(INTENT) or {}
-            if intent.get(INTENT_NAME_KEY) not in _CLOSINGS or not _QUESTION.search(message.get(TEXT) or ""):
+            if intent.get(INTENT_NAME_KEY) not in _CLOSINGS or not asks_something(message.get(TEXT) or ""):
                 continue
             ranking = [r for r in message.get(INTENT_RANKING_KEY) or [] if r.get(INTENT_NAME_KEY) not in _CLOSINGS]
             if ranking:
@@ -154,7 +148,7 @@ class ThanksWithNothingMoreAreGoodbyes(_Reclassifier):
     (the conversation, or the call, ends), not a thanks to be asked "anything else?" again."""
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent == "thank" and _NOTHING_MORE.search(text) and not _QUESTION.search(text):
+        if intent == "thank" and _NOTHING_MORE.search(text) and not asks_something(text):
             return "goodbye", "thank"
         return None
 

@@ -87,6 +87,19 @@ def normalise_for_understanding(text: str) -> str:
     return _FIXES.sub(lambda m: HOMOPHONE_FIXES[m.group(0)], simplified)
 
 
+# What makes a message a question, in either language; "是先找找还是先挂" asks which.
+_ASKS = re.compile(
+    rf"{QUESTION_ZH}|(?:是|先|该).{{0,8}}还是."
+    r"|\b(?:how|what|when|why|where|which|can|could|will|would|is it|do i|does)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_something(text: str) -> bool:
+    """Whether the message asks something, in either language."""
+    return bool(_ASKS.search(text))
+
+
 _WHERE_OR_WHAT_TO_BRING = re.compile(r"哪|地址|地点|带|\bwhere\b|\bbring\b|\baddress\b", re.IGNORECASE)
 
 
@@ -101,8 +114,6 @@ _PAUSE = re.compile(
     r"|let me (?:get|find|check|look|grab))\b",
     re.IGNORECASE,
 )
-# A question asked with the pause ("wait, does it block the bank part too?") is the question.
-_ASKS = re.compile(rf"{QUESTION_ZH}|\b(?:does|can|could|will|how|what|why|when|where)\b", re.IGNORECASE)
 _STOP = re.compile(
     r"算了|不用了|不要了|不查了|不办了|不挂了|取消|\b(?:cancel|forget it|never ?mind|stop)\b", re.IGNORECASE
 )
@@ -110,9 +121,10 @@ _STOP = re.compile(
 
 def a_pause(text: str) -> bool:
     """Whether the person asks for a moment ("稍等一下，我去找身份证", "hold on, let me get my ID")
-    and does not stop ("等一下，不查了") or ask something with it."""
+    and does not stop ("等一下，不查了") or ask something with it ("wait, does it block the bank
+    part too?" is the question)."""
     simplified = to_simplified(text)
-    return bool(_PAUSE.search(simplified)) and not _STOP.search(simplified) and not _ASKS.search(simplified)
+    return bool(_PAUSE.search(simplified)) and not _STOP.search(simplified) and not asks_something(simplified)
 
 
 def asks_when(text: str) -> bool:
