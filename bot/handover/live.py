@@ -201,16 +201,28 @@ def _normal(text: str) -> str:
     return re.sub(r"[\s\W_]+", " ", text.lower()).strip()
 
 
-_CANCEL = "|".join(map(re.escape, sorted(texts.CANCEL_WORDS, key=len, reverse=True)))
-_POLITE = "吧|啊|呀|了|嘛|哈|谢谢|谢了|please|thanks|thank you"
-_LEAVING = re.compile(f"(?:(?:{_CANCEL}|{_POLITE}) ?)+")
-_A_CANCEL = re.compile(_CANCEL)
+# Particles and thanks that may stand around the words that leave ("算了 取消吧", "不用了谢谢").
+_POLITE = frozenset({"吧", "啊", "呀", "了", "嘛", "哈", "谢谢", "谢了", "please", "thanks", "thank you", " "})
 
 
 def wants_out(text: str) -> bool:
-    """Whether the message says nothing but that the person no longer wants staff."""
+    """Whether the message says nothing but that the person no longer wants staff: it splits into
+    words of `texts.CANCEL_WORDS` and particles, with at least one of the former.
+
+    Split position by position, which stays linear in the message: a regular expression of the same
+    words backtracked exponentially on words that split two ways ("算了吧" is 算了 + 吧 too).
+    """
     said = _normal(text)
-    return bool(_LEAVING.fullmatch(said)) and bool(_A_CANCEL.search(said))
+    # For each position reached from the start: whether a leave-word was passed on the way there.
+    reached: dict[int, bool] = {0: False}
+    for start in range(len(said)):
+        if start not in reached:
+            continue
+        for word in (*texts.CANCEL_WORDS, *_POLITE):
+            if said.startswith(word, start):
+                end = start + len(word)
+                reached[end] = reached.get(end, False) or reached[start] or word in texts.CANCEL_WORDS
+    return reached.get(len(said), False) if said else False
 
 
 def person_turn(

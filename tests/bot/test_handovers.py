@@ -27,6 +27,7 @@ from bot.handover.live import (
     staff_reply,
     start_handover,
     take,
+    wants_out,
 )
 from bot.models import AuditEntry, Callback, Handover, LiveMessage, OutboundMessage
 from bot.review.accounts import add_staff_user
@@ -292,3 +293,9 @@ def test_the_ways_people_say_they_will_not_wait_leave_the_queue(session, vault, 
 def test_a_message_with_more_in_it_than_leaving_is_for_staff(session, vault, words):
     _start(session, "web-stay")
     assert not any("已退出人工服务" in reply for reply in _say(session, vault, words, "web-stay"))
+
+
+def test_a_long_message_of_words_that_split_two_ways_is_read_in_one_pass():
+    # "算了吧" is 算了吧, or 算了 + 吧: a message of 480 such characters is answered, whatever follows.
+    assert wants_out("算了吧" * 160)
+    assert not wants_out("算了吧" * 160 + "我的卡丢了")
