@@ -37,13 +37,15 @@ def _flag(reason: str):
     return work
 
 
-async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str) -> None:
-    """Flag the conversation and tell the channel to hand it to staff, with what the bot knows: the
-    hotline transfers the call; chat and SMS open a live handover (bot.handover.live)."""
+async def hand_over(dispatcher: CollectingDispatcher, tracker: Tracker, reason: str, *, say: str) -> None:
+    """Flag the conversation, then say the response `say` and tell the channel to hand it to staff,
+    with what the bot knows: the hotline transfers the call; chat and SMS open a live handover
+    (bot.handover.live). Nothing is said of staff unless the flag that shows them the conversation is saved."""
     verified = tracker.get_slot("verified_id_number")
     flag_id = await in_transaction(
         _flag(reason), conversation_id=tracker.sender_id, channel=channel_of(tracker), verified_id_number=verified
     )
+    dispatcher.utter_message(response=say, **service_values(tracker))
     # Someone whose identity check failed and who asks for help is shown to staff as such.
     why = "identity_failed" if tracker.get_slot("identity_locked") else reason
     request = HandoverRequest(
@@ -75,6 +77,16 @@ def misses_in_a_row(tracker: Tracker) -> int:
     return count
 
 
+def _at_confirmation(tracker: Tracker) -> bool:
+    """Whether staff were asked for instead of answering a confirmation."""
+    return tracker.get_slot("confirmation_reply") == "human"
+
+
+def _nothing_waiting(tracker: Tracker) -> list[dict]:
+    """Nothing stays waiting for a yes after a handover; asked for at a confirmation, the task ends."""
+    return task_done() if _at_confirmation(tracker) else [SlotSet(slot, None) for slot in _NOTHING_WAITING]
+
+
 class ActionHandover(DatabaseAction):
     """Flags the conversation ``human_requested`` and tells the person how to reach staff, who see
     which task was under way. The task stays for when the person comes back to the assistant,
@@ -88,12 +100,13 @@ class ActionHandover(DatabaseAction):
         return "action_handover"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        at_confirmation = tracker.get_slot("confirmation_reply") == "human"
-        if at_confirmation:
+        if _at_confirmation(tracker):
             dispatcher.utter_message(response="utter_nothing_changed")
-        dispatcher.utter_message(response="utter_handover", **service_values(tracker))
-        await hand_over(dispatcher, tracker, "human_requested")
-        return task_done() if at_confirmation else [SlotSet(slot, None) for slot in _NOTHING_WAITING]
+        await hand_over(dispatcher, tracker, "human_requested", say="utter_handover")
+        return _nothing_waiting(tracker)
+
+    def after_failure(self, tracker: Tracker) -> list[dict]:
+        return _nothing_waiting(tracker)  # staff could not be told, but nothing may stay waiting for a yes
 
 
 class ActionNluFallback(DatabaseAction):
@@ -112,6 +125,5 @@ class ActionNluFallback(DatabaseAction):
             )  # fmt: skip
             dispatcher.utter_message(response="utter_ask_rephrase")
             return []
-        dispatcher.utter_message(response="utter_offer_human", **service_values(tracker))
-        await hand_over(dispatcher, tracker, "nlu_fallback")  # flags it too
+        await hand_over(dispatcher, tracker, "nlu_fallback", say="utter_offer_human")  # flags it too
         return []

@@ -204,8 +204,12 @@ class DatabaseAction(Action, ABC):
             return await self.act(dispatcher, tracker, domain)
         except UNAVAILABLE as error:
             await apologise(dispatcher, tracker, error)
-            return []
+            return self.after_failure(tracker)
 
     @abstractmethod
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         """The action's work; database failures raised here are turned into an apology."""
+
+    def after_failure(self, tracker: Tracker) -> list[dict]:
+        """The events of a failed `act`: none, unless what the person asked leaves a state that must not stay."""
+        return []

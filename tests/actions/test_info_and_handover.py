@@ -82,6 +82,23 @@ async def test_staff_asked_for_at_a_confirmation_says_nothing_was_done(action_se
     )
 
 
+async def test_staff_who_cannot_be_told_are_not_promised_and_nothing_stays_waiting_for_a_yes(
+    settings, monkeypatch, dispatcher, domain
+):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:9/none")
+    monkeypatch.setenv("ID_HASH_KEY", settings.id_hash_key)
+    monkeypatch.setenv("DATA_ENCRYPTION_KEY", settings.data_encryption_key)
+    services.cache_clear()
+    slots = {"task": "loss", "awaiting_confirmation": "loss", "confirmation_reply": "human"}
+    events = await ActionHandover().run(dispatcher, make_tracker(slots, intent="request_human"), domain)
+    services.cache_clear()
+    assert responses(dispatcher) == ["utter_nothing_changed", "utter_service_unavailable"]
+    cleared = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert {slot: cleared[slot] for slot in ("task", "awaiting_confirmation", "confirmation_reply")} == dict.fromkeys(
+        ("task", "awaiting_confirmation", "confirmation_reply")
+    )
+
+
 async def test_first_miss_asks_to_rephrase_second_offers_a_human(action_settings, session, dispatcher, domain):
     once = make_tracker(intent="nlu_fallback", events=[user_event("greet"), user_event("nlu_fallback")])
     await ActionNluFallback().run(dispatcher, once, domain)
