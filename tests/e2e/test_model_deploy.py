@@ -126,8 +126,19 @@ def test_models_swap_under_eight_conversations_without_errors_or_lost_state(prod
 
 # --- the learning loop
 
-# A card chewed by a rat, a card run over by a car: replace_card, which the model does not see yet.
-MISUNDERSTOOD = ("我滴卡卡遭耗子啃了", "我那卡卡遭车碾扁求了")
+# Damaged cards in dialect (chewed by a rat, run over, bent in a door, ...): replace_card, in words the
+# training data does not use. Any change to the training data can teach the model one of them, so the
+# test takes the first two the running model does not understand.
+DAMAGED_CARD_IN_DIALECT = (
+    "我滴卡卡遭耗子啃了",
+    "我那卡卡遭车碾扁求了",
+    "卡卡着车轱辘压瘪了",
+    "卡卡遭门夹得弯求了",
+    "卡卡叫鸡娃子啄了",
+    "俺那卡卡叫驴踩了",
+    "卡卡叫耗子拖进洞里啃了",
+    "那个卡卡遭娃娃啃得稀烂",
+)
 
 
 def training_copy(work: Path) -> Path:
@@ -149,8 +160,10 @@ def parse(stack, text: str) -> str:
 
 
 def test_a_labelled_fallback_is_learned_behind_the_score_gate(stack, trained_model, tmp_path):
+    misunderstood = [text for text in DAMAGED_CARD_IN_DIALECT if parse(stack, text) == "nlu_fallback"][:2]
+    assert len(misunderstood) == 2, "the model understands these now: add phrasings it still misses"
     sender = f"loop-{time.time_ns()}"
-    for text in MISUNDERSTOOD:  # two misses in a row flag the conversation
+    for text in misunderstood:  # two misses in a row flag the conversation
         stack.say(sender, text)
     (flag,) = [f for f in stack.flags() if f["conversation_id"] == sender and f["reason"] == "nlu_fallback"]
 
@@ -159,7 +172,7 @@ def test_a_labelled_fallback_is_learned_behind_the_score_gate(stack, trained_mod
     transcript = store.transcript(sender)
     store.dispose()
     missed = [line for line in transcript.lines if line.kind == "user" and line.misunderstood]
-    assert [line.text for line in missed] == list(MISUNDERSTOOD)
+    assert [line.text for line in missed] == misunderstood
     engine = make_engine(settings.database_url)
     with make_session_factory(engine, vault=Vault(settings)).begin() as session:
         user = add_staff_user(session, username=f"r{time.time_ns()}", password="a-long-password", role="reviewer")
@@ -181,7 +194,7 @@ def test_a_labelled_fallback_is_learned_behind_the_score_gate(stack, trained_mod
     assert merged.returncode == 0, merged.stderr
     assert "merged 2 examples" in merged.stdout and "replace_card 2" in merged.stdout
     assert all(
-        text in (root / "data" / "nlu" / "replace_card.yml").read_text(encoding="utf-8") for text in MISUNDERSTOOD
+        text in (root / "data" / "nlu" / "replace_card.yml").read_text(encoding="utf-8") for text in misunderstood
     )
 
     models = tmp_path / "models"
@@ -192,8 +205,8 @@ def test_a_labelled_fallback_is_learned_behind_the_score_gate(stack, trained_mod
         result = deploy([stack.rasa_url], stack.token, root=root, models_dir=models, record_path=record)
         print(result.table)
         assert result.deployed and "WORSE" not in result.table
-        assert [parse(stack, text) for text in MISUNDERSTOOD] == ["replace_card", "replace_card"]
-        replies = stack.say(f"loop-after-{time.time_ns()}", MISUNDERSTOOD[0])  # and in a conversation
+        assert [parse(stack, text) for text in misunderstood] == ["replace_card", "replace_card"]
+        replies = stack.say(f"loop-after-{time.time_ns()}", misunderstood[0])  # and in a conversation
         assert any("补换社保卡" in reply for reply in replies), replies
         deployed = read_deployed(record)
         assert deployed.model == result.model.name and deployed.deployed_at > dt.datetime.now(
