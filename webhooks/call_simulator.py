@@ -24,6 +24,25 @@ from bot.config import merged_environment
 Transport = Callable[[str, dict[str, str]], tuple[int, str]]
 
 
+_SENTENCE_END = tuple(".!?。！？")
+_CONTINUES = tuple(",.;:!?，。；：！？、")
+
+
+def said_lines(says: list[ET.Element]) -> list[str]:
+    """The texts of `<Say>` elements in a row, one line per message: a sentence the hotline splits
+    between voices (an English one naming "玄武区…" in Chinese) is one line again."""
+    lines: list[str] = []
+    for say in says:
+        text = "".join(say.itertext()).strip()
+        if not text:
+            continue
+        if lines and (not lines[-1].endswith(_SENTENCE_END) or text.startswith(_CONTINUES)):
+            lines[-1] = f"{lines[-1]}{'' if text.startswith(_CONTINUES) else ' '}{text}"
+        else:
+            lines.append(text)
+    return lines
+
+
 @dataclass
 class Call:
     """One simulated call: what was spoken, in order, and how it ended."""
@@ -42,9 +61,8 @@ class Call:
             return None
         return ET.fromstring(body)
 
-    def _say(self, element: ET.Element, echo: bool) -> None:
-        text = "".join(element.itertext()).strip()
-        if text:
+    def _say(self, elements: list[ET.Element], echo: bool) -> None:
+        for text in said_lines(elements):
             self.spoken.append(text)
             if echo:
                 print(f"bot: {text}")
@@ -67,10 +85,9 @@ class Call:
             next_path, form = None, {}
             for verb in root:
                 if verb.tag == "Say":
-                    self._say(verb, echo)
+                    self._say([verb], echo)
                 elif verb.tag == "Gather":
-                    for say in verb.iter("Say"):
-                        self._say(say, echo)
+                    self._say(list(verb.iter("Say")), echo)
                     answer = next(inputs, None)
                     if answer is None:
                         self.ended = "caller hung up"

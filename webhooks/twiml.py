@@ -5,6 +5,7 @@ or more digits (references, phone numbers, ID numbers) are read digit by digit, 
 are said as a person would say them: "*****0006" as "ending in 0006", "+86 139******08" as "+86 1 3 9,
 ending in 0 8" (digits too few to be read one by one are spaced), "张*" as "张某", "M**** G*****" as
 "M. G." (a bare "*" would be dropped and leave "张" followed by a pause, or "139 08" read as numbers).
+In English, Chinese words (office names from the card records) are said by the Chinese voice.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ _EMPHASIS = re.compile(r"(?<![\w*])(\*{1,2})([^*\s][^*]*?)\1(?![\w*])")  # **bol
 _MASKED_END = re.compile(r"(?<![\d*])(\d*)\*+(\d{2,}X?)")
 _MASKED_HAN = re.compile(r"([\u3400-\u9fff])\*+")
 _MASKED_LATIN = re.compile(r"\b([A-Za-z])\*+")
+# Chinese words, with the digits and Chinese punctuation between them ("玄武区3号窗口").
+_HAN_RUN = re.compile(r"[\u3400-\u9fff](?:[\u3400-\u9fff\u3000-\u303f\uff01-\uff5e\d ]*[\u3400-\u9fff])?")
 _MONTH_BEFORE = re.compile(
     r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December) $"
 )
@@ -67,10 +70,33 @@ def _one_by_one(digits: str) -> str:
 
 
 def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: VoiceConfig) -> None:
-    """One `<Say>`, with long numbers read digit by digit and masked values said as words."""
+    """`<Say>` the text, with long numbers read digit by digit and masked values said as words.
+
+    In English, Chinese words in it (an office's name from the card records, a masked name "张某")
+    are said by the Chinese voice, which can read them: the English one skips or garbles them.
+    """
+    clean = speakable(spoken_masks(text, language))
+    if language != "en":
+        _say(parent, clean, language, config)
+        return
+    runs = [(match.start(), match.end()) for match in _HAN_RUN.finditer(clean)]
+    if not runs:
+        _say(parent, clean, language, config)
+        return
+    position = 0
+    for start, end in [*runs, (len(clean), len(clean))]:
+        between = clean[position:start].strip()
+        if any(ch.isalnum() for ch in between):  # not a Say of a lone comma
+            _say(parent, between, language, config)
+        if start < end:
+            _say(parent, clean[start:end], "zh", config)
+        position = end
+
+
+def _say(parent: VoiceResponse | Gather, clean: str, language: str, config: VoiceConfig) -> None:
+    """One `<Say>` in the voice of `language`, long numbers read digit by digit."""
     voice = config.voice_en if language == "en" else config.voice_zh
     say = Say(voice=voice, language=SAY_LANGUAGE[language])
-    clean = speakable(spoken_masks(text, language))
     position = 0
     for match in _DIGITS.finditer(clean):
         if language == "en" and _MONTH_BEFORE.search(clean, 0, match.start()):

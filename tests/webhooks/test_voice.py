@@ -14,6 +14,7 @@ from bot.models import Flag, Voicemail
 from bot.review.accounts import add_staff_user
 from tests.support import CALL, PASSWORD, TWILIO_TOKEN, make_web_settings, post, recording_rasa, sign_in
 from webhooks import create_app
+from webhooks.call_simulator import said_lines
 from webhooks.twiml import VoiceConfig, speakable, spoken_masks, turn
 from webhooks.voice import REPEAT_KEY
 from webhooks.voice_prompts import PROMPTS
@@ -239,6 +240,27 @@ def test_a_progress_answer_on_the_phone_says_the_masked_name_and_card_as_words()
     response = turn(["张*，卡号 *****0006：您的社保卡已制作完成。"], action="/t", language="zh", config=VoiceConfig())
     said = "".join(ET.fromstring(str(response)).find("./Gather/Say").itertext())
     assert said == "张某，卡号 尾号0006：您的社保卡已制作完成。"
+
+
+def test_chinese_words_in_an_english_answer_are_said_by_the_chinese_voice_and_simulated_as_one_line():
+    text = "张*, card *****0005: your card is ready for pickup at 玄武区社会保障卡服务中心. Bring your ID card."
+    response = turn([text, "Anything else?"], action="/t", language="en", config=VoiceConfig())
+    says = ET.fromstring(str(response)).findall("./Gather/Say")
+    assert [(say.get("language"), "".join(say.itertext())) for say in says] == [
+        ("cmn-CN", "张某"),
+        ("en-US", ", card ending in 0005: your card is ready for pickup at"),
+        ("cmn-CN", "玄武区社会保障卡服务中心"),
+        ("en-US", ". Bring your ID card."),
+        ("en-US", "Anything else?"),
+    ]
+    assert said_lines(says) == [
+        "张某, card ending in 0005: your card is ready for pickup at 玄武区社会保障卡服务中心. Bring your ID card.",
+        "Anything else?",
+    ]
+    chinese = ET.fromstring(
+        str(turn(["请到玄武区 3号窗口 领取 ID card。"], action="/t", language="zh", config=VoiceConfig()))
+    )
+    assert [say.get("language") for say in chinese.iter("Say")] == ["cmn-CN"]  # Chinese answers stay one Say
 
 
 def test_a_replayed_step_is_answered_the_same_without_a_second_turn(client, session):
