@@ -41,12 +41,14 @@ from bot.identity.answers import (
     corrected_name,
     could_be_a_name,
     id_number_question,
+    last_four_beside_id,
     looks_like_latin_name,
     name_beside_id,
     name_from_answer,
+    says_id_number_wrong,
 )
 from bot.identity.idnumbers import validate_id_number
-from bot.language.extraction import normalise_message, the_digits
+from bot.language.extraction import normalise_message, the_corrected_digits, the_digits
 from bot.language.text import QUESTION_ZH, a_pause
 from bot.services import check_caller, check_identity_and_card
 
@@ -100,6 +102,8 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
         return {}
     if a_pause(text) and not _DIGIT.search(normalise_message(text)):
         return {slot: text}  # however classified: told to take their time, then asked again
+    if slot == "phone_last4" and says_id_number_wrong(text):
+        return {slot: text}  # "号码不对" (often read as a no): the ID number is asked again, the request stays
     if intent.get("name") in _STOP_INTENTS and not _still_an_answer(slot, text):
         return {}
     if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
@@ -201,6 +205,8 @@ class ValidateIdentityForm(FormValidationAction):
     async def extract_phone_last4(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
+        if gives_id_number(tracker) and (digits := last_four_beside_id(typed_text(tracker))):
+            return {"phone_last4": digits}  # "身份证…，手机尾号1004": both answers in one breath
         return _answer_to("phone_last4", tracker)
 
     @answers_only
@@ -254,12 +260,19 @@ class ValidateIdentityForm(FormValidationAction):
     async def validate_phone_last4(
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        digits = the_digits(str(slot_value)) or ""
+        if tracker.get_slot("verified_id_number"):
+            return {"phone_last4": None}  # the caller ID, checked with the ID number given beside them, sufficed
+        said = str(slot_value)
+        if says_id_number_wrong(said):
+            return {"id_number": None, "phone_last4": None}
+        digits = the_digits(said) or the_corrected_digits(said) or ""
         if len(digits) != 4:
-            if a_pause(str(slot_value)):
-                _take_your_time(dispatcher, str(slot_value))
-            else:
+            if a_pause(said):
+                _take_your_time(dispatcher, said)
+            elif _DIGIT.search(normalise_message(said)):
                 dispatcher.utter_message(response="utter_invalid_last_four")
+            else:  # "我不记得了", "那怎么办啊", "好吧": what else can be done, not "that wasn't four digits"
+                dispatcher.utter_message(response="utter_last_four_help", **service_values(tracker))
             return {"phone_last4": None}
         # The caller ID goes too: on a locked ID number, it and the last four digits together verify.
         caller = (tracker.latest_message.get("metadata") or {}).get(CALLER)

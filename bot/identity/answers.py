@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import re
 
+from bot.language.extraction import normalise_message
 from bot.language.text import QUESTION_ZH
 
 # Lead-ins people put before their name when asked for it.
@@ -163,6 +164,37 @@ def name_beside_id(text: str) -> str | None:
     if len(names) != 1:
         return None
     return names.pop()
+
+
+# The registered mobile's last four digits said beside the ID number ("…5044 手机尾号1004", "last
+# four digits are 1012"): the next question's answer, already given.
+_LAST_FOUR_BESIDE = re.compile(
+    r"(?:尾号|尾数|后\s*[4四]\s*位|last\s+(?:four|4)(?:\s+digits)?)\D{0,8}?(?<!\d)(\d(?:\s?\d){3})(?!\s?\d)",
+    re.IGNORECASE,
+)
+
+
+# "号码不对", "wrong number": the ID number read back with the last-four question was misheard.
+_ID_NUMBER_WRONG = re.compile(
+    r"(?:哎呀|唉|啊|嗯|呃|不对)*(?:不对|错了|不是|(?:身份证)?(?:号码|号)(?:不对|错了|有误|说错了|听错了|不是)"
+    r"|(?:说|念|读|听)错了)(?:了|啊|呀|吧|的|不对)*(?:取消|重来|重新来|重新说|我重新说)?(?:吧|一下|一遍)?"
+    r"|(?:no,? )?(?:wrong(?: number| id(?: number)?)?|that'?s (?:wrong|not right|not it|not my (?:id|number))"
+    r"|(?:the |my )?(?:id|number|id number) is wrong|incorrect|not right)",
+    re.IGNORECASE,
+)
+_EDGES = re.compile(r"^[\s,，。.!！?？]+|[\s,，。.!！?？]+$")
+
+
+def says_id_number_wrong(text: str) -> bool:
+    """Whether a reply to the last-four question says the ID number read back is wrong, and no more."""
+    said = re.sub(r"[\s,，。.!！?？]+", " ", _EDGES.sub("", text))
+    return any(_ID_NUMBER_WRONG.fullmatch(form) for form in (said, said.replace(" ", "")))
+
+
+def last_four_beside_id(text: str) -> str | None:
+    """The phone's last four digits named as such in a message that gives the ID number, if any."""
+    match = _LAST_FOUR_BESIDE.search(normalise_message(text))
+    return re.sub(r"\s", "", match.group(1)) if match else None
 
 
 def _latin_name_at_end(part: str) -> str | None:

@@ -100,6 +100,21 @@ def the_digits(answer: str) -> str | None:
     return runs[0] if len(runs) == 1 else None
 
 
+# Words that take back the digits before them: "一零二一，不对，一零一二", "1021 no sorry 1012".
+_TAKEN_BACK = re.compile(
+    r"不对|不是|错了|说错|我是说|应该是|(?<![a-z])(?:no|sorry|i mean|i meant|actually)(?![a-z])", re.I
+)
+
+
+def the_corrected_digits(answer: str) -> str | None:
+    """The last run of digits in an answer that takes back the run before it, else None."""
+    runs = re.findall(r"\d+|\D+", _SPACE_BETWEEN_DIGITS.sub("", normalise_message(answer)))
+    digits = [i for i, run in enumerate(runs) if run[0].isdigit()]
+    if len(digits) < 2 or not _TAKEN_BACK.search("".join(runs[digits[-2] + 1 : digits[-1]])):
+        return None
+    return runs[digits[-1]]
+
+
 def _chains(text: str) -> list[list[re.Match[str]]]:
     """Digit tokens grouped into chains whose tokens are separated only by separators.
 

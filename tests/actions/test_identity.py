@@ -290,6 +290,55 @@ async def test_malformed_last_four_is_asked_again_without_an_attempt(action_sett
     assert session.scalars(select(IdentityAttempt)).all() == []
 
 
+@pytest.mark.parametrize("said", ["我不记得了", "那怎么办啊", "确认", "I don't know it"])
+async def test_no_digits_where_the_last_four_were_asked_hears_what_else_can_be_done(
+    action_settings, session, dispatcher, domain, said
+):
+    tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
+    assert await FORM.validate_phone_last4(said, dispatcher, tracker, domain) == {"phone_last4": None}
+    assert responses(dispatcher) == ["utter_last_four_help"]
+    assert dispatcher.messages[0]["office_hours"]
+    assert session.scalars(select(IdentityAttempt)).all() == []
+
+
+@pytest.mark.parametrize(
+    ("said", "intent"), [("号码不对", "deny"), ("哎呀 说错了", "deny"), ("wrong number", "inform")]
+)
+async def test_an_id_number_read_back_wrong_is_asked_again_for_the_same_request(
+    action_settings, session, dispatcher, domain, said, intent
+):
+    tracker = answering("phone_last4", said, intent, 0.95)
+    tracker.slots.update({"id_number": ID_ZHANG, "task": "loss"})
+    assert await FORM.extract_phone_last4(dispatcher, tracker, domain) == {"phone_last4": said}
+    assert await FORM.validate_phone_last4(said, dispatcher, tracker, domain) == {
+        "id_number": None,
+        "phone_last4": None,
+    }
+    assert session.scalars(select(IdentityAttempt)).all() == []
+
+
+async def test_last_four_digits_taken_back_in_the_same_breath_are_the_later_ones(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG}, metadata=VOICE)
+    result = await FORM.validate_phone_last4(
+        "five six eight seven, no sorry, five six seven eight", dispatcher, tracker, domain
+    )
+    assert result == {"phone_last4": "5678", "verified_id_number": ID_ZHANG, "verified_loss_only": False}
+
+
+async def test_last_four_said_beside_the_id_number_are_the_answer_to_come(action_settings, dispatcher, domain):
+    text = "查进度 身份证一一零一零五 一九四九一二三一 零零二叉 手机尾号五六七八"
+    entities = [{"entity": "id_number", "value": ID_ZHANG}]
+    tracker = make_tracker({"requested_slot": "id_number"}, intent="check_progress", text=text, entities=entities)
+    assert await FORM.extract_phone_last4(dispatcher, tracker, domain) == {"phone_last4": "5678"}
+    # The caller ID already verified them with the ID number: nothing more is checked.
+    tracker.slots["verified_id_number"] = ID_ZHANG
+    assert await FORM.validate_phone_last4("5678", dispatcher, tracker, domain) == {"phone_last4": None}
+
+
 async def test_the_name_is_what_was_typed_not_the_normalised_text(dispatcher, domain):
     tracker = answering("person_name", "于丹", "inform", 0.7)  # NLU text: traditional 於 made simple
     tracker.events = [{"event": "user", "text": "於丹"}]

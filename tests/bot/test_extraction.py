@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.extraction import extract_numbers, normalise_message
+from bot.language.extraction import extract_numbers, normalise_message, the_corrected_digits
 
 ID = "11010519491231002X"
 MOBILE = "+8613912345678"
@@ -86,3 +86,16 @@ def test_spans_point_into_the_normalised_text():
     assert found.text[phone.start : phone.end] == "139 1234 5678"
     spoken = extract_numbers("电话 幺三九 1234 五六七八")
     assert spoken.text[spoken.found[0].start : spoken.found[0].end] == "13912345678"
+
+
+@pytest.mark.parametrize(
+    ("answer", "digits"),
+    [
+        ("one zero two one, no sorry, one zero one two", "1012"),
+        ("幺零二幺 不对不对 是幺零幺二", "1012"),
+        ("1021 1012", None),  # two numbers, nothing taken back: which one is meant is not known
+        ("1012", None),
+    ],
+)
+def test_digits_taken_back_are_replaced_by_the_later_ones(answer, digits):
+    assert the_corrected_digits(answer) == digits

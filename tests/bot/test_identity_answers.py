@@ -4,9 +4,11 @@ from bot.identity.answers import (
     about_someone_else,
     could_be_a_name,
     id_number_question,
+    last_four_beside_id,
     looks_like_latin_name,
     name_beside_id,
     name_from_answer,
+    says_id_number_wrong,
 )
 
 ID = "320104199201306062"
@@ -134,3 +136,35 @@ def test_a_request_about_someone_elses_card(text, someone_else):
 )
 def test_only_what_could_be_a_name_is_checked_as_one(answer, name):
     assert could_be_a_name(name_from_answer(answer)) is name
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("查进度 身份证三二零一一三一九九五零二一五四零四六 手机尾号一零零四", "1004"),
+        ("身份证320113199502154046，后四位是1004", "1004"),
+        ("my ID is 932250198005200126 and the last four digits are one zero one two", "1012"),
+        ("身份证320113199502154046", None),
+        ("320113199502154046 尾号12345", None),  # five digits are no last four
+    ],
+)
+def test_the_last_four_named_beside_the_id_number(text, digits):
+    assert last_four_beside_id(text) == digits
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("号码不对", True),
+        ("不对不对", True),
+        ("哎呀 说错了 取消", True),
+        ("No, that's wrong.", True),
+        ("the ID is wrong", True),
+        ("不对，尾号1004", False),  # a corrected answer, not a wrong ID number
+        ("取消", False),
+        ("不是我", False),
+        ("我不记得了", False),
+    ],
+)
+def test_an_id_number_said_to_be_wrong(text, wrong):
+    assert says_id_number_wrong(text) is wrong
