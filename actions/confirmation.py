@@ -24,7 +24,7 @@ from actions.runtime import answers_only, traced, typed_text
 from actions.tasks import cancel_task, under_way
 from actions.verification import take_leave
 from bot.contract import TASK_FINISHED
-from bot.language.confirmation import Decision, decide, ends_in_question
+from bot.language.confirmation import Decision, asks_if_done, decide, ends_in_question
 
 SLOT = "confirmation_reply"
 MAX_REASKS = 2
@@ -75,6 +75,10 @@ class ValidateConfirmationForm(FormValidationAction):
         if decision is not Decision.YES and intent == "request_human":
             # "转人工" / "can I talk to a person": nothing is done, and staff take over with the task.
             return {SLOT: "human"}
+        if decision is not Decision.YES and asks_if_done(typed_text(tracker)):
+            # "那到底挂上了没有": not a no read into its 没, and never left unanswered before a hang-up.
+            dispatcher.utter_message(response=f"utter_not_done_{pending}")
+            return {SLOT: None}
         if (
             decision is not Decision.YES
             and intent != "goodbye"

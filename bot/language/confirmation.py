@@ -225,6 +225,23 @@ def _read(text: str, task_intent: str | None) -> tuple[str | None, bool]:
     return "yes", "no" in meanings[:last]
 
 
+# "那到底挂上了没有", "办好了吗", "did it go through?": whether the change was already made. It was
+# not (it waits for this very yes), and the person should hear so, not a no read into the 没.
+_ASKS_IF_DONE = re.compile(
+    r"(?:挂|办|弄|搞|解|锁|冻|成|好|完|生效)(?:上|好|完|了|掉|成|定|功)*了?(?:没有|没|吗|么|嘛|不)\s*[?？]?$"
+    r"|(?:是不是|是否|有没有)(?:已经)?(?:挂|办|解|锁|冻)"
+    r"|(?<![a-z])(?:did|has|have|is|was)\s+(?:it|that|this|the\s+(?:card|report|loss\s+report)|my\s+card)\s+"
+    r"(?:been\s+)?(?:go(?:ne)?\s+through|done|reported|blocked|frozen|unblocked|cancelled|canceled|work(?:ed)?"
+    r"|succeed(?:ed)?|successful|finished|complete(?:d)?|gone\s+ahead)\b"
+)
+
+
+def asks_if_done(text: str) -> bool:
+    """Whether the reply asks if the change is already made ("挂上了没有", "is it done?")."""
+    clauses = _clauses(to_simplified(text).lower().replace("’", "'"))
+    return bool(clauses) and bool(_ASKS_IF_DONE.search(_strip_fillers(clauses[-1][0])))
+
+
 def ends_in_question(text: str, task_intent: str | None = None) -> bool:
     """Whether the reply ends by asking something ("挂失后还能用吗？", "等一下，挂失要收费吗",
     "wait, does it cost anything?"): a question about the change, whatever came before it."""

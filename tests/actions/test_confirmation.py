@@ -233,3 +233,11 @@ async def test_a_question_at_the_confirmation_is_answered_and_the_question_stand
     slots = await read(asked(pending, text, intent), dispatcher, domain)
     assert responses(dispatcher) == [f"utter_about_{pending}"]
     assert slots.get("confirmation_reply") is None and not slots.get("unclear_replies")  # nothing decided or counted
+
+
+@pytest.mark.parametrize("pending", ["loss", "unblock"])
+@pytest.mark.parametrize(("text", "intent"), [("啊 那到底挂上了没有", "deny"), ("did it go through?", "affirm")])
+async def test_asking_whether_it_is_done_is_told_not_yet_and_asked_again(dispatcher, domain, pending, text, intent):
+    slots = await read(asked(pending, text, intent), dispatcher, domain)
+    assert responses(dispatcher) == [f"utter_not_done_{pending}"]
+    assert slots.get("confirmation_reply") is None and not slots.get("unclear_replies")

@@ -5,7 +5,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.confirmation import MIN_CONFIDENCE, Decision, decide, ends_in_question, read_reply
+from bot.language.confirmation import MIN_CONFIDENCE, Decision, asks_if_done, decide, ends_in_question, read_reply
 
 NLU_DATA = Path(__file__).resolve().parents[2] / "data" / "nlu"
 
@@ -178,6 +178,27 @@ def test_questions_are_unclear(text):
 def test_a_hesitation_that_ends_in_a_question_is_asked_about(text):
     assert ends_in_question(text, "report_loss")  # answered, and the confirmation asked again
     assert decide(text, "affirm", 0.99) is not YES
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("啊 那到底挂上了没有", True),
+        ("办好了没", True),
+        ("所以挂失成功了吗？", True),
+        ("是不是已经挂上了", True),
+        ("did it go through?", True),
+        ("ok so has my card been blocked", True),
+        ("was it reported", True),
+        ("不挂了", False),
+        ("是不是要带身份证", False),
+        ("等一下，挂失要收费吗", False),
+        ("确认", False),
+        ("no, don't do it", False),
+    ],
+)
+def test_asking_whether_the_change_is_made_is_told_apart(text, asks):
+    assert asks_if_done(text) is asks
 
 
 @pytest.mark.parametrize("text", NOT_A_REPLY)
