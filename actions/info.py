@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import logging
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.runtime import gives_id_number, service_values, traced, typed_text
-from actions.verification import forget_verification, other_than_verified
+from actions.runtime import (
+    UNAVAILABLE,
+    gives_id_number,
+    in_transaction,
+    language_of,
+    now,
+    service_values,
+    traced,
+    typed_text,
+)
+from actions.verification import forget_verification, idle_too_long, other_than_verified
+from bot.cards.statuses import CardStatus
+from bot.errors import BotError
 from bot.identity.answers import (
+    about_someone_else,
     id_number_question,
     looks_like_latin_name,
     name_alone,
     name_beside_id,
     name_from_answer,
 )
+from bot.services import card_overview
+
+log = logging.getLogger(__name__)
 
 INFO_RESPONSES = {
     "replace_card": "utter_replace_card",
@@ -26,6 +43,34 @@ INFO_RESPONSES = {
     "out_of_scope": "utter_out_of_scope",
     "bot_challenge": "utter_iamabot",
 }
+_NOT_YET_HELD = frozenset(
+    {
+        CardStatus.SUBMITTED,
+        CardStatus.UNDER_REVIEW,
+        CardStatus.IN_PRODUCTION,
+        CardStatus.SHIPPED,
+        CardStatus.READY_FOR_PICKUP,
+    }
+)
+# Questions about using a card, and what a verified person is told of their own card beside the
+# general answer when it cannot be used as that answer says ("can I use it at a hospital in
+# Shanghai?" with the card reported lost an hour ago).
+_ABOUT_USE = frozenset({"cross_region", "activate_card"})
+
+
+def card_note(intent: str, status: CardStatus) -> str | None:
+    """The response that says what the verified person's own card means for a question about use."""
+    if status in (CardStatus.LOSS_REPORTED, CardStatus.LOST, CardStatus.CANCELLED, CardStatus.REJECTED):
+        return f"utter_card_note_{status.value}"
+    if status in _NOT_YET_HELD:
+        return "utter_card_note_not_yet_held"
+    if status is CardStatus.ISSUED and intent == "cross_region":
+        return "utter_card_note_not_activated"
+    if status is CardStatus.ACTIVE and intent == "activate_card":
+        return "utter_card_note_already_active"
+    return None
+
+
 # Why the ID number is asked for, or where to find it (bot.identity.answers.id_number_question).
 ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
 
@@ -50,7 +95,33 @@ class ActionAnswerInfo(Action):
         if response == "utter_replace_card" and values["fee"] == 0:
             response = "utter_replace_card_free"
         dispatcher.utter_message(response=response, **values)
+        if intent in _ABOUT_USE and not asking and (verified := _own_card_known(tracker)):
+            await _say_card_note(dispatcher, intent, verified, language_of(tracker), values)
         return []
+
+
+def _own_card_known(tracker: Tracker) -> str | None:
+    """The verified ID number when the question may be answered about that person's own card: a
+    full verification still in force, and a question not about someone else's card."""
+    verified = tracker.get_slot("verified_id_number")
+    if not verified or tracker.get_slot("verified_loss_only") or idle_too_long(tracker):
+        return None
+    return None if about_someone_else(typed_text(tracker)) else verified
+
+
+async def _say_card_note(
+    dispatcher: CollectingDispatcher, intent: str, verified_id_number: str, language: str, values: dict
+) -> None:
+    """Add what the person's own card means for their question, if anything. The general answer
+    stands alone when the card cannot be read: no apology for an extra the person did not ask for."""
+    try:
+        overview = await in_transaction(card_overview, id_number=verified_id_number, now=now())
+    except (*UNAVAILABLE, BotError) as error:  # BotError: no card on record, which the person would ask about
+        log.warning("card note left out: %s", type(error).__name__)
+        return
+    note = card_note(intent, overview.status)
+    if note:
+        dispatcher.utter_message(response=note, status=overview.status.label(language), **values)
 
 
 class ActionAskTask(Action):

@@ -4,6 +4,7 @@ from sqlalchemy import select
 from actions.handover import ActionHandover, ActionNluFallback
 from actions.info import ActionAnswerInfo, ActionAskTask
 from actions.runtime import services
+from bot.cards.statuses import CardStatus
 from bot.handover.live import HandoverRequest, handover_request
 from bot.models import Flag
 from tests.factories import ID_ZHANG, add_card
@@ -28,6 +29,47 @@ async def test_free_replacement_has_its_own_answer(action_settings, dispatcher, 
     services.cache_clear()
     await ActionAnswerInfo().run(dispatcher, make_tracker(intent="replace_card"), domain)
     assert responses(dispatcher) == ["utter_replace_card_free"]
+
+
+@pytest.mark.parametrize(
+    ("status", "intent", "note"),
+    [
+        (CardStatus.LOSS_REPORTED, "cross_region", "utter_card_note_loss_reported"),
+        (CardStatus.LOST, "activate_card", "utter_card_note_lost"),
+        (CardStatus.SHIPPED, "cross_region", "utter_card_note_not_yet_held"),
+        (CardStatus.ISSUED, "cross_region", "utter_card_note_not_activated"),
+        (CardStatus.ISSUED, "activate_card", None),  # the activation answer is the answer
+        (CardStatus.ACTIVE, "activate_card", "utter_card_note_already_active"),
+        (CardStatus.ACTIVE, "cross_region", None),
+    ],
+)
+async def test_a_verified_person_asking_about_use_hears_what_their_own_card_means(
+    action_settings, session, vault, dispatcher, domain, status, intent, note
+):
+    add_card(session, vault, status=status)
+    session.commit()
+    slots = {"verified_id_number": ID_ZHANG, "language": "en"}
+    await ActionAnswerInfo().run(dispatcher, make_tracker(slots, intent=intent, text="can I use it"), domain)
+    assert responses(dispatcher)[1:] == ([note] if note else [])
+    if note == "utter_card_note_not_yet_held":
+        assert dispatcher.messages[1]["status"] == "on its way to the pickup office"
+
+
+@pytest.mark.parametrize(
+    ("slots", "text"),
+    [
+        ({}, "can I use it in Shanghai"),  # nobody verified
+        ({"verified_id_number": ID_ZHANG, "verified_loss_only": True}, "can I use it in Shanghai"),  # loss only
+        ({"verified_id_number": ID_ZHANG}, "我妈的卡能在外地用吗"),  # someone else's card
+    ],
+)
+async def test_no_card_is_read_for_a_question_about_use_without_a_full_verification_of_its_holder(
+    action_settings, session, vault, dispatcher, domain, slots, text
+):
+    add_card(session, vault, status=CardStatus.LOSS_REPORTED)
+    session.commit()
+    await ActionAnswerInfo().run(dispatcher, make_tracker(slots, intent="cross_region", text=text), domain)
+    assert responses(dispatcher) == ["utter_cross_region"]
 
 
 async def test_ask_task(dispatcher, domain):

@@ -305,3 +305,10 @@ def test_a_second_card_in_the_same_state_is_told_its_state(stack, tmp_path):
     converse(stack, "e2e-same-state", "查进度", him.id_number, him.name)
     *_, answer = converse(stack, "e2e-same-state", "我老婆的也查一下", her.id_number, her.name)
     assert any("审核中" in text for text in answer), answer
+
+
+def test_a_question_about_using_a_card_just_reported_lost_is_told_it_cannot_be_used(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Peter Brown", foreign=True)
+    converse(stack, "e2e-use-after-loss", "I lost my card", holder.id_number, holder.name, "yes")
+    (answer,) = converse(stack, "e2e-use-after-loss", "can i still use the card at a hospital in shanghai")
+    assert any("filing" in text for text in answer) and any("reported lost" in text for text in answer), answer
