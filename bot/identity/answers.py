@@ -15,7 +15,7 @@ import itertools
 import re
 
 from bot.language.extraction import normalise_message
-from bot.language.text import QUESTION_ZH
+from bot.language.text import QUESTION_ZH, asks_something
 
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
@@ -70,7 +70,10 @@ _NOT_LATIN_NAME_WORDS = frozenset(
     status stolen that the this to unblock want what where why with yes you your thanks thank ok okay sorry
     bye goodbye hey dear sir madam good morning afternoon evening night there sure fine great cool
     alright right fast slow very much mine mother father mum mom dad wife husband son daughter mr mrs ms miss
-    dr""".split()
+    dr pick up ready collect collected know tell see use used done go going come again already today now
+    here yet still just when will would should was were been has had his her him they them we us our their
+    its as by or but if so out about any some all also new old one pls plz u ur im i'm dont cant hospital
+    bank office phone mobile apply application replace activate neighbor neighbour boss friend""".split()
 )
 
 
@@ -114,6 +117,10 @@ def about_someone_else(text: str) -> bool:
 
 # Characters of questions and requests that no registered name is made of.
 _NEVER_IN_A_NAME = set("吗呢么什怎啥哪谁了没别查办")
+# Words of a sentence about the name, never in one: "不知道", "名字不知道 我是他领导", "他是我爸".
+_NEVER_A_NAME_WORDS = re.compile(
+    "不知道|不晓得|不记得|记不得|记不清|忘了|不清楚|名字|姓名|我是|他是|她是|我的|他的|她的"
+)
 _ASKS = re.compile(QUESTION_ZH)
 _SPACE_IN_HAN = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
@@ -124,7 +131,7 @@ def could_be_a_name(text: str) -> bool:
     照片不行吗", "算了不查了 拜拜") is not checked, so it never costs an identity attempt."""
     han = _SPACE_IN_HAN.sub("", text.strip())
     if _HAN_NAME.fullmatch(han) or re.fullmatch(r"[\u3400-\u9fff]{2,8}", han):
-        return not _NEVER_IN_A_NAME & set(han) and not _ASKS.search(han)
+        return not _NEVER_IN_A_NAME & set(han) and not _ASKS.search(han) and not _NEVER_A_NAME_WORDS.search(han)
     return looks_like_latin_name(text)
 
 
@@ -201,7 +208,8 @@ def _latin_name_at_end(part: str) -> str | None:
     """A Latin name that starts or ends a run-on part before or after a request, where no comma
     sets it apart: the words up to the first word of a request or of chat, or after the last."""
     words = part.split()
-    for edge in (words, words[::-1]):
+    # The end of a question is its object, not a name: "is my card ready for pick up".
+    for edge in (words,) if asks_something(part) else (words, words[::-1]):
         run = list(itertools.takewhile(lambda w: w.casefold() not in _NOT_LATIN_NAME_WORDS, edge))
         if run and len(run) < len(words) and looks_like_latin_name(" ".join(run)):
             return " ".join(run if edge is words else run[::-1])

@@ -132,6 +132,9 @@ def test_a_request_about_someone_elses_card(text, someone_else):
         ("那我重新交材料要去哪", False),
         ("Zhao", False),
         ("哦那还要等多久", False),
+        ("名字不知道 我是他领导", False),
+        ("我不知道他名字", False),
+        ("i am her neighbor", False),
     ],
 )
 def test_only_what_could_be_a_name_is_checked_as_one(answer, name):
@@ -168,3 +171,15 @@ def test_the_last_four_named_beside_the_id_number(text, digits):
 )
 def test_an_id_number_said_to_be_wrong(text, wrong):
     assert says_id_number_wrong(text) is wrong
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Is my card ready for pick up? 320102198808085051", None),  # a question's end is no name
+        ("is it ready yet 320102198808085051 Chen Jing", "Chen Jing"),
+        ("ID: 320104198811203031 Name: 李娜", "李娜"),
+    ],
+)
+def test_the_end_of_a_question_beside_the_id_number_is_not_a_name(text, name):
+    assert name_beside_id(text) == name
