@@ -25,6 +25,8 @@ from actions.tasks import cancel_task, under_way
 from actions.verification import take_leave
 from bot.contract import TASK_FINISHED
 from bot.language.confirmation import Decision, asks_if_done, decide, ends_in_question
+from bot.language.confirmation import read_reply as words_of
+from bot.language.text import a_pause
 
 SLOT = "confirmation_reply"
 MAX_REASKS = 2
@@ -156,7 +158,9 @@ class ActionReconsider(Action):
             and not (declined != "loss" and tracker.get_slot("verified_loss_only"))
             and since is not None
             and since <= RECONSIDER_WITHIN
-            and read_reply(tracker, declined) is Decision.YES
+            # The words alone: this only offers the change again, which then needs a yes of its own
+            # ("还是找不到 挂了吧" is classified a no for its 找不到).
+            and words_of(typed_text(tracker), TASK_INTENTS[declined]) == "yes"
         ):
             dispatcher.utter_message(response=f"utter_reoffer_{declined}")
             return [
@@ -165,6 +169,10 @@ class ActionReconsider(Action):
                 SlotSet("declined_task", None),
                 SlotSet("unclear_replies", None),
             ]
+        if a_pause(typed_text(tracker)):
+            # "wait, let me check my bag first": neither a no to anything nor a goodbye.
+            dispatcher.utter_message(response="utter_take_your_time")
+            return []
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             if under_way(tracker) and not _answers_anything_else(tracker):
                 return cancel_task(dispatcher)

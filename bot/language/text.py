@@ -56,8 +56,12 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 # The chat page's quick-reply buttons send these (their payloads in domain.yml).
 _INTENT_PAYLOAD = re.compile(r"/([a-z_]+)")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
-# What makes a Chinese message a question (a name never has any of it).
-QUESTION_ZH = r"[?？]|吗|呢|多久|多少|多长|怎么|为什么|为啥|什么|哪|几[天时个]"
+# What makes a Chinese message a question (a name never has any of it), A-not-A ones included
+# ("要不要", "是不是", "有没有", "可不可以").
+QUESTION_ZH = (
+    r"[?？]|吗|呢|多久|多少|多长|怎么|为什么|为啥|什么|啥|咋|哪|几[天时个]"
+    r"|(?<![不没])(?P<a_not_a>(?![不没])[\u4e00-\u9fff])[不没](?P=a_not_a)|可不可以|需不需要"
+)
 # Asking how long something takes or when it will happen ("还要多久", "几天能到", "how much longer").
 _WHEN = re.compile(
     r"多久|多长时间|多少天|几天|几个?(?:月|礼拜|星期|周)|什么时候|啥时候|哪天|何时|要等|还得等"

@@ -130,6 +130,7 @@ def after_no(text: str, intent: str, *, later: int = 0, declined: str = "loss"):
         ("哦不对，还是挂失吧", "deny", "loss"),  # the classifier hears the 不对
         ("actually yes, do it", "affirm", "unblock"),
         ("/affirm", "affirm", "loss"),  # the yes button of the question just declined
+        ("还是找不到 挂了吧", "deny", "loss"),  # classified a no for its 找不到; the words say yes
     ],
 )
 async def test_a_change_of_mind_after_a_no_offers_the_change_again(dispatcher, domain, text, intent, declined):
@@ -167,6 +168,13 @@ def test_a_misunderstood_reply_to_a_confirmation_does_not_count_towards_staff():
     assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 1
     events[2] = {"event": "action", "name": "action_nlu_fallback"}
     assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 2
+
+
+@pytest.mark.parametrize("text", ["hmm actually wait let me check my bag first", "等一下 我再找找"])
+async def test_a_pause_after_a_no_is_neither_a_no_nor_a_goodbye(dispatcher, domain, text):
+    events = await ActionReconsider().run(dispatcher, after_no(text, "deny"), domain)
+    assert responses(dispatcher) == ["utter_take_your_time"]
+    assert events == []  # still verified, nothing ended
 
 
 async def test_a_no_with_nothing_recently_declined_and_nothing_under_way_is_a_goodbye(dispatcher, domain):
