@@ -36,7 +36,7 @@ from bot.handover.live import handover_request
 from bot.handover.voicemails import record_voicemail, recording_from
 from bot.identity.id_pieces import id_piece, join_piece
 from bot.language.phones import parse_phone
-from bot.language.text import a_pause, speaks_english
+from bot.language.text import a_pause, other_language_asked, speaks_english
 from bot.models import FLAG_REASONS
 from webhooks import twiml
 from webhooks.rasa_client import RasaUnavailable
@@ -224,7 +224,7 @@ def _marker(replies: list[dict], key: str) -> Any:
 def _with_reference_twice(texts: list[str], replies: list[dict], language: str) -> list[str]:
     """A loss reference (marked by the action that committed it) is read back a second time."""
     reference = _marker(replies, LOSS_REFERENCE)
-    return [*texts, f"{prompt('reference_again', language)}{reference}"] if reference else texts
+    return [*texts, prompt("reference_again", language, reference=reference)] if reference else texts
 
 
 def _last_bot_messages(language: str) -> list[str]:
@@ -299,6 +299,12 @@ def _answer_turn() -> Response:
         # A caller whose first words are English, without pressing 9, is answered in English from
         # here on; later English words in a Chinese call ("no thank you") leave its language alone.
         language = "en"
+    wanted = other_language_asked(speech, language)
+    if wanted is not None:
+        # "Chinese please" after pressing 9 by mistake, "说英语" mid-call: the call goes on in it, at the
+        # same step (the pieces of an ID number and the question asked stand).
+        action = _turn_url(wanted, held=_held_digits(), asked_id=_asked_for_id_number())
+        return _xml(twiml.turn([prompt("language_switched", wanted)], action=action, language=wanted, config=web.voice))
     text = speech or _keyed(digits)
     if not text:
         if request.args.get("done") == "1":

@@ -11,7 +11,11 @@ PROMPTS = {
     "english_offer": {"zh": "For English, press 9.", "en": ""},
     "no_input": {"zh": "抱歉，我没有听清，请再说一遍。", "en": "Sorry, I didn't catch that. Please say it again."},
     "repeat_intro": {"zh": "我再重复一遍：", "en": "Once more:"},
-    "reference_again": {"zh": "再重复一遍挂失编号：", "en": "Again, the reference is:"},
+    "reference_again": {"zh": "再重复一遍挂失编号：{reference}。", "en": "Again, the reference is: {reference}."},
+    "language_switched": {
+        "zh": "好的，接下来用中文为您服务，请接着说。",
+        "en": "Sure, let's go on in English. Please go ahead.",
+    },
     "unavailable": {
         "zh": "抱歉，系统暂时无法办理。",
         "en": "Sorry, the service is temporarily unavailable.",

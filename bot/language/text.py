@@ -161,6 +161,30 @@ def speaks_english(speech: str) -> bool:
     return detect_language(speech) == "en" and not _CJK.search(speech) and len(_LATIN_WORD.findall(speech)) >= 3
 
 
+# A request to speak the other language, and nothing more: "Chinese please", "can you speak
+# Mandarin", "中文", "说英语吧", "English please".
+_WANTS_LANGUAGE = {
+    "zh": re.compile(
+        r"(?:(?:请|麻烦)?(?:你|您)?(?:说|讲|用|换成?|改成?|转)?(?:中文|普通话|国语|汉语)(?:吧|好吗|可以吗|行吗)?)"
+        r"|(?:(?:can|could) you |please |in )?(?:speak |talk (?:in )?|use )?(?:chinese|mandarin)(?: please)?",
+        re.IGNORECASE,
+    ),
+    "en": re.compile(
+        r"(?:(?:请|麻烦)?(?:你|您)?(?:说|讲|用|换成?|改成?|转)?(?:英文|英语)(?:吧|好吗|可以吗|行吗)?)"
+        r"|(?:(?:can|could) you |please |in )?(?:speak |talk (?:in )?|use )?english(?: please)?",
+        re.IGNORECASE,
+    ),
+}
+
+
+def other_language_asked(speech: str, current: str) -> str | None:
+    """The other language (``zh`` or ``en``) when the speech asks for it and says nothing else."""
+    other = "en" if current == "zh" else "zh"
+    said = re.sub(r"[\s,，。.!！?？]+", " ", speech).strip()
+    forms = (said, said.replace(" ", "")) if _CJK.search(said) else (said,)
+    return other if any(_WANTS_LANGUAGE[other].fullmatch(form) for form in forms) else None
+
+
 def detect_language(text: str) -> str | None:
     """``zh`` or ``en`` for the reply, or None when the message has no words (only digits, say,
     or a button's intent payload, which is the same in both languages) or only words typed in

@@ -2,7 +2,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.text import a_pause, an_english_sentence, detect_language, normalise_for_understanding, speaks_english
+from bot.language.text import (
+    a_pause,
+    an_english_sentence,
+    asks_something,
+    detect_language,
+    normalise_for_understanding,
+    other_language_asked,
+    speaks_english,
+)
 
 
 @pytest.mark.parametrize(
@@ -103,3 +111,37 @@ def test_english_speech(speech, english):
 )
 def test_a_pause(text, pause):
     assert a_pause(text) is pause
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("那银行那边要不要也去解", True),  # A-not-A: a question, never a no or a goodbye
+        ("是不是要带身份证", True),
+        ("有没有别的办法", True),
+        ("可不可以代领", True),
+        ("不对不对", False),  # a repeated no is not 对不对
+        ("不不不", False),
+        ("没有没有", False),
+        ("好的谢谢", False),
+    ],
+)
+def test_a_not_a_questions_ask_something(text, asks):
+    assert asks_something(text) is asks
+
+
+@pytest.mark.parametrize(
+    ("speech", "current", "wanted"),
+    [
+        ("Chinese please", "en", "zh"),
+        ("can you speak Mandarin", "en", "zh"),
+        ("说中文吧", "en", "zh"),
+        ("English please", "zh", "en"),
+        ("麻烦说英语", "zh", "en"),
+        ("Chinese", "zh", None),  # already in it
+        ("my name is Chinese", "en", None),  # more than a request for the language
+        ("我要挂失", "zh", None),
+    ],
+)
+def test_a_request_for_the_other_language(speech, current, wanted):
+    assert other_language_asked(speech, current) == wanted

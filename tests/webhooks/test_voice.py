@@ -46,6 +46,21 @@ def test_nine_at_the_greeting_switches_to_english(client):
     assert gather.find("./Say").get("voice") == "Polly.Joanna-Neural"
 
 
+@pytest.mark.parametrize(
+    ("path", "said", "switched"),
+    [
+        ("/twilio/voice/turn?lang=en&step=2", "Chinese please", "zh"),  # 9 pressed by mistake
+        ("/twilio/voice/turn?lang=zh&step=4&id=1", "说英语吧", "en"),  # mid-call, at the ID number
+    ],
+)
+def test_asking_for_the_other_language_goes_on_in_it_at_the_same_step(client, path, said, switched):
+    gather = xml(post(client, path, {**CALL, "SpeechResult": said})).find("./Gather")
+    assert gather.get("language") == {"zh": "cmn-Hans-CN", "en": "en-US"}[switched]
+    assert f"lang={switched}" in gather.get("action")
+    assert ("id=1" in gather.get("action")) is ("id=1" in path)  # the ID number is still what was asked
+    assert gather.find("./Say").text == PROMPTS["language_switched"][switched]
+
+
 def test_unsigned_and_tampered_calls_are_refused(client):
     assert post(client, "/twilio/voice", CALL, sign=False).status_code == 403
     url = "http://localhost/twilio/voice/turn?lang=zh"
