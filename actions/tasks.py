@@ -46,7 +46,7 @@ from bot.errors import (
     UnblockCodeRequired,
 )
 from bot.identity.privacy import mask_card_number
-from bot.language.text import asks_when, asks_where_or_what_to_bring
+from bot.language.text import asks_when, asks_where_or_what_to_bring, says_farewell
 from bot.services import (
     CardOverview,
     card_overview,
@@ -278,7 +278,14 @@ async def _answer_unblock(
     try:
         check_unblock_possible(overview, services().settings)
     except _REFUSED as error:
-        return _refused(dispatcher, error)
+        events = _refused(dispatcher, error)
+        if isinstance(error, NoActiveLossReport) and not isinstance(error, CardFormallyLost):
+            # "帮我解冻, 药店刷不了" on a card not reported lost: the state it is in, and for a working
+            # card where else the trouble may lie.
+            dispatcher.utter_message(response=f"utter_progress_{overview.status.value}", **values)
+            if overview.status is CardStatus.ACTIVE:
+                dispatcher.utter_message(response="utter_active_card_refused_elsewhere", **values)
+        return events
     if tracker.get_slot("one_time_code") == CODE_ACCEPTED:
         dispatcher.utter_message(response="utter_unblock_confirm", **values)
         return [SlotSet("awaiting_confirmation", "unblock")]
@@ -374,7 +381,8 @@ class ActionDeclineTask(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         unanswered = tracker.get_slot("confirmation_reply") == "unanswered"
         dispatcher.utter_message(response="utter_confirmation_stopped" if unanswered else "utter_nothing_changed")
-        if (tracker.latest_message.get("intent") or {}).get("name") == "goodbye":  # "再见" at the question
+        if (tracker.latest_message.get("intent") or {}).get("name") == "goodbye" and says_farewell(typed_text(tracker)):
+            # "再见" at the question; "maybe later", which the classifier may also call a goodbye, is a no
             dispatcher.utter_message(response="utter_goodbye")
             return [*task_done(), *take_leave(dispatcher)]
         _finished(dispatcher)

@@ -104,6 +104,19 @@ def asks_something(text: str) -> bool:
     return bool(_ASKS.search(text))
 
 
+_FAREWELL = re.compile(
+    r"再见|拜拜|拜了|白白|回见|88|先这样|就这样吧|\b(?:bye|goodbye|good bye|see you|see ya|cya)\b"
+    r"|\bhave a (?:good|nice) (?:day|one)\b|\bthat'?s all\b",
+    re.IGNORECASE,
+)
+
+
+def says_farewell(text: str) -> bool:
+    """Whether the message takes leave in words ("好的再见", "ok bye"), not only in the classifier's
+    reading of it ("maybe later" is a no, not a goodbye)."""
+    return bool(_FAREWELL.search(text))
+
+
 _WHERE_OR_WHAT_TO_BRING = re.compile(r"哪|地址|地点|带|\bwhere\b|\bbring\b|\baddress\b", re.IGNORECASE)
 
 

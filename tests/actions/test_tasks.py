@@ -172,7 +172,13 @@ async def test_unblock_without_report_or_when_switched_off(
     add_card(session, vault)
     session.commit()
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "unblock"}))
-    assert responses(dispatcher) == ["utter_unblock_no_active_report"]
+    # The card's state, and for a working card where else the trouble may lie ("帮我解冻, 药店刷不了").
+    assert responses(dispatcher) == [
+        "utter_unblock_no_active_report",
+        "utter_progress_active",
+        "utter_active_card_refused_elsewhere",
+    ]
+    dispatcher.messages.clear()
     confirm_loss = answering_question("loss")
     await ActionConfirmTask().run(dispatcher, confirm_loss, domain)
     monkeypatch.setenv("SELF_SERVICE_UNBLOCK", "false")
@@ -254,3 +260,14 @@ async def test_the_bank_side_of_a_loss_report_is_answered_first(
     session.commit()
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "loss"}, text=text))
     assert responses(dispatcher)[:2] == ["utter_loss_bank_side", "utter_loss_warning"]
+
+
+async def test_a_no_the_classifier_calls_a_goodbye_declines_without_ending_the_conversation(
+    action_settings, dispatcher, domain
+):
+    slots = {**VERIFIED, "awaiting_confirmation": "loss", "confirmation_reply": "declined"}
+    events = await ActionDeclineTask().run(
+        dispatcher, make_tracker(slots, intent="goodbye", text="maybe later"), domain
+    )
+    assert responses(dispatcher) == ["utter_nothing_changed", None]  # and the task is marked finished
+    assert "verified_id_number" not in {e["name"] for e in events}

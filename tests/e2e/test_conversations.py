@@ -229,7 +229,8 @@ def test_a_yes_where_digits_were_asked_gets_the_question_again(stack, tmp_path):
     stack.say("e2e-call-3", "查进度", call)
     stack.say("e2e-call-3", holder.id_number, call)
     again = stack.say("e2e-call-3", "好的", call)
-    assert any("4位数字" in text for text in again), again
+    assert any("后四位" in text and "服务大厅" in text for text in again), again  # what else can be done
+    assert any(holder.id_number in text for text in again), again  # and the question again
     answer = stack.say("e2e-call-3", holder.phone[-4:], call)
     assert any("未通过审核" in text for text in answer), answer
 
@@ -312,3 +313,22 @@ def test_a_question_about_using_a_card_just_reported_lost_is_told_it_cannot_be_u
     converse(stack, "e2e-use-after-loss", "I lost my card", holder.id_number, holder.name, "yes")
     (answer,) = converse(stack, "e2e-use-after-loss", "can i still use the card at a hospital in shanghai")
     assert any("filing" in text for text in answer) and any("reported lost" in text for text in answer), answer
+
+
+@pytest.mark.parametrize(
+    ("words", "name"),
+    [
+        ("社保卡被冻结了 看病刷不出来 帮我解冻一下", "Lena Vogel"),
+        ("reported my card lost last week but it turned up in my coat, please sort it out", "Omar Haddad"),
+    ],
+)
+def test_asking_to_unfreeze_or_saying_the_card_turned_up_never_offers_a_loss_report(stack, tmp_path, words, name):
+    holder = add_holder(stack, tmp_path, name, foreign=True)
+    sender = f"e2e-unfreeze-{name.split()[0].lower()}"
+    replies = converse(stack, sender, words, holder.id_number, holder.name)
+    said = [text for reply in replies for text in reply]
+    assert not any("确认挂失" in text or "report the card lost" in text or "loss report?" in text for text in said), (
+        said
+    )
+    assert any("nothing to cancel" in text or "无需解挂" in text for text in said), said  # an active card
+    assert stack.card(holder.id_number)["status"] == "active"

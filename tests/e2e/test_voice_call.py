@@ -316,3 +316,26 @@ def test_an_id_number_in_pieces_with_words_around_them_and_a_pause_between_is_pu
     call = Call(app_transport, caller=holder.phone).run(iter(["我想查下进度", *pieces]), echo=False)
     assert any("制卡中" in text for text in call.spoken), call.spoken
     assert not any("不是有效的身份证号码" in text for text in call.spoken), call.spoken
+
+
+def test_last_four_said_with_the_id_number_and_a_misheard_number_corrected(stack, app_transport, tmp_path):
+    holder, other = add_holder(stack, tmp_path, "翁淑华", "shipped"), add_holder(stack, tmp_path, "翁建国", "submitted")
+    in_one_breath = f"查进度 身份证{spoken_digits(holder.id_number)} 手机尾号{spoken_digits(holder.phone[-4:])}"
+    call = Call(app_transport, caller="+8613000000000").run(iter([in_one_breath]), echo=False)
+    assert any("已制作完成" in text for text in call.spoken), call.spoken  # not asked for the last four again
+    misheard = Call(app_transport, caller="+8613000000000").run(
+        iter(
+            ["查进度", spoken_digits(other.id_number), "号码不对", spoken_digits(holder.id_number), holder.phone[-4:]]
+        ),
+        echo=False,
+    )
+    assert any("已制作完成" in text for text in misheard.spoken), misheard.spoken  # the same request, the right card
+    assert not any("已取消" in text for text in misheard.spoken), misheard.spoken
+
+
+def test_a_caller_who_pressed_9_by_mistake_goes_back_to_mandarin(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "温玉兰", "ready_for_pickup")
+    call = Call(app_transport, caller=holder.phone).run(
+        iter(["keys:9", "Chinese please", "查一下进度", spoken_digits(holder.id_number)]), echo=False
+    )
+    assert any("可以领取" in text for text in call.spoken), call.spoken
