@@ -41,6 +41,7 @@ from bot.identity.answers import (
     corrected_name,
     could_be_a_name,
     id_number_question,
+    introduced_name,
     last_four_beside_id,
     looks_like_latin_name,
     name_beside_id,
@@ -104,10 +105,10 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
         return {slot: text}  # however classified: told to take their time, then asked again
     if slot == "phone_last4" and says_id_number_wrong(text):
         return {slot: text}  # "号码不对" (often read as a no): the ID number is asked again, the request stays
+    if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
+        return {slot: text}  # whatever the classifier made of it ("Lena Vogel" was once a no)
     if intent.get("name") in _STOP_INTENTS and not _still_an_answer(slot, text):
         return {}
-    if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
-        return {slot: text}  # whatever the classifier made of it
     if intent.get("name") in _ANSWERED_BY_RULES and (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER:
         return {}
     return {slot: text}
@@ -200,6 +201,10 @@ class ValidateIdentityForm(FormValidationAction):
             # A name beside the ID number ("我叫…，身份证…", "<ID> Zhao Min"); never the number as a name.
             name = name_beside_id(typed_text(tracker))
             return {"person_name": name} if name else {}
+        if tracker.get_slot(REQUESTED_SLOT) is None and not tracker.get_slot("person_name"):
+            # "你好，我叫陈静，想查下进度": kept for the ID number to come, so it is not asked for again.
+            name = introduced_name(typed_text(tracker))
+            return {"person_name": name} if name else {}
         return _answer_to("person_name", tracker)
 
     async def extract_phone_last4(
@@ -224,6 +229,14 @@ class ValidateIdentityForm(FormValidationAction):
             return {"id_number": None}
         caller = trusted_metadata(tracker).get(CALLER)
         if channel_of(tracker) != "voice" or not caller:
+            kept = tracker.get_slot("person_name")
+            if kept and "person_name" not in tracker.slots_to_validate():
+                # The name came first ("我叫陈静，查进度", then the ID number): checked now with it.
+                tracker.slots["id_number"] = id_number
+                return {
+                    "id_number": id_number,
+                    **await self._check(dispatcher, tracker, "person_name", kept, name=kept),
+                }
             return {"id_number": id_number}
         try:
             recognised = await in_transaction(
@@ -288,7 +301,8 @@ class ValidateIdentityForm(FormValidationAction):
         """
         id_number = tracker.get_slot("id_number")
         if not id_number:
-            return {slot: None}
+            # A name before the ID number is kept for it (validate_id_number checks the two then).
+            return {slot: value if slot == "person_name" else None}
         try:
             verified, card = await in_transaction(
                 check_identity_and_card,

@@ -73,7 +73,8 @@ _NOT_LATIN_NAME_WORDS = frozenset(
     dr pick up ready collect collected know tell see use used done go going come again already today now
     here yet still just when will would should was were been has had his her him they them we us our their
     its as by or but if so out about any some all also new old one pls plz u ur im i'm dont cant hospital
-    bank office phone mobile apply application replace activate neighbor neighbour boss friend""".split()
+    bank office phone mobile apply application replace activate neighbor neighbour boss friend never mind
+    nevermind forget stop quit wait hold later""".split()
 )
 
 
@@ -171,6 +172,24 @@ def name_beside_id(text: str) -> str | None:
     if len(names) != 1:
         return None
     return names.pop()
+
+
+# Words that introduce one's own name in a request ("你好，我叫陈静，想查下进度", "my name is Maria
+# Garcia, I lost my card"); "I'm"/"this is" only before capitalised words ("I'm calling because…" is no name).
+_INTRODUCED = re.compile(r"(?:我叫|我的名字(?:是|叫)|本人(?:叫|是)?|(?:my )?name(?: is|'s|:))\s*", re.IGNORECASE)
+_INTRODUCED_CAPITALISED = re.compile(r"(?:i am|i'm|this is)\s+(?=[A-Z])", re.IGNORECASE)
+_GREETING = re.compile(r"^(?:你好|您好|喂|hi|hello|hey)\b\s*", re.IGNORECASE)
+
+
+def introduced_name(text: str) -> str | None:
+    """The person's own name introduced in a request that has no ID number, if one part of it is that."""
+    names, parts = set(), [_GREETING.sub("", _FILLERS.sub("", p.strip())) for p in _PARTS.split(text)]
+    for part, after in zip(parts, [*parts[1:], ""], strict=True):
+        lead = _INTRODUCED.match(part) or _INTRODUCED_CAPITALISED.match(part)
+        rest = (part[lead.end() :] or after) if lead else ""  # "我叫 李娜": the name in the next part
+        if rest and (name := _name_in(rest)):
+            names.add(name)
+    return names.pop() if len(names) == 1 else None
 
 
 # The registered mobile's last four digits said beside the ID number ("…5044 手机尾号1004", "last

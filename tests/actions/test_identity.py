@@ -452,3 +452,41 @@ async def test_a_name_said_around_a_yes_is_checked_though_the_classifier_heard_t
     assert result["verified_id_number"] == ID_ZHANG
     bare_yes = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, intent="affirm", text="好的")
     assert await FORM.validate_person_name("好的", dispatcher, bare_yes, domain) == {"person_name": None}
+
+
+async def test_a_name_introduced_in_the_request_is_kept_and_checked_with_the_id_number_that_follows(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault)
+    session.commit()
+    request = make_tracker(
+        intent="check_progress", text="你好，我叫张伟，想查下社保卡到哪了", active_loop="identity_form"
+    )
+    assert await FORM.extract_person_name(dispatcher, request, domain) == {"person_name": "张伟"}
+    assert await FORM.validate_person_name("张伟", dispatcher, request, domain) == {"person_name": "张伟"}
+    assert session.scalars(select(IdentityAttempt)).all() == []  # nothing to check it with yet
+    session.commit()  # end the read: on SQLite an open transaction holds the write lock
+    then = make_tracker(
+        {"person_name": "张伟", "requested_slot": "id_number"}, text=ID_ZHANG, active_loop="identity_form"
+    )
+    result = await FORM.validate_id_number(ID_ZHANG, dispatcher, then, domain)
+    assert result["id_number"] == ID_ZHANG and result["verified_id_number"] == ID_ZHANG
+
+
+async def test_a_wrong_name_introduced_first_fails_the_check_and_is_asked_for(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault)
+    session.commit()
+    then = make_tracker(
+        {"person_name": "李四", "requested_slot": "id_number"}, text=ID_ZHANG, active_loop="identity_form"
+    )
+    result = await FORM.validate_id_number(ID_ZHANG, dispatcher, then, domain)
+    assert result == {"id_number": ID_ZHANG, "person_name": None}  # the ID number stays, the name is asked for
+    assert responses(dispatcher) == ["utter_identity_not_verified"]
+
+
+@pytest.mark.parametrize(("text", "taken"), [("Lena Vogel", True), ("never mind", False), ("no thanks", False)])
+async def test_a_latin_name_read_as_a_no_is_still_the_name_and_a_no_is_not(dispatcher, domain, text, taken):
+    tracker = answering("person_name", text, "deny", 0.6)
+    assert await FORM.extract_person_name(dispatcher, tracker, domain) == ({"person_name": text} if taken else {})

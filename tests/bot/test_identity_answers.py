@@ -4,6 +4,7 @@ from bot.identity.answers import (
     about_someone_else,
     could_be_a_name,
     id_number_question,
+    introduced_name,
     last_four_beside_id,
     looks_like_latin_name,
     name_beside_id,
@@ -183,3 +184,20 @@ def test_an_id_number_said_to_be_wrong(text, wrong):
 )
 def test_the_end_of_a_question_beside_the_id_number_is_not_a_name(text, name):
     assert name_beside_id(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("你好，我叫陈静，想查下我的社保卡到哪了", "陈静"),
+        ("嗯 我叫 李娜 查进度", "李娜"),
+        ("my name is Maria Garcia, I lost my card", "Maria Garcia"),
+        ("hi this is Zhao Min, check my card", "Zhao Min"),
+        ("I'm calling because my card is lost", None),
+        ("我是来挂失的", None),
+        ("我是外地人 卡丢了", None),  # "我是" introduces many things besides a name
+        ("我叫陈静的妈妈", None),
+    ],
+)
+def test_a_name_introduced_in_a_request(text, name):
+    assert introduced_name(text) == name
