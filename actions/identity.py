@@ -40,6 +40,7 @@ from bot.identity.answers import (
     about_someone_else,
     corrected_name,
     could_be_a_name,
+    does_not_know,
     id_number_question,
     introduced_name,
     last_four_beside_id,
@@ -49,7 +50,7 @@ from bot.identity.answers import (
     says_id_number_wrong,
 )
 from bot.identity.idnumbers import validate_id_number
-from bot.language.extraction import normalise_message, the_corrected_digits, the_digits
+from bot.language.extraction import corrected_number, normalise_message, the_corrected_digits, the_digits
 from bot.language.text import QUESTION_ZH, a_pause
 from bot.services import check_caller, check_identity_and_card
 
@@ -103,8 +104,10 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
         return {}
     if a_pause(text) and not _DIGIT.search(normalise_message(text)):
         return {slot: text}  # however classified: told to take their time, then asked again
-    if slot == "phone_last4" and says_id_number_wrong(text):
-        return {slot: text}  # "号码不对" (often read as a no): the ID number is asked again, the request stays
+    if slot in _DIGIT_SLOTS and (says_id_number_wrong(text) or does_not_know(text)):
+        # "号码不对" (often read as a no): the ID number is asked again, the request stays; "我不记得了",
+        # "I don't know it": what else can be done, rather than a stop or an answer about the ID number.
+        return {slot: text}
     if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
         return {slot: text}  # whatever the classifier made of it ("Lena Vogel" was once a no)
     if intent.get("name") in _STOP_INTENTS and not _still_an_answer(slot, text):
@@ -219,9 +222,11 @@ class ValidateIdentityForm(FormValidationAction):
         self, slot_value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
         try:
-            id_number = validate_id_number(str(slot_value))
+            id_number = validate_id_number(corrected_number(str(slot_value)) or str(slot_value))
         except InvalidIdNumber as invalid:
             if not _DIGIT.search(normalise_message(str(slot_value))):
+                if does_not_know(str(slot_value)):  # "我不知道号码": where to find it
+                    dispatcher.utter_message(response=ID_HELP["where"], **service_values(tracker))
                 _take_your_time(dispatcher, str(slot_value))
                 return {"id_number": None}  # "嗯好的": no attempt at a number, so just the question again
             wrong_check = invalid.reason == "checksum"  # 18 characters: say what is wrong with them

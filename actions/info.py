@@ -89,7 +89,7 @@ class ActionAnswerInfo(Action):
         if asking == "person_name" and looks_like_latin_name(name_from_answer(text)):
             return []  # a name read as a question: the identity form, which runs next, takes it
         response = INFO_RESPONSES.get(intent, "utter_default")
-        if asking and (question := id_number_question(text)):
+        if asking in ("id_number", "person_name") and (question := id_number_question(text)):
             response = ID_HELP[question]
         values = service_values(tracker)
         if response == "utter_replace_card" and values["fee"] == 0:

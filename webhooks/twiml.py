@@ -83,14 +83,19 @@ def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: Vo
     if not runs:
         _say(parent, clean, language, config)
         return
+    pieces: list[tuple[str, str]] = []
     position = 0
     for start, end in [*runs, (len(clean), len(clean))]:
         between = clean[position:start].strip()
-        if any(ch.isalnum() for ch in between):  # not a Say of a lone comma
-            _say(parent, between, language, config)
+        if any(ch.isalnum() for ch in between):
+            pieces.append((between, language))
+        elif between and pieces:  # a lone "." or ", " ends the piece before it, not a Say of its own
+            pieces[-1] = (pieces[-1][0] + between, pieces[-1][1])
         if start < end:
-            _say(parent, clean[start:end], "zh", config)
+            pieces.append((clean[start:end], "zh"))
         position = end
+    for text, voice in pieces:
+        _say(parent, text, voice, config)
 
 
 def _say(parent: VoiceResponse | Gather, clean: str, language: str, config: VoiceConfig) -> None:

@@ -26,9 +26,10 @@ PROMPTS = {
     },
     # Voicemail, each saying truthfully why no one is put through.
     "no_agent": {
-        "zh": "抱歉，这条线路暂时无法转接工作人员。请在提示音后留言，说明您的问题和联系方式，工作人员会尽快回复您。",
+        "zh": "抱歉，这条线路暂时无法转接工作人员。请在提示音后留言，说明您的问题和联系方式，工作人员会尽快回复您；"
+        "不留言的话，直接挂断即可。",
         "en": "Sorry, this line can't put you through to a member of staff. Please leave a message after the tone "
-        "with your question and how to reach you, and staff will get back to you.",
+        "with your question and how to reach you, and staff will get back to you. If you'd rather not, just hang up.",
     },
     "after_hours": {
         "zh": "现在是非工作时间，人工服务时间为工作日 {start} 至 {end}。"

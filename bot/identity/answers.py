@@ -195,7 +195,8 @@ def introduced_name(text: str) -> str | None:
 # The registered mobile's last four digits said beside the ID number ("…5044 手机尾号1004", "last
 # four digits are 1012"): the next question's answer, already given.
 _LAST_FOUR_BESIDE = re.compile(
-    r"(?:尾号|尾数|后\s*[4四]\s*位|last\s+(?:four|4)(?:\s+digits)?)\D{0,8}?(?<!\d)(\d(?:\s?\d){3})(?!\s?\d)",
+    r"(?:尾号|尾数|后\s*[4四]\s*位|last\s+(?:four|4)(?:\s+digits)?|\bend(?:s|ing)?\s+(?:in|with))"
+    r"\D{0,24}?(?<!\d)(\d(?:\s?\d){3})(?!\s?\d)",
     re.IGNORECASE,
 )
 
@@ -211,10 +212,33 @@ _ID_NUMBER_WRONG = re.compile(
 _EDGES = re.compile(r"^[\s,，。.!！?？]+|[\s,，。.!！?？]+$")
 
 
+# Said anywhere in the reply, the ID number read back was misheard ("不是 你听错了 最后是四零四六"):
+# whatever digits follow correct it, they are not the phone's.
+_MISHEARD = re.compile(
+    r"听错|听岔|身份证(?:号码?)?(?:不对|错了|说错了)|\bmisheard\b|\bheard (?:it |that |me )?wrong\b"
+    r"|\b(?:id|id number) (?:is|was) wrong\b",
+    re.IGNORECASE,
+)
+# Not knowing the answer asked for: "我不记得了", "he's got a new phone", "I don't know it".
+_DO_NOT_KNOW = re.compile(
+    r"不知道|不晓得|不记得|记不清|记不得|忘了|想不起|换号|换手机|新手机|\bdon'?t know\b|\bdo not know\b|\bnot sure\b"
+    r"|\bcan'?t remember\b|\bforgot\b|\bno idea\b|\bnew (?:phone|number)\b",
+    re.IGNORECASE,
+)
+
+
 def says_id_number_wrong(text: str) -> bool:
-    """Whether a reply to the last-four question says the ID number read back is wrong, and no more."""
+    """Whether a reply to the last-four question says the ID number read back is wrong: nothing
+    more ("号码不对", "wrong number"), or that it was misheard, whatever follows."""
     said = re.sub(r"[\s,，。.!！?？]+", " ", _EDGES.sub("", text))
-    return any(_ID_NUMBER_WRONG.fullmatch(form) for form in (said, said.replace(" ", "")))
+    return bool(_MISHEARD.search(text)) or any(
+        _ID_NUMBER_WRONG.fullmatch(form) for form in (said, said.replace(" ", ""))
+    )
+
+
+def does_not_know(text: str) -> bool:
+    """Whether the reply says the person does not know (or no longer has) what was asked."""
+    return bool(_DO_NOT_KNOW.search(text))
 
 
 def last_four_beside_id(text: str) -> str | None:

@@ -115,6 +115,19 @@ def the_corrected_digits(answer: str) -> str | None:
     return runs[digits[-1]]
 
 
+def corrected_number(answer: str) -> str | None:
+    """A long number whose end is said again after a correction ("…三零三八 不对不对 是三零三一"):
+    the number with that end replaced, or None when the answer corrects nothing so."""
+    said = _SPACE_BETWEEN_DIGITS.sub("", normalise_message(answer))
+    numbers = list(re.finditer(r"\d+X?", said, re.IGNORECASE))
+    if len(numbers) != 2 or not _TAKEN_BACK.search(said[numbers[0].end() : numbers[1].start()]):
+        return None
+    whole, end = numbers[0].group(0).upper(), numbers[1].group(0).upper()
+    if len(whole) < 15 or not 1 <= len(end) <= 6 or len(end) >= len(whole):
+        return None
+    return whole[: -len(end)] + end
+
+
 def _chains(text: str) -> list[list[re.Match[str]]]:
     """Digit tokens grouped into chains whose tokens are separated only by separators.
 

@@ -61,6 +61,7 @@ _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 QUESTION_ZH = (
     r"[?？]|吗|呢|多久|多少|多长|怎么|为什么|为啥|什么|啥|咋|哪|几[天时个]"
     r"|(?<![不没])(?P<a_not_a>(?![不没])[\u4e00-\u9fff])[不没](?P=a_not_a)|可不可以|需不需要"
+    r"|了没有?[啊呀呢]?$|(?:是|对)吧[?？]?$"
 )
 # Asking how long something takes or when it will happen ("还要多久", "几天能到", "how much longer").
 _WHEN = re.compile(
@@ -179,12 +180,12 @@ def speaks_english(speech: str) -> bool:
 _WANTS_LANGUAGE = {
     "zh": re.compile(
         r"(?:(?:请|麻烦)?(?:你|您)?(?:说|讲|用|换成?|改成?|转)?(?:中文|普通话|国语|汉语)(?:吧|好吗|可以吗|行吗)?)"
-        r"|(?:(?:can|could) you |please |in )?(?:speak |talk (?:in )?|use )?(?:chinese|mandarin)(?: please)?",
+        r"|(?:(?:can|could|do) you |please |in )?(?:speak |talk (?:in )?|use )?(?:chinese|mandarin)(?: please)?",
         re.IGNORECASE,
     ),
     "en": re.compile(
         r"(?:(?:请|麻烦)?(?:你|您)?(?:说|讲|用|换成?|改成?|转)?(?:英文|英语)(?:吧|好吗|可以吗|行吗)?)"
-        r"|(?:(?:can|could) you |please |in )?(?:speak |talk (?:in )?|use )?english(?: please)?",
+        r"|(?:(?:can|could|do) you |please |in )?(?:speak |talk (?:in )?|use )?english(?: please)?",
         re.IGNORECASE,
     ),
 }

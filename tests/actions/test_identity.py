@@ -290,7 +290,7 @@ async def test_malformed_last_four_is_asked_again_without_an_attempt(action_sett
     assert session.scalars(select(IdentityAttempt)).all() == []
 
 
-@pytest.mark.parametrize("said", ["我不记得了", "那怎么办啊", "确认", "I don't know it"])
+@pytest.mark.parametrize("said", ["我不记得了", "那怎么办啊", "确认", "I don't know his number, he's got a new phone"])
 async def test_no_digits_where_the_last_four_were_asked_hears_what_else_can_be_done(
     action_settings, session, dispatcher, domain, said
 ):
@@ -302,7 +302,13 @@ async def test_no_digits_where_the_last_four_were_asked_hears_what_else_can_be_d
 
 
 @pytest.mark.parametrize(
-    ("said", "intent"), [("号码不对", "deny"), ("哎呀 说错了", "deny"), ("wrong number", "inform")]
+    ("said", "intent"),
+    [
+        ("号码不对", "deny"),
+        ("哎呀 说错了", "deny"),
+        ("wrong number", "inform"),
+        ("不是 你听错了 最后是四零四六", "deny"),
+    ],
 )
 async def test_an_id_number_read_back_wrong_is_asked_again_for_the_same_request(
     action_settings, session, dispatcher, domain, said, intent
@@ -490,3 +496,19 @@ async def test_a_wrong_name_introduced_first_fails_the_check_and_is_asked_for(
 async def test_a_latin_name_read_as_a_no_is_still_the_name_and_a_no_is_not(dispatcher, domain, text, taken):
     tracker = answering("person_name", text, "deny", 0.6)
     assert await FORM.extract_person_name(dispatcher, tracker, domain) == ({"person_name": text} if taken else {})
+
+
+async def test_an_id_number_whose_end_is_corrected_in_the_same_breath_is_the_corrected_one(
+    action_settings, dispatcher, domain
+):
+    said = "一一零一零五 一九四九 一二三一 零零二五 不对不对 是零零二叉"
+    assert await FORM.validate_id_number(said, dispatcher, make_tracker(), domain) == {"id_number": ID_ZHANG}
+
+
+@pytest.mark.parametrize(("said", "intent"), [("号码不对", "deny"), ("wrong number", "deny")])
+async def test_a_wrong_number_at_the_id_step_is_asked_again_not_a_stop(
+    action_settings, dispatcher, domain, said, intent
+):
+    tracker = answering("id_number", said, intent, 0.95)
+    assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": said}
+    assert await FORM.validate_id_number(said, dispatcher, tracker, domain) == {"id_number": None}

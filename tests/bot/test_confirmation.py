@@ -190,6 +190,9 @@ def test_a_hesitation_that_ends_in_a_question_is_asked_about(text):
         ("did it go through?", True),
         ("ok so has my card been blocked", True),
         ("was it reported", True),
+        ("现在能用了吧", True),  # after a code, at the unblock's confirmation
+        ("so it's working again now?", True),
+        ("挂失后还能用吗？", False),  # what the change does: asked about, not whether it is made
         ("不挂了", False),
         ("是不是要带身份证", False),
         ("等一下，挂失要收费吗", False),

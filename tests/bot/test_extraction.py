@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.extraction import extract_numbers, normalise_message, the_corrected_digits
+from bot.language.extraction import corrected_number, extract_numbers, normalise_message, the_corrected_digits
 
 ID = "11010519491231002X"
 MOBILE = "+8613912345678"
@@ -99,3 +99,16 @@ def test_spans_point_into_the_normalised_text():
 )
 def test_digits_taken_back_are_replaced_by_the_later_ones(answer, digits):
     assert the_corrected_digits(answer) == digits
+
+
+@pytest.mark.parametrize(
+    ("answer", "number"),
+    [
+        ("三二零一零四 一九八八 一一二零 三零三八 不对不对 是三零三一", "320104198811203031"),
+        ("320104198811203038, sorry, 3031", "320104198811203031"),
+        ("320104198811203031", None),  # nothing corrected
+        ("3201 不对 3202", None),  # too short to be a number with its end said again
+    ],
+)
+def test_the_end_of_a_long_number_said_again_after_a_correction_replaces_it(answer, number):
+    assert corrected_number(answer) == number

@@ -150,6 +150,8 @@ def test_only_what_could_be_a_name_is_checked_as_one(answer, name):
         ("my ID is 932250198005200126 and the last four digits are one zero one two", "1012"),
         ("身份证320113199502154046", None),
         ("320113199502154046 尾号12345", None),  # five digits are no last four
+        ("my id is 932250198005200126 and the phone ends in zero zero one two", "0012"),
+        ("932250198005200126, the last four digits of my phone are one zero zero two", "1002"),
     ],
 )
 def test_the_last_four_named_beside_the_id_number(text, digits):
@@ -165,6 +167,7 @@ def test_the_last_four_named_beside_the_id_number(text, digits):
         ("No, that's wrong.", True),
         ("the ID is wrong", True),
         ("不对，尾号1004", False),  # a corrected answer, not a wrong ID number
+        ("不是 你听错了 最后是四零四六", True),  # misheard: the digits correct the ID number
         ("取消", False),
         ("不是我", False),
         ("我不记得了", False),

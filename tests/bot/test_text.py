@@ -124,6 +124,9 @@ def test_a_pause(text, pause):
         ("不不不", False),
         ("没有没有", False),
         ("好的谢谢", False),
+        ("那现在是挂失了没有", True),
+        ("那我找不到再打过来是吧", True),
+        ("好吧", False),
     ],
 )
 def test_a_not_a_questions_ask_something(text, asks):
@@ -138,6 +141,7 @@ def test_a_not_a_questions_ask_something(text, asks):
         ("说中文吧", "en", "zh"),
         ("English please", "zh", "en"),
         ("麻烦说英语", "zh", "en"),
+        ("do you speak English", "zh", "en"),
         ("Chinese", "zh", None),  # already in it
         ("my name is Chinese", "en", None),  # more than a request for the language
         ("我要挂失", "zh", None),
