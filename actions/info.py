@@ -71,6 +71,26 @@ def card_note(intent: str, status: CardStatus) -> str | None:
     return None
 
 
+# General answers that a follow-up asking more ("激活要钱吗" after the activation answer) would get
+# again word for word: it hears instead that this is all there is here, and where to ask.
+_GENERAL = frozenset(
+    {"utter_replace_card", "utter_replace_card_free", "utter_cross_region", "utter_apply_card", "utter_activate_card"}
+)
+
+
+def _just_said(tracker: Tracker, response: str) -> bool:
+    """Whether the bot's answer to the message before the latest one was `response`."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users > 1:
+                return False
+        elif users and event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action") == response
+    return False
+
+
 # Why the ID number is asked for, or where to find it (bot.identity.answers.id_number_question).
 ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
 
@@ -94,6 +114,8 @@ class ActionAnswerInfo(Action):
         values = service_values(tracker)
         if response == "utter_replace_card" and values["fee"] == 0:
             response = "utter_replace_card_free"
+        if response in _GENERAL and _just_said(tracker, response):
+            response = "utter_info_nothing_more"
         dispatcher.utter_message(response=response, **values)
         if intent in _ABOUT_USE and not asking and (verified := _own_card_known(tracker)):
             await _say_card_note(dispatcher, intent, verified, language_of(tracker), values)

@@ -176,3 +176,17 @@ async def test_a_handover_elsewhere_keeps_the_task_for_when_the_person_comes_bac
     events = await ActionHandover().run(dispatcher, make_tracker({"task": "progress"}, intent="request_human"), domain)
     cleared = {e["name"] for e in events if e["event"] == "slot"}
     assert "task" not in cleared and {"awaiting_confirmation", "confirmation_reply"} <= cleared
+
+
+async def test_a_follow_up_that_would_get_the_same_general_answer_hears_where_to_ask_instead(
+    action_settings, dispatcher, domain
+):
+    told = {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_activate_card"}}
+    events = [{"event": "user", "text": "在哪激活"}, told, {"event": "user", "text": "激活要钱吗"}]
+    tracker = make_tracker(intent="activate_card", text="激活要钱吗", events=events)
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_info_nothing_more"]
+    await ActionAnswerInfo().run(
+        dispatcher, make_tracker(intent="cross_region", text="外地能用吗", events=events), domain
+    )
+    assert responses(dispatcher)[-1] == "utter_cross_region"  # another question gets its answer
