@@ -23,7 +23,13 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
 from bot.language.extraction import extract_numbers
-from bot.language.text import an_english_sentence, asks_something, detect_language, normalise_for_understanding
+from bot.language.text import (
+    an_english_sentence,
+    asks_something,
+    detect_language,
+    normalise_for_understanding,
+    unblock_asked,
+)
 
 # Answers to "what is your name / ID" say nothing about the language the person prefers, unless
 # written as an English sentence.
@@ -61,32 +67,11 @@ _NOTHING_MORE = re.compile(
 _LOST = re.compile(r"丢了|掉了|不见了|找不到|弄丢|遗失了|\b(?:i|we) lost\b|\bis lost\b|\bgone\b", re.IGNORECASE)
 
 
-# Asking to lift a loss report, or saying the card is found: "帮我解冻一下", "cancel the loss report on my
-# dad's card", "now i found it in my coat". Never a loss report, whatever else the message says.
-_UNBLOCK_WORDS = re.compile(
-    r"解挂|解除挂失|取消挂失|撤销挂失|撤回挂失|解冻|解锁|解封|恢复使用"
-    r"|\b(?:unblock|unfreez|unfroz|unlock)"
-    r"|\bcancel\s+(?:the\s+|my\s+|his\s+|her\s+|that\s+)?(?:loss\s+|lost\s+)?report"
-    r"|\b(?:lift|remove|undo|take\s+off)\s+(?:the\s+|my\s+)?(?:block|freeze|loss|lost)",
-    re.IGNORECASE,
-)
-_FOUND = re.compile(
-    r"找到了|找着了|找回来了|找回了|捡回来了|寻着了|\bfound\s+(?:it|my\s+card|the\s+card|my\s+\w+\s+card)\b",
-    re.IGNORECASE,
-)
-# What makes a finding hypothetical or denied: "要是找到了怎么办", "if I found it", "haven't found it".
-_NOT_FOUND_YET = re.compile(r"要是|如果|万一|假如|假设|没|\bif\b|\bwhen\b|n'?t\b|\bnot\b|\bnever\b", re.IGNORECASE)
-
-
 def asks_to_unblock(text: str) -> bool:
     """Whether the message asks to lift a loss report or says the card was found, with no loss
     stated after it ("找到了又丢了" is a loss again)."""
-    unblock = _UNBLOCK_WORDS.search(text)
-    found = next(
-        (m for m in _FOUND.finditer(text) if not _NOT_FOUND_YET.search(text, max(m.start() - 12, 0), m.start())), None
-    )
-    said = min((m for m in (unblock, found) if m), key=lambda m: m.start(), default=None)
-    return said is not None and not _LOST.search(text, said.end())
+    said = unblock_asked(text)
+    return said is not None and not _LOST.search(text, said)
 
 
 class _Stateless(GraphComponent):

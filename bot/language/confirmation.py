@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.language.text import intent_payload, to_simplified
+from bot.language.text import card_found, intent_payload, to_simplified
 
 MIN_CONFIDENCE = 0.7
 """Below this classifier confidence a reply that reads as yes is UNCLEAR."""
@@ -213,6 +213,8 @@ def _read(text: str, task_intent: str | None) -> tuple[str | None, bool]:
     pressed = intent_payload(text)
     if pressed in YES_INTENTS | NO_INTENTS:
         return ("yes" if pressed in YES_INTENTS else "no"), False
+    if task_intent == "report_loss" and card_found(to_simplified(text)):
+        return "no", False  # "oh yes, found it!! its in my pocket": a found card is not reported lost
     meanings = _meanings(text, task_intent)
     polar = [i for i, meaning in enumerate(meanings) if meaning in {"yes", "no"}]
     if not polar:

@@ -118,6 +118,49 @@ def says_farewell(text: str) -> bool:
     return bool(_FAREWELL.search(text))
 
 
+# Asking to lift a loss report, or saying the card is found: "帮我解冻一下", "cancel the loss report on my
+# dad's card", "now i found it in my coat", "my card no longer lost, i find it in car".
+_UNBLOCK_WORDS = re.compile(
+    r"解挂|解除挂失|取消挂失|撤销挂失|撤回挂失|解冻|解锁|解封|恢复使用|继续用|不再挂失"
+    r"|\b(?:unblock|unfreez|unfroz|unlock|un-?report|de-?report)"
+    r"|\bcancel\s+(?:the\s+|my\s+|his\s+|her\s+|that\s+)?(?:loss\s+|lost\s+)?report"
+    r"|\b(?:lift|remove|undo|take\s+off)\s+(?:the\s+|my\s+)?(?:block|freeze|loss|lost)"
+    r"|\b(?:no longer|not) lost\b|\bnot lost any ?more\b",
+    re.IGNORECASE,
+)
+_FOUND = re.compile(
+    r"找到了|找着了|找回来了|找回了|捡回来了|寻着了|翻到了"
+    r"|\b(?:found|find)\s+(?:it|my\s+card|the\s+card|my\s+\w+\s+card)\b|\bturned up\b",
+    re.IGNORECASE,
+)
+# What makes a finding hypothetical, denied or still to come: "要是找到了怎么办", "if I found it",
+# "haven't found it", "I can't find it", "help me find it".
+_NOT_FOUND_YET = re.compile(
+    r"要是|如果|万一|假如|假设|没|\bif\b|\bwhen\b|n'?t\b|\bnot\b|\bnever\b|\bcannot\b|\bto\b|\bhelp\b|\bmay\b",
+    re.IGNORECASE,
+)
+
+
+def _found(text: str) -> re.Match[str] | None:
+    """The first words saying the card was found, not as a supposition or a denial."""
+    return next(
+        (m for m in _FOUND.finditer(text) if not _NOT_FOUND_YET.search(text, max(m.start() - 12, 0), m.start())),
+        None,
+    )
+
+
+def card_found(text: str) -> bool:
+    """Whether the message says the card was found ("找到了", "oh yes, found it!! its in my pocket")."""
+    return _found(text) is not None or bool(re.search(r"\b(?:no longer|not) lost\b", text, re.IGNORECASE))
+
+
+def unblock_asked(text: str) -> int | None:
+    """Where the message first asks to lift a loss report or says the card was found (the end of
+    those words), or None."""
+    said = min((m for m in (_UNBLOCK_WORDS.search(text), _found(text)) if m), key=lambda m: m.start(), default=None)
+    return said.end() if said else None
+
+
 _WHERE_OR_WHAT_TO_BRING = re.compile(r"哪|地址|地点|带|\bwhere\b|\bbring\b|\baddress\b", re.IGNORECASE)
 
 

@@ -322,3 +322,11 @@ def test_no_negation_without_a_later_yes_is_ever_yes(before, marker, separator, 
 @pytest.mark.parametrize(("text", "intent"), [("再见", "goodbye"), ("bye", "goodbye"), ("先这样吧，再见", "goodbye")])
 def test_a_goodbye_at_a_confirmation_is_a_no(text, intent):
     assert decide(text, intent, 0.99, task_intent="report_loss") is NO
+
+
+@pytest.mark.parametrize(
+    "text", ["oh yes, found it!! its in my pocket", "好 找到了", "yes but my card is no longer lost"]
+)
+def test_a_card_found_is_never_a_yes_to_reporting_it_lost(text):
+    assert decide(text, "affirm", 0.99, task_intent="report_loss") is NO
+    assert read_reply(text, "report_loss") == "no"

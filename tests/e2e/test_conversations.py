@@ -332,3 +332,12 @@ def test_asking_to_unfreeze_or_saying_the_card_turned_up_never_offers_a_loss_rep
     )
     assert any("nothing to cancel" in text or "无需解挂" in text for text in said), said  # an active card
     assert stack.card(holder.id_number)["status"] == "active"
+
+
+def test_a_card_found_at_the_loss_confirmation_is_not_reported_lost(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Nora Berg", foreign=True)
+    replies = converse(stack, "e2e-found-at-confirmation", "report my card lost pls", holder.id_number, holder.name)
+    assert any("report the card" in text and "lost" in text for text in replies[-1]), replies
+    (answer,) = converse(stack, "e2e-found-at-confirmation", "oh yes, found it!! its in my pocket")
+    assert stack.card(holder.id_number)["status"] == "active", answer
+    assert not any("Reference" in text for text in answer), answer
