@@ -76,7 +76,9 @@ class ValidateUnblockCodeForm(FormValidationAction):
     ) -> dict[str, Any]:
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = (tracker.latest_message.get("text") or "").strip()
-        if tracker.get_slot(REQUESTED_SLOT) != "one_time_code" or not text or intent in _STOP_INTENTS:
+        if tracker.get_slot(REQUESTED_SLOT) != "one_time_code" or not text:
+            return {}
+        if intent in _STOP_INTENTS and _code_in(text) is None:  # "哦收到了 639043" is the code, not a goodbye
             return {}
         return {"one_time_code": text}
 

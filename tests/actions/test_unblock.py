@@ -146,3 +146,11 @@ async def test_a_code_that_has_not_come_is_told_what_to_expect_without_a_try_spe
     assert result == {"one_time_code": None}
     assert responses(dispatcher)[-1] == response
     assert [f.reason for f in session.scalars(select(Flag))] == ["loss_reported"]  # no failed code flagged
+
+
+@pytest.mark.parametrize(("text", "intent"), [("哦收到了 639043", "goodbye"), ("no wait its 639043", "deny")])
+async def test_a_code_in_a_message_read_as_a_goodbye_or_a_no_is_still_the_code(dispatcher, domain, text, intent):
+    tracker = make_tracker({"task": "unblock", "requested_slot": "one_time_code"}, intent=intent, text=text)
+    assert await ValidateUnblockCodeForm().extract_one_time_code(dispatcher, tracker, domain) == {"one_time_code": text}
+    bye = make_tracker({"task": "unblock", "requested_slot": "one_time_code"}, intent="goodbye", text="好的再见")
+    assert await ValidateUnblockCodeForm().extract_one_time_code(dispatcher, bye, domain) == {}
