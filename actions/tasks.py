@@ -66,6 +66,12 @@ _IN_THE_MAKING = frozenset(
 )
 # The card's bank (financial) function, which a loss report here does not cover.
 _BANK = re.compile(r"银行|金融|\bbank", re.IGNORECASE)
+# A loss report the person says they did not make ("我没挂过啊 谁挂的", "I never reported it lost, who did?").
+_NOT_BY_ME = re.compile(
+    r"没挂|没有挂|没报|没有报|谁挂|谁报|谁给我挂|冒充|不是我挂|不是我报|不是本人"
+    r"|\b(?:never|didn'?t|did not|haven'?t) (?:report|reported)\b|\bwho (?:reported|did|blocked)\b|\bwasn'?t me\b",
+    re.IGNORECASE,
+)
 # Cards whose progress answer names the office to collect them from, and what to bring.
 _AT_AN_OFFICE = frozenset({CardStatus.SHIPPED, CardStatus.READY_FOR_PICKUP})
 # Refusals of a change to the card, whether found when the task starts or when it is confirmed,
@@ -240,6 +246,8 @@ async def _answer_progress(
     tell = not follow_up or (overview.status in _AT_AN_OFFICE and asks_where_or_what_to_bring(text))
     if tell:
         dispatcher.utter_message(response=status, **values)
+    if overview.status in (CardStatus.LOSS_REPORTED, CardStatus.LOST) and _NOT_BY_ME.search(text):
+        dispatcher.utter_message(response="utter_loss_not_by_you", **values)
     if overview.status in _IN_THE_MAKING and asks_when(text):
         dispatcher.utter_message(response="utter_progress_timing", **values)
     elif not tell:

@@ -271,3 +271,21 @@ async def test_a_no_the_classifier_calls_a_goodbye_declines_without_ending_the_c
     )
     assert responses(dispatcher) == ["utter_nothing_changed", None]  # and the task is marked finished
     assert "verified_id_number" not in {e["name"] for e in events}
+
+
+@pytest.mark.parametrize(
+    ("status", "text", "told"),
+    [
+        (CardStatus.LOSS_REPORTED, "我没挂过啊 谁挂的", True),
+        (CardStatus.LOST, "I never reported it lost, who did this?", True),
+        (CardStatus.LOSS_REPORTED, "查一下我的卡", False),
+        (CardStatus.ACTIVE, "我没挂失啊 卡怎么用不了", False),  # no report to have been made by someone else
+    ],
+)
+async def test_a_loss_report_the_person_did_not_make_is_told_to_call_at_once(
+    action_settings, session, vault, dispatcher, domain, status, text, told
+):
+    add_card(session, vault, status=status)
+    session.commit()
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, text=text))
+    assert ("utter_loss_not_by_you" in responses(dispatcher)) is told
