@@ -74,7 +74,9 @@ _NOT_LATIN_NAME_WORDS = frozenset(
     here yet still just when will would should was were been has had his her him they them we us our their
     its as by or but if so out about any some all also new old one pls plz u ur im i'm dont cant hospital
     bank office phone mobile apply application replace activate neighbor neighbour boss friend never mind
-    nevermind forget stop quit wait hold later""".split()
+    nevermind forget stop quit wait hold later she asked ask asks told said say says wanted needs checking
+    got think like make made take took give gave send sent try work works working picked moms mums dads
+    mother's father's mom's mum's dad's wife's husband's""".split()
 )
 
 
