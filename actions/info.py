@@ -16,6 +16,7 @@ from actions.runtime import (
     language_of,
     now,
     service_values,
+    told_lately,
     traced,
     typed_text,
 )
@@ -78,19 +79,6 @@ _GENERAL = frozenset(
 )
 
 
-def _just_said(tracker: Tracker, response: str) -> bool:
-    """Whether the bot's answer to the message before the latest one was `response`."""
-    users = 0
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            users += 1
-            if users > 1:
-                return False
-        elif users and event.get("event") == "bot":
-            return (event.get("metadata") or {}).get("utter_action") == response
-    return False
-
-
 # Why the ID number is asked for, or where to find it (bot.identity.answers.id_number_question).
 ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
 
@@ -114,7 +102,7 @@ class ActionAnswerInfo(Action):
         values = service_values(tracker)
         if response == "utter_replace_card" and values["fee"] == 0:
             response = "utter_replace_card_free"
-        if response in _GENERAL and _just_said(tracker, response):
+        if response in _GENERAL and any(told.get("utter_action") == response for told in told_lately(tracker, 1)):
             response = "utter_info_nothing_more"
         dispatcher.utter_message(response=response, **values)
         if intent in _ABOUT_USE and not asking and (verified := _own_card_known(tracker)):

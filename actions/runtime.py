@@ -12,7 +12,7 @@ import functools
 import logging
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, TypeVar
@@ -96,6 +96,19 @@ def typed_text(tracker: Tracker) -> str:
         if event.get("event") == "user":
             return (event.get("text") or "").strip()
     return (tracker.latest_message.get("text") or "").strip()
+
+
+def told_lately(tracker: Tracker, turns: int) -> Iterator[dict[str, Any]]:
+    """The metadata of each bot message that answered one of the person's last `turns` messages
+    before the latest (``utter_action`` names its response), newest first."""
+    users = 0
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            users += 1
+            if users > turns:
+                return
+        elif users and event.get("event") == "bot":
+            yield event.get("metadata") or {}
 
 
 def gives_id_number(tracker: Tracker) -> bool:

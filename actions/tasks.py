@@ -29,6 +29,7 @@ from actions.runtime import (
     now,
     service_values,
     services,
+    told_lately,
     traced,
     typed_text,
 )
@@ -221,17 +222,10 @@ FOLLOW_UP_TURNS = 3
 def _answered_lately(tracker: Tracker, response: str, card: str) -> bool:
     """Whether the bot answered one of the person's last `FOLLOW_UP_TURNS` messages with `response`
     about the card `card` (masked as it was told: another person's card in the same state is news)."""
-    users = 0
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            users += 1
-            if users > FOLLOW_UP_TURNS:
-                return False
-        elif users and event.get("event") == "bot":
-            told = event.get("metadata") or {}
-            if told.get("utter_action") == response and told.get("card_number_masked") == card:
-                return True
-    return False
+    return any(
+        told.get("utter_action") == response and told.get("card_number_masked") == card
+        for told in told_lately(tracker, FOLLOW_UP_TURNS)
+    )
 
 
 async def _answer_progress(
