@@ -51,7 +51,7 @@ from bot.identity.answers import (
 )
 from bot.identity.idnumbers import validate_id_number
 from bot.language.extraction import corrected_number, normalise_message, the_corrected_digits, the_digits
-from bot.language.text import QUESTION_ZH, a_pause
+from bot.language.text import QUESTION_ZH, a_pause, says_stop
 from bot.services import check_caller, check_identity_and_card
 
 _RESET = {"id_number": None, "person_name": None, "phone_last4": None}
@@ -104,7 +104,7 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
         return {}
     if a_pause(text) and not _DIGIT.search(normalise_message(text)):
         return {slot: text}  # however classified: told to take their time, then asked again
-    if slot in _DIGIT_SLOTS and (says_id_number_wrong(text) or does_not_know(text)):
+    if slot in _DIGIT_SLOTS and (says_id_number_wrong(text) or (does_not_know(text) and not says_stop(text))):
         # "号码不对" (often read as a no): the ID number is asked again, the request stays; "我不记得了",
         # "I don't know it": what else can be done, rather than a stop or an answer about the ID number.
         return {slot: text}

@@ -180,6 +180,11 @@ _STOP = re.compile(
 )
 
 
+def says_stop(text: str) -> bool:
+    """Whether the message says to stop ("算了", "不查了", "never mind")."""
+    return bool(_STOP.search(to_simplified(text)))
+
+
 def a_pause(text: str) -> bool:
     """Whether the person asks for a moment ("稍等一下，我去找身份证", "hold on, let me get my ID")
     and does not stop ("等一下，不查了") or ask something with it ("wait, does it block the bank

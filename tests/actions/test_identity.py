@@ -512,3 +512,8 @@ async def test_a_wrong_number_at_the_id_step_is_asked_again_not_a_stop(
     tracker = answering("id_number", said, intent, 0.95)
     assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": said}
     assert await FORM.validate_id_number(said, dispatcher, tracker, domain) == {"id_number": None}
+
+
+async def test_not_knowing_with_a_stop_is_a_stop(dispatcher, domain):
+    tracker = answering("phone_last4", "不知道 算了", "deny", 0.95)
+    assert await FORM.extract_phone_last4(dispatcher, tracker, domain) == {}  # the rules stop the request
