@@ -31,6 +31,7 @@ from bot.identity.answers import (
     name_beside_id,
     name_from_answer,
 )
+from bot.language.confirmation import asks_if_done
 from bot.services import card_overview
 
 log = logging.getLogger(__name__)
@@ -83,6 +84,27 @@ _GENERAL = frozenset(
 ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
 
 
+# What a finished change said, and the short answer to "did it work?" asked after it.
+_DONE = {
+    "utter_loss_reported": "utter_yes_loss_done",
+    "utter_loss_already_reported": "utter_yes_loss_done",
+    "utter_unblock_done": "utter_yes_unblock_done",
+}
+
+
+def answered_if_done(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Answer "did it go through?" / "挂上了吧" asked right after a change was made, whatever the
+    classifier made of it; False when the message is not that."""
+    if not asks_if_done(typed_text(tracker)):
+        return False
+    done = next(
+        (_DONE[told["utter_action"]] for told in told_lately(tracker, 2) if told.get("utter_action") in _DONE), None
+    )
+    if done is not None:
+        dispatcher.utter_message(response=done)
+    return done is not None
+
+
 class ActionAnswerInfo(Action):
     """Answers the latest information question with this city's values (hotline, hours, fee)."""
 
@@ -94,6 +116,8 @@ class ActionAnswerInfo(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = typed_text(tracker)
         asking = tracker.get_slot("requested_slot") if tracker.active_loop_name == "identity_form" else None
+        if not asking and answered_if_done(dispatcher, tracker):
+            return []
         if asking == "person_name" and looks_like_latin_name(name_from_answer(text)):
             return []  # a name read as a question: the identity form, which runs next, takes it
         response = INFO_RESPONSES.get(intent, "utter_default")

@@ -190,3 +190,24 @@ async def test_a_follow_up_that_would_get_the_same_general_answer_hears_where_to
         dispatcher, make_tracker(intent="cross_region", text="外地能用吗", events=events), domain
     )
     assert responses(dispatcher)[-1] == "utter_cross_region"  # another question gets its answer
+
+
+@pytest.mark.parametrize(
+    ("told", "text", "intent", "answer"),
+    [
+        ("utter_loss_reported", "did it work?", "out_of_scope", "utter_yes_loss_done"),
+        ("utter_loss_reported", "挂上了吧？", "nlu_fallback", "utter_yes_loss_done"),
+        ("utter_unblock_done", "成功没", "out_of_scope", "utter_yes_unblock_done"),
+    ],
+)
+async def test_did_it_work_right_after_a_change_is_answered(
+    action_settings, dispatcher, domain, told, text, intent, answer
+):
+    events = [
+        {"event": "user", "text": "确认"},
+        {"event": "bot", "text": "…", "metadata": {"utter_action": told}},
+        {"event": "user", "text": text},
+    ]
+    action = ActionNluFallback() if intent == "nlu_fallback" else ActionAnswerInfo()
+    await action.run(dispatcher, make_tracker(intent=intent, text=text, events=events), domain)
+    assert responses(dispatcher) == [answer]

@@ -191,6 +191,8 @@ def test_a_hesitation_that_ends_in_a_question_is_asked_about(text):
         ("ok so has my card been blocked", True),
         ("was it reported", True),
         ("现在能用了吧", True),  # after a code, at the unblock's confirmation
+        ("挂上了吧？", True),
+        ("挂吧", False),  # a yes, not a question
         ("so it's working again now?", True),
         ("挂失后还能用吗？", False),  # what the change does: asked about, not whether it is made
         ("不挂了", False),

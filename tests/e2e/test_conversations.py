@@ -341,3 +341,10 @@ def test_a_card_found_at_the_loss_confirmation_is_not_reported_lost(stack, tmp_p
     (answer,) = converse(stack, "e2e-found-at-confirmation", "oh yes, found it!! its in my pocket")
     assert stack.card(holder.id_number)["status"] == "active", answer
     assert not any("Reference" in text for text in answer), answer
+
+
+def test_did_it_work_after_the_loss_report_is_told_it_did(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Ivan Petrov", foreign=True)
+    converse(stack, "e2e-did-it-work", "I lost my card", holder.id_number, holder.name, "yes")
+    (answer,) = converse(stack, "e2e-did-it-work", "did it work?")
+    assert any("it's done" in text for text in answer), answer
