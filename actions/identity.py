@@ -320,6 +320,9 @@ class ValidateIdentityForm(FormValidationAction):
             )
         except IdentityNotVerified as failure:
             dispatcher.utter_message(response="utter_identity_not_verified", attempts_left=failure.attempts_left)
+            if slot == "person_name" and looks_like_latin_name(value):
+                # "Huang Lei" for 黄磊: said to everyone who gives a Latin name, so it tells nothing.
+                dispatcher.utter_message(response="utter_name_in_characters")
             # Chat asks for the name again (the reply invites a corrected ID number too); the phone
             # starts again from the ID number, which it reads back with the question.
             return {slot: None} if slot == "person_name" else {**_RESET, slot: None}

@@ -517,3 +517,14 @@ async def test_a_wrong_number_at_the_id_step_is_asked_again_not_a_stop(
 async def test_not_knowing_with_a_stop_is_a_stop(dispatcher, domain):
     tracker = answering("phone_last4", "不知道 算了", "deny", 0.95)
     assert await FORM.extract_phone_last4(dispatcher, tracker, domain) == {}  # the rules stop the request
+
+
+@pytest.mark.parametrize(("name", "hint"), [("Huang Lei", True), ("李四", False)])
+async def test_a_latin_name_that_fails_hears_that_a_chinese_name_is_typed_in_characters(
+    action_settings, session, vault, dispatcher, domain, name, hint
+):
+    add_card(session, vault)
+    session.commit()
+    tracker = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, text=name)
+    await FORM.validate_person_name(name, dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_identity_not_verified", *(["utter_name_in_characters"] if hint else [])]
