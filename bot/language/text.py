@@ -124,10 +124,11 @@ _UNBLOCK_WORDS = re.compile(
     r"解挂|解除挂失|取消挂失|撤销挂失|撤回挂失|解冻|解锁|解封|恢复使用|继续用|不再挂失"
     r"|\b(?:unblock|unfreez|unfroz|unlock|un-?report|de-?report)"
     r"|\bcancel\s+(?:the\s+|my\s+|his\s+|her\s+|that\s+)?(?:loss\s+|lost\s+)?report"
-    r"|\b(?:lift|remove|undo|take\s+off)\s+(?:the\s+|my\s+)?(?:block|freeze|loss|lost)"
-    r"|\b(?:no longer|not) lost\b|\bnot lost any ?more\b",
+    r"|\b(?:lift|remove|undo|take\s+off)\s+(?:the\s+|my\s+)?(?:block|freeze|loss|lost)",
     re.IGNORECASE,
 )
+# Lost no longer, so once lost ("not lost" alone denies a loss: a question about the card's state).
+_NO_LONGER_LOST = re.compile(r"\bno longer lost\b|\bnot lost any ?more\b", re.IGNORECASE)
 _FOUND = re.compile(
     r"找到了|找着了|找回来了|找回了|捡回来了|寻着了|翻到了"
     r"|\b(?:found|find)\s+(?:it|my\s+card|the\s+card|my\s+\w+\s+card)\b|\bturned up\b",
@@ -151,13 +152,17 @@ def _found(text: str) -> re.Match[str] | None:
 
 def card_found(text: str) -> bool:
     """Whether the message says the card was found ("找到了", "oh yes, found it!! its in my pocket")."""
-    return _found(text) is not None or bool(re.search(r"\b(?:no longer|not) lost\b", text, re.IGNORECASE))
+    return _found(text) is not None or bool(_NO_LONGER_LOST.search(text))
 
 
 def unblock_asked(text: str) -> int | None:
     """Where the message first asks to lift a loss report or says the card was found (the end of
     those words), or None."""
-    said = min((m for m in (_UNBLOCK_WORDS.search(text), _found(text)) if m), key=lambda m: m.start(), default=None)
+    said = min(
+        (m for m in (_UNBLOCK_WORDS.search(text), _NO_LONGER_LOST.search(text), _found(text)) if m),
+        key=lambda m: m.start(),
+        default=None,
+    )
     return said.end() if said else None
 
 
