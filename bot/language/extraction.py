@@ -106,24 +106,30 @@ _TAKEN_BACK = re.compile(
 )
 
 
+def _taken_back(answer: str) -> tuple[str, str] | None:
+    """The last two numbers of an answer when words between them take the first back ("1021, no
+    sorry, 1012"), as (first, second); None otherwise."""
+    said = _SPACE_BETWEEN_DIGITS.sub("", normalise_message(answer))
+    numbers = list(re.finditer(r"\d+X?", said, re.IGNORECASE))
+    if len(numbers) < 2 or not _TAKEN_BACK.search(said[numbers[-2].end() : numbers[-1].start()]):
+        return None
+    return numbers[-2].group(0).upper(), numbers[-1].group(0).upper()
+
+
 def the_corrected_digits(answer: str) -> str | None:
     """The last run of digits in an answer that takes back the run before it, else None."""
-    runs = re.findall(r"\d+|\D+", _SPACE_BETWEEN_DIGITS.sub("", normalise_message(answer)))
-    digits = [i for i, run in enumerate(runs) if run[0].isdigit()]
-    if len(digits) < 2 or not _TAKEN_BACK.search("".join(runs[digits[-2] + 1 : digits[-1]])):
-        return None
-    return runs[digits[-1]]
+    pair = _taken_back(answer)
+    return pair[1] if pair and pair[1].isdigit() else None
 
 
 def corrected_number(answer: str) -> str | None:
     """A long number whose end is said again after a correction ("…三零三八 不对不对 是三零三一"):
     the number with that end replaced, or None when the answer corrects nothing so."""
-    said = _SPACE_BETWEEN_DIGITS.sub("", normalise_message(answer))
-    numbers = list(re.finditer(r"\d+X?", said, re.IGNORECASE))
-    if len(numbers) != 2 or not _TAKEN_BACK.search(said[numbers[0].end() : numbers[1].start()]):
+    pair = _taken_back(answer)
+    if pair is None:
         return None
-    whole, end = numbers[0].group(0).upper(), numbers[1].group(0).upper()
-    if len(whole) < 15 or not 1 <= len(end) <= 6 or len(end) >= len(whole):
+    whole, end = pair
+    if len(whole) < 15 or not 1 <= len(end) <= 6:
         return None
     return whole[: -len(end)] + end
 
