@@ -21,7 +21,7 @@ from actions.runtime import (
     typed_text,
 )
 from actions.verification import forget_verification, idle_too_long, other_than_verified
-from bot.cards.statuses import CardStatus
+from bot.cards.statuses import NOT_YET_HELD, CardStatus
 from bot.errors import BotError
 from bot.identity.answers import (
     about_someone_else,
@@ -45,15 +45,6 @@ INFO_RESPONSES = {
     "out_of_scope": "utter_out_of_scope",
     "bot_challenge": "utter_iamabot",
 }
-_NOT_YET_HELD = frozenset(
-    {
-        CardStatus.SUBMITTED,
-        CardStatus.UNDER_REVIEW,
-        CardStatus.IN_PRODUCTION,
-        CardStatus.SHIPPED,
-        CardStatus.READY_FOR_PICKUP,
-    }
-)
 # Questions about using a card, and what a verified person is told of their own card beside the
 # general answer when it cannot be used as that answer says ("can I use it at a hospital in
 # Shanghai?" with the card reported lost an hour ago).
@@ -64,7 +55,7 @@ def card_note(intent: str, status: CardStatus) -> str | None:
     """The response that says what the verified person's own card means for a question about use."""
     if status in (CardStatus.LOSS_REPORTED, CardStatus.LOST, CardStatus.CANCELLED, CardStatus.REJECTED):
         return f"utter_card_note_{status.value}"
-    if status in _NOT_YET_HELD:
+    if status in NOT_YET_HELD:
         return "utter_card_note_not_yet_held"
     if status is CardStatus.ISSUED and intent == "cross_region":
         return "utter_card_note_not_activated"

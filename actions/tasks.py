@@ -34,7 +34,7 @@ from actions.runtime import (
     typed_text,
 )
 from actions.verification import forget_verification, idle_too_long, take_leave
-from bot.cards.statuses import CardStatus
+from bot.cards.statuses import IN_THE_MAKING, CardStatus
 from bot.contract import LOSS_CREATED, LOSS_REFERENCE, TASK_FINISHED
 from bot.errors import (
     CardFormallyLost,
@@ -61,10 +61,6 @@ from bot.services import (
 # The code form's slot once the code was right; the code itself never goes into the tracker's slots.
 CODE_ACCEPTED = "accepted"
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
-# Cards still on their way to the person: "how long" has an answer of sorts.
-_IN_THE_MAKING = frozenset(
-    {CardStatus.SUBMITTED, CardStatus.UNDER_REVIEW, CardStatus.IN_PRODUCTION, CardStatus.SHIPPED}
-)
 # The card's bank (financial) function, which a loss report here does not cover.
 _BANK = re.compile(r"银行|金融|\bbank", re.IGNORECASE)
 # A loss report the person says they did not make ("我没挂过啊 谁挂的", "I never reported it lost, who did?").
@@ -242,7 +238,7 @@ async def _answer_progress(
         dispatcher.utter_message(response=status, **values)
     if overview.status in (CardStatus.LOSS_REPORTED, CardStatus.LOST) and _NOT_BY_ME.search(text):
         dispatcher.utter_message(response="utter_loss_not_by_you", **values)
-    if overview.status in _IN_THE_MAKING and asks_when(text):
+    if overview.status in IN_THE_MAKING and asks_when(text):  # on its way: "how long" has an answer of sorts
         dispatcher.utter_message(response="utter_progress_timing", **values)
     elif not tell:
         dispatcher.utter_message(response="utter_progress_nothing_more", **values)

@@ -76,10 +76,7 @@ def add_say(parent: VoiceResponse | Gather, text: str, language: str, config: Vo
     are said by the Chinese voice, which can read them: the English one skips or garbles them.
     """
     clean = speakable(spoken_masks(text, language))
-    if language != "en":
-        _say(parent, clean, language, config)
-        return
-    runs = [(match.start(), match.end()) for match in _HAN_RUN.finditer(clean)]
+    runs = [(match.start(), match.end()) for match in _HAN_RUN.finditer(clean)] if language == "en" else []
     if not runs:
         _say(parent, clean, language, config)
         return

@@ -44,6 +44,9 @@ LABELS: dict[CardStatus, tuple[str, str]] = {
 
 # Statuses in which the citizen holds the card, so it can be lost and reported.
 HELD_BY_CITIZEN = frozenset({CardStatus.ISSUED, CardStatus.ACTIVE})
+# Cards still being made or on their way; with those waiting at the office, not yet in the citizen's hands.
+IN_THE_MAKING = frozenset({CardStatus.SUBMITTED, CardStatus.UNDER_REVIEW, CardStatus.IN_PRODUCTION, CardStatus.SHIPPED})
+NOT_YET_HELD = IN_THE_MAKING | {CardStatus.READY_FOR_PICKUP}
 
 _S = CardStatus
 # Staff changes a status may take. Only a loss report (bot.cards.loss_reports) puts a card into

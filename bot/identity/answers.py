@@ -15,7 +15,7 @@ import itertools
 import re
 
 from bot.language.extraction import normalise_message
-from bot.language.text import QUESTION_ZH, asks_something
+from bot.language.text import QUESTION_ZH, asks_something, phrase_forms
 
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
@@ -120,10 +120,9 @@ def about_someone_else(text: str) -> bool:
 
 # Characters of questions and requests that no registered name is made of.
 _NEVER_IN_A_NAME = set("吗呢么什怎啥哪谁了没别查办")
-# Words of a sentence about the name, never in one: "不知道", "名字不知道 我是他领导", "他是我爸".
-_NEVER_A_NAME_WORDS = re.compile(
-    "不知道|不晓得|不记得|记不得|记不清|忘了|不清楚|名字|姓名|我是|他是|她是|我的|他的|她的"
-)
+# Words of a sentence about the name, never in one: "名字不知道 我是他领导", "他是我爸" (not knowing:
+# `does_not_know`).
+_NEVER_A_NAME_WORDS = re.compile("不清楚|名字|姓名|我是|他是|她是|我的|他的|她的")
 _ASKS = re.compile(QUESTION_ZH)
 _SPACE_IN_HAN = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
@@ -134,7 +133,9 @@ def could_be_a_name(text: str) -> bool:
     照片不行吗", "算了不查了 拜拜") is not checked, so it never costs an identity attempt."""
     han = _SPACE_IN_HAN.sub("", text.strip())
     if _HAN_NAME.fullmatch(han) or re.fullmatch(r"[\u3400-\u9fff]{2,8}", han):
-        return not _NEVER_IN_A_NAME & set(han) and not _ASKS.search(han) and not _NEVER_A_NAME_WORDS.search(han)
+        return not (
+            _NEVER_IN_A_NAME & set(han) or _ASKS.search(han) or _NEVER_A_NAME_WORDS.search(han) or does_not_know(han)
+        )
     return looks_like_latin_name(text)
 
 
@@ -211,7 +212,6 @@ _ID_NUMBER_WRONG = re.compile(
     r"|(?:the |my )?(?:id|number|id number) is wrong|incorrect|not right)",
     re.IGNORECASE,
 )
-_EDGES = re.compile(r"^[\s,，。.!！?？]+|[\s,，。.!！?？]+$")
 
 
 # Said anywhere in the reply, the ID number read back was misheard ("不是 你听错了 最后是四零四六"):
@@ -232,10 +232,7 @@ _DO_NOT_KNOW = re.compile(
 def says_id_number_wrong(text: str) -> bool:
     """Whether a reply to the last-four question says the ID number read back is wrong: nothing
     more ("号码不对", "wrong number"), or that it was misheard, whatever follows."""
-    said = re.sub(r"[\s,，。.!！?？]+", " ", _EDGES.sub("", text))
-    return bool(_MISHEARD.search(text)) or any(
-        _ID_NUMBER_WRONG.fullmatch(form) for form in (said, said.replace(" ", ""))
-    )
+    return bool(_MISHEARD.search(text)) or any(_ID_NUMBER_WRONG.fullmatch(form) for form in phrase_forms(text))
 
 
 def does_not_know(text: str) -> bool:

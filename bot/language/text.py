@@ -244,12 +244,17 @@ _WANTS_LANGUAGE = {
 }
 
 
+def phrase_forms(text: str) -> tuple[str, ...]:
+    """A short reply as a set phrase is matched whole: punctuation and spaces folded to single spaces,
+    and with Chinese in it also with no spaces (recognisers and typists put them anywhere)."""
+    said = re.sub(r"[\s,，。.!！?？]+", " ", text).strip()
+    return (said, said.replace(" ", "")) if _CJK.search(said) else (said,)
+
+
 def other_language_asked(speech: str, current: str) -> str | None:
     """The other language (``zh`` or ``en``) when the speech asks for it and says nothing else."""
     other = "en" if current == "zh" else "zh"
-    said = re.sub(r"[\s,，。.!！?？]+", " ", speech).strip()
-    forms = (said, said.replace(" ", "")) if _CJK.search(said) else (said,)
-    return other if any(_WANTS_LANGUAGE[other].fullmatch(form) for form in forms) else None
+    return other if any(_WANTS_LANGUAGE[other].fullmatch(form) for form in phrase_forms(speech)) else None
 
 
 def detect_language(text: str) -> str | None:
