@@ -22,6 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
+from bot.identity.answers import introduced_name, without_han_names
 from bot.language.extraction import extract_numbers
 from bot.language.text import (
     an_english_sentence,
@@ -44,20 +45,13 @@ _LOSS_DENIED = re.compile(
     r"|\b(?:didn'?t|did not|never|haven'?t ever|have never)\s+(?:lose|lost|report(?:ed)?)\b|\bnot lost\b",
     re.IGNORECASE,
 )
-# The words of each card task in a message that also holds an ID number.
-_TASK_WORDS = {
-    "cancel_loss": re.compile(
-        r"解挂|解除挂失|取消挂失|撤销挂失|\bunblock|\bcancel (?:the|my) (?:loss )?report", re.IGNORECASE
-    ),
-    "report_loss": re.compile(
-        r"挂失|丢了|丢失|不见了|找不到|被偷|\blost\b|\bstolen\b|\bmissing\b|\bblock", re.IGNORECASE
-    ),
-    "check_progress": re.compile(
-        r"进度|办好|做好|好了没|好了吗|到哪|状态|能领|可以领|注销|查一下|查下|查查|帮我查|"
-        r"\bready\b|\bstatus\b|\bprogress\b|\bhow far\b|\bcheck\b",
-        re.IGNORECASE,
-    ),
-}
+# The words of a loss report and of a progress question in a message that also gives details.
+_REPORT_WORDS = re.compile(r"挂失|丢了|丢失|不见了|找不到|被偷|\blost\b|\bstolen\b|\bmissing\b|\bblock", re.IGNORECASE)
+_PROGRESS_WORDS = re.compile(
+    r"进度|办好|做好|好了没|好了吗|到哪|状态|能领|可以领|注销|查一下|查下|查查|帮我查|"
+    r"\bready\b|\bstatus\b|\bprogress\b|\bhow far\b|\bcheck\b",
+    re.IGNORECASE,
+)
 # Nothing more is wanted: "没有了", "没别的了", "就这些", "that's all", "nothing else".
 _NOTHING_MORE = re.compile(
     r"没有了|没了|没别的|没有别的|没其他|没有其他|就这些|就这样|\bthat'?s all\b|\bnothing else\b|\bthat'?s it\b",
@@ -185,8 +179,9 @@ class DeniedLossIsAStatusQuestion(_Reclassifier):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestsBesideDetails(_Reclassifier):
-    """An ID number sent with the words of one card task ("I want to know if my card is ready, my ID
-    is …, name 陈静", "先帮我查一下 3201… 张伟") is that task, not details alone (``inform``).
+    """An ID number, or one's own name introduced, sent with the words of one card task ("I want to
+    know if my card is ready, my ID is …, name 陈静", "先帮我查一下 3201… 张伟", "my name is Maria
+    Garcia, I lost my card") is that task, not details alone (``inform``).
 
     The classifier leans to ``inform`` when the number and name fill most of the message, and the
     person was then asked what they wanted. Runs before the number extractor, so the task's
@@ -195,11 +190,13 @@ class RequestsBesideDetails(_Reclassifier):
     """
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent != "inform" or not extract_numbers(text).id_numbers:
+        if intent != "inform" or not (extract_numbers(text).id_numbers or introduced_name(text)):
             return None
-        tasks = {task for task, words in _TASK_WORDS.items() if words.search(text)}
-        if "cancel_loss" in tasks:
-            tasks.discard("report_loss")  # 解除挂失 holds the words of 挂失
+        if asks_to_unblock(text):  # 解除挂失 and "found it" hold the words of a loss as well
+            tasks = {"cancel_loss"}
+        else:
+            said = (("report_loss", _REPORT_WORDS), ("check_progress", _PROGRESS_WORDS))
+            tasks = {task for task, words in said if words.search(text)}
         return (tasks.pop(), "inform") if len(tasks) == 1 else None
 
 
@@ -229,9 +226,10 @@ class NumberEntityExtractor(_Stateless, EntityExtractorMixin):
         if metadata.get(LANGUAGE) in {"zh", "en"}:
             return metadata[LANGUAGE]  # fixed by the channel, e.g. the hotline's language choice
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        text = message.get(TEXT) or ""
         if intent in _NO_LANGUAGE_INTENTS:
-            return "en" if an_english_sentence(message.get(TEXT) or "") else None
-        return detect_language(message.get(TEXT) or "")
+            return "en" if an_english_sentence(text) else None
+        return detect_language(without_han_names(text))
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:

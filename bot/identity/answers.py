@@ -161,6 +161,18 @@ def name_alone(text: str) -> str | None:
     return _name_in(text.strip())
 
 
+# A run of Han characters standing alone between Latin words, digits or punctuation.
+_HAN_RUN = re.compile(r"(?<![\u3400-\u9fff])[\u3400-\u9fff]{2,4}(?![\u3400-\u9fff])")
+
+
+def without_han_names(text: str) -> str:
+    """The message with each run of Han characters that could be a name taken out: a Chinese name
+    in an English message ("check status 陈静 3201…") says nothing of the reply language."""
+    if not re.search(r"[A-Za-z]{2}", text):
+        return text  # "异地" or "陈静" alone is Mandarin
+    return _HAN_RUN.sub(lambda m: " " if _name_in(m.group()) else m.group(), text)
+
+
 def name_beside_id(text: str) -> str | None:
     """The name in a message that also holds an ID number, if exactly one part of it is a name.
 

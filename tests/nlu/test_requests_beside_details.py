@@ -21,6 +21,10 @@ def classified(text: str, *ranking: tuple[str, float]) -> Message:
         (f"我的卡被注销了吗？陈静 {ID}", "check_progress"),
         (f"Lost my card, ID {ID}, name Maria Garcia", "report_loss"),
         (f"卡找到了要解除挂失 {ID} 陈静", "cancel_loss"),
+        (f"found my card in the car, pls lift the block {ID} Chen Jing", "cancel_loss"),
+        (f"我的卡不是丢了吗 现在找着了 {ID}", "cancel_loss"),
+        ("my name is Maria Garcia, I lost my card", "report_loss"),
+        ("你好，我叫陈静，想查下进度", "check_progress"),
     ],
 )
 def test_an_id_number_with_the_words_of_one_task_is_that_task(text, task):
@@ -35,7 +39,8 @@ def test_an_id_number_with_the_words_of_one_task_is_that_task(text, task):
 
 @pytest.mark.parametrize(
     "text",
-    [f"{ID} 陈静", "我要查进度 陈静", f"卡丢了 不知道进度 {ID}", f"身份证 {ID}"],  # no task, no number, or two tasks
+    # no task, neither number nor name introduced, or two tasks
+    [f"{ID} 陈静", "我要查进度 陈静", f"卡丢了 不知道进度 {ID}", f"身份证 {ID}", "my name is Maria Garcia"],
 )
 def test_details_alone_or_with_two_tasks_stay_details(text):
     (message,) = RequestsBesideDetails().process([classified(text, ("inform", 0.8))])
