@@ -98,6 +98,18 @@ def typed_text(tracker: Tracker) -> str:
     return (tracker.latest_message.get("text") or "").strip()
 
 
+def request_text(tracker: Tracker) -> str:
+    """What the person sent when they asked for the task under way (the message that set the
+    ``task`` slot), as written; the latest message if none did."""
+    task_set = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "slot" and event.get("name") == "task" and event.get("value"):
+            task_set = True
+        elif task_set and event.get("event") == "user":
+            return (event.get("text") or "").strip()
+    return typed_text(tracker)
+
+
 def told_lately(tracker: Tracker, turns: int) -> Iterator[dict[str, Any]]:
     """The metadata of each bot message that answered one of the person's last `turns` messages
     before the latest (``utter_action`` names its response), newest first."""

@@ -27,6 +27,7 @@ from actions.runtime import (
     in_transaction,
     language_of,
     now,
+    request_text,
     service_values,
     services,
     told_lately,
@@ -47,7 +48,7 @@ from bot.errors import (
     UnblockCodeRequired,
 )
 from bot.identity.privacy import mask_card_number
-from bot.language.text import asks_when, asks_where_or_what_to_bring, says_farewell
+from bot.language.text import asks_when, asks_where_or_what_to_bring, card_refused, says_farewell
 from bot.services import (
     CardOverview,
     card_overview,
@@ -238,6 +239,9 @@ async def _answer_progress(
         dispatcher.utter_message(response=status, **values)
     if overview.status in (CardStatus.LOSS_REPORTED, CardStatus.LOST) and _NOT_BY_ME.search(text):
         dispatcher.utter_message(response="utter_loss_not_by_you", **values)
+    if tell and overview.status is CardStatus.ACTIVE and card_refused(request_text(tracker)):
+        # "卡用不了了": a working card refused somewhere; the state alone would contradict the person.
+        dispatcher.utter_message(response="utter_active_card_refused_elsewhere", **values)
     if overview.status in IN_THE_MAKING and asks_when(text):  # on its way: "how long" has an answer of sorts
         dispatcher.utter_message(response="utter_progress_timing", **values)
     elif not tell:

@@ -27,6 +27,7 @@ from bot.language.extraction import extract_numbers
 from bot.language.text import (
     an_english_sentence,
     asks_something,
+    card_refused,
     detect_language,
     normalise_for_understanding,
     unblock_asked,
@@ -127,8 +128,11 @@ class QuestionsAreNotGoodbyes(_Stateless):
 
 
 class _Reclassifier(_Stateless):
-    """Puts a message under another intent where its words leave no doubt; the confidence stays,
-    and the intent replaced leaves the ranking."""
+    """Puts a message under another intent where its words leave no doubt; the confidence stays
+    (raised to `least_confidence` where the words alone decide), and the intent replaced leaves the
+    ranking."""
+
+    least_confidence = 0.0
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
         """The intent the message belongs to and the one it replaces, or None to leave it."""
@@ -141,7 +145,7 @@ class _Reclassifier(_Stateless):
             if found is None:
                 continue
             name, replaced = found
-            new = {INTENT_NAME_KEY: name, "confidence": intent.get("confidence")}
+            new = {INTENT_NAME_KEY: name, "confidence": max(intent.get("confidence") or 0.0, self.least_confidence)}
             ranking = message.get(INTENT_RANKING_KEY) or []
             others = [r for r in ranking if r.get(INTENT_NAME_KEY) not in {name, replaced}]
             message.set(INTENT, new, add_to_output=True)
@@ -215,6 +219,45 @@ class UnblockRequestsAreNotLossReports(_Reclassifier):
         if intent == "report_loss" and asks_to_unblock(text):
             return "cancel_loss", "report_loss"
         return None
+
+
+# A card broken, or a new one wanted: "卡坏了刷不了" is a replacement question.
+_DAMAGED_OR_REPLACED = re.compile(
+    r"坏了|损坏|坏掉|断了|折了|裂了|消磁|磨损|芯片|补办|补卡|换卡|换新|新卡|换一张"
+    r"|\b(?:broken|damaged|cracked|bent|scratched|chip|replace|replacement|new card)\b",
+    re.IGNORECASE,
+)
+# A no said first ("不是，我卡没丢，就是刷不了"): an answer to what was asked, which the no decides.
+_NO_FIRST = re.compile(r"\s*(?:不|没|别|算了|取消|no\b|nope\b|cancel\b)", re.IGNORECASE)
+# What a refused card is taken for besides a status question; a question about using it in another
+# region or activating it is answered as that (those answers say why a card is refused there).
+_REFUSAL_MISREAD_AS = frozenset(
+    {"report_loss", "deny", "goodbye", "thank", "affirm", "greet", "inform", "out_of_scope", "replace_card"}
+)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RefusedCardsAreStatusQuestions(_Reclassifier):
+    """A card refused or shown as blocked where it is used ("卡用不了了", "我的卡好像被冻住了", "my card
+    is blocked") asks what state the card is in (``check_progress``): the answer says whether a loss
+    report is in force and, for a working card, where else the trouble may lie.
+
+    The classifier read these as a loss report (a working card was offered one), as a replacement,
+    or as a no and a goodbye ("卡用不了了" ended the conversation). A loss said as well is still a
+    loss report, a request to unblock is ``cancel_loss``, and a broken card is a replacement. The
+    words decide here, so a low confidence is raised: the fallback would only ask to rephrase.
+    """
+
+    least_confidence = 0.9
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent not in _REFUSAL_MISREAD_AS or not card_refused(text):
+            return None
+        if _LOST.search(text) or asks_to_unblock(text) or _DAMAGED_OR_REPLACED.search(text):
+            return None
+        if intent == "deny" and _NO_FIRST.match(text):
+            return None
+        return "check_progress", intent
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)

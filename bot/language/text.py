@@ -155,6 +155,32 @@ def card_found(text: str) -> bool:
     return _found(text) is not None or bool(_NO_LONGER_LOST.search(text))
 
 
+# The card refused where it is used, or shown as blocked: "卡用不了了", "医院刷不了", "显示被冻结了",
+# "my card is blocked", "it stopped working at the pharmacy". Not a request to block it ("帮我把卡冻结了",
+# "block my card"): those are loss reports.
+_REFUSED = re.compile(
+    r"用不了|不能用了|没法用|无法使用|不好使|不管用|刷不了|刷不出|刷不上|刷不进|刷卡失败|读不出|读不了|识别不了"
+    r"|(?<!把)(?<!帮我)(?:被|给)(?:冻结|冻住|锁定?|封|停用)|(?<!把卡)(?:冻结|冻住|锁住|锁定|停用|失效)了"
+    r"|(?:显示|提示|说)(?:卡)?(?:已|被)?(?:挂失|冻结|锁定|停用)"
+    r"|\b(?:is|was|got|been|seems|looks|became)\s+(?:\w+\s+)?(?:blocked|frozen|locked|deactivated|suspended|disabled)\b"
+    r"|\b(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|not|stopped)\s+(?:\w+\s+)?"
+    r"(?:work|working|scan|scanning|accepted)\b"
+    r"|\b(?:can'?t|cannot|couldn'?t|unable to)\s+(?:use|swipe|scan|pay with)\b|\b(?:declined|refused)\b",
+    re.IGNORECASE,
+)
+# What makes a refusal a supposition: "挂失后是不是就不能用了", "will it be blocked after I report it".
+_SUPPOSED = re.compile(
+    r"如果|要是|万一|假如|会不会|是不是|以后|之后|后就|后还|\bif\b|\bwill\b|\bwould\b|\bafter\b|\bonce\b",
+    re.IGNORECASE,
+)
+
+
+def card_refused(text: str) -> bool:
+    """Whether the message says the card is refused or shown as blocked where it is used, as a fact
+    the person met, not a supposition."""
+    return any(not _SUPPOSED.search(text, max(m.start() - 12, 0), m.start()) for m in _REFUSED.finditer(text))
+
+
 def unblock_asked(text: str) -> int | None:
     """Where the message first asks to lift a loss report or says the card was found (the end of
     those words), or None."""

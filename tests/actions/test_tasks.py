@@ -289,3 +289,33 @@ async def test_a_loss_report_the_person_did_not_make_is_told_to_call_at_once(
     session.commit()
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, text=text))
     assert ("utter_loss_not_by_you" in responses(dispatcher)) is told
+
+
+def asked_then_verified(request: str) -> list[dict]:
+    """`request` set the task; the ID number and name that verified the person came after it."""
+    return [
+        {"event": "user", "text": request},
+        {"event": "slot", "name": "task", "value": "progress"},
+        {"event": "bot", "text": "…"},
+        {"event": "user", "text": "320102198605257079 赵敏"},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "request_text", "advised"),
+    [
+        (CardStatus.ACTIVE, "卡用不了了", True),
+        (CardStatus.ACTIVE, "the pharmacy says my card is blocked", True),
+        (CardStatus.ACTIVE, "查一下我的卡", False),  # nothing refused: the state is the answer
+        (CardStatus.LOSS_REPORTED, "卡用不了了", False),  # the loss report is why, and the state says so
+    ],
+)
+async def test_a_working_card_refused_somewhere_is_told_where_else_the_trouble_may_lie(
+    action_settings, session, vault, dispatcher, domain, status, request_text, advised
+):
+    add_card(session, vault, status=status)
+    session.commit()
+    tracker = make_tracker({**VERIFIED, "task": "progress"}, events=asked_then_verified(request_text))
+    await start_task(dispatcher, tracker)
+    assert responses(dispatcher)[0] == f"utter_progress_{status.value}"
+    assert ("utter_active_card_refused_elsewhere" in responses(dispatcher)) is advised

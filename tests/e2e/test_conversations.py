@@ -348,3 +348,28 @@ def test_did_it_work_after_the_loss_report_is_told_it_did(stack, tmp_path):
     converse(stack, "e2e-did-it-work", "I lost my card", holder.id_number, holder.name, "yes")
     (answer,) = converse(stack, "e2e-did-it-work", "did it work?")
     assert any("it's done" in text for text in answer), answer
+
+
+@pytest.mark.parametrize(
+    ("words", "name", "state", "advice"),
+    [
+        ("卡用不了了", "祁美兰", "状态正常", "芯片"),
+        ("hi, my card seems blocked, the pharmacy wouldn't take it", "Lars Holm", "active and working", "chip"),
+    ],
+)
+def test_a_card_refused_where_it_is_used_is_told_its_state_and_where_else_to_look(
+    stack, tmp_path, words, name, state, advice
+):
+    holder = add_holder(stack, tmp_path, name, foreign=name.isascii())
+    sender = f"e2e-refused-{holder.id_number[-4:]}"
+    replies = converse(stack, sender, words, holder.id_number, holder.name)
+    said = [text for reply in replies for text in reply]
+    assert not any("确认挂失" in text or "report the card" in text for text in said), said
+    assert any(state in text for text in replies[-1]) and any(advice in text for text in replies[-1]), replies
+    assert stack.card(holder.id_number)["status"] == "active"
+
+
+def test_a_name_introduced_with_the_request_is_the_name_checked(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Hanna Kowalski", foreign=True)
+    replies = converse(stack, "e2e-introduced-loss", f"my name is {holder.name}, I lost my card", holder.id_number)
+    assert any("report the card" in text for text in replies[-1]), replies

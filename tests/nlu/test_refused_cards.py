@@ -1,0 +1,49 @@
+import pytest
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.language.text import normalise_for_understanding
+from nlu.components import RefusedCardsAreStatusQuestions
+
+
+def classified(text: str, intent: str, confidence: float) -> Message:
+    ranking = [{"name": intent, "confidence": confidence}, {"name": "check_progress", "confidence": 0.1}]
+    return Message(data={TEXT: normalise_for_understanding(text), INTENT: ranking[0], INTENT_RANKING_KEY: ranking})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("卡用不了了", "deny"),
+        ("我的卡好像被冻住了", "report_loss"),
+        ("医院刷不了卡 怎么回事", "replace_card"),
+        ("药店说我的卡显示挂失", "report_loss"),
+        ("my card is blocked", "report_loss"),
+        ("it stopped working at the pharmacy today", "goodbye"),
+        ("card got declined at the hospital", "out_of_scope"),
+    ],
+)
+def test_a_card_refused_where_it_is_used_asks_for_its_state(text, intent):
+    (message,) = RefusedCardsAreStatusQuestions().process([classified(text, intent, 0.4)])
+    assert message.get(INTENT) == {"name": "check_progress", "confidence": 0.9}  # the words decide
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["check_progress"]
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("卡丢了 现在用不了", "report_loss"),  # a loss said too
+        ("帮我把卡冻结了", "report_loss"),  # a request to block it
+        ("block my card please", "report_loss"),
+        ("卡被冻结了 帮我解冻", "cancel_loss"),  # a request to unblock
+        ("卡坏了 刷不了", "replace_card"),  # broken: a replacement
+        ("my card is cracked and won't scan", "replace_card"),
+        ("不是 我卡没丢 就是刷不了", "deny"),  # a no to what was asked
+        ("挂失后是不是就不能用了", "report_loss"),  # a supposition
+        ("在外地刷不了卡", "cross_region"),  # answered as another region's question
+        ("查一下我的卡", "check_progress"),
+    ],
+)
+def test_other_messages_keep_their_intent(text, intent):
+    (message,) = RefusedCardsAreStatusQuestions().process([classified(text, intent, 0.8)])
+    assert message.get(INTENT)["name"] == intent
