@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.info import ID_HELP, INFO_RESPONSES
+from actions.info import ID_HELP, INFO_RESPONSES, say_what_is_wrong
 from actions.runtime import (
     UNAVAILABLE,
     answers_only,
@@ -50,7 +50,13 @@ from bot.identity.answers import (
     says_id_number_wrong,
 )
 from bot.identity.idnumbers import validate_id_number
-from bot.language.extraction import corrected_number, normalise_message, the_corrected_digits, the_digits
+from bot.language.extraction import (
+    corrected_number,
+    id_number_attempt,
+    normalise_message,
+    the_corrected_digits,
+    the_digits,
+)
 from bot.language.text import QUESTION_ZH, a_pause, says_stop
 from bot.services import check_caller, check_identity_and_card
 
@@ -195,6 +201,8 @@ class ValidateIdentityForm(FormValidationAction):
         ):
             dispatcher.utter_message(response=ID_HELP[question], **service_values(tracker))
             return {}
+        if tracker.get_slot("requested_slot") is None and (attempt := id_number_attempt(typed_text(tracker))):
+            return {"id_number": attempt}  # mistyped in the request itself: told what is wrong with it
         return _answer_to("id_number", tracker)
 
     async def extract_person_name(
@@ -229,8 +237,7 @@ class ValidateIdentityForm(FormValidationAction):
                     dispatcher.utter_message(response=ID_HELP["where"], **service_values(tracker))
                 _take_your_time(dispatcher, str(slot_value))
                 return {"id_number": None}  # "嗯好的": no attempt at a number, so just the question again
-            wrong_check = invalid.reason == "checksum"  # 18 characters: say what is wrong with them
-            dispatcher.utter_message(response="utter_id_number_checksum" if wrong_check else "utter_invalid_id_number")
+            say_what_is_wrong(dispatcher, invalid)
             return {"id_number": None}
         caller = trusted_metadata(tracker).get(CALLER)
         if channel_of(tracker) != "voice" or not caller:

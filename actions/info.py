@@ -22,7 +22,7 @@ from actions.runtime import (
 )
 from actions.verification import forget_verification, idle_too_long, other_than_verified
 from bot.cards.statuses import NOT_YET_HELD, CardStatus
-from bot.errors import BotError
+from bot.errors import BotError, InvalidIdNumber
 from bot.identity.answers import (
     about_someone_else,
     id_number_question,
@@ -31,7 +31,9 @@ from bot.identity.answers import (
     name_beside_id,
     name_from_answer,
 )
+from bot.identity.idnumbers import validate_id_number
 from bot.language.confirmation import asks_if_done
+from bot.language.extraction import id_number_attempt
 from bot.services import card_overview
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,13 @@ _GENERAL = frozenset(
 
 # Why the ID number is asked for, or where to find it (bot.identity.answers.id_number_question).
 ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
+
+
+def say_what_is_wrong(dispatcher: CollectingDispatcher, invalid: InvalidIdNumber) -> None:
+    """Tell what is wrong with a number given as the ID number: 18 characters whose check character
+    does not fit (a digit mistyped), or not an ID number at all."""
+    wrong_check = invalid.reason == "checksum"
+    dispatcher.utter_message(response="utter_id_number_checksum" if wrong_check else "utter_invalid_id_number")
 
 
 # What a finished change said, and the short answer to "did it work?" asked after it.
@@ -162,10 +171,16 @@ class ActionAskTask(Action):
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        dispatcher.utter_message(response="utter_ask_what_task")
         verified = tracker.get_slot("verified_id_number")
         if not gives_id_number(tracker):
+            if attempt := id_number_attempt(typed_text(tracker)):
+                try:
+                    validate_id_number(attempt)
+                except InvalidIdNumber as invalid:
+                    say_what_is_wrong(dispatcher, invalid)
+            dispatcher.utter_message(response="utter_ask_what_task")
             return _name_for_kept_id_number(tracker)
+        dispatcher.utter_message(response="utter_ask_what_task")
         if verified and not other_than_verified(tracker):
             return []
         name = name_beside_id(typed_text(tracker))

@@ -23,7 +23,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
 from bot.identity.answers import introduced_name, without_han_names
-from bot.language.extraction import extract_numbers
+from bot.language.extraction import extract_numbers, id_number_attempt
 from bot.language.text import (
     an_english_sentence,
     asks_something,
@@ -183,7 +183,7 @@ class DeniedLossIsAStatusQuestion(_Reclassifier):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestsBesideDetails(_Reclassifier):
-    """An ID number, or one's own name introduced, sent with the words of one card task ("I want to
+    """An ID number (valid or mistyped), or one's own name introduced, sent with the words of one card task ("I want to
     know if my card is ready, my ID is …, name 陈静", "先帮我查一下 3201… 张伟", "my name is Maria
     Garcia, I lost my card") is that task, not details alone (``inform``).
 
@@ -194,7 +194,9 @@ class RequestsBesideDetails(_Reclassifier):
     """
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent != "inform" or not (extract_numbers(text).id_numbers or introduced_name(text)):
+        if intent != "inform" or not (
+            extract_numbers(text).id_numbers or id_number_attempt(text) or introduced_name(text)
+        ):
             return None
         if asks_to_unblock(text):  # 解除挂失 and "found it" hold the words of a loss as well
             tasks = {"cancel_loss"}

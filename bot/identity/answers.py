@@ -19,7 +19,8 @@ from bot.language.text import QUESTION_ZH, asks_something, phrase_forms
 
 # Lead-ins people put before their name when asked for it.
 _NAME_LEAD_INS = re.compile(
-    r"^\s*(?:(?:我的|她的|他的|持卡人的?)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是|她叫|他叫|持卡人(?:是|叫)|本人|叫|应该是|正确的是|是|"
+    r"^\s*(?:(?:我的|她的|他的|持卡人的?)?(?:名字|姓名)(?:是|叫|:|：)?|我叫|我是说|我说的是|我的意思是|我是|她叫|他叫|"
+    r"持卡人(?:是|叫)|本人|叫|应该是|正确的是|是说|是|"
     r"(?:my|her|his|their|the cardholder's) name is|(?:my|her|his|their) name's|the name is|name is|name:|name(?=\s)|"
     r"the cardholder is|i am|i'm|it's|it is|this is|she is|he is|she's|he's|"
     r"it should be|should be|i meant|it was meant to be)\s*",
@@ -48,9 +49,17 @@ _CORRECTION = re.compile(
     re.IGNORECASE,
 )
 _APOLOGY_OR_FIX = re.compile(
-    r"不好意思|抱歉|对不起|打错|写错|输错|搞错|弄错|说错|错了|不对|更正|纠正|sorry|oops|apologies|my mistake|my bad|"
-    r"correction|typo|mistyped|misspelled|wrong name|i meant",
+    r"不好意思|抱歉|对不起|打错|写错|输错|搞错|弄错|说错|错了|不对|更正|纠正|我是说|我说的是|sorry|oops|"
+    r"apologies|my mistake|my bad|correction|typo|mistyped|misspelled|wrong name|i meant"
+    r"|^(?:不是|不叫)[\u3400-\u9fff]{2,4}[\s,，、]+\S",
     re.IGNORECASE,
+)
+# The wrong name named first: "不是张三，是张伟" ("not Zhang San" after the name: `_NOT_THIS`).
+_NOT_THAT_NAME = re.compile(r"^(?:不是|不叫)[\u3400-\u9fff]{2,4}[\s,，、]+(?:而?是|叫)?")
+# A name in pinyin and in characters, either first ("Zhou Jie 周杰", "周杰（Zhou Jie）"): the characters.
+_PINYIN_AND_HAN = re.compile(
+    r"[A-Za-z][A-Za-z' \-]*?\s*[(（]?\s*([\u3400-\u9fff]{2,4})\s*[)）]?"
+    r"|([\u3400-\u9fff]{2,4})\s*[(（]?\s*[A-Za-z][A-Za-z' \-]*[)）]?"
 )
 _NOT_THIS = re.compile(r"[\s,，。.!！]*(?:才对|才是|(?:我)?(?:打|写|输|说)错了|\bnot\b.*)$", re.IGNORECASE)
 
@@ -86,7 +95,9 @@ def name_from_answer(text: str) -> str:
     stripped = _FILLERS.sub("", text.strip())
     if _APOLOGY_OR_FIX.search(stripped):
         stripped = _NOT_THIS.sub("", _CORRECTION.sub("", stripped, count=1))
-    return _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", stripped)).strip()
+    name = _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", _NOT_THAT_NAME.sub("", stripped, count=1))).strip()
+    both = _PINYIN_AND_HAN.fullmatch(name)
+    return (both.group(1) or both.group(2)) if both else name
 
 
 # Someone else's card, or simply another one: "我老婆的也查一下", "再帮我儿子查一下", "再查一个", "also

@@ -192,6 +192,18 @@ def _as_id(joined: str) -> str | None:
         return None
 
 
+# A number about as long as an ID number (a digit missed or doubled, or a wrong check character).
+_ID_LIKE = re.compile(r"(?<![\dA-Za-z])\d{15,19}(?:[Xx])?(?![\dA-Za-z])")
+
+
+def id_number_attempt(text: str) -> str | None:
+    """A number in the message meant as an ID number that is not a valid one ("…198808085015" with a
+    wrong check character, a digit missed), so the person can be told it is wrong; None if there is
+    none, or only valid ones."""
+    said = _SPACE_BETWEEN_DIGITS.sub("", normalise_message(text))
+    return next((m.group(0).upper() for m in _ID_LIKE.finditer(said) if _as_id(m.group(0).upper()) is None), None)
+
+
 # The fewest digits a phone number is read from (without a leading +); masking for staff treats any
 # unrecognised run of at least this many digits as a number someone could be found by.
 MIN_PHONE_DIGITS = 7

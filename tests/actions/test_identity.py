@@ -387,6 +387,14 @@ async def test_the_name_beside_the_id_number_is_taken(dispatcher, domain):
     assert await FORM.extract_person_name(dispatcher, bare, domain) == {}
 
 
+async def test_a_mistyped_id_number_in_the_request_is_taken_as_the_answer(dispatcher, domain):
+    text = f"i want to report lost card {ID_ZHANG[:-1]}3"
+    starting = make_tracker({"requested_slot": None}, intent="report_loss", text=text)
+    assert await FORM.extract_id_number(dispatcher, starting, domain) == {"id_number": ID_ZHANG[:-1] + "3"}
+    asked_name = make_tracker({"requested_slot": "person_name"}, intent="inform", text=text)
+    assert await FORM.extract_id_number(dispatcher, asked_name, domain) == {}  # the name's answer is read there
+
+
 async def test_a_wrong_check_character_is_named(action_settings, dispatcher, domain):
     wrong = ID_ZHANG[:-1] + "3"
     assert await FORM.validate_id_number(wrong, dispatcher, make_tracker(), domain) == {"id_number": None}

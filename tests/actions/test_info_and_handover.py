@@ -77,6 +77,18 @@ async def test_ask_task(dispatcher, domain):
     assert responses(dispatcher) == ["utter_ask_what_task"]
 
 
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        (f"我是张伟 身份证{ID_ZHANG[:-1]}3", "utter_id_number_checksum"),  # a digit mistyped
+        (f"my id {ID_ZHANG[:-2]}", "utter_invalid_id_number"),  # one missed
+    ],
+)
+async def test_a_mistyped_id_number_given_out_of_the_blue_is_said_to_be_wrong(dispatcher, domain, text, told):
+    await ActionAskTask().run(dispatcher, make_tracker(text=text), domain)
+    assert responses(dispatcher) == [told, "utter_ask_what_task"]
+
+
 async def test_handover_flags_human_requested(action_settings, session, dispatcher, domain):
     await ActionHandover().run(dispatcher, make_tracker(intent="request_human", metadata={"channel": "sms"}), domain)
     assert responses(dispatcher) == ["utter_handover", None]

@@ -2,7 +2,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.language.extraction import corrected_number, extract_numbers, normalise_message, the_corrected_digits
+from bot.language.extraction import (
+    corrected_number,
+    extract_numbers,
+    id_number_attempt,
+    normalise_message,
+    the_corrected_digits,
+)
 
 ID = "11010519491231002X"
 MOBILE = "+8613912345678"
@@ -112,3 +118,18 @@ def test_digits_taken_back_are_replaced_by_the_later_ones(answer, digits):
 )
 def test_the_end_of_a_long_number_said_again_after_a_correction_replaces_it(answer, number):
     assert corrected_number(answer) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "attempt"),
+    [
+        ("我是陈静 身份证320102198808085015 卡做好了没", "320102198808085015"),  # wrong check character
+        ("3201 0219 8808 0850 5", "32010219880808505"),  # one character short
+        ("32010219880808505x", "32010219880808505X"),
+        ("320102198808085051", None),  # valid
+        ("+8613900001001", None),  # a phone number
+        ("card B87654321", None),
+    ],
+)
+def test_a_number_meant_as_an_id_number_that_is_not_one(text, attempt):
+    assert id_number_attempt(text) == attempt

@@ -2,6 +2,7 @@ import pytest
 
 from bot.identity.answers import (
     about_someone_else,
+    corrected_name,
     could_be_a_name,
     id_number_question,
     introduced_name,
@@ -56,10 +57,24 @@ def test_name_beside_an_id_number(text, name):
         ("sorry, I meant Bai Xue not Bai Xuan", "Bai Xue"),
         ("白雪", "白雪"),
         ("不对，是钱璐", "钱璐"),
+        ("哦不对 我是说钱璐", "钱璐"),
+        ("不是钱路，是钱璐", "钱璐"),  # the wrong one named first
+        ("不是钱路 钱璐", "钱璐"),
     ],
 )
 def test_a_correction_gives_the_right_name(answer, name):
     assert name_from_answer(answer) == name
+    assert corrected_name(answer) in {name, None}  # None: "白雪" alone corrects nothing
+
+
+@pytest.mark.parametrize("answer", ["Bai Xue 白雪", "白雪 Bai Xue", "白雪（Bai Xue）"])
+def test_a_name_in_pinyin_and_characters_is_the_name_in_characters(answer):
+    assert name_from_answer(answer) == "白雪"
+
+
+@pytest.mark.parametrize("answer", ["不是", "不是我", "不是的", "不是我的卡"])
+def test_a_no_is_no_corrected_name(answer):
+    assert corrected_name(answer) is None
 
 
 @pytest.mark.parametrize(

@@ -373,3 +373,20 @@ def test_a_name_introduced_with_the_request_is_the_name_checked(stack, tmp_path)
     holder = add_holder(stack, tmp_path, "Hanna Kowalski", foreign=True)
     replies = converse(stack, "e2e-introduced-loss", f"my name is {holder.name}, I lost my card", holder.id_number)
     assert any("report the card" in text for text in replies[-1]), replies
+
+
+def test_a_mistyped_id_number_in_the_request_is_said_to_be_wrong_and_the_right_one_goes_on(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Ruth Adler", foreign=True)
+    wrong = holder.id_number[:-1] + ("0" if holder.id_number[-1] != "0" else "1")
+    first, *_, answer = converse(
+        stack, "e2e-mistyped-id", f"i want to report my card lost {wrong}", holder.id_number, holder.name
+    )
+    assert any("doesn't check out" in text for text in first), first
+    assert any("report the card" in text for text in answer), answer
+
+
+def test_a_name_corrected_after_a_mismatch_is_the_name_checked(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "蒋秀珍", "ready_for_pickup")
+    replies = converse(stack, "e2e-name-meant", "查进度", holder.id_number, "蒋秀贞", "哦不对 我是说蒋秀珍")
+    assert any("不一致" in text for text in replies[2]), replies
+    assert any("可以领取" in text for text in replies[-1]), replies
