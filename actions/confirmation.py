@@ -90,6 +90,11 @@ class ValidateConfirmationForm(FormValidationAction):
             # no and not an unclear reply: the person is weighing it up.
             dispatcher.utter_message(response=f"utter_about_{pending}")
             return {SLOT: None}
+        if decision is not Decision.YES and a_pause(typed_text(tracker)):
+            # "等一下", "嗯 我想想", "hold on let me check my bag": the change waits for the answer,
+            # rather than being dropped (a caller who then said "确认" was only asked again).
+            dispatcher.utter_message(response="utter_confirm_when_ready")
+            return {SLOT: None}
         if decision in _OUTCOMES:
             return {SLOT: _OUTCOMES[decision]}
         unclear = int(tracker.get_slot("unclear_replies") or 0) + 1

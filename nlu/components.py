@@ -28,6 +28,7 @@ from bot.language.text import (
     an_english_sentence,
     asks_something,
     card_refused,
+    closes_card,
     detect_language,
     normalise_for_understanding,
     unblock_asked,
@@ -260,6 +261,38 @@ class RefusedCardsAreStatusQuestions(_Reclassifier):
         if intent == "deny" and _NO_FIRST.match(text):
             return None
         return "check_progress", intent
+
+
+# What a request to close a card for good is taken for.
+_CLOSING_MISREAD_AS = frozenset(
+    {
+        "cancel_loss",
+        "report_loss",
+        "activate_card",
+        "cross_region",
+        "replace_card",
+        "apply_card",
+        "update_info",
+        "inform",
+    }
+)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class ClosingACardIsNoCardTask(_Reclassifier):
+    """A request to close a card for good ("我要注销社保卡", "cancel my card completely, I'm leaving
+    China") is none of the tasks here (``out_of_scope``, answered with where it is done).
+
+    It had been read as cancelling a loss report (an unblocking code was texted to a person leaving
+    the country), as a loss report, or as activation. A loss or a finding said too keeps its intent.
+    """
+
+    least_confidence = 0.9
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent not in _CLOSING_MISREAD_AS or not closes_card(text) or _LOST.search(text) or asks_to_unblock(text):
+            return None
+        return "out_of_scope", intent
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR], is_trainable=False)

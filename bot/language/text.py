@@ -181,6 +181,21 @@ def card_refused(text: str) -> bool:
     return any(not _SUPPOSED.search(text, max(m.start() - 12, 0), m.start()) for m in _REFUSED.finditer(text))
 
 
+# Closing a card for good: "我要注销社保卡", "出国了卡怎么注销", "cancel my card completely, I'm leaving
+# China", "close my social security card". Not a card found closed ("我的卡被注销了吗": its state).
+_CLOSING_CARD = re.compile(
+    r"(?:要|想|怎么|怎样|如何|帮我|给我|办理?|申请|去)\s*(?:把(?:我的)?(?:社保)?卡)?注销|注销(?:掉|手续|流程)|销户"
+    r"|\b(?:close|terminate|cancel|deactivate)\s+(?:my|the|his|her|this)\s+(?:social security\s+|ss\s+)?card\b"
+    r"(?!\s+(?:loss|lost)\b)(?!'s\s+(?:loss|lost)\b)",
+    re.IGNORECASE,
+)
+
+
+def closes_card(text: str) -> bool:
+    """Whether the message asks to close a card for good (done at a service hall, not here)."""
+    return bool(_CLOSING_CARD.search(text))
+
+
 def unblock_asked(text: str) -> int | None:
     """Where the message first asks to lift a loss report or says the card was found (the end of
     those words), or None."""
@@ -202,8 +217,9 @@ def asks_where_or_what_to_bring(text: str) -> bool:
 
 _PAUSE = re.compile(
     r"稍等|等一下|等一会|等等|等下|等我|我找一?下|我去找|我去拿|我拿一?下|我翻一?下|我看一?下|让我找找|找找看"
+    r"|(?:让我|我)再?想一?想|考虑一下"
     r"|\b(?:hold on|hang on|wait|one sec(?:ond)?|one moment|just a (?:sec|second|moment|minute)"
-    r"|let me (?:get|find|check|look|grab))\b",
+    r"|let me (?:get|find|check|look|grab|think))\b",
     re.IGNORECASE,
 )
 _STOP = re.compile(

@@ -88,6 +88,14 @@ async def test_staff_asked_for_instead_of_an_answer_is_neither_yes_nor_unclear(d
     assert (await read(asked(pending, text, "request_human"), dispatcher, domain))["confirmation_reply"] == "human"
 
 
+@pytest.mark.parametrize("pending", ["loss", "unblock"])
+@pytest.mark.parametrize("text", ["等一下", "嗯 我想想", "hold on let me check my bag", "wait a sec"])
+async def test_a_pause_keeps_the_change_waiting_for_the_answer(dispatcher, domain, pending, text):
+    slots = await read(asked(pending, text, "deny"), dispatcher, domain)
+    assert slots.get("confirmation_reply") is None and not slots.get("unclear_replies")  # neither a no nor unclear
+    assert responses(dispatcher) == ["utter_confirm_when_ready"]
+
+
 async def test_unclear_replies_are_asked_again_twice_then_the_step_stops(dispatcher, domain):
     first = await read(asked("loss", "我的卡", "inform"), dispatcher, domain)  # (a question is answered instead)
     assert first == {"confirmation_reply": None, "unclear_replies": 1}

@@ -223,3 +223,9 @@ async def test_did_it_work_right_after_a_change_is_answered(
     action = ActionNluFallback() if intent == "nlu_fallback" else ActionAnswerInfo()
     await action.run(dispatcher, make_tracker(intent=intent, text=text, events=events), domain)
     assert responses(dispatcher) == [answer]
+
+
+@pytest.mark.parametrize("text", ["我要注销社保卡", "please close my card, I'm leaving China"])
+async def test_closing_a_card_is_told_where_it_is_done(dispatcher, domain, text):
+    await ActionAnswerInfo().run(dispatcher, make_tracker(intent="out_of_scope", text=text), domain)
+    assert responses(dispatcher) == ["utter_close_card"]

@@ -390,3 +390,10 @@ def test_a_name_corrected_after_a_mismatch_is_the_name_checked(stack, tmp_path):
     replies = converse(stack, "e2e-name-meant", "查进度", holder.id_number, "蒋秀贞", "哦不对 我是说蒋秀珍")
     assert any("不一致" in text for text in replies[2]), replies
     assert any("可以领取" in text for text in replies[-1]), replies
+
+
+def test_closing_a_card_for_good_sends_no_code_and_says_where_it_is_done(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Jonas Weber", foreign=True)
+    (answer,) = converse(stack, "e2e-close-card", "please cancel my card completely, I'm moving back home")
+    assert any("service hall" in text and "Closing a card" in text for text in answer), answer
+    assert stack.card(holder.id_number)["status"] == "active"
