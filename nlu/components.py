@@ -199,12 +199,8 @@ class RequestsBesideDetails(_Reclassifier):
             extract_numbers(text).id_numbers or id_number_attempt(text) or introduced_name(text)
         ):
             return None
-        if asks_to_unblock(text):  # 解除挂失 and "found it" hold the words of a loss as well
-            tasks = {"cancel_loss"}
-        else:
-            said = (("report_loss", _REPORT_WORDS), ("check_progress", _PROGRESS_WORDS))
-            tasks = {task for task, words in said if words.search(text)}
-        return (tasks.pop(), "inform") if len(tasks) == 1 else None
+        task = _task_in_words(text)
+        return (task, "inform") if task else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -222,6 +218,37 @@ class UnblockRequestsAreNotLossReports(_Reclassifier):
         if intent == "report_loss" and asks_to_unblock(text):
             return "cancel_loss", "report_loss"
         return None
+
+
+# A request made in words after a no ("不是不是 我是要查进度", "no no, I want to check her card"): the
+# request, unless wanting is itself denied ("不想挂失", "I don't want to report it").
+_WANT = re.compile(r"我(?:是)?(?:要|想)|帮我|给我|\bi (?:want|wanna|need|would like|'d like|just want)\b", re.IGNORECASE)
+_NOT_WANTED = re.compile(r"不(?:是)?(?:要|想|用)|别|\b(?:don'?t|do not|didn'?t|never)\b", re.IGNORECASE)
+
+
+def _task_in_words(text: str) -> str | None:
+    """The one card task whose words the text holds, or None."""
+    if asks_to_unblock(text):
+        return "cancel_loss"  # 解除挂失 and "found it" hold the words of a loss as well
+    said = (("report_loss", _REPORT_WORDS), ("check_progress", _PROGRESS_WORDS))
+    tasks = {task for task, words in said if words.search(text)}
+    return tasks.pop() if len(tasks) == 1 else None
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class RequestsAfterANo(_Reclassifier):
+    """A no followed by what is wanted ("不是不是 我是要查进度" after a wrong answer, "no no, I want to
+    check her card") is that request: read as a no (or a goodbye) it had ended the conversation, and
+    on the phone the call. At a confirmation the words decide whatever the intent, so a no stays a no.
+    """
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent not in {"deny", "goodbye"} or not (want := _WANT.search(text)):
+            return None
+        wanted = text[want.start() :]
+        if _NOT_WANTED.search(wanted) or _LOSS_DENIED.search(wanted) or not (task := _task_in_words(wanted)):
+            return None
+        return task, intent
 
 
 # A card broken, or a new one wanted: "卡坏了刷不了" is a replacement question.

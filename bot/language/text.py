@@ -272,18 +272,20 @@ def speaks_english(speech: str) -> bool:
 
 # A request to speak the other language, and nothing more: "Chinese please", "can you speak
 # Mandarin", "中文", "说英语吧", "English please".
-_WANTS_LANGUAGE = {
-    "zh": re.compile(
-        r"(?:(?:请|麻烦)?(?:你|您)?(?:说|讲|用|换成?|改成?|转)?(?:中文|普通话|国语|汉语)(?:吧|好吗|可以吗|行吗)?)"
-        r"|(?:(?:can|could|do) you |please |in )?(?:speak |talk (?:in )?|use )?(?:chinese|mandarin)(?: please)?",
+def _wants(zh_names: str, en_names: str) -> re.Pattern[str]:
+    """A request for a language, and nothing more: "说中文吧", "我可以讲普通话吗", "can I speak Chinese",
+    "Mandarin please", "switch to English"."""
+    return re.compile(
+        rf"(?:(?:请|麻烦)?(?:你|您)?|我?(?:可以|能)?)(?:说|讲|用|换成?|改成?|转)?(?:{zh_names})(?:吧|好吗|可以吗|行吗|吗)?"
+        r"|(?:(?:can|could|may) (?:i|we) |(?:can|could|do|would) you |please |in |let'?s |"
+        r"i (?:want|would like|'d like|prefer) to |i'?d like )?"
+        rf"(?:speak |talk (?:in )?|use |switch (?:to )?|change (?:to )?|continue (?:in )?)?(?:in )?(?:{en_names})"
+        r"(?: please)?(?: instead)?",
         re.IGNORECASE,
-    ),
-    "en": re.compile(
-        r"(?:(?:请|麻烦)?(?:你|您)?(?:说|讲|用|换成?|改成?|转)?(?:英文|英语)(?:吧|好吗|可以吗|行吗)?)"
-        r"|(?:(?:can|could|do) you |please |in )?(?:speak |talk (?:in )?|use )?english(?: please)?",
-        re.IGNORECASE,
-    ),
-}
+    )
+
+
+_WANTS_LANGUAGE = {"zh": _wants("中文|普通话|国语|汉语", "chinese|mandarin"), "en": _wants("英文|英语", "english")}
 
 
 def phrase_forms(text: str) -> tuple[str, ...]:

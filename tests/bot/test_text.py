@@ -138,6 +138,8 @@ def test_a_not_a_questions_ask_something(text, asks):
     [
         ("Chinese please", "en", "zh"),
         ("can you speak Mandarin", "en", "zh"),
+        ("can I speak Chinese?", "en", "zh"),  # once taken for a request for staff
+        ("我可以讲英语吗", "zh", "en"),
         ("说中文吧", "en", "zh"),
         ("English please", "zh", "en"),
         ("麻烦说英语", "zh", "en"),

@@ -397,3 +397,16 @@ def test_closing_a_card_for_good_sends_no_code_and_says_where_it_is_done(stack, 
     (answer,) = converse(stack, "e2e-close-card", "please cancel my card completely, I'm moving back home")
     assert any("service hall" in text and "Closing a card" in text for text in answer), answer
     assert stack.card(holder.id_number)["status"] == "active"
+
+
+def test_a_no_to_a_wrong_answer_followed_by_the_request_is_the_request(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "Mia Jensen", "shipped", foreign=True)
+    *_, answer = converse(
+        stack,
+        "e2e-no-then-request",
+        "I'm in another city, a question about my card",
+        "no no, I want to check my card",
+        holder.id_number,
+        holder.name,
+    )
+    assert any("pickup office" in text for text in answer), answer
