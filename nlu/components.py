@@ -222,7 +222,9 @@ class UnblockRequestsAreNotLossReports(_Reclassifier):
 
 # A request made in words after a no ("不是不是 我是要查进度", "no no, I want to check her card"): the
 # request, unless wanting is itself denied ("不想挂失", "I don't want to report it").
-_WANT = re.compile(r"我(?:是)?(?:要|想)|帮我|给我|\bi (?:want|wanna|need|would like|'d like|just want)\b", re.IGNORECASE)
+_WANT = re.compile(
+    r"我(?:是)?(?:要|想)|帮我|给我|\bi (?:want|wanna|need|would like|'d like|just want)\b", re.IGNORECASE
+)
 _NOT_WANTED = re.compile(r"不(?:是)?(?:要|想|用)|别|\b(?:don'?t|do not|didn'?t|never)\b", re.IGNORECASE)
 
 

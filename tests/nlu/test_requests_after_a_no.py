@@ -28,7 +28,14 @@ def test_a_no_followed_by_a_request_is_the_request(text, intent, task):
 
 @pytest.mark.parametrize(
     "text",
-    ["no I don't want to report it lost", "不用了 我不想挂失", "no thanks", "不要了 谢谢", "不是我要查的", "不用了，我不要查了"],
+    [
+        "no I don't want to report it lost",
+        "不用了 我不想挂失",
+        "no thanks",
+        "不要了 谢谢",
+        "不是我要查的",
+        "不用了，我不要查了",
+    ],
 )
 def test_a_no_alone_or_to_the_task_stays_a_no(text):
     (message,) = RequestsAfterANo().process([classified(text, "deny")])
