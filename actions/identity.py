@@ -200,7 +200,9 @@ class ValidateIdentityForm(FormValidationAction):
             question := id_number_question(typed_text(tracker))
         ):
             dispatcher.utter_message(response=ID_HELP[question], **service_values(tracker))
-            return {}
+            # Where the number itself was asked, an answer of sorts ("我不记得身份证号了", often read as
+            # a no): the question again after the help, rather than the request stopped.
+            return {"id_number": None} if tracker.get_slot("requested_slot") == "id_number" else {}
         if tracker.get_slot("requested_slot") is None and (attempt := id_number_attempt(typed_text(tracker))):
             return {"id_number": attempt}  # mistyped in the request itself: told what is wrong with it
         return _answer_to("id_number", tracker)

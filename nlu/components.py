@@ -22,7 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
-from bot.identity.answers import introduced_name, without_han_names
+from bot.identity.answers import does_not_know, introduced_name, without_han_names
 from bot.language.extraction import extract_numbers, id_number_attempt
 from bot.language.text import (
     an_english_sentence,
@@ -31,6 +31,7 @@ from bot.language.text import (
     closes_card,
     detect_language,
     normalise_for_understanding,
+    says_stop,
     unblock_asked,
 )
 
@@ -251,6 +252,19 @@ class RequestsAfterANo(_Reclassifier):
         if _NOT_WANTED.search(wanted) or _LOSS_DENIED.search(wanted) or not (task := _task_in_words(wanted)):
             return None
         return task, intent
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class NotKnowingIsNoNo(_Reclassifier):
+    """Not knowing what was asked ("我不记得身份证号了", "I don't know his number") is an answer
+    (``inform``), which the identity check meets with where to find it, never a no: read as one it
+    stopped the request ("好的，已取消"), and an elderly caller was left with nothing. Saying to stop
+    as well ("不记得了，算了") is still a no."""
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent == "deny" and does_not_know(text) and not says_stop(text):
+            return "inform", "deny"
+        return None
 
 
 # A card broken, or a new one wanted: "卡坏了刷不了" is a replacement question.

@@ -54,8 +54,9 @@ REPEAT_KEY = "*"
 _ENGLISH = (prompt("english_offer", "zh"), "en")  # said in the English voice, for those who need it
 # "再说一遍", "sorry, could you repeat that?": a short request to hear the last answer again.
 _REPEAT_WORDS = re.compile(
-    r"重复一[下遍次]|^\W*重复\W*$|再说一[遍次]|再讲一[遍次]|没听清|"
-    r"\brepeat\b|\bsay (?:that|it) again\b|\bpardon\b|\bcome again\b",
+    r"重复一[下遍次]|^\W*重复\W*$|再说一[遍次]|再讲一[遍次]|没听清|没听到|没听见|刚才说(?:的)?(?:什么|啥)|慢点说|说慢一?点|"
+    r"\brepeat\b|\bsay (?:that|it) again\b|\bpardon\b|\bcome again\b|\bwhat was that\b|\bwhat did you say\b"
+    r"|\bdidn'?t (?:catch|hear|get) (?:that|it|the)\b|\bone more time\b|\bwhat was the (?:reference|number)\b",
     re.IGNORECASE,
 )
 _SHORT = 40  # characters: longer speech is a request of its own, even with "再说一遍" in it

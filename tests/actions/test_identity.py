@@ -407,8 +407,11 @@ async def test_questions_about_the_id_number_are_answered_and_the_form_goes_on(a
         ("why do you need it?", "utter_id_number_why"),
     ):
         tracker = make_tracker({"requested_slot": "id_number"}, intent="deny", text=text)
-        assert await FORM.extract_id_number(dispatcher, tracker, domain) == {}
+        # An answer of sorts: the form is not rejected (a no would stop the request), it asks again.
+        assert await FORM.extract_id_number(dispatcher, tracker, domain) == {"id_number": None}
         assert responses(dispatcher)[-1] == response
+    asked_name = make_tracker({"requested_slot": "person_name", "id_number": ID_ZHANG}, text="身份证号在哪看")
+    assert await FORM.extract_id_number(dispatcher, asked_name, domain) == {}  # the number given stays
 
 
 async def test_a_slot_cleared_earlier_in_the_turn_is_no_answer(action_settings, session, vault, dispatcher, domain):

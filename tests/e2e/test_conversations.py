@@ -410,3 +410,10 @@ def test_a_no_to_a_wrong_answer_followed_by_the_request_is_the_request(stack, tm
         holder.name,
     )
     assert any("pickup office" in text for text in answer), answer
+
+
+def test_not_knowing_the_id_number_is_told_where_to_find_it_and_the_request_goes_on(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "鲁桂芝", "ready_for_pickup")
+    replies = converse(stack, "e2e-id-not-known", "查进度", "我不记得身份证号了", holder.id_number, holder.name)
+    assert any("身份证正面" in text for text in replies[1]) and not any("已取消" in text for text in replies[1])
+    assert any("可以领取" in text for text in replies[-1]), replies

@@ -409,7 +409,10 @@ def test_staff_signed_in_play_the_voicemail_and_no_one_else_sees_it(app, client,
     assert "未设置转接号码" in html and "31 秒" in html and "要求人工" in html
 
 
-@pytest.mark.parametrize("said", ["sorry, could you repeat that?", "麻烦再说一遍", "pardon?"])
+@pytest.mark.parametrize(
+    "said",
+    ["sorry, could you repeat that?", "麻烦再说一遍", "pardon?", "sorry what was that reference number", "刚才说的啥"],
+)
 def test_a_request_to_hear_it_again_repeats_the_last_answer(settings, sessions, said):
     with recording_rasa(answer=[{"text": "您的社保卡已受理。"}]) as (rasa_url, heard):
         client = _voice_client(settings, rasa_url)
