@@ -7,7 +7,7 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.info import answered_if_done
+from actions.info import answered_as_follow_up
 from actions.runtime import DatabaseAction, channel_of, in_transaction, language_of, service_values
 from actions.tasks import task_done
 from bot.cards.holders import find_cardholder
@@ -119,7 +119,7 @@ class ActionNluFallback(DatabaseAction):
         return "action_nlu_fallback"
 
     async def act(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
-        if answered_if_done(dispatcher, tracker):  # "did it work?" right after a change: not a miss to staff
+        if answered_as_follow_up(dispatcher, tracker):  # "did it work?" right after a change: not a miss to staff
             return []
         if misses_in_a_row(tracker) < 2:
             await in_transaction(

@@ -34,7 +34,7 @@ from bot.identity.answers import (
 from bot.identity.idnumbers import validate_id_number
 from bot.language.confirmation import asks_if_done
 from bot.language.extraction import id_number_attempt
-from bot.language.text import closes_card
+from bot.language.text import closes_card, mentions_bank
 from bot.services import card_overview
 
 log = logging.getLogger(__name__)
@@ -93,17 +93,27 @@ _DONE = {
 }
 
 
-def answered_if_done(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """Answer "did it go through?" / "挂上了吧" asked right after a change was made, whatever the
-    classifier made of it; False when the message is not that."""
-    if not asks_if_done(typed_text(tracker)):
-        return False
-    done = next(
-        (_DONE[told["utter_action"]] for told in told_lately(tracker, 2) if told.get("utter_action") in _DONE), None
-    )
-    if done is not None:
-        dispatcher.utter_message(response=done)
-    return done is not None
+# What a loss report, or the news of one, said: the bank side is a follow-up to it.
+_LOSS_TOLD = frozenset(
+    {"utter_loss_reported", "utter_loss_already_reported", "utter_loss_warning", "utter_progress_loss_reported"}
+)
+
+
+def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+    """Answer a short follow-up to a change just made or told of, whatever the classifier made of
+    it: "did it go through?" / "挂上了吧", or "what about the bank part" / "银行那边呢" after a loss
+    report. False when the message is not that."""
+    text = typed_text(tracker)
+    told = [told.get("utter_action") for told in told_lately(tracker, 2)]
+    if asks_if_done(text):
+        done = next((_DONE[said] for said in told if said in _DONE), None)
+        if done is not None:
+            dispatcher.utter_message(response=done)
+        return done is not None
+    if mentions_bank(text) and _LOSS_TOLD.intersection(told):
+        dispatcher.utter_message(response="utter_loss_bank_side")
+        return True
+    return False
 
 
 class ActionAnswerInfo(Action):
@@ -117,7 +127,7 @@ class ActionAnswerInfo(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         text = typed_text(tracker)
         asking = tracker.get_slot("requested_slot") if tracker.active_loop_name == "identity_form" else None
-        if not asking and answered_if_done(dispatcher, tracker):
+        if not asking and answered_as_follow_up(dispatcher, tracker):
             return []
         if asking == "person_name" and looks_like_latin_name(name_from_answer(text)):
             return []  # a name read as a question: the identity form, which runs next, takes it

@@ -48,7 +48,7 @@ from bot.errors import (
     UnblockCodeRequired,
 )
 from bot.identity.privacy import mask_card_number
-from bot.language.text import asks_when, asks_where_or_what_to_bring, card_refused, says_farewell
+from bot.language.text import asks_when, asks_where_or_what_to_bring, card_refused, mentions_bank, says_farewell
 from bot.services import (
     CardOverview,
     card_overview,
@@ -63,7 +63,6 @@ from bot.services import (
 CODE_ACCEPTED = "accepted"
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
 # The card's bank (financial) function, which a loss report here does not cover.
-_BANK = re.compile(r"银行|金融|\bbank", re.IGNORECASE)
 # A loss report the person says they did not make ("我没挂过啊 谁挂的", "I never reported it lost, who did?").
 _NOT_BY_ME = re.compile(
     r"没挂|没有挂|没报|没有报|谁挂|谁报|谁给我挂|冒充|不是我挂|不是我报|不是本人"
@@ -257,7 +256,7 @@ async def _answer_loss(
 
     A word of the card's bank function ("银行那边也要挂吗") is answered first: this report does not
     cover it, and "no need to report it again" must not read as if the bank were covered."""
-    if _BANK.search(typed_text(tracker)):
+    if mentions_bank(typed_text(tracker)):
         dispatcher.utter_message(response="utter_loss_bank_side")
     if overview.active_reference:
         dispatcher.utter_message(response="utter_loss_already_reported", **values)

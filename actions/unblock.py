@@ -41,6 +41,15 @@ _NOT_RECEIVED = re.compile(
     r"\b(?:didn'?t|did not|haven'?t|have not) (?:get|got|receive|received|see|seen)\b|\bno (?:text|sms|message|code)\b",
     re.IGNORECASE,
 )
+# The registered mobile out of reach: "手机号换了", "手机不在身边", "I don't have my phone with me".
+_CANNOT_REACH = re.compile(
+    r"换号|换了号|号码换了|号换了|手机号换了|换手机|换了手机|手机(?:不在|没在)身边|手机丢了|没带手机|手机坏了|停机|不用那个号"
+    r"|\b(?:number|phone) (?:has |was )?changed\b|\bchanged my (?:number|phone)\b|\bnew (?:number|phone)\b"
+    r"|\b(?:don'?t|do not) have (?:my|the|that) (?:phone|mobile|number)\b|\blost my (?:phone|mobile)\b"
+    r"|\bphone (?:is )?(?:not with me|at home|broken|dead)\b"
+    r"|\bno longer (?:have|use) (?:that|the|this) (?:number|phone)\b",
+    re.IGNORECASE,
+)
 
 
 def _code_in(text: str) -> str | None:
@@ -90,6 +99,10 @@ class ValidateUnblockCodeForm(FormValidationAction):
             return {"one_time_code": CODE_ACCEPTED}
         code = _code_in(str(slot_value))
         id_number = tracker.get_slot("verified_id_number")
+        if code is None and _CANNOT_REACH.search(str(slot_value)):
+            # "手机号换了": no code will reach them; where it can be done instead, and this attempt ends.
+            dispatcher.utter_message(response="utter_code_cannot_reach", **service_values(tracker))
+            return _END
         if code is None or not id_number:
             # No try spent on a non-answer; "没收到短信" is told what to expect.
             not_come = code is None and _NOT_RECEIVED.search(str(slot_value))

@@ -196,6 +196,15 @@ def closes_card(text: str) -> bool:
     return bool(_CLOSING_CARD.search(text))
 
 
+_BANK = re.compile(r"银行|金融|\bbank", re.IGNORECASE)
+
+
+def mentions_bank(text: str) -> bool:
+    """Whether the message speaks of the card's bank (financial) side, which a loss report here
+    does not cover."""
+    return bool(_BANK.search(text))
+
+
 def unblock_asked(text: str) -> int | None:
     """Where the message first asks to lift a loss report or says the card was found (the end of
     those words), or None."""

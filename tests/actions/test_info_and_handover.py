@@ -210,9 +210,11 @@ async def test_a_follow_up_that_would_get_the_same_general_answer_hears_where_to
         ("utter_loss_reported", "did it work?", "out_of_scope", "utter_yes_loss_done"),
         ("utter_loss_reported", "挂上了吧？", "nlu_fallback", "utter_yes_loss_done"),
         ("utter_unblock_done", "成功没", "out_of_scope", "utter_yes_unblock_done"),
+        ("utter_loss_reported", "what about the bank part", "out_of_scope", "utter_loss_bank_side"),
+        ("utter_progress_loss_reported", "那银行那边呢", "nlu_fallback", "utter_loss_bank_side"),
     ],
 )
-async def test_did_it_work_right_after_a_change_is_answered(
+async def test_a_follow_up_right_after_a_change_is_answered(
     action_settings, dispatcher, domain, told, text, intent, answer
 ):
     events = [

@@ -127,6 +127,22 @@ async def test_no_mobile_means_the_service_hall(action_settings, session, vault,
 
 
 @pytest.mark.parametrize(
+    "answer", ["我收不到短信啊 手机号换了", "wait I don't have my phone with me. can I do it at the counter?"]
+)
+async def test_a_registered_mobile_out_of_reach_is_sent_to_a_service_hall_and_the_attempt_ends(
+    action_settings, session, vault, dispatcher, domain, answer
+):
+    add_card(session, vault)
+    session.commit()
+    await report_lost(dispatcher, domain)
+    result = await ValidateUnblockCodeForm().validate_one_time_code(
+        answer, dispatcher, make_tracker(ASKED, text=answer), domain
+    )
+    assert result["one_time_code"] is None and result["task"] is None
+    assert responses(dispatcher)[-1] == "utter_code_cannot_reach"
+
+
+@pytest.mark.parametrize(
     ("answer", "response"),
     [
         ("没收到短信啊", "utter_code_not_received"),
