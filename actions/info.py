@@ -48,14 +48,18 @@ INFO_RESPONSES = {
     "out_of_scope": "utter_out_of_scope",
     "bot_challenge": "utter_iamabot",
 }
-# Questions about using a card, and what a verified person is told of their own card beside the
-# general answer when it cannot be used as that answer says ("can I use it at a hospital in
-# Shanghai?" with the card reported lost an hour ago).
-_ABOUT_USE = frozenset({"cross_region", "activate_card"})
+# Questions about using or replacing a card, and what a verified person is told of their own card
+# beside the general answer when it cannot be used as that answer says ("can I use it at a hospital
+# in Shanghai?" with the card reported lost an hour ago; "怎么补卡" after the report, which hears that
+# the report is done and the replacement is next, not "report it first if…").
+_ABOUT_OWN_CARD = frozenset({"cross_region", "activate_card", "replace_card"})
 
 
 def card_note(intent: str, status: CardStatus) -> str | None:
-    """The response that says what the verified person's own card means for a question about use."""
+    """The response that says what the verified person's own card means for a question about use
+    or replacement."""
+    if intent == "replace_card":
+        return "utter_card_note_replace_reported" if status in (CardStatus.LOSS_REPORTED, CardStatus.LOST) else None
     if status in (CardStatus.LOSS_REPORTED, CardStatus.LOST, CardStatus.CANCELLED, CardStatus.REJECTED):
         return f"utter_card_note_{status.value}"
     if status in NOT_YET_HELD:
@@ -142,7 +146,7 @@ class ActionAnswerInfo(Action):
         if response in _GENERAL and any(told.get("utter_action") == response for told in told_lately(tracker, 1)):
             response = "utter_info_nothing_more"
         dispatcher.utter_message(response=response, **values)
-        if intent in _ABOUT_USE and not asking and (verified := _own_card_known(tracker)):
+        if intent in _ABOUT_OWN_CARD and not asking and (verified := _own_card_known(tracker)):
             await _say_card_note(dispatcher, intent, verified, language_of(tracker), values)
         return []
 

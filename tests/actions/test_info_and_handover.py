@@ -41,6 +41,9 @@ async def test_free_replacement_has_its_own_answer(action_settings, dispatcher, 
         (CardStatus.ISSUED, "activate_card", None),  # the activation answer is the answer
         (CardStatus.ACTIVE, "activate_card", "utter_card_note_already_active"),
         (CardStatus.ACTIVE, "cross_region", None),
+        (CardStatus.LOSS_REPORTED, "replace_card", "utter_card_note_replace_reported"),
+        (CardStatus.LOST, "replace_card", "utter_card_note_replace_reported"),
+        (CardStatus.ACTIVE, "replace_card", None),  # "report it first if lost" is the answer
     ],
 )
 async def test_a_verified_person_asking_about_use_hears_what_their_own_card_means(
