@@ -34,7 +34,7 @@ from bot.identity.answers import (
 from bot.identity.idnumbers import validate_id_number
 from bot.language.confirmation import asks_if_done
 from bot.language.extraction import id_number_attempt
-from bot.language.text import closes_card, mentions_bank
+from bot.language.text import for_the_hall, mentions_bank
 from bot.services import card_overview
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,8 @@ class ActionAnswerInfo(Action):
         if asking == "person_name" and looks_like_latin_name(name_from_answer(text)):
             return []  # a name read as a question: the identity form, which runs next, takes it
         response = INFO_RESPONSES.get(intent, "utter_default")
-        if response == "utter_out_of_scope" and closes_card(text):
-            response = "utter_close_card"  # where it is done, rather than "I can't answer that"
+        if response == "utter_out_of_scope":
+            response = for_the_hall(text) or response  # where it is settled, rather than "I can't answer that"
         if asking in ("id_number", "person_name") and (question := id_number_question(text)):
             response = ID_HELP[question]
         values = service_values(tracker)

@@ -28,8 +28,8 @@ from bot.language.text import (
     an_english_sentence,
     asks_something,
     card_refused,
-    closes_card,
     detect_language,
+    for_the_hall,
     normalise_for_understanding,
     says_stop,
     unblock_asked,
@@ -306,7 +306,8 @@ class RefusedCardsAreStatusQuestions(_Reclassifier):
         return "check_progress", intent
 
 
-# What a request to close a card for good is taken for.
+# What a question only a service hall answers is taken for: the tasks and answers here, and for a
+# proxy question a no or a yes as well ("不对 我问的是能不能别人代办"; "cancel the card" stays a no).
 _CLOSING_MISREAD_AS = frozenset(
     {
         "cancel_loss",
@@ -319,21 +320,32 @@ _CLOSING_MISREAD_AS = frozenset(
         "inform",
     }
 )
+_MISREAD_AS = {
+    "utter_close_card": _CLOSING_MISREAD_AS,
+    "utter_proxy": _CLOSING_MISREAD_AS | {"check_progress", "deny", "affirm"},
+}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
-class ClosingACardIsNoCardTask(_Reclassifier):
-    """A request to close a card for good ("我要注销社保卡", "cancel my card completely, I'm leaving
-    China") is none of the tasks here (``out_of_scope``, answered with where it is done).
+class QuestionsForTheServiceHall(_Reclassifier):
+    """Closing a card for good ("我要注销社保卡", "cancel my card completely, I'm leaving China") or
+    someone else acting for the holder ("能让我妈代领吗", "can my wife sign for it") is none of the
+    tasks here (``out_of_scope``, answered with where it is settled: `bot.language.text.for_the_hall`).
 
-    It had been read as cancelling a loss report (an unblocking code was texted to a person leaving
-    the country), as a loss report, or as activation. A loss or a finding said too keeps its intent.
+    Closing had been read as cancelling a loss report (an unblocking code was texted to a person
+    leaving the country), as a loss report, or as activation; a proxy question as the general
+    replacement or application answer, or as details. A loss, a finding or a progress question said
+    too keeps its intent ("can I report it lost in person" is a loss report; "做好了吗 能让我老婆代领吗"
+    hears the progress, which names what to bring).
     """
 
     least_confidence = 0.9
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent not in _CLOSING_MISREAD_AS or not closes_card(text) or _LOST.search(text) or asks_to_unblock(text):
+        answer = for_the_hall(text)
+        if answer is None or intent not in _MISREAD_AS[answer] or _REPORT_WORDS.search(text) or asks_to_unblock(text):
+            return None
+        if answer == "utter_proxy" and _PROGRESS_WORDS.search(text):  # (注销 is one of them)
             return None
         return "out_of_scope", intent
 

@@ -191,9 +191,30 @@ _CLOSING_CARD = re.compile(
 )
 
 
-def closes_card(text: str) -> bool:
-    """Whether the message asks to close a card for good (done at a service hall, not here)."""
-    return bool(_CLOSING_CARD.search(text))
+# Someone else acting for the holder, or whether the holder must come in person: "能让我妈代领吗",
+# "社保卡补办 要本人去吗", "can my wife sign for it", "can someone else pick it up for me".
+_PEOPLE = r"(?:妈|妈妈|母亲|爸|爸爸|父亲|老婆|妻子|老公|丈夫|爱人|家人|家属|儿子|女儿|孩子|朋友|亲戚|同事|别人|他人)"
+_PROXY = re.compile(
+    r"代(?:他|她|我)?(?:领|办|取|拿)|代为|委托|"
+    rf"(?:让|叫|请|找)(?:我)?(?:的)?{_PEOPLE}(?:去|来|帮我|替我|帮忙)?(?:领|拿|取|办)|"
+    rf"{_PEOPLE}(?:能|可以|能不能|可不可以)(?:帮我|替我)?(?:去)?(?:领|拿|取|办)|"
+    r"(?:要|需要|必须|一定要|得)本人(?:去|到场|亲自|来)?|本人(?:必须|一定要|需要)?(?:亲自)?(?:去|到场)"
+    r"|\b(?:can|could|may)\s+(?:my\s+)?(?:wife|husband|son|daughter|mum|mom|mother|dad|father|friend|partner"
+    r"|family(?: member)?|relative|someone else|somebody else|another person)\s+(?:pick|collect|get|sign|do|apply)"
+    r"|\bon (?:my|his|her) behalf\b|\bproxy\b|\b(?:have|need) to (?:go|come|be there) myself\b"
+    r"|\b(?:have|need|must)\b[^.?!]{0,20}\bin person\b",
+    re.IGNORECASE,
+)
+
+
+def for_the_hall(text: str) -> str | None:
+    """The answer to a question only a service hall settles (closing a card for good; someone else
+    acting for the holder), or None: the answer says where to ask, rather than "I can't answer that"."""
+    if _CLOSING_CARD.search(text):
+        return "utter_close_card"
+    if _PROXY.search(text):
+        return "utter_proxy"
+    return None
 
 
 _BANK = re.compile(r"银行|金融|\bbank", re.IGNORECASE)

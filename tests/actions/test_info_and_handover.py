@@ -230,7 +230,16 @@ async def test_a_follow_up_right_after_a_change_is_answered(
     assert responses(dispatcher) == [answer]
 
 
-@pytest.mark.parametrize("text", ["我要注销社保卡", "please close my card, I'm leaving China"])
-async def test_closing_a_card_is_told_where_it_is_done(dispatcher, domain, text):
+@pytest.mark.parametrize(
+    ("text", "answer"),
+    [
+        ("我要注销社保卡", "utter_close_card"),
+        ("please close my card, I'm leaving China", "utter_close_card"),
+        ("可以让我妈去领吗", "utter_proxy"),
+        ("can someone else pick it up for me", "utter_proxy"),
+        ("今天天气怎么样", "utter_out_of_scope"),
+    ],
+)
+async def test_questions_only_a_service_hall_settles_are_told_where_to_ask(dispatcher, domain, text, answer):
     await ActionAnswerInfo().run(dispatcher, make_tracker(intent="out_of_scope", text=text), domain)
-    assert responses(dispatcher) == ["utter_close_card"]
+    assert responses(dispatcher) == [answer]

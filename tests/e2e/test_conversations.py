@@ -417,3 +417,8 @@ def test_not_knowing_the_id_number_is_told_where_to_find_it_and_the_request_goes
     replies = converse(stack, "e2e-id-not-known", "查进度", "我不记得身份证号了", holder.id_number, holder.name)
     assert any("身份证正面" in text for text in replies[1]) and not any("已取消" in text for text in replies[1])
     assert any("可以领取" in text for text in replies[-1]), replies
+
+
+def test_asking_whether_someone_else_may_collect_the_card_is_told_where_to_ask(stack, tmp_path):
+    (answer,) = converse(stack, "e2e-proxy", "社保卡补办 要本人去吗 能不能让我妈去")
+    assert any("代领" in text and "12333" in text for text in answer), answer

@@ -3,7 +3,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.text import normalise_for_understanding
-from nlu.components import ClosingACardIsNoCardTask
+from nlu.components import QuestionsForTheServiceHall
 
 
 def classified(text: str, intent: str) -> Message:
@@ -19,10 +19,14 @@ def classified(text: str, intent: str) -> Message:
         ("我要注销社保卡", "report_loss"),
         ("close my social security card", "report_loss"),
         ("出国定居了 社保卡怎么注销", "cross_region"),
+        ("社保卡补办 要本人去吗", "replace_card"),  # someone else acting for the holder
+        ("不对 我问的是能不能别人代办", "deny"),
+        ("can my wife sign for it", "apply_card"),
+        ("他本人来不了 我能代他办吗", "inform"),
     ],
 )
-def test_closing_a_card_for_good_is_none_of_the_tasks(text, intent):
-    (message,) = ClosingACardIsNoCardTask().process([classified(text, intent)])
+def test_questions_only_a_service_hall_settles_are_none_of_the_tasks(text, intent):
+    (message,) = QuestionsForTheServiceHall().process([classified(text, intent)])
     assert message.get(INTENT) == {"name": "out_of_scope", "confidence": 0.9}
 
 
@@ -34,8 +38,11 @@ def test_closing_a_card_for_good_is_none_of_the_tasks(text, intent):
         ("我的卡被注销了吗", "check_progress"),  # its state
         ("卡丢了 要不要注销", "report_loss"),  # a loss
         ("cancel the card", "deny"),  # a no at a confirmation stays a no
+        ("can I report it lost in person", "report_loss"),
+        ("做好了吗 能让我老婆代领吗", "check_progress"),  # the progress answer names what to bring
+        ("帮我妈查一下进度", "check_progress"),
     ],
 )
 def test_other_messages_keep_their_intent(text, intent):
-    (message,) = ClosingACardIsNoCardTask().process([classified(text, intent)])
+    (message,) = QuestionsForTheServiceHall().process([classified(text, intent)])
     assert message.get(INTENT)["name"] == intent
