@@ -15,10 +15,13 @@ from bot.language.extraction import normalise_message
 from bot.language.spoken import normalise_number
 
 _PIECE = re.compile(r"\d{1,17}X?")
-# Words said around a piece of the number ("号码是 三二零一零二", "嗯 好了 零七零七", "my ID is nine three…").
+# Words said around a piece of the number ("号码是 三二零一零二", "嗯 好了 零七零七", "my ID is nine three…"),
+# a pause among them ("三二零一零二 等一下 我看看身份证", "three two zero one zero two wait").
 _SAID_AROUND = re.compile(
     r"嗯|呃|额|啊|那个|就是|好了|好的|我的|身份证号码|身份证号|身份证|证件号码|证件号|号码|后面是|接着是|是"
-    r"|\b(?:my|the|id|number|is|it's|its|ok|okay|um|uh|er|then|and)\b",
+    r"|等一下|等一等|等等|等下|稍等|(?:让)?我(?:看|找|翻)(?:一下|看|找|翻)"
+    r"|\b(?:my|the|id|number|is|it's|its|ok|okay|um|uh|er|then|and|wait|hold on|hang on|one sec(?:ond)?"
+    r"|let me (?:check|look|see|find it))\b",
     re.IGNORECASE,
 )
 

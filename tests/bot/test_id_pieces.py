@@ -18,13 +18,15 @@ ENDS_IN_X = next(n for n in (with_check_character(f"11010119900101{i:03d}") for 
         ("好了 零七零七二零二八", "07072028"),
         ("nine three two two five zero", "932250"),  # English digits, as Chinese ones are
         ("my ID is one nine eight zero", "1980"),
+        ("三二零一零二 等一下 我看看身份证", "320102"),  # a pause after a piece keeps it
+        ("three two zero one zero two wait", "320102"),
     ],
 )  # fmt: skip
 def test_short_digit_runs_are_pieces(text, piece):
     assert id_piece(text) == piece
 
 
-@pytest.mark.parametrize("text", [WHOLE, "我的卡丢了", "确认", "X123", "", "12a34"])
+@pytest.mark.parametrize("text", [WHOLE, "我的卡丢了", "确认", "X123", "", "12a34", "等一下 我看看"])
 def test_whole_numbers_and_words_are_not_pieces(text):
     assert id_piece(text) is None
 
