@@ -24,7 +24,7 @@ from actions.runtime import answers_only, traced, typed_text
 from actions.tasks import cancel_task, under_way
 from actions.verification import take_leave
 from bot.contract import TASK_FINISHED
-from bot.language.confirmation import Decision, asks_if_done, decide, ends_in_question
+from bot.language.confirmation import Decision, asks_if_done, decide, ends_in_question, only_a_pause
 from bot.language.confirmation import read_reply as words_of
 from bot.language.text import a_pause
 
@@ -90,7 +90,7 @@ class ValidateConfirmationForm(FormValidationAction):
             # no and not an unclear reply: the person is weighing it up.
             dispatcher.utter_message(response=f"utter_about_{pending}")
             return {SLOT: None}
-        if decision is not Decision.YES and a_pause(typed_text(tracker)):
+        if decision is not Decision.YES and only_a_pause(typed_text(tracker)):
             # "等一下", "嗯 我想想", "hold on let me check my bag": the change waits for the answer,
             # rather than being dropped (a caller who then said "确认" was only asked again).
             dispatcher.utter_message(response="utter_confirm_when_ready")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from bot.language.text import card_found, intent_payload, to_simplified
+from bot.language.text import a_pause, card_found, intent_payload, to_simplified, without_pause_words
 
 MIN_CONFIDENCE = 0.7
 """Below this classifier confidence a reply that reads as yes is UNCLEAR."""
@@ -264,6 +264,18 @@ def read_reply(text: str, task_intent: str | None = None) -> str | None:
     it back with a clear yes; a question after the yes (or in it) leaves the reply open.
     """
     return _read(text, task_intent)[0]
+
+
+# What puts the change off beyond the moment asked for: "wait, let me look again first", "等下 先问问".
+_PUT_OFF = re.compile(r"\b(?:again|first|later)\b|再|先", re.IGNORECASE)
+
+
+def only_a_pause(text: str) -> bool:
+    """Whether the reply asks for a moment and declines nothing ("等一下", "嗯 我想想", "hold on, let
+    me check my bag"; not "等等，我再找找", "先别解，我再想想", "wait, let me look again first" or "wait,
+    not yet", which are a no)."""
+    rest = without_pause_words(text)
+    return a_pause(text) and read_reply(rest) != "no" and not _PUT_OFF.search(rest)
 
 
 def decide(

@@ -248,7 +248,7 @@ def asks_where_or_what_to_bring(text: str) -> bool:
 _PAUSE = re.compile(
     r"稍等|等一下|等一会|等等|等下|等我|我找一?下|我去找|我去拿|我拿一?下|我翻一?下|我看一?下|让我找找|找找看"
     r"|(?:让我|我)再?想一?想|考虑一下"
-    r"|\b(?:hold on|hang on|wait|one sec(?:ond)?|one moment|just a (?:sec|second|moment|minute)"
+    r"|\b(?:hold on|hang on|wait|(?:just )?(?:a|one) (?:sec|second|moment|minute)"
     r"|let me (?:get|find|check|look|grab|think))\b",
     re.IGNORECASE,
 )
@@ -268,6 +268,11 @@ def a_pause(text: str) -> bool:
     part too?" is the question)."""
     simplified = to_simplified(text)
     return bool(_PAUSE.search(simplified)) and not _STOP.search(simplified) and not asks_something(simplified)
+
+
+def without_pause_words(text: str) -> str:
+    """The message with the words asking for a moment taken out (what else it says)."""
+    return _PAUSE.sub(" ", to_simplified(text))
 
 
 def asks_when(text: str) -> bool:

@@ -96,6 +96,12 @@ async def test_a_pause_keeps_the_change_waiting_for_the_answer(dispatcher, domai
     assert responses(dispatcher) == ["utter_confirm_when_ready"]
 
 
+@pytest.mark.parametrize("pending", ["loss", "unblock"])
+@pytest.mark.parametrize("text", ["等等，我再找找", "先别解，我再想想", "wait, not yet", "wait, let me look again first"])
+async def test_a_pause_with_a_no_in_it_declines(dispatcher, domain, pending, text):
+    assert (await read(asked(pending, text, "deny"), dispatcher, domain))["confirmation_reply"] == "declined"
+
+
 async def test_unclear_replies_are_asked_again_twice_then_the_step_stops(dispatcher, domain):
     first = await read(asked("loss", "我的卡", "inform"), dispatcher, domain)  # (a question is answered instead)
     assert first == {"confirmation_reply": None, "unclear_replies": 1}

@@ -28,7 +28,6 @@ NOT_YES = [
     "not yet",
     "wait, let me look again first",
     "forget it for now",
-    "hold on",
     "maybe later",
     "I'd rather not",
 ]
@@ -52,6 +51,22 @@ def test_no_negation_ever_confirms(stack, tmp_path):
         assert statuses(stack, holder) == before, (reply, answer)
         assert not any("挂失编号" in text or "Reference" in text for text in answer), (reply, answer)
     assert not any(f["conversation_id"] == sender and f["reason"] == "nlu_fallback" for f in stack.flags())
+
+
+@pytest.mark.parametrize("pause", ["嗯 我想想", "hold on, let me check my bag"])
+def test_a_pause_at_the_confirmation_keeps_it_waiting_and_the_yes_after_it_acts(stack, tmp_path, pause):
+    holder = add_holder(
+        stack, tmp_path, "凌海燕" if pause.startswith("嗯") else "Paula Moreno", foreign=pause.isascii()
+    )
+    sender = f"e2e-confirm-pause-{holder.id_number[-4:]}"
+    for message in ("我的社保卡丢了", holder.id_number, holder.name):
+        stack.say(sender, message)
+    waiting = stack.say(sender, pause)
+    assert any("不着急" in text or "take your time" in text for text in waiting), waiting
+    assert stack.card(holder.id_number)["status"] == "active"
+    done = stack.say(sender, "确认")
+    assert any("挂失编号" in text or "Reference" in text for text in done), done
+    assert stack.card(holder.id_number)["status"] == "loss_reported"
 
 
 def test_a_yes_that_restates_the_task_confirms(stack, tmp_path):
