@@ -97,7 +97,9 @@ async def test_a_pause_keeps_the_change_waiting_for_the_answer(dispatcher, domai
 
 
 @pytest.mark.parametrize("pending", ["loss", "unblock"])
-@pytest.mark.parametrize("text", ["等等，我再找找", "先别解，我再想想", "wait, not yet", "wait, let me look again first"])
+@pytest.mark.parametrize(
+    "text", ["等等，我再找找", "先别解，我再想想", "wait, not yet", "wait, let me look again first"]
+)
 async def test_a_pause_with_a_no_in_it_declines(dispatcher, domain, pending, text):
     assert (await read(asked(pending, text, "deny"), dispatcher, domain))["confirmation_reply"] == "declined"
 
