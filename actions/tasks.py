@@ -48,7 +48,14 @@ from bot.errors import (
     UnblockCodeRequired,
 )
 from bot.identity.privacy import mask_card_number
-from bot.language.text import asks_when, asks_where_or_what_to_bring, card_refused, mentions_bank, says_farewell
+from bot.language.text import (
+    asks_when,
+    asks_where_or_what_to_bring,
+    card_refused,
+    for_the_hall,
+    mentions_bank,
+    says_farewell,
+)
 from bot.services import (
     CardOverview,
     card_overview,
@@ -232,18 +239,26 @@ async def _answer_progress(
     status again where it names them, anything else says there is no more to see here and where to ask."""
     status = f"utter_progress_{overview.status.value}"
     text = typed_text(tracker)
+    # What the request itself said, when the ID number and name came after it ("卡刷不了，提示已挂失，可我
+    # 从来没挂过" … "3201… 赵敏"): the answer is to that too.
+    said = {text, request_text(tracker)}
     follow_up = _answered_lately(tracker, status, values["card_number_masked"])
     tell = not follow_up or (overview.status in _AT_AN_OFFICE and asks_where_or_what_to_bring(text))
     if tell:
         dispatcher.utter_message(response=status, **values)
-    if overview.status in (CardStatus.LOSS_REPORTED, CardStatus.LOST) and _NOT_BY_ME.search(text):
-        dispatcher.utter_message(response="utter_loss_not_by_you", **values)
-    if tell and overview.status is CardStatus.ACTIVE and card_refused(request_text(tracker)):
+    extras = []
+    if overview.status in (CardStatus.LOSS_REPORTED, CardStatus.LOST) and any(map(_NOT_BY_ME.search, said)):
+        extras.append("utter_loss_not_by_you")
+    if overview.status is CardStatus.ACTIVE and any(map(card_refused, said)):
         # "卡用不了了": a working card refused somewhere; the state alone would contradict the person.
-        dispatcher.utter_message(response="utter_active_card_refused_elsewhere", **values)
+        extras.append("utter_active_card_refused_elsewhere")
+    if any(for_the_hall(one) == "utter_proxy" for one in said):  # "能让我妈替我去领吗" beside the request
+        extras.append("utter_proxy")
     if overview.status in IN_THE_MAKING and asks_when(text):  # on its way: "how long" has an answer of sorts
-        dispatcher.utter_message(response="utter_progress_timing", **values)
-    elif not tell:
+        extras.append("utter_progress_timing")
+    for extra in extras:
+        dispatcher.utter_message(response=extra, **values)
+    if not tell and not extras:
         dispatcher.utter_message(response="utter_progress_nothing_more", **values)
     _finished(dispatcher)
     return task_done()

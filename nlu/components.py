@@ -44,7 +44,7 @@ _CLOSINGS = frozenset({"goodbye", "deny", "thank"})
 # A loss denied: "没丢", "没有挂失过", "从来没报失" (not "还没挂失": not yet reported), "didn't lose",
 # "never reported", "not lost".
 _LOSS_DENIED = re.compile(
-    r"(?<!还)(?<!尚)(?:没|没有|并没有?|从没有?|从来没有?|又没有?|冇)(?:去|有)?(?:丢|掉|遗失|挂失|挂过失|报失|报过失)"
+    r"(?<!还)(?<!尚)(?:没|没有|并没有?|从没有?|从来没有?|又没有?|冇)(?:去|有)?(?:丢|掉|遗失|挂失|挂过失?|报失|报过失?)"
     r"|\b(?:didn'?t|did not|never|haven'?t ever|have never)\s+(?:lose|lost|report(?:ed)?)\b|\bnot lost\b",
     re.IGNORECASE,
 )
@@ -278,7 +278,18 @@ _NO_FIRST = re.compile(r"\s*(?:不|没|别|算了|取消|no\b|nope\b|cancel\b)",
 # What a refused card is taken for besides a status question; a question about using it in another
 # region or activating it is answered as that (those answers say why a card is refused there).
 _REFUSAL_MISREAD_AS = frozenset(
-    {"report_loss", "deny", "goodbye", "thank", "affirm", "greet", "inform", "out_of_scope", "replace_card"}
+    {
+        "report_loss",
+        "cancel_loss",
+        "deny",
+        "goodbye",
+        "thank",
+        "affirm",
+        "greet",
+        "inform",
+        "out_of_scope",
+        "replace_card",
+    }
 )
 
 

@@ -161,11 +161,14 @@ def card_found(text: str) -> bool:
 _REFUSED = re.compile(
     r"用不了|不能用了|没法用|无法使用|不好使|不管用|刷不了|刷不出|刷不上|刷不进|刷卡失败|读不出|读不了|识别不了"
     r"|(?<!把)(?<!帮我)(?:被|给)(?:冻结|冻住|锁定?|封|停用)|(?<!把卡)(?:冻结|冻住|锁住|锁定|停用|失效)了"
-    r"|(?:显示|提示|说)(?:卡)?(?:已|被)?(?:挂失|冻结|锁定|停用)"
+    r"|(?:显示|提示|说)[\s:：\"“”'‘’]*(?:卡)?(?:已经?|被)?(?:挂失|冻结|锁定|停用)"
+    r"|\b(?:says|said|shows|showed|saying)\s+(?:it'?s\s+|it is\s+|that\s+|the card is\s+)?"
+    r"(?:blocked|frozen|locked|suspended|reported lost|invalid)\b"
     r"|\b(?:is|was|got|been|seems|looks|became)\s+(?:\w+\s+)?(?:blocked|frozen|locked|deactivated|suspended|disabled)\b"
     r"|\b(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|not|stopped)\s+(?:\w+\s+)?"
     r"(?:work|working|scan|scanning|accepted)\b"
-    r"|\b(?:can'?t|cannot|couldn'?t|unable to)\s+(?:use|swipe|scan|pay with)\b|\b(?:declined|refused)\b",
+    r"|\b(?:can'?t|cannot|couldn'?t|unable to)\s+(?:use|swipe|scan|pay with)\b|\b(?:declined|refused)\b"
+    r"|\b(?:card|it) (?:got|was) rejected\b",
     re.IGNORECASE,
 )
 # What makes a refusal a supposition: "挂失后是不是就不能用了", "will it be blocked after I report it".

@@ -50,9 +50,13 @@ async def test_how_long_is_answered_once_the_status_was_told(action_settings, se
 async def test_another_follow_up_is_not_told_the_same_status_again(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault, status=CardStatus.READY_FOR_PICKUP)
     session.commit()
-    told = after_answer("utter_progress_ready_for_pickup", "可以让我儿子代领吗")
+    told = after_answer("utter_progress_ready_for_pickup", "那个窗口人多吗")
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=told))
     assert responses(dispatcher)[0] == "utter_progress_nothing_more"
+    dispatcher.messages.clear()
+    proxy = after_answer("utter_progress_ready_for_pickup", "可以让我儿子代领吗")
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=proxy))
+    assert responses(dispatcher)[0] == "utter_proxy"  # where that is settled, not "that is all I see"
     dispatcher.messages.clear()
     second = [*after_answer("utter_progress_ready_for_pickup", "多久"), {"event": "bot", "text": "…"},
               {"event": "user", "text": "需要预约吗"}]  # fmt: skip
@@ -319,3 +323,23 @@ async def test_a_working_card_refused_somewhere_is_told_where_else_the_trouble_m
     await start_task(dispatcher, tracker)
     assert responses(dispatcher)[0] == f"utter_progress_{status.value}"
     assert ("utter_active_card_refused_elsewhere" in responses(dispatcher)) is advised
+
+
+async def test_what_the_request_said_is_answered_when_the_details_came_after_it(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault, status=CardStatus.LOSS_REPORTED)
+    session.commit()
+    tracker = make_tracker({**VERIFIED, "task": "progress"}, events=asked_then_verified("提示卡已挂失，可我从来没挂过"))
+    await start_task(dispatcher, tracker)
+    assert responses(dispatcher)[:2] == ["utter_progress_loss_reported", "utter_loss_not_by_you"]
+
+
+async def test_a_refusal_after_the_state_was_told_hears_where_else_the_trouble_may_lie(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault, status=CardStatus.ACTIVE)
+    session.commit()
+    told = after_answer("utter_progress_active", "My card was refused at a clinic though, why?")
+    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=told))
+    assert responses(dispatcher)[0] == "utter_active_card_refused_elsewhere"  # not the state again, nor "that is all"
