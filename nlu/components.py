@@ -267,6 +267,34 @@ class NotKnowingIsNoNo(_Reclassifier):
         return None
 
 
+# Asking about a loss report in force: its reference, when it runs out, the formal report after it.
+_ABOUT_THE_REPORT = re.compile(
+    r"挂失编号|编号是多少|编号多少|参考号|过期|到期|有效期|失效|什么时候结束|多久有效|正式挂失|正式报失"
+    r"|\breference\b|\bref(?:erence)? (?:no|number)\b|\bexpir|\bvalid (?:until|for)\b|\bhow long (?:does|will|is)\b"
+    r"|\bformal(?:ly)? report|\bformal one\b|\bmake it formal\b",
+    re.IGNORECASE,
+)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LossReportQuestionsAreStatusQuestions(_Reclassifier):
+    """A question about a loss report in force ("挂失编号是多少来着", "那个挂失什么时候过期", "how do I
+    make the formal report?") asks for the card's state (``check_progress``), whose answer gives the
+    reference, the date it runs to and where to make it formal.
+
+    The classifier read them as cancelling the report, and a code to unblock was texted to people
+    who had asked nothing of the kind; or as a new loss report. A request to unblock, or a loss said
+    with the question, keeps its intent.
+    """
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent not in {"cancel_loss", "report_loss"} or not _ABOUT_THE_REPORT.search(text):
+            return None
+        if asks_to_unblock(text) or (intent == "report_loss" and _LOST.search(text)):
+            return None
+        return "check_progress", intent
+
+
 # A card broken, or a new one wanted: "卡坏了刷不了" is a replacement question.
 _DAMAGED_OR_REPLACED = re.compile(
     r"坏了|损坏|坏掉|断了|折了|裂了|消磁|磨损|芯片|补办|补卡|换卡|换新|新卡|换一张"
@@ -275,8 +303,7 @@ _DAMAGED_OR_REPLACED = re.compile(
 )
 # A no said first ("不是，我卡没丢，就是刷不了"): an answer to what was asked, which the no decides.
 _NO_FIRST = re.compile(r"\s*(?:不|没|别|算了|取消|no\b|nope\b|cancel\b)", re.IGNORECASE)
-# What a refused card is taken for besides a status question; a question about using it in another
-# region or activating it is answered as that (those answers say why a card is refused there).
+# What a refused card is taken for besides a status question.
 _REFUSAL_MISREAD_AS = frozenset(
     {
         "report_loss",
@@ -291,6 +318,17 @@ _REFUSAL_MISREAD_AS = frozenset(
         "replace_card",
     }
 )
+# A refusal in another region or of a card not yet activated is answered as that question (those
+# answers say why a card is refused there); without such words it is not one ("我在医院刷卡 人家说卡被
+# 拒绝了" had been given the other-region answer).
+_ELSEWHERE_OR_INACTIVE = {
+    "cross_region": re.compile(
+        r"外地|异地|外省|省外|跨省|外市|老家|出差|旅游|北京|上海|广州|深圳|杭州|\b(?:another|other|different) "
+        r"(?:city|province|region|place)\b|\babroad\b|\bout of town\b|\bin (?:beijing|shanghai|guangzhou|shenzhen)\b",
+        re.IGNORECASE,
+    ),
+    "activate_card": re.compile(r"激活|启用|开通|\bactivat", re.IGNORECASE),
+}
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -301,14 +339,17 @@ class RefusedCardsAreStatusQuestions(_Reclassifier):
 
     The classifier read these as a loss report (a working card was offered one), as a replacement,
     or as a no and a goodbye ("卡用不了了" ended the conversation). A loss said as well is still a
-    loss report, a request to unblock is ``cancel_loss``, and a broken card is a replacement. The
+    loss report, a request to unblock is ``cancel_loss``, a broken card is a replacement, and a
+    refusal in another region or of a card not yet activated is that question. The
     words decide here, so a low confidence is raised: the fallback would only ask to rephrase.
     """
 
     least_confidence = 0.9
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent not in _REFUSAL_MISREAD_AS or not card_refused(text):
+        elsewhere = _ELSEWHERE_OR_INACTIVE.get(intent or "")
+        misread = intent in _REFUSAL_MISREAD_AS or (elsewhere is not None and not elsewhere.search(text))
+        if not misread or not card_refused(text):
             return None
         if _LOST.search(text) or asks_to_unblock(text) or _DAMAGED_OR_REPLACED.search(text):
             return None

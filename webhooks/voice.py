@@ -59,7 +59,7 @@ _REPEAT_WORDS = re.compile(
     r"|\bdidn'?t (?:catch|hear|get) (?:that|it|the)\b|\bone more time\b|\bwhat was the (?:reference|number)\b",
     re.IGNORECASE,
 )
-_SHORT = 40  # characters: longer speech is a request of its own, even with "再说一遍" in it
+_SHORT = 60  # characters: longer speech is a request of its own, even with "再说一遍" in it
 _ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
 
 

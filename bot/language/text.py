@@ -159,7 +159,8 @@ def card_found(text: str) -> bool:
 # "my card is blocked", "it stopped working at the pharmacy". Not a request to block it ("帮我把卡冻结了",
 # "block my card"): those are loss reports.
 _REFUSED = re.compile(
-    r"用不了|不能用了|没法用|无法使用|不好使|不管用|刷不了|刷不出|刷不上|刷不进|刷卡失败|读不出|读不了|识别不了"
+    r"用不了|不能用(?![吗么吧呢])|没法用|无法使用|不好使|不管用|刷不了|刷不出|刷不上|刷不进|刷卡失败|读不出|读不了|识别不了"
+    r"|被拒|拒绝了|拒收|不给刷|不让用|用不成|结算不了|结不了算|报销不了"
     r"|(?<!把)(?<!帮我)(?:被|给)(?:冻结|冻住|锁定?|封|停用)|(?<!把卡)(?:冻结|冻住|锁住|锁定|停用|失效)了"
     r"|(?:显示|提示|说)[\s:：\"“”'‘’]*(?:卡)?(?:已经?|被)?(?:挂失|冻结|锁定|停用)"
     r"|\b(?:says|said|shows|showed|saying)\s+(?:it'?s\s+|it is\s+|that\s+|the card is\s+)?"
@@ -168,7 +169,7 @@ _REFUSED = re.compile(
     r"|\b(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|not|stopped)\s+(?:\w+\s+)?"
     r"(?:work|working|scan|scanning|accepted)\b"
     r"|\b(?:can'?t|cannot|couldn'?t|unable to)\s+(?:use|swipe|scan|pay with)\b|\b(?:declined|refused)\b"
-    r"|\b(?:card|it) (?:got|was) rejected\b",
+    r"|\b(?:card|it) (?:got|was) rejected\b|\b(?:won'?t|wouldn'?t|didn'?t|doesn'?t|does not|did not) go through\b",
     re.IGNORECASE,
 )
 # What makes a refusal a supposition: "挂失后是不是就不能用了", "will it be blocked after I report it".
@@ -199,7 +200,7 @@ _CLOSING_CARD = re.compile(
 _PEOPLE = r"(?:妈|妈妈|母亲|爸|爸爸|父亲|老婆|妻子|老公|丈夫|爱人|家人|家属|儿子|女儿|孩子|朋友|亲戚|同事|别人|他人)"
 _PROXY = re.compile(
     r"代(?:他|她|我)?(?:领|办|取|拿)|代为|委托|"
-    rf"(?:让|叫|请|找)(?:我)?(?:的)?{_PEOPLE}(?:去|来|帮我|替我|帮忙)?(?:领|拿|取|办)|"
+    rf"(?:让|叫|请|找)(?:我)?(?:的)?{_PEOPLE}(?:去|来|帮我|替我|帮忙){{0,2}}(?:领|拿|取|办)|"
     rf"{_PEOPLE}(?:能|可以|能不能|可不可以)(?:帮我|替我)?(?:去)?(?:领|拿|取|办)|"
     r"(?:要|需要|必须|一定要|得)本人(?:去|到场|亲自|来)?|本人(?:必须|一定要|需要)?(?:亲自)?(?:去|到场)"
     r"|\b(?:can|could|may)\s+(?:my\s+)?(?:wife|husband|son|daughter|mum|mom|mother|dad|father|friend|partner"
@@ -311,19 +312,26 @@ def speaks_english(speech: str) -> bool:
 # A request to speak the other language, and nothing more: "Chinese please", "can you speak
 # Mandarin", "中文", "说英语吧", "English please".
 def _wants(zh_names: str, en_names: str) -> re.Pattern[str]:
-    """A request for a language, and nothing more: "说中文吧", "我可以讲普通话吗", "can I speak Chinese",
-    "Mandarin please", "switch to English"."""
+    """A request for a language: "说中文吧", "我可以讲普通话吗", "有没有英文服务", "can I speak Chinese",
+    "can we do this in Mandarin", "Mandarin please", "switch to English"."""
     return re.compile(
-        rf"(?:(?:请|麻烦)?(?:你|您)?|我?(?:可以|能)?)(?:说|讲|用|换成?|改成?|转)?(?:{zh_names})(?:吧|好吗|可以吗|行吗|吗)?"
+        rf"(?:(?:请|麻烦)?(?:你|您)?|我?(?:可以|能|想|要)?|(?:有没有|有))(?:说|讲|用|换成?|改成?|转)?(?:{zh_names})"
+        r"(?:服务)?(?:吧|好吗|可以吗|行吗|吗)?"
         r"|(?:(?:can|could|may) (?:i|we) |(?:can|could|do|would) you |please |in |let'?s |"
-        r"i (?:want|would like|'d like|prefer) to |i'?d like )?"
-        rf"(?:speak |talk (?:in )?|use |switch (?:to )?|change (?:to )?|continue (?:in )?)?(?:in )?(?:{en_names})"
-        r"(?: please)?(?: instead)?",
+        r"i (?:want|would like|'d like|prefer) to |i'?d like |do you have (?:an? )?)?"
+        r"(?:speak |talk (?:in )?|use |switch (?:to )?|change (?:to )?|continue (?:in )?|do (?:this|it) )?(?:in )?"
+        rf"(?:{en_names})(?: (?:service|line|option|speaker))?(?: please)?(?: instead)?",
         re.IGNORECASE,
     )
 
 
 _WANTS_LANGUAGE = {"zh": _wants("中文|普通话|国语|汉语", "chinese|mandarin"), "en": _wants("英文|英语", "english")}
+# What may be said around a request for a language without being anything more: "umm, Chinese
+# please, 中文", "你好 有没有英文服务 English".
+_AROUND_A_LANGUAGE = re.compile(
+    r"\b(?:um+|uh+|er+|hi|hello|hey|ok|okay|sorry|please|the)\b|嗯|呃|额|那个|你好|您好|喂|请问|麻烦",
+    re.IGNORECASE,
+)
 
 
 def phrase_forms(text: str) -> tuple[str, ...]:
@@ -336,7 +344,11 @@ def phrase_forms(text: str) -> tuple[str, ...]:
 def other_language_asked(speech: str, current: str) -> str | None:
     """The other language (``zh`` or ``en``) when the speech asks for it and says nothing else."""
     other = "en" if current == "zh" else "zh"
-    return other if any(_WANTS_LANGUAGE[other].fullmatch(form) for form in phrase_forms(speech)) else None
+    wanted = _WANTS_LANGUAGE[other]
+    for form in phrase_forms(speech):
+        if wanted.search(form) and not re.sub(r"\W", "", _AROUND_A_LANGUAGE.sub("", wanted.sub("", form))):
+            return other
+    return None
 
 
 def detect_language(text: str) -> str | None:

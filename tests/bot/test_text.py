@@ -140,6 +140,10 @@ def test_a_not_a_questions_ask_something(text, asks):
         ("can you speak Mandarin", "en", "zh"),
         ("can I speak Chinese?", "en", "zh"),  # once taken for a request for staff
         ("我可以讲英语吗", "zh", "en"),
+        ("can we do this in Mandarin?", "en", "zh"),
+        ("umm, Chinese please, 中文", "en", "zh"),  # said twice, with fillers
+        ("你好 有没有英文服务 English", "zh", "en"),
+        ("我想用英文", "zh", "en"),
         ("说中文吧", "en", "zh"),
         ("English please", "zh", "en"),
         ("麻烦说英语", "zh", "en"),
@@ -147,6 +151,7 @@ def test_a_not_a_questions_ask_something(text, asks):
         ("Chinese", "zh", None),  # already in it
         ("my name is Chinese", "en", None),  # more than a request for the language
         ("我要挂失", "zh", None),
+        ("中文 我要查进度", "en", None),  # a request of its own, in the language it names
     ],
 )
 def test_a_request_for_the_other_language(speech, current, wanted):

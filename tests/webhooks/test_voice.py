@@ -411,7 +411,15 @@ def test_staff_signed_in_play_the_voicemail_and_no_one_else_sees_it(app, client,
 
 @pytest.mark.parametrize(
     "said",
-    ["sorry, could you repeat that?", "麻烦再说一遍", "pardon?", "sorry what was that reference number", "刚才说的啥"],
+    [
+        "sorry, could you repeat that?",
+        "麻烦再说一遍",
+        "pardon?",
+        "sorry what was that reference number",
+        "刚才说的啥",
+        "sorry, what was that reference number again?",
+        "sorry, I didn't catch that, can you say it again?",
+    ],
 )
 def test_a_request_to_hear_it_again_repeats_the_last_answer(settings, sessions, said):
     with recording_rasa(answer=[{"text": "您的社保卡已受理。"}]) as (rasa_url, heard):

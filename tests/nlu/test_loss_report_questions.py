@@ -1,0 +1,38 @@
+import pytest
+from rasa.shared.nlu.constants import INTENT, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.language.text import normalise_for_understanding
+from nlu.components import LossReportQuestionsAreStatusQuestions
+
+
+def classified(text: str, intent: str) -> Message:
+    top = {"name": intent, "confidence": 0.8}
+    return Message(data={TEXT: normalise_for_understanding(text), INTENT: top, "intent_ranking": [top]})
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("挂失编号是多少来着", "cancel_loss"),
+        ("我之前挂失了 想问问那个挂失什么时候过期", "cancel_loss"),
+        ("how do I make the formal report?", "cancel_loss"),
+        ("what's my reference number again", "report_loss"),
+    ],
+)
+def test_a_question_about_a_loss_report_in_force_asks_for_the_card_state(text, intent):
+    (message,) = LossReportQuestionsAreStatusQuestions().process([classified(text, intent)])
+    assert message.get(INTENT)["name"] == "check_progress"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("卡找到了 挂失编号是1234567890 帮我解挂", "cancel_loss"),  # a request to unblock
+        ("卡丢了 正式挂失怎么办", "report_loss"),  # a loss said with it
+        ("我要挂失", "report_loss"),
+    ],
+)
+def test_requests_keep_their_intent(text, intent):
+    (message,) = LossReportQuestionsAreStatusQuestions().process([classified(text, intent)])
+    assert message.get(INTENT)["name"] == intent
