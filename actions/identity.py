@@ -42,6 +42,7 @@ from bot.identity.answers import (
     could_be_a_name,
     does_not_know,
     id_number_question,
+    id_number_unknown,
     introduced_name,
     last_four_beside_id,
     looks_like_latin_name,
@@ -196,13 +197,15 @@ class ValidateIdentityForm(FormValidationAction):
     ) -> dict[str, Any]:
         if tracker.get_slot("id_number"):  # the number extractor found one
             return {}
-        if tracker.get_slot("requested_slot") in ("id_number", "person_name") and (
-            question := id_number_question(typed_text(tracker))
+        asking = tracker.get_slot("requested_slot")
+        text = typed_text(tracker)
+        if (asking in ("id_number", "person_name") and (question := id_number_question(text))) or (
+            asking is None and id_number_unknown(text) and (question := "where")
         ):
             dispatcher.utter_message(response=ID_HELP[question], **service_values(tracker))
             # Where the number itself was asked, an answer of sorts ("我不记得身份证号了", often read as
             # a no): the question again after the help, rather than the request stopped.
-            return {"id_number": None} if tracker.get_slot("requested_slot") == "id_number" else {}
+            return {} if asking == "person_name" else {"id_number": None}
         if tracker.get_slot("requested_slot") is None and (attempt := id_number_attempt(typed_text(tracker))):
             return {"id_number": attempt}  # mistyped in the request itself: told what is wrong with it
         return _answer_to("id_number", tracker)

@@ -26,6 +26,7 @@ from bot.errors import BotError, InvalidIdNumber
 from bot.identity.answers import (
     about_someone_else,
     id_number_question,
+    id_number_unknown,
     looks_like_latin_name,
     name_alone,
     name_beside_id,
@@ -99,7 +100,13 @@ _DONE = {
 
 # What a loss report, or the news of one, said: the bank side is a follow-up to it.
 _LOSS_TOLD = frozenset(
-    {"utter_loss_reported", "utter_loss_already_reported", "utter_loss_warning", "utter_progress_loss_reported"}
+    {
+        "utter_loss_reported",
+        "utter_loss_already_reported",
+        "utter_loss_warning",
+        "utter_progress_loss_reported",
+        "utter_progress_lost",
+    }
 )
 
 
@@ -137,7 +144,8 @@ class ActionAnswerInfo(Action):
             return []  # a name read as a question: the identity form, which runs next, takes it
         response = INFO_RESPONSES.get(intent, "utter_default")
         if response == "utter_out_of_scope":
-            response = for_the_hall(text) or response  # where it is settled, rather than "I can't answer that"
+            # Where it is settled, or where the ID number is found, rather than "I can't answer that".
+            response = for_the_hall(text) or (ID_HELP["where"] if id_number_unknown(text) else response)
         if asking in ("id_number", "person_name") and (question := id_number_question(text)):
             response = ID_HELP[question]
         values = service_values(tracker)

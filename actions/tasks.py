@@ -252,8 +252,8 @@ async def _answer_progress(
     if overview.status is CardStatus.ACTIVE and any(map(card_refused, said)):
         # "卡用不了了": a working card refused somewhere; the state alone would contradict the person.
         extras.append("utter_active_card_refused_elsewhere")
-    if any(for_the_hall(one) == "utter_proxy" for one in said):  # "能让我妈替我去领吗" beside the request
-        extras.append("utter_proxy")
+    # "能让我妈替我去领吗", "几点上班" beside the request
+    extras += sorted({hall for one in said if (hall := for_the_hall(one)) in ("utter_proxy", "utter_office_hours")})
     if overview.status in IN_THE_MAKING and asks_when(text):  # on its way: "how long" has an answer of sorts
         extras.append("utter_progress_timing")
     for extra in extras:

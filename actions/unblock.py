@@ -44,6 +44,7 @@ _NOT_RECEIVED = re.compile(
 # The registered mobile out of reach: "手机号换了", "手机不在身边", "I don't have my phone with me".
 _CANNOT_REACH = re.compile(
     r"换号|换了号|号码换了|号换了|手机号换了|换手机|换了手机|手机(?:不在|没在)身边|手机丢了|没带手机|手机坏了|停机|不用那个号"
+    r"|手机(?:落|忘|放)(?:在)?家|手机没电|\bleft my phone\b|\bphone (?:is )?(?:flat|out of battery)\b"
     r"|\b(?:number|phone) (?:has |was )?changed\b|\bchanged my (?:number|phone)\b|\bnew (?:number|phone)\b"
     r"|\b(?:don'?t|do not) have (?:my|the|that) (?:phone|mobile|number)\b|\blost my (?:phone|mobile)\b"
     r"|\bphone (?:is )?(?:not with me|at home|broken|dead)\b"

@@ -22,7 +22,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from bot.contract import LANGUAGE
-from bot.identity.answers import does_not_know, introduced_name, without_han_names
+from bot.identity.answers import does_not_know, id_number_unknown, introduced_name, without_han_names
 from bot.language.extraction import extract_numbers, id_number_attempt
 from bot.language.text import (
     an_english_sentence,
@@ -185,9 +185,13 @@ class DeniedLossIsAStatusQuestion(_Reclassifier):
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestsBesideDetails(_Reclassifier):
-    """An ID number (valid or mistyped), or one's own name introduced, sent with the words of one card task ("I want to
-    know if my card is ready, my ID is …, name 陈静", "先帮我查一下 3201… 张伟", "my name is Maria
-    Garcia, I lost my card") is that task, not details alone (``inform``).
+    """An ID number (valid or mistyped), or one's own name introduced, sent with the words of one
+    card task ("I want to know if my card is ready, my ID is …, name 陈静", "先帮我查一下 3201… 张伟",
+    "my name is Maria Garcia, I lost my card") is that task, not details alone (``inform``); so is a
+    task asked with the ID number not known ("I'd like to check my application but I don't remember
+    my ID number", once out of scope), which the identity check meets with where to find it. A
+    question it cannot place, sent with a valid ID number ("我的申请被拒了？为什么 3201… 孙强"), is
+    answered with the card's state.
 
     The classifier leans to ``inform`` when the number and name fill most of the message, and the
     person was then asked what they wanted. Runs before the number extractor, so the task's
@@ -196,12 +200,16 @@ class RequestsBesideDetails(_Reclassifier):
     """
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent != "inform" or not (
-            extract_numbers(text).id_numbers or id_number_attempt(text) or introduced_name(text)
+        id_numbers = extract_numbers(text).id_numbers
+        details = id_numbers or id_number_attempt(text) or introduced_name(text)
+        if not (
+            (intent == "inform" and details)
+            or (intent in {"inform", "out_of_scope", "deny"} and id_number_unknown(text))
+            or (intent == "out_of_scope" and id_numbers)
         ):
             return None
-        task = _task_in_words(text)
-        return (task, "inform") if task else None
+        task = _task_in_words(text) or ("check_progress" if intent == "out_of_scope" and id_numbers else None)
+        return (task, intent) if task else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -373,8 +381,9 @@ _CLOSING_MISREAD_AS = frozenset(
     }
 )
 _MISREAD_AS = {
-    "utter_close_card": _CLOSING_MISREAD_AS,
+    "utter_close_card": _CLOSING_MISREAD_AS | {"check_progress"},  # (注销 is a word of progress)
     "utter_proxy": _CLOSING_MISREAD_AS | {"check_progress", "deny", "affirm"},
+    "utter_office_hours": frozenset({"inform", "greet", "deny", "affirm"}),
 }
 
 

@@ -54,6 +54,8 @@ _APOLOGY_OR_FIX = re.compile(
     r"|^(?:不是|不叫)[\u3400-\u9fff]{2,4}[\s,，、]+\S",
     re.IGNORECASE,
 )
+# A character of the name explained after it: "李娜，娜是女字旁", "黄磊 磊是三个石头", "陈静，静是安静的静".
+_CHARACTER_EXPLAINED = re.compile(r"[，,、\s]+[\u3400-\u9fff]字?(?:是|就是|为)[^，,。.]{1,12}$")
 # The wrong name named first: "不是张三，是张伟" ("not Zhang San" after the name: `_NOT_THIS`).
 _NOT_THAT_NAME = re.compile(r"^(?:不是|不叫)[\u3400-\u9fff]{2,4}[\s,，、]+(?:而?是|叫)?")
 # A name in pinyin and in characters, either first ("Zhou Jie 周杰", "周杰（Zhou Jie）"): the characters.
@@ -95,6 +97,7 @@ def name_from_answer(text: str) -> str:
     stripped = _FILLERS.sub("", text.strip())
     if _APOLOGY_OR_FIX.search(stripped):
         stripped = _NOT_THIS.sub("", _CORRECTION.sub("", stripped, count=1))
+    stripped = _CHARACTER_EXPLAINED.sub("", stripped)
     name = _NAME_TAIL.sub("", _NAME_LEAD_INS.sub("", _NOT_THAT_NAME.sub("", stripped, count=1))).strip()
     both = _PINYIN_AND_HAN.fullmatch(name)
     return (both.group(1) or both.group(2)) if both else name
@@ -310,6 +313,15 @@ _WHERE = re.compile(
     re.IGNORECASE,
 )
 _ABOUT_THE_ID = re.compile(r"身份证|证件|号码|\bid\b|\bnumber\b|\bit\b|\bthis\b", re.IGNORECASE)
+
+
+_NAMES_THE_ID = re.compile(r"身份证|证件号|\bid\b|\bid number\b", re.IGNORECASE)
+
+
+def id_number_unknown(text: str) -> bool:
+    """Whether a message, wherever it comes, says the person does not know their ID number or asks
+    where to find it ("I'd like to check my application but I don't remember my ID number")."""
+    return bool(_NAMES_THE_ID.search(text)) and id_number_question(text) == "where"
 
 
 def id_number_question(text: str) -> str | None:

@@ -185,10 +185,11 @@ def card_refused(text: str) -> bool:
     return any(not _SUPPOSED.search(text, max(m.start() - 12, 0), m.start()) for m in _REFUSED.finditer(text))
 
 
-# Closing a card for good: "我要注销社保卡", "出国了卡怎么注销", "cancel my card completely, I'm leaving
-# China", "close my social security card". Not a card found closed ("我的卡被注销了吗": its state).
+# Closing a card for good: "我要注销社保卡", "出国了卡怎么注销", "注销要带什么", "cancel my card completely,
+# I'm leaving China", "close my social security card". Not a card found closed ("我的卡被注销了吗",
+# "是不是注销了", "为什么注销了": its state).
 _CLOSING_CARD = re.compile(
-    r"(?:要|想|怎么|怎样|如何|帮我|给我|办理?|申请|去)\s*(?:把(?:我的)?(?:社保)?卡)?注销|注销(?:掉|手续|流程)|销户"
+    r"(?<!被)(?<!已)(?<!经)(?<!是)注销(?!了)|销户"
     r"|\b(?:close|terminate|cancel|deactivate)\s+(?:my|the|his|her|this)\s+(?:social security\s+|ss\s+)?card\b"
     r"(?!\s+(?:loss|lost)\b)(?!'s\s+(?:loss|lost)\b)",
     re.IGNORECASE,
@@ -211,13 +212,24 @@ _PROXY = re.compile(
 )
 
 
+# When the service halls are open: "那边几点开门？周六上班吗", "what are the office hours".
+_HOURS = re.compile(
+    r"几点|开门|关门|营业时间|办公时间|工作时间|上班时间|周六|周日|周末|星期六|星期天|礼拜[六天日]|节假日"
+    r"|\b(?:opening|office|business|working) hours\b|\bwhat time\b|\bopen on\b|\bweekends?\b|\bsaturday\b|\bsunday\b",
+    re.IGNORECASE,
+)
+
+
 def for_the_hall(text: str) -> str | None:
-    """The answer to a question only a service hall settles (closing a card for good; someone else
-    acting for the holder), or None: the answer says where to ask, rather than "I can't answer that"."""
+    """The answer to a question about the service hall rather than the card: closing a card for good
+    or someone else acting for the holder (settled there: where to ask), or when it is open; None
+    for anything else. Such questions had been told "I can't answer that"."""
     if _CLOSING_CARD.search(text):
         return "utter_close_card"
     if _PROXY.search(text):
         return "utter_proxy"
+    if _HOURS.search(text):
+        return "utter_office_hours"
     return None
 
 

@@ -67,6 +67,7 @@ async def test_no_negation_or_hesitation_ever_confirms(dispatcher, domain, pendi
         ("loss", "yes, block it", "report_loss"),
         ("unblock", "好的，解挂吧", "cancel_loss"),
         ("loss", "确认", "affirm"),
+        ("loss", "没找到，挂吧", "report_loss"),  # not finding it is no no
         ("unblock", "1", "inform"),  # keypad 1 on the phone
         ("loss", "/affirm", "affirm"),  # the chat page's yes button
         ("unblock", "/affirm", "affirm"),

@@ -395,6 +395,13 @@ async def test_a_mistyped_id_number_in_the_request_is_taken_as_the_answer(dispat
     assert await FORM.extract_id_number(dispatcher, asked_name, domain) == {}  # the name's answer is read there
 
 
+async def test_a_request_with_the_id_number_not_known_is_told_where_to_find_it_first(dispatcher, domain):
+    text = "I'd like to check my application but I don't remember my ID number"
+    starting = make_tracker({"requested_slot": None}, intent="check_progress", text=text)
+    assert await FORM.extract_id_number(dispatcher, starting, domain) == {"id_number": None}
+    assert responses(dispatcher) == ["utter_id_number_where"]
+
+
 async def test_a_wrong_check_character_is_named(action_settings, dispatcher, domain):
     wrong = ID_ZHANG[:-1] + "3"
     assert await FORM.validate_id_number(wrong, dispatcher, make_tracker(), domain) == {"id_number": None}

@@ -215,6 +215,7 @@ async def test_a_follow_up_that_would_get_the_same_general_answer_hears_where_to
         ("utter_unblock_done", "成功没", "out_of_scope", "utter_yes_unblock_done"),
         ("utter_loss_reported", "what about the bank part", "out_of_scope", "utter_loss_bank_side"),
         ("utter_progress_loss_reported", "那银行那边呢", "nlu_fallback", "utter_loss_bank_side"),
+        ("utter_progress_lost", "那银行那边要不要也挂失？", "nlu_fallback", "utter_loss_bank_side"),
     ],
 )
 async def test_a_follow_up_right_after_a_change_is_answered(
@@ -237,6 +238,8 @@ async def test_a_follow_up_right_after_a_change_is_answered(
         ("please close my card, I'm leaving China", "utter_close_card"),
         ("可以让我妈去领吗", "utter_proxy"),
         ("can someone else pick it up for me", "utter_proxy"),
+        ("那边几点开门？周六上班吗", "utter_office_hours"),
+        ("where can I find my ID number? I'm a foreigner", "utter_id_number_where"),
         ("今天天气怎么样", "utter_out_of_scope"),
     ],
 )

@@ -127,7 +127,12 @@ async def test_no_mobile_means_the_service_hall(action_settings, session, vault,
 
 
 @pytest.mark.parametrize(
-    "answer", ["我收不到短信啊 手机号换了", "wait I don't have my phone with me. can I do it at the counter?"]
+    "answer",
+    [
+        "我收不到短信啊 手机号换了",
+        "wait I don't have my phone with me. can I do it at the counter?",
+        "手机落家里了，现在收不到短信，怎么办",
+    ],
 )
 async def test_a_registered_mobile_out_of_reach_is_sent_to_a_service_hall_and_the_attempt_ends(
     action_settings, session, vault, dispatcher, domain, answer

@@ -60,6 +60,8 @@ def test_name_beside_an_id_number(text, name):
         ("哦不对 我是说钱璐", "钱璐"),
         ("不是钱路，是钱璐", "钱璐"),  # the wrong one named first
         ("不是钱路 钱璐", "钱璐"),
+        ("哦不对 是李娜，娜是女字旁", "李娜"),  # a character explained after the name
+        ("黄磊 磊是三个石头", "黄磊"),
     ],
 )
 def test_a_correction_gives_the_right_name(answer, name):

@@ -23,6 +23,8 @@ def classified(text: str, intent: str) -> Message:
         ("不对 我问的是能不能别人代办", "deny"),
         ("can my wife sign for it", "apply_card"),
         ("他本人来不了 我能代他办吗", "inform"),
+        ("注销要带什么材料", "inform"),  # a follow-up about closing
+        ("我要注销社保卡 320104199201306062 杨帆", "check_progress"),  # 注销 is a word of progress too
     ],
 )
 def test_questions_only_a_service_hall_settles_are_none_of_the_tasks(text, intent):
@@ -36,6 +38,7 @@ def test_questions_only_a_service_hall_settles_are_none_of_the_tasks(text, inten
         ("cancel my card's loss report", "cancel_loss"),
         ("取消挂失", "cancel_loss"),
         ("我的卡被注销了吗", "check_progress"),  # its state
+        ("为什么注销了", "check_progress"),
         ("卡丢了 要不要注销", "report_loss"),  # a loss
         ("cancel the card", "deny"),  # a no at a confirmation stays a no
         ("can I report it lost in person", "report_loss"),

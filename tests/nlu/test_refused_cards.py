@@ -21,6 +21,10 @@ def classified(text: str, intent: str, confidence: float) -> Message:
         ("my card is blocked", "report_loss"),
         ("it stopped working at the pharmacy today", "goodbye"),
         ("card got declined at the hospital", "out_of_scope"),
+        ("医院说我的卡不能用 被拒绝了", "report_loss"),
+        ("我在医院刷卡 人家说卡被拒绝了", "cross_region"),  # no other region in it
+        ("my card got rejected at the hospital today, it won't go through", "activate_card"),
+        ("社保卡在诊所结算不了，提示“卡已挂失”", "cancel_loss"),  # no request to unblock in it
     ],
 )
 def test_a_card_refused_where_it_is_used_asks_for_its_state(text, intent):
@@ -41,6 +45,8 @@ def test_a_card_refused_where_it_is_used_asks_for_its_state(text, intent):
         ("不是 我卡没丢 就是刷不了", "deny"),  # a no to what was asked
         ("挂失后是不是就不能用了", "report_loss"),  # a supposition
         ("在外地刷不了卡", "cross_region"),  # answered as another region's question
+        ("新卡刷不了是不是没激活", "activate_card"),
+        ("挂失后就不能用了吗", "report_loss"),
         ("查一下我的卡", "check_progress"),
     ],
 )

@@ -45,3 +45,16 @@ def test_an_id_number_with_the_words_of_one_task_is_that_task(text, task):
 def test_details_alone_or_with_two_tasks_stay_details(text):
     (message,) = RequestsBesideDetails().process([classified(text, ("inform", 0.8))])
     assert message.get(INTENT)["name"] == "inform"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "task"),
+    [
+        ("I'd like to check my application but I don't remember my ID number", "out_of_scope", "check_progress"),
+        ("我想挂失 但是身份证号记不住了", "deny", "report_loss"),
+        (f"我的申请被拒了？为什么 {ID} 陈静", "out_of_scope", "check_progress"),  # a question about one's card
+    ],
+)
+def test_a_task_with_the_id_number_not_known_or_a_question_with_it_given_is_that_task(text, intent, task):
+    (message,) = RequestsBesideDetails().process([classified(text, (intent, 0.8))])
+    assert message.get(INTENT)["name"] == task
