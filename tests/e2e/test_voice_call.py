@@ -339,3 +339,25 @@ def test_a_caller_who_pressed_9_by_mistake_goes_back_to_mandarin(stack, app_tran
         iter(["keys:9", "Chinese please", "查一下进度", spoken_digits(holder.id_number)]), echo=False
     )
     assert any("可以领取" in text for text in call.spoken), call.spoken
+
+
+def test_a_card_refused_at_the_hospital_is_told_its_state_and_never_offered_a_loss_report(
+    stack, app_transport, tmp_path
+):
+    holder = add_holder(stack, tmp_path, "钟丽萍")
+    keyed = "keys:" + holder.id_number.replace("X", "*") + "#"
+    said = ["医院说我的卡不能用 被拒绝了", keyed, "嗯"]
+    call = Call(app_transport, caller=holder.phone).run(iter(said), echo=False)
+    assert not any("确认挂失" in text for text in call.spoken), call.spoken
+    assert any("状态正常" in text for text in call.spoken) and any("芯片" in text for text in call.spoken)
+    assert stack.card(holder.id_number)["status"] == "active"
+
+
+def test_a_question_about_a_loss_report_in_force_sends_no_code(stack, app_transport, tmp_path):
+    holder = add_holder(stack, tmp_path, "程晓东")
+    keyed = "keys:" + holder.id_number.replace("X", "*") + "#"
+    said = ["我要挂失", keyed, "确认", "那个挂失什么时候过期来着"]
+    call = Call(app_transport, caller=holder.phone).run(iter(said), echo=False)
+    assert stack.card(holder.id_number)["status"] == "loss_reported"
+    assert not any("验证码" in text for text in call.spoken), call.spoken
+    assert any("处于临时挂失状态" in text for text in call.spoken), call.spoken  # the state, with its date
