@@ -157,6 +157,8 @@ def _just_confirmed(tracker: Tracker) -> bool:
     for event in reversed(tracker.events):
         if event.get("event") == "action":
             return event.get("name") == "confirmation_form"
+        if event.get("event") == "user":
+            return False  # nothing has read the latest message yet
     return False
 
 

@@ -31,6 +31,7 @@ from bot.language.text import (
     detect_language,
     for_the_hall,
     normalise_for_understanding,
+    requested_language,
     says_stop,
     unblock_asked,
 )
@@ -52,7 +53,7 @@ _LOSS_DENIED = re.compile(
 _REPORT_WORDS = re.compile(r"挂失|丢了|丢失|不见了|找不到|被偷|\blost\b|\bstolen\b|\bmissing\b|\bblock", re.IGNORECASE)
 _PROGRESS_WORDS = re.compile(
     r"进度|办好|做好|好了没|好了吗|到哪|状态|能领|可以领|注销|查一下|查下|查查|帮我查|"
-    r"\bready\b|\bstatus\b|\bprogress\b|\bhow far\b|\bcheck\b",
+    r"\bready\b|\bstatus\b|\bprogress\b|\bhow far\b|\bcheck\b|\bwhere(?:'s| is) my (?:\w+ )*card\b",
     re.IGNORECASE,
 )
 # Nothing more is wanted: "没有了", "没别的了", "就这些", "that's all", "nothing else".
@@ -183,6 +184,10 @@ class DeniedLossIsAStatusQuestion(_Reclassifier):
         return None
 
 
+# Intents a message with an ID number in it keeps: the card tasks themselves, and asking for staff.
+_TASKS_AND_STAFF = frozenset({"check_progress", "report_loss", "cancel_loss", "request_human"})
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestsBesideDetails(_Reclassifier):
     """An ID number (valid or mistyped), or one's own name introduced, sent with the words of one
@@ -195,9 +200,12 @@ class RequestsBesideDetails(_Reclassifier):
 
     The classifier leans to ``inform`` when the number and name fill most of the message, and the
     person was then asked what they wanted. Runs before the number extractor, so the task's
-    message also sets the reply language. ``inform`` leaves the ranking (else the fallback would
-    find two intents alike).
+    message also sets the reply language. The intent replaced leaves the ranking (else the fallback
+    would find two intents alike), and a low confidence is raised: an ID number and a task's words
+    leave no doubt ("hi, where is my social security card? my id is 3201…" had not been understood).
     """
+
+    least_confidence = 0.9
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
         id_numbers = extract_numbers(text).id_numbers
@@ -205,11 +213,11 @@ class RequestsBesideDetails(_Reclassifier):
         if not (
             (intent == "inform" and details)
             or (intent in {"inform", "out_of_scope", "deny"} and id_number_unknown(text))
-            or (intent == "out_of_scope" and id_numbers)
+            or (intent not in _TASKS_AND_STAFF and id_numbers)
         ):
             return None
         task = _task_in_words(text) or ("check_progress" if intent == "out_of_scope" and id_numbers else None)
-        return (task, intent) if task else None
+        return (task, intent or "nlu_fallback") if task else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -248,18 +256,34 @@ def _task_in_words(text: str) -> str | None:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestsAfterANo(_Reclassifier):
-    """A no followed by what is wanted ("不是不是 我是要查进度" after a wrong answer, "no no, I want to
-    check her card") is that request: read as a no (or a goodbye) it had ended the conversation, and
-    on the phone the call. At a confirmation the words decide whatever the intent, so a no stays a no.
+    """A no or a yes followed by what is wanted ("不是不是 我是要查进度" after a wrong answer, "no no, I
+    want to check her card", "好 那我现在又找不到了 帮我挂失吧") is that request: read as a no (or a
+    goodbye) it had ended the conversation, and on the phone the call; read as a yes with nothing to
+    confirm, the person was asked what they wanted. At a confirmation the words decide whatever the
+    intent, so a no stays a no, and a yes that restates the task is a yes.
     """
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent not in {"deny", "goodbye"} or not (want := _WANT.search(text)):
+        if intent not in {"deny", "goodbye", "affirm", "thank"} or not (want := _WANT.search(text)):
             return None
         wanted = text[want.start() :]
         if _NOT_WANTED.search(wanted) or _LOSS_DENIED.search(wanted) or not (task := _task_in_words(wanted)):
             return None
         return task, intent
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LanguageRequestsAreGreetings(_Reclassifier):
+    """A request for a language and nothing more ("Can you switch to English please", "说中文吧") is
+    met as a greeting, in that language (the number extractor sets it): it had been read as a
+    request to change one's details, or not understood."""
+
+    least_confidence = 0.9
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent == "greet" or requested_language(text) is None:
+            return None
+        return "greet", intent or "nlu_fallback"
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -382,7 +406,8 @@ _CLOSING_MISREAD_AS = frozenset(
 )
 _MISREAD_AS = {
     "utter_close_card": _CLOSING_MISREAD_AS | {"check_progress"},  # (注销 is a word of progress)
-    "utter_proxy": _CLOSING_MISREAD_AS | {"check_progress", "deny", "affirm"},
+    "utter_proxy": _CLOSING_MISREAD_AS
+    | {"check_progress", "deny", "affirm", "goodbye", "thank", "greet", "nlu_fallback"},
     "utter_office_hours": frozenset({"inform", "greet", "deny", "affirm"}),
 }
 
@@ -421,6 +446,8 @@ class NumberEntityExtractor(_Stateless, EntityExtractorMixin):
             return metadata[LANGUAGE]  # fixed by the channel, e.g. the hotline's language choice
         intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
         text = message.get(TEXT) or ""
+        if asked := requested_language(text):  # "Chinese please" is written in English
+            return asked
         if intent in _NO_LANGUAGE_INTENTS:
             return "en" if an_english_sentence(text) else None
         return detect_language(without_han_names(text))

@@ -30,6 +30,7 @@ from bot.handover import texts
 from bot.identity.privacy import mask_phone
 from bot.language.phones import parse_phone
 from bot.language.spoken import normalise_number
+from bot.language.text import says_stop
 from bot.models import FLAG_REASONS, HANDOVER_OPEN_STATES, Callback, Handover, LiveMessage
 from bot.review.audit import record_audit
 from bot.review.queue import Reviewer
@@ -266,7 +267,8 @@ def _collect_callback(
     language = handover.language
     if handover.callback_phone is None:
         digits = _number_in(text)
-        if digits is None:  # not taking up the offer: the person carries on with the bot
+        if digits is None or says_stop(text):
+            # Not taking up the offer ("算了 不用了 我自己查吧 3201… 王芳"): the person carries on with the bot.
             _end(handover, "closed", now)
             return None
         try:

@@ -235,17 +235,22 @@ _ASKS_IF_DONE = re.compile(
     r"|(?:是不是|是否|有没有)(?:已经)?(?:挂|办|解|锁|冻)"
     r"|(?:能|可以)用了(?:吧|吗|么|没|没有)|恢复了(?:吧|吗|么|没|没有)|(?:现在)?好了吧|(?:挂|办|弄|解|锁|冻)(?:上|好|完|掉)?了吧"
     r"|(?<![a-z])(?:is it|it'?s|is my card|is the card)\s+(?:working|usable|unblocked|active)(?:\s+(?:again|now))*"
-    r"|(?<![a-z])can i use (?:it|my card|the card)\s+(?:again|now)"
+    r"|(?<![a-z])can i (?:still )?use (?:it|my card|the card)\b[^?.!]{0,30}?\b(?:again|now|today)\b"
     r"|(?<![a-z])(?:did|has|have|is|was)\s+(?:it|that|this|the\s+(?:card|report|loss\s+report)|my\s+card)\s+"
     r"(?:been\s+)?(?:go(?:ne)?\s+through|done|reported|blocked|frozen|unblocked|cancelled|canceled|work(?:ed)?"
     r"|succeed(?:ed)?|successful|finished|complete(?:d)?|gone\s+ahead)\b"
 )
 
 
+_TRAILING = re.compile(r"then|so|now|呢|那|啊|吧")
+
+
 def asks_if_done(text: str) -> bool:
     """Whether the reply asks if the change is already made ("挂上了没有", "is it done?")."""
-    clauses = _clauses(to_simplified(text).lower().replace("’", "'"))
-    return bool(clauses) and bool(_ASKS_IF_DONE.search(_strip_fillers(clauses[-1][0])))
+    clauses = [clause for clause, _ in _clauses(to_simplified(text).lower().replace("’", "'"))]
+    while clauses and _TRAILING.fullmatch(clauses[-1]):  # "…today then"
+        clauses.pop()
+    return bool(clauses) and bool(_ASKS_IF_DONE.search(_strip_fillers(clauses[-1])))
 
 
 def ends_in_question(text: str, task_intent: str | None = None) -> bool:

@@ -189,7 +189,7 @@ def card_refused(text: str) -> bool:
 # I'm leaving China", "close my social security card". Not a card found closed ("我的卡被注销了吗",
 # "是不是注销了", "为什么注销了": its state).
 _CLOSING_CARD = re.compile(
-    r"(?<!被)(?<!已)(?<!经)(?<!是)注销(?!了)|销户"
+    r"(?<!被)(?<!已)(?<!经)(?<!是)(?<!没)(?<!未)注销(?!了|过)|销户"
     r"|\b(?:close|terminate|cancel|deactivate)\s+(?:my|the|his|her|this)\s+(?:social security\s+|ss\s+)?card\b"
     r"(?!\s+(?:loss|lost)\b)(?!'s\s+(?:loss|lost)\b)",
     re.IGNORECASE,
@@ -202,11 +202,13 @@ _PEOPLE = r"(?:妈|妈妈|母亲|爸|爸爸|父亲|老婆|妻子|老公|丈夫|�
 _PROXY = re.compile(
     r"代(?:他|她|我)?(?:领|办|取|拿)|代为|委托|"
     rf"(?:让|叫|请|找)(?:我)?(?:的)?{_PEOPLE}(?:去|来|帮我|替我|帮忙){{0,2}}(?:领|拿|取|办)|"
-    rf"{_PEOPLE}(?:能|可以|能不能|可不可以)(?:帮我|替我)?(?:去)?(?:领|拿|取|办)|"
+    rf"{_PEOPLE}(?:能|可以|能不能|可不可以)?(?:去|来)?(?:帮我|替我|帮忙)(?:去)?(?:领|拿|取|办)|"
+    rf"{_PEOPLE}(?:能|可以|能不能|可不可以)(?:去)?(?:领|拿|取|办)|"
     r"(?:要|需要|必须|一定要|得)本人(?:去|到场|亲自|来)?|本人(?:必须|一定要|需要)?(?:亲自)?(?:去|到场)"
     r"|\b(?:can|could|may)\s+(?:my\s+)?(?:wife|husband|son|daughter|mum|mom|mother|dad|father|friend|partner"
     r"|family(?: member)?|relative|someone else|somebody else|another person)\s+(?:pick|collect|get|sign|do|apply)"
     r"|\bon (?:my|his|her) behalf\b|\bproxy\b|\b(?:have|need) to (?:go|come|be there) myself\b"
+    r"|\b(?:go|come|pick it up|collect it) (?:instead|for me|in my place)\b|\binstead of me\b"
     r"|\b(?:have|need|must)\b[^.?!]{0,20}\bin person\b",
     re.IGNORECASE,
 )
@@ -353,14 +355,20 @@ def phrase_forms(text: str) -> tuple[str, ...]:
     return (said, said.replace(" ", "")) if _CJK.search(said) else (said,)
 
 
+def requested_language(text: str) -> str | None:
+    """``zh`` or ``en`` when the message asks for that language and says nothing else ("说中文吧",
+    "can we do this in Mandarin?", "Can you switch to English please"), else None."""
+    for language, wanted in _WANTS_LANGUAGE.items():
+        for form in phrase_forms(text):
+            if wanted.search(form) and not re.sub(r"\W", "", _AROUND_A_LANGUAGE.sub("", wanted.sub("", form))):
+                return language
+    return None
+
+
 def other_language_asked(speech: str, current: str) -> str | None:
     """The other language (``zh`` or ``en``) when the speech asks for it and says nothing else."""
-    other = "en" if current == "zh" else "zh"
-    wanted = _WANTS_LANGUAGE[other]
-    for form in phrase_forms(speech):
-        if wanted.search(form) and not re.sub(r"\W", "", _AROUND_A_LANGUAGE.sub("", wanted.sub("", form))):
-            return other
-    return None
+    wanted = requested_language(speech)
+    return wanted if wanted != current else None
 
 
 def detect_language(text: str) -> str | None:

@@ -194,6 +194,8 @@ def test_a_hesitation_that_ends_in_a_question_is_asked_about(text):
         ("挂上了吧？", True),
         ("挂吧", False),  # a yes, not a question
         ("so it's working again now?", True),
+        ("can I use it at the hospital today then", True),
+        ("can I use it in Shanghai", False),  # another region's question
         ("挂失后还能用吗？", False),  # what the change does: asked about, not whether it is made
         ("不挂了", False),
         ("是不是要带身份证", False),

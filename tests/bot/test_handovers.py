@@ -242,6 +242,8 @@ def test_no_number_declines_the_callback_offer_and_the_bot_answers(session, vaul
     _start(session, now=SATURDAY_10)
     assert _say(session, vault, "那我先查一下进度", now=SATURDAY_10) is None
     assert session.scalar(select(Handover.state)) == "closed"
+    _start(session, "web-3", now=SATURDAY_10)  # a stop with details in it: the bot answers them
+    assert _say(session, vault, "算了 不用了 我自己查吧 320102199007072028 王芳", "web-3", now=SATURDAY_10) is None
     _start(session, "web-2", now=SATURDAY_10)
     (asked,) = _say(session, vault, "我的电话是一三九一二三四五六七八", "web-2", now=SATURDAY_10)
     assert "139******78" in asked

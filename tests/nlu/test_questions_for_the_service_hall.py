@@ -24,6 +24,8 @@ def classified(text: str, intent: str) -> Message:
         ("can my wife sign for it", "apply_card"),
         ("他本人来不了 我能代他办吗", "inform"),
         ("注销要带什么材料", "inform"),  # a follow-up about closing
+        ("我老公去帮我领行不行", "nlu_fallback"),
+        ("can my husband go instead", "check_progress"),
         ("我要注销社保卡 320104199201306062 杨帆", "check_progress"),  # 注销 is a word of progress too
     ],
 )
@@ -39,6 +41,7 @@ def test_questions_only_a_service_hall_settles_are_none_of_the_tasks(text, inten
         ("取消挂失", "cancel_loss"),
         ("我的卡被注销了吗", "check_progress"),  # its state
         ("为什么注销了", "check_progress"),
+        ("为啥被注销了？我没注销过啊", "check_progress"),
         ("卡丢了 要不要注销", "report_loss"),  # a loss
         ("cancel the card", "deny"),  # a no at a confirmation stays a no
         ("can I report it lost in person", "report_loss"),

@@ -19,6 +19,8 @@ def classified(text: str, intent: str) -> Message:
         ("不对 我想挂失", "deny", "report_loss"),
         ("no, i want to cancel the loss report", "goodbye", "cancel_loss"),
         ("不，我没丢卡，我要查一下状态", "deny", "check_progress"),  # the loss denied comes before the request
+        ("好 那我现在又找不到了 帮我挂失吧", "affirm", "report_loss"),  # a yes with nothing to confirm
+        ("ok thanks, i want to check my status too", "thank", "check_progress"),
     ],
 )
 def test_a_no_followed_by_a_request_is_the_request(text, intent, task):
