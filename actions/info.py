@@ -154,6 +154,9 @@ class ActionAnswerInfo(Action):
         if response in _GENERAL and any(told.get("utter_action") == response for told in told_lately(tracker, 1)):
             response = "utter_info_nothing_more"
         dispatcher.utter_message(response=response, **values)
+        if response in _GENERAL and for_the_hall(text) == "utter_proxy":
+            # "社保卡补办可以代办吗", "do I have to apply in person": the general answer, then who may act.
+            dispatcher.utter_message(response="utter_proxy", **values)
         if intent in _ABOUT_OWN_CARD and not asking and (verified := _own_card_known(tracker)):
             await _say_card_note(dispatcher, intent, verified, language_of(tracker), values)
         return []

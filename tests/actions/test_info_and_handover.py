@@ -246,3 +246,13 @@ async def test_a_follow_up_right_after_a_change_is_answered(
 async def test_questions_only_a_service_hall_settles_are_told_where_to_ask(dispatcher, domain, text, answer):
     await ActionAnswerInfo().run(dispatcher, make_tracker(intent="out_of_scope", text=text), domain)
     assert responses(dispatcher) == [answer]
+
+
+@pytest.mark.parametrize(
+    ("intent", "text"), [("replace_card", "社保卡补办可以代办吗"), ("apply_card", "do I have to apply in person")]
+)
+async def test_applying_or_replacing_for_someone_else_hears_the_answer_then_who_may_act(
+    dispatcher, domain, intent, text
+):
+    await ActionAnswerInfo().run(dispatcher, make_tracker(intent=intent, text=text), domain)
+    assert responses(dispatcher)[-1] == "utter_proxy" and len(responses(dispatcher)) == 2

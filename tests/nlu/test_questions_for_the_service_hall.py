@@ -19,9 +19,8 @@ def classified(text: str, intent: str) -> Message:
         ("我要注销社保卡", "report_loss"),
         ("close my social security card", "report_loss"),
         ("出国定居了 社保卡怎么注销", "cross_region"),
-        ("社保卡补办 要本人去吗", "replace_card"),  # someone else acting for the holder
-        ("不对 我问的是能不能别人代办", "deny"),
-        ("can my wife sign for it", "apply_card"),
+        ("不对 我问的是能不能别人代办", "deny"),  # someone else acting for the holder
+        ("can my wife sign for it", "inform"),
         ("他本人来不了 我能代他办吗", "inform"),
         ("注销要带什么材料", "inform"),  # a follow-up about closing
         ("我老公去帮我领行不行", "nlu_fallback"),
@@ -47,6 +46,8 @@ def test_questions_only_a_service_hall_settles_are_none_of_the_tasks(text, inten
         ("can I report it lost in person", "report_loss"),
         ("做好了吗 能让我老婆代领吗", "check_progress"),  # the progress answer names what to bring
         ("帮我妈查一下进度", "check_progress"),
+        ("社保卡补办 要本人去吗", "replace_card"),  # answered, then the proxy note after it
+        ("do I have to apply in person", "apply_card"),
     ],
 )
 def test_other_messages_keep_their_intent(text, intent):

@@ -42,6 +42,8 @@ def test_a_card_refused_where_it_is_used_asks_for_its_state(text, intent):
         ("卡被冻结了 帮我解冻", "cancel_loss"),  # a request to unblock
         ("卡坏了 刷不了", "replace_card"),  # broken: a replacement
         ("my card is cracked and won't scan", "replace_card"),
+        ("社保卡弯了，机器刷不了，要换", "replace_card"),
+        ("字都磨没了 去银行人家说读不出来 让我来换", "replace_card"),
         ("不是 我卡没丢 就是刷不了", "deny"),  # a no to what was asked
         ("挂失后是不是就不能用了", "report_loss"),  # a supposition
         ("在外地刷不了卡", "cross_region"),  # answered as another region's question
