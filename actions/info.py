@@ -79,6 +79,11 @@ _GENERAL = frozenset(
 )
 
 
+# Questions that keep their general answer when asked for someone else or in person ("社保卡补办可以
+# 代办吗", "激活要本人去吗"), and hear after it that the service hall decides who may act.
+_PROXY_NOTED = frozenset({"apply_card", "replace_card", "activate_card", "update_info", "cross_region"})
+
+
 # Why the ID number is asked for, or where to find it (bot.identity.answers.id_number_question).
 ID_HELP = {"where": "utter_id_number_where", "why": "utter_id_number_why"}
 
@@ -154,7 +159,7 @@ class ActionAnswerInfo(Action):
         if response in _GENERAL and any(told.get("utter_action") == response for told in told_lately(tracker, 1)):
             response = "utter_info_nothing_more"
         dispatcher.utter_message(response=response, **values)
-        if response in _GENERAL and for_the_hall(text) == "utter_proxy":
+        if intent in _PROXY_NOTED and for_the_hall(text) == "utter_proxy":
             # "社保卡补办可以代办吗", "do I have to apply in person": the general answer, then who may act.
             dispatcher.utter_message(response="utter_proxy", **values)
         if intent in _ABOUT_OWN_CARD and not asking and (verified := _own_card_known(tracker)):

@@ -329,8 +329,11 @@ class LossReportQuestionsAreStatusQuestions(_Reclassifier):
 
 # A card broken, or a new one wanted: "卡坏了刷不了" is a replacement question.
 _DAMAGED_OR_REPLACED = re.compile(
-    r"坏了|损坏|坏掉|断了|折了|裂了|弯了|消磁|磨|旧了|看不清|芯片|补办|补卡|换(?!号|手机|了号)|新卡"
-    r"|\b(?:broken|damaged|cracked|bent|scratched|worn|fad(?:ed|ing)|chip|replace|replacement|change it|new card)\b",
+    r"坏了|损坏|坏掉|断了|折了|裂了|弯了|消磁|磨|旧了|看不清|泡水|湿了|芯片|补办|补卡|换(?!号|手机|了号)|新卡|新的"
+    r"|\b(?:broken|damaged|cracked|bent|scratched|worn|fad(?:ed|ing)|wet|chip|replace|replacement|change it"
+    r"|new (?:card|one))\b"
+    # an application refused, not a card: "被拒了还能再申请吗"
+    r"|申请|\bappl(?:y|ication)\b",
     re.IGNORECASE,
 )
 # A no said first ("不是，我卡没丢，就是刷不了"): an answer to what was asked, which the no decides.
@@ -406,9 +409,11 @@ _CLOSING_MISREAD_AS = frozenset(
 )
 _MISREAD_AS = {
     "utter_close_card": _CLOSING_MISREAD_AS | {"check_progress"},  # (注销 is a word of progress)
-    # (a question about applying or replacing keeps its answer, and hears the proxy note after it)
-    "utter_proxy": (_CLOSING_MISREAD_AS - {"apply_card", "replace_card"})
-    | {"check_progress", "deny", "affirm", "goodbye", "thank", "greet", "nlu_fallback"},
+    # A question about applying, replacing, activating or changing details keeps its answer, and a
+    # progress question the card's state: each hears the proxy note after it.
+    "utter_proxy": frozenset(
+        {"cancel_loss", "report_loss", "inform", "deny", "affirm", "goodbye", "greet", "nlu_fallback"}
+    ),
     "utter_office_hours": frozenset({"inform", "greet", "deny", "affirm"}),
 }
 

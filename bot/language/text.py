@@ -159,7 +159,7 @@ def card_found(text: str) -> bool:
 # "my card is blocked", "it stopped working at the pharmacy". Not a request to block it ("帮我把卡冻结了",
 # "block my card"): those are loss reports.
 _REFUSED = re.compile(
-    r"用不了|不能用(?![吗么吧呢])|没法用|无法使用|不好使|不管用|刷不了|刷不出|刷不上|刷不进|刷卡失败|读不出|读不了|识别不了"
+    r"用不了|(?<!能)不能用(?![吗么吧呢])|没法用|无法使用|不好使|不管用|刷不了|刷不出|刷不上|刷不进|刷卡失败|读不出|读不了|识别不了"
     r"|被拒|拒绝了|拒收|不给刷|不让用|用不成|结算不了|结不了算|报销不了"
     r"|(?<!把)(?<!帮我)(?:被|给)(?:冻结|冻住|锁定?|封|停用)|(?<!把卡)(?:冻结|冻住|锁住|锁定|停用|失效)了"
     r"|(?:显示|提示|说)[\s:：\"“”'‘’]*(?:卡)?(?:已经?|被)?(?:挂失|冻结|锁定|停用)"
@@ -216,8 +216,10 @@ _PROXY = re.compile(
 
 # When the service halls are open: "那边几点开门？周六上班吗", "what are the office hours".
 _HOURS = re.compile(
-    r"几点|开门|关门|营业时间|办公时间|工作时间|上班时间|周六|周日|周末|星期六|星期天|礼拜[六天日]|节假日"
-    r"|\b(?:opening|office|business|working) hours\b|\bwhat time\b|\bopen on\b|\bweekends?\b|\bsaturday\b|\bsunday\b",
+    r"几点|开门|关门|营业时间|办公时间|工作时间|上班时间"
+    r"|(?:周六|周日|周末|星期六|星期天|礼拜[六天日]|节假日)(?:上班|开门|办公|营业|能办|可以办|办理|开不开|休息)"
+    r"|\b(?:opening|office|business|working) hours\b|\bwhat time\b.{0,30}\b(?:open|close)"
+    r"|\bopen (?:on )?(?:the )?(?:weekends?|saturdays?|sundays?)\b",
     re.IGNORECASE,
 )
 

@@ -239,6 +239,7 @@ async def test_a_follow_up_right_after_a_change_is_answered(
         ("可以让我妈去领吗", "utter_proxy"),
         ("can someone else pick it up for me", "utter_proxy"),
         ("那边几点开门？周六上班吗", "utter_office_hours"),
+        ("the card must have gone out with the rubbish on Saturday", "utter_out_of_scope"),  # no hours asked
         ("where can I find my ID number? I'm a foreigner", "utter_id_number_where"),
         ("今天天气怎么样", "utter_out_of_scope"),
     ],

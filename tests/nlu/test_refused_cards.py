@@ -49,6 +49,9 @@ def test_a_card_refused_where_it_is_used_asks_for_its_state(text, intent):
         ("在外地刷不了卡", "cross_region"),  # answered as another region's question
         ("新卡刷不了是不是没激活", "activate_card"),
         ("挂失后就不能用了吗", "report_loss"),
+        ("社保卡在全国能不能用", "cross_region"),  # an A-not-A question, no refusal
+        ("被拒了还能再申请吗", "apply_card"),  # an application refused, not a card
+        ("uh hi my card stopped working and i need a new one", "replace_card"),
         ("查一下我的卡", "check_progress"),
     ],
 )
