@@ -117,18 +117,21 @@ _LOSS_TOLD = frozenset(
 
 def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """Answer a short follow-up to a change just made or told of, whatever the classifier made of
-    it: "did it go through?" / "挂上了吧", or "what about the bank part" / "银行那边呢" after a loss
-    report. False when the message is not that."""
+    it (a loss report, even): "did it go through?" / "挂上了吧", or "what about the bank part" /
+    "银行那边呢" after a loss report or an unblock. False when the message is not that."""
     text = typed_text(tracker)
     told = [told.get("utter_action") for told in told_lately(tracker, 2)]
+    if mentions_bank(text) and _LOSS_TOLD.intersection(told):
+        dispatcher.utter_message(response="utter_loss_bank_side")
+        return True
+    if mentions_bank(text) and "utter_unblock_done" in told:  # "那银行那边的挂失也一起解了吗"
+        dispatcher.utter_message(response="utter_unblock_bank_side")
+        return True
     if asks_if_done(text):
         done = next((_DONE[said] for said in told if said in _DONE), None)
         if done is not None:
             dispatcher.utter_message(response=done)
         return done is not None
-    if mentions_bank(text) and _LOSS_TOLD.intersection(told):
-        dispatcher.utter_message(response="utter_loss_bank_side")
-        return True
     return False
 
 

@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.info import answered_as_follow_up
 from actions.runtime import (
     DatabaseAction,
     channel_of,
@@ -272,7 +273,12 @@ async def _answer_loss(
     """Ask to confirm a loss report, unless the card already has one or is not the person's to report.
 
     A word of the card's bank function ("银行那边也要挂吗") is answered first: this report does not
-    cover it, and "no need to report it again" must not read as if the bank were covered."""
+    cover it, and "no need to report it again" must not read as if the bank were covered. A
+    follow-up to a change just made ("那银行那边的挂失也一起解了吗" after an unblock) is answered as
+    that, and no new report is offered."""
+    if answered_as_follow_up(dispatcher, tracker):
+        _finished(dispatcher)
+        return task_done()
     if mentions_bank(typed_text(tracker)):
         dispatcher.utter_message(response="utter_loss_bank_side")
     if overview.active_reference:

@@ -25,6 +25,7 @@ from bot.contract import LANGUAGE
 from bot.identity.answers import does_not_know, id_number_unknown, introduced_name, without_han_names
 from bot.language.extraction import extract_numbers, id_number_attempt
 from bot.language.text import (
+    a_pause,
     an_english_sentence,
     asks_something,
     card_refused,
@@ -256,15 +257,20 @@ def _task_in_words(text: str) -> str | None:
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class RequestsAfterANo(_Reclassifier):
-    """A no or a yes followed by what is wanted ("不是不是 我是要查进度" after a wrong answer, "no no, I
-    want to check her card", "好 那我现在又找不到了 帮我挂失吧") is that request: read as a no (or a
-    goodbye) it had ended the conversation, and on the phone the call; read as a yes with nothing to
-    confirm, the person was asked what they wanted. At a confirmation the words decide whatever the
-    intent, so a no stays a no, and a yes that restates the task is a yes.
+    """A greeting before a request ("喂 我卡能领了吗", once met with "how can I help?" and the request
+    lost) is the request; so is a no or a yes followed by what is wanted ("不是不是 我是要查进度" after
+    a wrong answer, "no no, I want to check her card", "好 那我现在又找不到了 帮我挂失吧"). Read as a
+    no (or a goodbye) it had ended the conversation, and on the phone the call; read as a yes with
+    nothing to confirm, the person was asked what they wanted. At a confirmation the words decide
+    whatever the intent, so a no stays a no, and a yes that restates the task is a yes.
     """
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent not in {"deny", "goodbye", "affirm", "thank"} or not (want := _WANT.search(text)):
+        if intent == "greet":  # "喂 我卡能领了吗": a greeting before the request
+            task = _task_in_words(text)
+            return (task, intent) if task else None
+        # (not a thanks: "谢谢你帮我挂失" thanks for what was done)
+        if intent not in {"deny", "goodbye", "affirm"} or not (want := _WANT.search(text)):
             return None
         wanted = text[want.start() :]
         if _NOT_WANTED.search(wanted) or _LOSS_DENIED.search(wanted) or not (task := _task_in_words(wanted)):
@@ -294,7 +300,7 @@ class NotKnowingIsNoNo(_Reclassifier):
     as well ("不记得了，算了") is still a no."""
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
-        if intent == "deny" and does_not_know(text) and not says_stop(text):
+        if intent == "deny" and does_not_know(text) and not says_stop(text) and not a_pause(text):
             return "inform", "deny"
         return None
 
@@ -306,6 +312,9 @@ _ABOUT_THE_REPORT = re.compile(
     r"|\bformal(?:ly)? report|\bformal one\b|\bmake it formal\b",
     re.IGNORECASE,
 )
+
+
+_REFERENCE = re.compile(r"编号|参考号|\breference\b|\bref(?:erence)? (?:no|number)\b", re.IGNORECASE)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -322,9 +331,39 @@ class LossReportQuestionsAreStatusQuestions(_Reclassifier):
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
         if intent not in {"cancel_loss", "report_loss"} or not _ABOUT_THE_REPORT.search(text):
             return None
+        if intent == "report_loss" and not _REFERENCE.search(text):
+            return None  # "临时挂失有效期多久": how loss reports work, answered as a loss report
         if asks_to_unblock(text) or (intent == "report_loss" and _LOST.search(text)):
             return None
         return "check_progress", intent
+
+
+# Any word of a loss, however said: what a loss report cannot do without. Wide on purpose (dialect,
+# typos, stories: "卡跌咗", "lsot my card", "the taxi drove off with my bag").
+_ANY_LOSS = re.compile(
+    r"丢|掉|不见|找不|没找|没了|偷|盗|扒|捡|摸|抢|落|忘|遗|挂|报失|冻|停|锁|跌|唔见|脱|寻|冇咗|没得了|透|放哪|被人用"
+    r"|(?<![a-z])(?:los[te]?|lsot|missing|stol+en|steal|stole|took|taken|left|gone|misplac\w*|find|found"
+    r"|pick ?pocket\w*|snatch\w*|block|freez\w*|frozen|report\w*|rob\w*|drop\w*|fell|fall|empty|not there"
+    r"|drove off|inside|disappear\w*|forgot|idea where|remember where|stop it|use my card)(?![a-z])",
+    re.IGNORECASE,
+)
+# What a progress question sounds like when no task word is in it: "能不能快一点啊 我急着用", "my dad
+# wants to know where his card is".
+_PROGRESS_HINT = re.compile(
+    r"快一?点|急着|着急|催|多久|什么时候|\bwhere(?:'s| is)? (?:my|his|her) card\b|\bhurry\b", re.IGNORECASE
+)
+
+
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
+class LossReportsNeedALoss(_Reclassifier):
+    """A message the classifier took for a loss report that holds no word of a loss but sounds like a
+    progress question ("能不能快一点啊 我急着用", "my dad wants to know where his card is") is
+    ``check_progress``: the person had been told there was nothing to report lost."""
+
+    def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
+        if intent == "report_loss" and not _ANY_LOSS.search(text) and _PROGRESS_HINT.search(text):
+            return "check_progress", intent
+        return None
 
 
 # A card broken, or a new one wanted: "卡坏了刷不了" is a replacement question.
@@ -408,7 +447,8 @@ _CLOSING_MISREAD_AS = frozenset(
     }
 )
 _MISREAD_AS = {
-    "utter_close_card": _CLOSING_MISREAD_AS | {"check_progress"},  # (注销 is a word of progress)
+    # (注销 is a word of progress; "cancel my card … leaving China" was once a goodbye)
+    "utter_close_card": _CLOSING_MISREAD_AS | {"check_progress", "goodbye", "greet", "thank", "nlu_fallback"},
     # A question about applying, replacing, activating or changing details keeps its answer, and a
     # progress question the card's state: each hears the proxy note after it.
     "utter_proxy": frozenset(

@@ -60,8 +60,8 @@ _CHARACTER_EXPLAINED = re.compile(r"[，,、\s]+[\u3400-\u9fff]字?(?:是|就是
 _NOT_THAT_NAME = re.compile(r"^(?:不是|不叫)[\u3400-\u9fff]{2,4}[\s,，、]+(?:而?是|叫)?")
 # A name in pinyin and in characters, either first ("Zhou Jie 周杰", "周杰（Zhou Jie）"): the characters.
 _PINYIN_AND_HAN = re.compile(
-    r"[A-Za-z][A-Za-z' \-]*?\s*[(（]?\s*([\u3400-\u9fff]{2,4})\s*[)）]?"
-    r"|([\u3400-\u9fff]{2,4})\s*[(（]?\s*[A-Za-z][A-Za-z' \-]*[)）]?"
+    r"[A-Za-z][A-Za-z' \-]*?[\s,，.。、]*[(（]?\s*([\u3400-\u9fff]{2,4})\s*[)）]?"
+    r"|([\u3400-\u9fff]{2,4})[\s,，.。、]*[(（]?\s*[A-Za-z][A-Za-z' \-]*[)）.。]?"
 )
 _NOT_THIS = re.compile(r"[\s,，。.!！]*(?:才对|才是|(?:我)?(?:打|写|输|说)错了|\bnot\b.*)$", re.IGNORECASE)
 
@@ -74,7 +74,9 @@ _PARTS = re.compile(r"[,，。.;；:：!！?？、\n/|()（）\[\]【】\"“”
 _HAN_NAME = re.compile(r"[\u3400-\u9fff]{2,4}|[\u3400-\u9fff]{2,8}[·•][\u3400-\u9fff]{2,8}")
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z'\-]*(?: [A-Za-z][A-Za-z'\-]*){1,3}")
 # Characters of requests, the card and chat that are never part of a name beside an ID number.
-_NOT_IN_HAN_NAME = set("的了吗呢吧啊呀我你他她它们查询进度挂失解丢卡号码证帮要想请问办理谢再见好是在哪补换申领激活")
+_NOT_IN_HAN_NAME = set(
+    "的了吗呢吧啊呀我你他她它们查询进度挂失解丢卡号码证帮要想请问办理谢再见好是在哪补换申领激活啥怎谁么什"
+)
 _NOT_LATIN_NAME_WORDS = frozenset(
     """a an and are at be can card check cancel could do does for find from get have hello help hi how i id
     in is it lost loss me my name need no not number of on please progress report reported security social
@@ -198,6 +200,9 @@ def name_beside_id(text: str) -> str | None:
         return None
     parts = [p.strip() for chunk in _NUMBER_RUN.split(text) for p in _PARTS.split(chunk)]
     names = {name for part in parts if part and (name := _name_in(_strip_id_words(part)) or _latin_name_at_end(part))}
+    han = {name for name in names if _HAN_NAME.fullmatch(name)}
+    if len(names) == 2 and len(han) == 1:
+        return han.pop()  # "Zhang Wei, 张伟": the name in pinyin and in characters
     if len(names) != 1:
         return None
     return names.pop()

@@ -233,7 +233,7 @@ def _read(text: str, task_intent: str | None) -> tuple[str | None, bool]:
 _ASKS_IF_DONE = re.compile(
     r"(?:挂|办|弄|搞|解|锁|冻|成|好|完|生效)(?:上|好|完|了|掉|成|定|功)*了?(?:没有|没|吗|么|嘛|不)\s*[?？]?$"
     r"|(?:是不是|是否|有没有)(?:已经)?(?:挂|办|解|锁|冻)"
-    r"|(?:能|可以)用了(?:吧|吗|么|没|没有)|恢复了(?:吧|吗|么|没|没有)|(?:现在)?好了吧|(?:挂|办|弄|解|锁|冻)(?:上|好|完|掉)?了吧"
+    r"|(?:能|可以)[^，。,.]{0,8}?用了(?:吧|吗|么|没|没有)|恢复了(?:吧|吗|么|没|没有)|(?:现在)?好了吧|(?:挂|办|弄|解|锁|冻)(?:上|好|完|掉)?了吧"
     r"|(?<![a-z])(?:is it|it'?s|is my card|is the card)\s+(?:working|usable|unblocked|active)(?:\s+(?:again|now))*"
     r"|(?<![a-z])can i (?:still )?use (?:it|my card|the card)\b[^?.!]{0,30}?\b(?:again|now|today)\b"
     r"|(?<![a-z])(?:did|has|have|is|was)\s+(?:it|that|this|the\s+(?:card|report|loss\s+report)|my\s+card)\s+"

@@ -128,7 +128,11 @@ _UNBLOCK_WORDS = re.compile(
     re.IGNORECASE,
 )
 # Lost no longer, so once lost ("not lost" alone denies a loss: a question about the card's state).
-_NO_LONGER_LOST = re.compile(r"\bno longer lost\b|\bnot lost any ?more\b", re.IGNORECASE)
+_NO_LONGER_LOST = re.compile(
+    r"\bno longer lost\b|\bnot lost any ?more\b|\bi (?:still )?have (?:it|the card|my card)\b|\bin my hands?\b"
+    r"|卡(?:就)?在我?手(?:上|里)|卡(?:就)?在我这",
+    re.IGNORECASE,
+)
 _FOUND = re.compile(
     r"找到了|找着了|找回来了|找回了|捡回来了|寻着了|翻到了"
     r"|\b(?:found|find)\s+(?:it|my\s+card|the\s+card|my\s+\w+\s+card)\b|\bturned up\b",
@@ -142,10 +146,24 @@ _NOT_FOUND_YET = re.compile(
 )
 
 
+# Punctuation, or a space between Chinese words (English words are all spaced).
+_CLAUSE_BREAK = re.compile(r"[,，。.!！?？;；]|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+def _clause_start(text: str, end: int) -> int:
+    """Where the clause holding position `end` starts ("临时挂失还没过期 卡找到了": at 卡)."""
+    breaks = [m.end() for m in _CLAUSE_BREAK.finditer(text, 0, end)]
+    return breaks[-1] if breaks else 0
+
+
 def _found(text: str) -> re.Match[str] | None:
-    """The first words saying the card was found, not as a supposition or a denial."""
+    """The first words saying the card was found, not as a supposition or a denial in its clause."""
     return next(
-        (m for m in _FOUND.finditer(text) if not _NOT_FOUND_YET.search(text, max(m.start() - 12, 0), m.start())),
+        (
+            m
+            for m in _FOUND.finditer(text)
+            if not _NOT_FOUND_YET.search(text, max(m.start() - 12, _clause_start(text, m.start()), 0), m.start())
+        ),
         None,
     )
 
@@ -166,7 +184,8 @@ _REFUSED = re.compile(
     r"|\b(?:says|said|shows|showed|saying)\s+(?:it'?s\s+|it is\s+|that\s+|the card is\s+)?"
     r"(?:blocked|frozen|locked|suspended|reported lost|invalid)\b"
     r"|\b(?:is|was|got|been|seems|looks|became)\s+(?:\w+\s+)?(?:blocked|frozen|locked|deactivated|suspended|disabled)\b"
-    r"|\b(?:doesn'?t|does not|won'?t|will not|isn'?t|is not|not|stopped)\s+(?:\w+\s+)?"
+    r"|卡(?:片)?(?:显示)?异常|显示异常|\b(?:says|shows) (?:card )?(?:abnormal|error|invalid)\b"
+    r"|\b(?:doesn'?t|doesnt|does not|don'?t|dont|won'?t|wont|will not|isn'?t|isnt|is not|not|stopped)\s+(?:\w+\s+)?"
     r"(?:work|working|scan|scanning|accepted)\b"
     r"|\b(?:can'?t|cannot|couldn'?t|unable to)\s+(?:use|swipe|scan|pay with)\b|\b(?:declined|refused)\b"
     r"|\b(?:card|it) (?:got|was) rejected\b|\b(?:won'?t|wouldn'?t|didn'?t|doesn'?t|does not|did not) go through\b",

@@ -216,6 +216,7 @@ async def test_a_follow_up_that_would_get_the_same_general_answer_hears_where_to
         ("utter_loss_reported", "what about the bank part", "out_of_scope", "utter_loss_bank_side"),
         ("utter_progress_loss_reported", "那银行那边呢", "nlu_fallback", "utter_loss_bank_side"),
         ("utter_progress_lost", "那银行那边要不要也挂失？", "nlu_fallback", "utter_loss_bank_side"),
+        ("utter_unblock_done", "那银行那边的挂失也一起解了吗", "out_of_scope", "utter_unblock_bank_side"),
     ],
 )
 async def test_a_follow_up_right_after_a_change_is_answered(

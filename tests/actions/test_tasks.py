@@ -343,3 +343,14 @@ async def test_a_refusal_after_the_state_was_told_hears_where_else_the_trouble_m
     told = after_answer("utter_progress_active", "My card was refused at a clinic though, why?")
     await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, events=told))
     assert responses(dispatcher)[0] == "utter_active_card_refused_elsewhere"  # not the state again, nor "that is all"
+
+
+async def test_the_bank_side_asked_right_after_an_unblock_starts_no_loss_report(
+    action_settings, session, vault, dispatcher, domain
+):
+    add_card(session, vault, status=CardStatus.ACTIVE)
+    session.commit()
+    told = after_answer("utter_unblock_done", "好的 那银行那边的挂失也一起解了吗")
+    events = await start_task(dispatcher, make_tracker({**VERIFIED, "task": "loss"}, events=told))
+    assert responses(dispatcher) == ["utter_unblock_bank_side", None]  # and the task is marked finished
+    assert not any(e["name"] == "awaiting_confirmation" and e["value"] for e in events)

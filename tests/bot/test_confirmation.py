@@ -195,6 +195,7 @@ def test_a_hesitation_that_ends_in_a_question_is_asked_about(text):
         ("挂吧", False),  # a yes, not a question
         ("so it's working again now?", True),
         ("can I use it at the hospital today then", True),
+        ("那我现在能直接去医院用了吧", True),
         ("can I use it in Shanghai", False),  # another region's question
         ("挂失后还能用吗？", False),  # what the change does: asked about, not whether it is made
         ("不挂了", False),

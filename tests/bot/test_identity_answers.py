@@ -41,6 +41,8 @@ ID = "320104199201306062"
         (f"不对，我打错了，是{ID}", None),  # a corrected ID number, and no name
         (f"不对 {ID}", None),
         (f"I want to know if my mum's card is ready. Her ID is {ID}, name 白雪", "白雪"),
+        (f"{ID} Bai Xue, 白雪", "白雪"),  # in pinyin and in characters
+        (f"我的申请被拒了？？为啥啊 {ID} 白雪", "白雪"),  # 为啥 is no name
     ],
 )
 def test_name_beside_an_id_number(text, name):

@@ -3,7 +3,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.text import normalise_for_understanding
-from nlu.components import LossReportQuestionsAreStatusQuestions
+from nlu.components import LossReportQuestionsAreStatusQuestions, LossReportsNeedALoss
 
 
 def classified(text: str, intent: str) -> Message:
@@ -35,4 +35,18 @@ def test_a_question_about_a_loss_report_in_force_asks_for_the_card_state(text, i
 )
 def test_requests_keep_their_intent(text, intent):
     (message,) = LossReportQuestionsAreStatusQuestions().process([classified(text, intent)])
+    assert message.get(INTENT)["name"] == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("能不能快一点啊 我急着用", "check_progress"),  # no word of a loss, a progress question's sound
+        ("my dad wants to know where his card is", "check_progress"),
+        ("I have no idea where my card is", "report_loss"),  # a loss, told so
+        ("卡丢了 什么时候能补好", "report_loss"),
+    ],
+)
+def test_a_loss_report_needs_a_word_of_a_loss(text, intent):
+    (message,) = LossReportsNeedALoss().process([classified(text, "report_loss")])
     assert message.get(INTENT)["name"] == intent

@@ -22,6 +22,7 @@ def classified(text: str, intent: str, confidence: float) -> Message:
         ("it stopped working at the pharmacy today", "goodbye"),
         ("card got declined at the hospital", "out_of_scope"),
         ("医院说我的卡不能用 被拒绝了", "report_loss"),
+        ("yo my card dont work at the pharmacy, says card abnormal", "report_loss"),
         ("我在医院刷卡 人家说卡被拒绝了", "cross_region"),  # no other region in it
         ("my card got rejected at the hospital today, it won't go through", "activate_card"),
         ("社保卡在诊所结算不了，提示“卡已挂失”", "cancel_loss"),  # no request to unblock in it

@@ -20,7 +20,7 @@ def classified(text: str, intent: str) -> Message:
         ("no, i want to cancel the loss report", "goodbye", "cancel_loss"),
         ("不，我没丢卡，我要查一下状态", "deny", "check_progress"),  # the loss denied comes before the request
         ("好 那我现在又找不到了 帮我挂失吧", "affirm", "report_loss"),  # a yes with nothing to confirm
-        ("ok thanks, i want to check my status too", "thank", "check_progress"),
+        ("喂 我卡能领了吗", "greet", "check_progress"),  # a greeting before the request
     ],
 )
 def test_a_no_followed_by_a_request_is_the_request(text, intent, task):
@@ -42,3 +42,8 @@ def test_a_no_followed_by_a_request_is_the_request(text, intent, task):
 def test_a_no_alone_or_to_the_task_stays_a_no(text):
     (message,) = RequestsAfterANo().process([classified(text, "deny")])
     assert message.get(INTENT)["name"] == "deny"
+
+
+def test_thanks_for_what_was_done_stay_thanks():
+    (message,) = RequestsAfterANo().process([classified("谢谢你帮我挂失", "thank")])
+    assert message.get(INTENT)["name"] == "thank"

@@ -26,6 +26,8 @@ def reclassified(text: str) -> Message:
         "我那张卡挂失了 现在想解锁",
         "上礼拜报的挂失，卡在沙发底下找着了",
         "卡丢了后来又找回来了",
+        "no no i HAVE the card, it's in my hand",  # the card in hand: a report on it is to be lifted
+        "临时挂失还没过期 卡找到了怎么解",  # a denial in another clause does not deny the finding
         "please cancel the loss report for my mother's card, she is 80 and has no mobile",
         "it was reported lost but I found it in the car yesterday, what now",
         "I need my card unfrozen, the pharmacy says it is blocked",
