@@ -306,15 +306,13 @@ class NotKnowingIsNoNo(_Reclassifier):
 
 
 # Asking about a loss report in force: its reference, when it runs out, the formal report after it.
+_REFERENCE = re.compile(r"编号|参考号|\breference\b|\bref(?:erence)? (?:no|number)\b", re.IGNORECASE)
 _ABOUT_THE_REPORT = re.compile(
-    r"挂失编号|编号是多少|编号多少|参考号|过期|到期|有效期|失效|什么时候结束|多久有效|正式挂失|正式报失"
-    r"|\breference\b|\bref(?:erence)? (?:no|number)\b|\bexpir|\bvalid (?:until|for)\b|\bhow long (?:does|will|is)\b"
-    r"|\bformal(?:ly)? report|\bformal one\b|\bmake it formal\b",
+    rf"{_REFERENCE.pattern}|过期|到期|有效期|失效|什么时候结束|多久有效|正式挂失|正式报失"
+    r"|\bexpir|\bvalid (?:until|for)\b|\bhow long (?:does|will|is)\b|\bformal(?:ly)? report|\bformal one\b"
+    r"|\bmake it formal\b",
     re.IGNORECASE,
 )
-
-
-_REFERENCE = re.compile(r"编号|参考号|\breference\b|\bref(?:erence)? (?:no|number)\b", re.IGNORECASE)
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
