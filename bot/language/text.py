@@ -129,7 +129,7 @@ _UNBLOCK_WORDS = re.compile(
 )
 # Lost no longer, so once lost ("not lost" alone denies a loss: a question about the card's state).
 _NO_LONGER_LOST = re.compile(
-    r"\bno longer lost\b|\bnot lost any ?more\b|\bi (?:still )?have (?:it|the card|my card)\b|\bin my hands?\b"
+    r"\bno longer lost\b|\bnot lost any ?more\b|\b(?:have|got) (?:it|the card|my card) back\b|\bin my hands?\b"
     r"|卡(?:就)?在我?手(?:上|里)|卡(?:就)?在我这",
     re.IGNORECASE,
 )
