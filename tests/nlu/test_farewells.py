@@ -2,7 +2,8 @@ import pytest
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from nlu.components import QuestionsAreNotGoodbyes, ThanksWithNothingMoreAreGoodbyes
+from nlu.components import QuestionsAreNotGoodbyes
+from nlu.reclassifiers import ThanksWithNothingMoreAreGoodbyes
 
 
 def classified(text: str, *ranking: tuple[str, float]) -> Message:

@@ -3,7 +3,7 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.text import normalise_for_understanding
-from nlu.components import NotKnowingIsNoNo
+from nlu.reclassifiers import NotKnowingIsNoNo
 
 
 def classified(text: str, intent: str) -> Message:

@@ -3,7 +3,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.text import normalise_for_understanding
-from nlu.components import RefusedCardsAreStatusQuestions
+from nlu.reclassifiers import RefusedCardsAreStatusQuestions
 
 
 def classified(text: str, intent: str, confidence: float) -> Message:

@@ -3,7 +3,8 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.text import normalise_for_understanding
-from nlu.components import LanguageRequestsAreGreetings, NumberEntityExtractor
+from nlu.components import NumberEntityExtractor
+from nlu.reclassifiers import LanguageRequestsAreGreetings
 
 ID = "320102198808085051"
 

@@ -3,7 +3,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.text import normalise_for_understanding
-from nlu.components import RequestsBesideDetails
+from nlu.reclassifiers import RequestsBesideDetails
 
 ID = "320102198808085051"
 

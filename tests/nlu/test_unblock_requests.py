@@ -3,7 +3,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.language.text import normalise_for_understanding
-from nlu.components import UnblockRequestsAreNotLossReports
+from nlu.reclassifiers import UnblockRequestsAreNotLossReports
 
 
 def classified(text: str, *ranking: tuple[str, float]) -> Message:
