@@ -206,7 +206,7 @@ class ValidateIdentityForm(FormValidationAction):
             # Where the number itself was asked, an answer of sorts ("我不记得身份证号了", often read as
             # a no): the question again after the help, rather than the request stopped.
             return {} if asking == "person_name" else {"id_number": None}
-        if tracker.get_slot("requested_slot") is None and (attempt := id_number_attempt(typed_text(tracker))):
+        if asking is None and (attempt := id_number_attempt(text)):
             return {"id_number": attempt}  # mistyped in the request itself: told what is wrong with it
         return _answer_to("id_number", tracker)
 

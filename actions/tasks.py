@@ -70,7 +70,6 @@ from bot.services import (
 # The code form's slot once the code was right; the code itself never goes into the tracker's slots.
 CODE_ACCEPTED = "accepted"
 _CLOSED = frozenset({CardStatus.LOST, CardStatus.CANCELLED})
-# The card's bank (financial) function, which a loss report here does not cover.
 # A loss report the person says they did not make ("我没挂过啊 谁挂的", "I never reported it lost, who did?").
 _NOT_BY_ME = re.compile(
     r"没挂|没有挂|没报|没有报|谁挂|谁报|谁给我挂|冒充|不是我挂|不是我报|不是本人"

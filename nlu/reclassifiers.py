@@ -355,8 +355,9 @@ class RefusedCardsAreStatusQuestions(_Reclassifier):
         return "check_progress", intent
 
 
-# What a question only a service hall answers is taken for: the tasks and answers here, and for a
-# proxy question a no or a yes as well ("不对 我问的是能不能别人代办"; "cancel the card" stays a no).
+# What a question only a service hall answers is taken for (`for_the_hall` names the answer): for
+# closing a card, the tasks and the answers about the card ("cancel the card" at a confirmation stays
+# a no); for a proxy question, the tasks and a no or a yes ("不对 我问的是能不能别人代办").
 _CLOSING_MISREAD_AS = frozenset(
     {
         "cancel_loss",
@@ -400,6 +401,6 @@ class QuestionsForTheServiceHall(_Reclassifier):
         answer = for_the_hall(text)
         if answer is None or intent not in _MISREAD_AS[answer] or _REPORT_WORDS.search(text) or asks_to_unblock(text):
             return None
-        if answer == "utter_proxy" and _PROGRESS_WORDS.search(text):  # (注销 is one of them)
+        if answer == "utter_proxy" and _PROGRESS_WORDS.search(text):  # the progress answer, then the note
             return None
         return "out_of_scope", intent

@@ -344,8 +344,6 @@ def speaks_english(speech: str) -> bool:
     return detect_language(speech) == "en" and not _CJK.search(speech) and len(_LATIN_WORD.findall(speech)) >= 3
 
 
-# A request to speak the other language, and nothing more: "Chinese please", "can you speak
-# Mandarin", "中文", "说英语吧", "English please".
 def _wants(zh_names: str, en_names: str) -> re.Pattern[str]:
     """A request for a language: "说中文吧", "我可以讲普通话吗", "有没有英文服务", "can I speak Chinese",
     "can we do this in Mandarin", "Mandarin please", "switch to English"."""
