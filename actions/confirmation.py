@@ -20,6 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
+from actions.info import answered_as_follow_up
 from actions.runtime import answers_only, traced, typed_text
 from actions.tasks import cancel_task, under_way
 from actions.verification import take_leave
@@ -148,7 +149,8 @@ class ActionReconsider(Action):
     """A yes or no with nothing pending: offer again a change declined just before if the words say
     yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted, a no
     to "anything else?" after a finished task says goodbye, any other no stops whatever was under
-    way, and a no with nothing under way ("不用了，谢谢" after an answer) says goodbye too."""
+    way, and a no with nothing under way ("不用了，谢谢" after an answer) says goodbye too. A
+    follow-up question taken for a yes ("然后呢" after an answer) is answered as that."""
 
     def name(self) -> str:
         return "action_reconsider"
@@ -174,6 +176,8 @@ class ActionReconsider(Action):
                 SlotSet("declined_task", None),
                 SlotSet("unclear_replies", None),
             ]
+        if answered_as_follow_up(dispatcher, tracker):  # "然后呢", "那下一步是啥" are often classified a yes
+            return []
         if a_pause(typed_text(tracker)):
             # "wait, let me check my bag first": neither a no to anything nor a goodbye.
             dispatcher.utter_message(response="utter_take_your_time")

@@ -35,6 +35,7 @@ from bot.identity.answers import (
 from bot.identity.idnumbers import validate_id_number
 from bot.language.confirmation import asks_if_done
 from bot.language.extraction import id_number_attempt
+from bot.language.follow_ups import follow_up_aspect
 from bot.language.text import for_the_hall, mentions_bank
 from bot.services import card_overview
 
@@ -115,10 +116,90 @@ _LOSS_TOLD = frozenset(
 )
 
 
+# The topic each answer explains, newest first in what was told: the topic of a follow-up that
+# names none ("要带什么材料" after the replacement answer; "那下一步是啥" after a loss report).
+_TOPIC_TOLD = {
+    "utter_apply_card": "apply",
+    "utter_replace_card": "replace",
+    "utter_replace_card_free": "replace",
+    "utter_card_note_replace_reported": "replace",
+    "utter_progress_lost": "replace",  # formally reported lost: a replacement is what comes next
+    "utter_card_note_lost": "replace",
+    "utter_activate_card": "activate",
+    "utter_progress_issued": "activate",
+    "utter_card_note_not_activated": "activate",
+    "utter_update_info": "update",
+    "utter_cross_region": "cross_region",
+    "utter_loss_reported": "loss",
+    "utter_loss_already_reported": "loss",
+    "utter_progress_loss_reported": "loss",
+    "utter_card_note_loss_reported": "loss",
+    "utter_yes_loss_done": "loss",
+    "utter_progress_ready_for_pickup": "pickup",
+    "utter_progress_submitted": "making",
+    "utter_progress_under_review": "making",
+    "utter_progress_in_production": "making",
+    "utter_progress_shipped": "making",
+    "utter_card_note_not_yet_held": "making",
+}
+# What there is to say of each part of a topic (bot.language.follow_ups); a part with no answer
+# here is answered as before (the classifier's intent, or "that is all I can tell you").
+_MORE = {
+    "apply": {
+        "documents": "utter_more_apply_documents",
+        "channels": "utter_more_apply_channels",
+        "next": "utter_more_apply_next",
+        "cost": "utter_more_apply_cost",
+        "time": "utter_progress_timing",
+    },
+    "replace": {
+        "documents": "utter_more_replace_documents",
+        "channels": "utter_more_replace_channels",
+        "next": "utter_more_replace_next",
+        "cost": "utter_more_replace_cost",
+        "time": "utter_progress_timing",
+    },
+    "activate": {
+        "documents": "utter_more_activate_documents",
+        "channels": "utter_more_activate_channels",
+        "next": "utter_more_activate_next",
+    },
+    "update": {"documents": "utter_more_update_documents", "channels": "utter_more_update_channels"},
+    "cross_region": {"channels": "utter_more_cross_region_channels", "next": "utter_more_cross_region_next"},
+    "loss": {
+        "documents": "utter_more_loss_documents",
+        "channels": "utter_more_loss_channels",
+        "next": "utter_more_loss_next",
+    },
+    "pickup": {
+        "documents": "utter_more_pickup_documents",
+        "channels": "utter_more_pickup_channels",
+        "next": "utter_more_pickup_next",
+    },
+    "making": {
+        "documents": "utter_more_pickup_documents",
+        "next": "utter_more_making_next",
+        "time": "utter_progress_timing",
+    },
+}
+
+
+def _more_about_topic(told: list[str | None], text: str, values: dict) -> str | None:
+    """The answer to a follow-up that asks about a part of the topic just explained, or None."""
+    aspect = follow_up_aspect(text)
+    topic = next((_TOPIC_TOLD[said] for said in told if said in _TOPIC_TOLD), None)
+    response = _MORE.get(topic or "", {}).get(aspect or "")
+    if response == "utter_more_replace_cost" and values["fee"] == 0:
+        return "utter_more_replace_cost_free"
+    return response
+
+
 def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     """Answer a short follow-up to a change just made or told of, whatever the classifier made of
     it (a loss report, even): "did it go through?" / "挂上了吧", or "what about the bank part" /
-    "银行那边呢" after a loss report or an unblock. False when the message is not that."""
+    "银行那边呢" after a loss report or an unblock; and a question that names no topic of its own
+    ("要带什么材料", "can I do it online", "那下一步是啥") about the topic just explained. False when
+    the message is not that."""
     text = typed_text(tracker)
     told = [told.get("utter_action") for told in told_lately(tracker, 2)]
     if mentions_bank(text) and _LOSS_TOLD.intersection(told):
@@ -127,11 +208,14 @@ def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) ->
     if mentions_bank(text) and "utter_unblock_done" in told:  # "那银行那边的挂失也一起解了吗"
         dispatcher.utter_message(response="utter_unblock_bank_side")
         return True
-    if asks_if_done(text):
-        done = next((_DONE[said] for said in told if said in _DONE), None)
-        if done is not None:
-            dispatcher.utter_message(response=done)
-        return done is not None
+    done = next((_DONE[said] for said in told if said in _DONE), None) if asks_if_done(text) else None
+    if done is not None:
+        dispatcher.utter_message(response=done)
+        return True
+    values = service_values(tracker)
+    if more := _more_about_topic(told, text, values):
+        dispatcher.utter_message(response=more, **values)
+        return True
     return False
 
 

@@ -238,7 +238,12 @@ async def _answer_progress(
 ) -> list[dict]:
     """The card's progress; a follow-up right after it ("还要多久", "能让别人代领吗") is not told the
     same status again: how long is answered as far as it can be, where to go and what to bring by the
-    status again where it names them, anything else says there is no more to see here and where to ask."""
+    status again where it names them, anything else says there is no more to see here and where to ask.
+    A question about what the status means for the person ("那下一步是啥", "要带什么") is answered as
+    that (actions/info.py)."""
+    if answered_as_follow_up(dispatcher, tracker):
+        _finished(dispatcher)
+        return task_done()
     status = f"utter_progress_{overview.status.value}"
     text = typed_text(tracker)
     # What the request itself said, when the ID number and name came after it ("卡刷不了，提示已挂失，可我

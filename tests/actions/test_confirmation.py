@@ -266,3 +266,11 @@ async def test_asking_whether_it_is_done_is_told_not_yet_and_asked_again(dispatc
     slots = await read(asked(pending, text, intent), dispatcher, domain)
     assert responses(dispatcher) == [f"utter_not_done_{pending}"]
     assert slots.get("confirmation_reply") is None and not slots.get("unclear_replies")
+
+
+async def test_a_follow_up_taken_for_a_yes_is_answered_about_the_topic_just_explained(dispatcher, domain):
+    told = {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_loss_reported"}}
+    events = [{"event": "user", "text": "确认"}, told, {"event": "user", "text": "那下一步是啥"}]
+    tracker = make_tracker(VERIFIED, intent="affirm", text="那下一步是啥", events=events)
+    assert await ActionReconsider().run(dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_more_loss_next"]

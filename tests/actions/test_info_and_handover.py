@@ -258,3 +258,74 @@ async def test_applying_or_replacing_for_someone_else_hears_the_answer_then_who_
 ):
     await ActionAnswerInfo().run(dispatcher, make_tracker(intent=intent, text=text), domain)
     assert responses(dispatcher)[-1] == "utter_proxy" and len(responses(dispatcher)) == 2
+
+
+def after_told(response: str, text: str, *, turns_between: int = 0) -> list[dict]:
+    """`text` sent after the bot's answer `response`, with `turns_between` other exchanges between."""
+    events = [{"event": "user", "text": "…"}, {"event": "bot", "text": "…", "metadata": {"utter_action": response}}]
+    for _ in range(turns_between):
+        events += [{"event": "user", "text": "嗯"}, {"event": "bot", "text": "…", "metadata": {}}]
+    return [*events, {"event": "user", "text": text}]
+
+
+@pytest.mark.parametrize(
+    ("told", "text", "intent", "answer"),
+    [
+        ("utter_replace_card", "那要带啥材料", "out_of_scope", "utter_more_replace_documents"),
+        ("utter_replace_card", "需要多少钱", "out_of_scope", "utter_more_replace_cost"),
+        ("utter_apply_card", "what documents do I need", "cross_region", "utter_more_apply_documents"),
+        ("utter_apply_card", "how long does it take", "replace_card", "utter_progress_timing"),
+        ("utter_apply_card", "免费吗", "out_of_scope", "utter_more_apply_cost"),
+        ("utter_activate_card", "手机上能弄吗", "update_info", "utter_more_activate_channels"),
+        ("utter_cross_region", "接下来呢", "activate_card", "utter_more_cross_region_next"),
+        ("utter_update_info", "要带什么证件", "out_of_scope", "utter_more_update_documents"),
+        ("utter_card_note_replace_reported", "ok what should I do now", "out_of_scope", "utter_more_replace_next"),
+    ],
+)
+async def test_a_follow_up_that_names_no_topic_is_answered_about_the_topic_just_explained(
+    action_settings, dispatcher, domain, told, text, intent, answer
+):
+    tracker = make_tracker(intent=intent, text=text, events=after_told(told, text))
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [answer]
+    assert dispatcher.messages[0]["fee"] == 20  # the city's values, for the answers that name them
+
+
+async def test_the_cost_of_a_free_replacement_is_that_it_is_free(action_settings, dispatcher, domain, monkeypatch):
+    monkeypatch.setenv("REPLACEMENT_FEE_YUAN", "0")
+    services.cache_clear()
+    tracker = make_tracker(intent="out_of_scope", text="收费吗", events=after_told("utter_replace_card_free", "收费吗"))
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_more_replace_cost_free"]
+
+
+@pytest.mark.parametrize(
+    ("events", "intent", "answer"),
+    [
+        (after_told("utter_replace_card", "要带啥", turns_between=2), "out_of_scope", "utter_out_of_scope"),  # long ago
+        (
+            after_told("utter_activate_card", "要钱吗"),
+            "out_of_scope",
+            "utter_out_of_scope",
+        ),  # nothing more to say of it
+        (after_told("utter_replace_card", "激活要带啥"), "activate_card", "utter_activate_card"),  # its own topic
+        (after_told("utter_greet", "要带啥"), "out_of_scope", "utter_out_of_scope"),  # no topic explained
+    ],
+)
+async def test_a_question_after_no_topic_or_with_its_own_keeps_its_answer(
+    action_settings, dispatcher, domain, events, intent, answer
+):
+    tracker = make_tracker(intent=intent, text=events[-1]["text"], events=events)
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [answer]
+
+
+async def test_a_follow_up_the_model_did_not_understand_is_answered_and_not_flagged(
+    action_settings, session, dispatcher, domain
+):
+    tracker = make_tracker(
+        intent="nlu_fallback", text="where do I go", events=after_told("utter_loss_reported", "where do I go")
+    )
+    assert await ActionNluFallback().run(dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_more_loss_channels"]
+    assert session.scalars(select(Flag)).all() == []

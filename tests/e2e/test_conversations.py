@@ -422,3 +422,27 @@ def test_not_knowing_the_id_number_is_told_where_to_find_it_and_the_request_goes
 def test_asking_whether_someone_else_may_collect_the_card_is_told_where_to_ask(stack, tmp_path):
     (answer,) = converse(stack, "e2e-proxy", "社保卡补办 要本人去吗 能不能让我妈去")
     assert any("代领" in text and "12333" in text for text in answer), answer
+
+
+def test_follow_ups_that_name_no_topic_are_answered_about_the_answer_before(stack, tmp_path):
+    sender = "e2e-follow-ups"
+    replace, documents, online, cost = converse(
+        stack, sender, "how do I get a new card if mine is damaged", "and what do I need to bring",
+        "could I do it on the internet", "how much will it cost me",
+    )  # fmt: skip
+    assert any("replace" in text for text in replace), replace
+    assert any("old card" in text and "To replace" not in text for text in documents), documents
+    assert any("in person" in text for text in online), online
+    assert any("fee is 20 yuan" in text for text in cost), cost
+    (apply_next,) = converse(stack, sender, "how do I apply for a card")[-1:]
+    (then,) = converse(stack, sender, "好的 那然后呢")
+    assert any("reviewed" in text for text in apply_next + then) and any("pickup office" in text for text in then), then
+
+
+def test_what_to_do_after_a_loss_report_is_the_next_step_not_a_new_request(stack, tmp_path):
+    holder = add_holder(stack, tmp_path, "孔淑华")
+    converse(stack, "e2e-after-loss", "我的社保卡丢了", holder.id_number, holder.name, "确认挂失")
+    (next_step,) = converse(stack, "e2e-after-loss", "那我接下来该干啥")
+    assert any("正式挂失" in text and "补卡" in text for text in next_step), next_step
+    assert not any("身份证号" in text for text in next_step), next_step
+    assert stack.card(holder.id_number)["status"] == "loss_reported"

@@ -1,0 +1,72 @@
+"""What a short follow-up question asks of the answer just given.
+
+After "how do I replace my card?" people go on with "要带什么材料", "can I do it online" or "那下一步
+是啥": questions that name no topic and only make sense about the answer before them. The classifier
+sees the message alone and scatters them over unrelated intents; the assistant answers them about
+the topic it has just explained (actions/info.py).
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.language.text import asks_when, for_the_hall, to_simplified
+
+# Each part of a topic a follow-up asks about, in the order they are looked for: "what do I need to
+# do" is the next step, not documents; "要多少钱" is the cost, not the time.
+_ASPECTS = (
+    (
+        "next",
+        r"下一步|接下来|然后呢|之后呢|(?:然后|之后)我?(?:怎么|干|要|该|做)|怎么办|咋办|咋整|怎么弄|咋弄"
+        r"|(?:该|要|得|需要)(?:做|干|弄)(?:什么|啥|嘛)|(?:现在|那)我?(?:该|要)?干(?:什么|啥|嘛)"
+        r"|\bwhat (?:should|do|must|can) i do\b|\bwhat (?:now|next)\b|\bthen what\b|\bnow what\b|\bnext step"
+        r"|\bwhat happens (?:next|now|after)|\b(?:and|ok|so) then\b|\bafter that\b"
+        r"|\bwhat do i (?:need|have) to do\b|\bhow do i proceed\b",
+    ),
+    (
+        "cost",
+        r"多少钱|收费|收钱|要钱|花钱|费用|工本费|免费|\bhow much\b|\bcosts?\b|\bfees?\b|\bcharges?\b|\bfree\b|\bpay\b",
+    ),
+    (
+        "documents",
+        r"材料|证件|资料|证明|照片|相片|户口本|身份证|带(?:什么|啥|哪些|些啥)|准备(?:什么|啥|哪些)|需要(?:什么|啥|哪些)|要(?:什么|啥|哪些)东西"
+        r"|\bdocuments?\b|\bpapers?\b|\bpaperwork\b|\bbring\b|\bphotos?\b|\bpictures?\b|\bid card\b"
+        r"|\bwhat (?:do|will) i need\b",
+    ),
+    (
+        "channels",
+        r"网上|线上|在线|手机上|(?<![a-z])app(?![a-z])|现场|跑一趟|亲自去|小程序|网站|官网|公众号|电话(?:上|里)?(?:能|可以)?办|在家|不用去|非得去|必须去|一定要去"
+        r"|哪里|哪儿|哪个|去哪|在哪|什么地方|啥地方|地址"
+        r"|\bonline\b|\binternet\b|\bwebsite\b|\bon (?:my|the) (?:phone|computer)\b|\bfrom home\b|\bwhere\b"
+        r"|\bhave to go\b|\bgo (?:there|somewhere)\b",
+    ),
+    ("time", None),  # asks_when
+)
+_ASPECT_PATTERNS = [(aspect, re.compile(words, re.IGNORECASE) if words else None) for aspect, words in _ASPECTS]
+
+# Words that name a topic of their own: a question with them is about that, not the answer before.
+_TOPIC_WORDS = re.compile(
+    r"补|换卡|换张|换一张|丢|掉了|遗失|被偷|挂失|解挂|解除|激活|开通|启用|申请|申领|办卡|新办|领|取卡|异地|外地|外省|跨省|备案|就医"
+    r"|看病|医院|药店|修改|更改|变更|更新|改(?:手机|电话|号码|地址|名)|进度|查(?:一下|询|查)?|状态|银行|金融|注销"
+    r"|\b(?:replac\w*|lost|lose|losing|stolen|report\w*|unblock\w*|activat\w*|apply\w*|applica\w*|region|province"
+    r"|hospital|pharmacy|filing|update|change|progress|status|pick\w* up|collect\w*|bank|cancel\w*|new card)\b",
+    re.IGNORECASE,
+)
+# Longer than this, a message is a request of its own, not a follow-up.
+_MOST_CHARACTERS = 40
+
+
+def follow_up_aspect(text: str) -> str | None:
+    """The part of the topic just explained that the message asks about (``next``, ``cost``,
+    ``documents``, ``channels`` or ``time``), or None when it is not such a follow-up: it names a
+    topic of its own, is a question for the service hall (who may act, opening hours: see
+    `for_the_hall`), or is too long to be one."""
+    simplified = to_simplified(text).strip()
+    if not simplified or len(simplified) > _MOST_CHARACTERS or _TOPIC_WORDS.search(simplified):
+        return None
+    if for_the_hall(simplified):
+        return None
+    for aspect, pattern in _ASPECT_PATTERNS:
+        if pattern.search(simplified) if pattern else asks_when(simplified):
+            return aspect
+    return None
