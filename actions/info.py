@@ -116,9 +116,9 @@ _LOSS_TOLD = frozenset(
 )
 
 
-# The topic each answer explains, newest first in what was told: the topic of a follow-up that
-# names none ("要带什么材料" after the replacement answer; "那下一步是啥" after a loss report).
-_TOPIC_TOLD = {
+# The topic each answer explains: the topic of a follow-up that names none ("要带什么材料" after the
+# replacement answer; "那下一步是啥" after a loss report).
+_TOPIC_ANSWERS = {
     "utter_apply_card": "apply",
     "utter_replace_card": "replace",
     "utter_replace_card_free": "replace",
@@ -181,6 +181,14 @@ _MORE = {
         "next": "utter_more_making_next",
         "time": "utter_progress_timing",
     },
+}
+
+
+# ... and a follow-up's own answer keeps its topic for the next one ("要带什么" then "网上能办吗").
+_TOPIC_TOLD = {
+    **_TOPIC_ANSWERS,
+    **{response: topic for topic, parts in _MORE.items() for response in parts.values() if topic in response},
+    "utter_more_replace_cost_free": "replace",
 }
 
 

@@ -14,6 +14,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, INTENT_RANKING_KE
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.identity.answers import does_not_know, id_number_unknown, introduced_name
+from bot.language.confirmation import asks_if_done
 from bot.language.extraction import extract_numbers, id_number_attempt
 from bot.language.text import (
     a_pause,
@@ -146,10 +147,18 @@ class RequestsBesideDetails(_Reclassifier):
         return (task, intent or "nlu_fallback") if task else None
 
 
+# Asking in words for something ("帮我解冻一下", "I want to check my card").
+_WANT = re.compile(
+    r"我(?:是)?(?:要|想)|帮我|给我|\bi (?:want|wanna|need|would like|'d like|just want)\b", re.IGNORECASE
+)
+
+
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class UnblockRequestsAreNotLossReports(_Reclassifier):
     """A request to lift a loss report, or a card found ("我卡被冻结了 医院刷不了 帮我解冻一下", "now i
-    found it in my coat, what to do"), is ``cancel_loss``, never ``report_loss``.
+    found it in my coat, what to do"), is ``cancel_loss``, never ``report_loss``; nor a status question
+    when it asks in words for the unblocking ("帮我解冻一下") and not for a look at the card or whether
+    it is done ("帮我查一下解挂了没有", "我想知道解挂成功没" stay ones).
 
     The words of a loss are all there, so the classifier sometimes said ``report_loss``: a person
     asking to unfreeze a working card was offered a loss report, and one who had found a card was
@@ -160,14 +169,19 @@ class UnblockRequestsAreNotLossReports(_Reclassifier):
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
         if intent == "report_loss" and asks_to_unblock(text):
             return "cancel_loss", "report_loss"
+        if (
+            intent == "check_progress"
+            and asks_to_unblock(text)
+            and _WANT.search(text)
+            and not _PROGRESS_WORDS.search(text)
+            and not asks_if_done(text)
+        ):
+            return "cancel_loss", "check_progress"
         return None
 
 
 # A request made in words after a no ("不是不是 我是要查进度", "no no, I want to check her card"): the
 # request, unless wanting is itself denied ("不想挂失", "I don't want to report it").
-_WANT = re.compile(
-    r"我(?:是)?(?:要|想)|帮我|给我|\bi (?:want|wanna|need|would like|'d like|just want)\b", re.IGNORECASE
-)
 _NOT_WANTED = re.compile(r"不(?:是)?(?:要|想|用)|别|\b(?:don'?t|do not|didn'?t|never)\b", re.IGNORECASE)
 
 

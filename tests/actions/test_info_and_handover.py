@@ -329,3 +329,13 @@ async def test_a_follow_up_the_model_did_not_understand_is_answered_and_not_flag
     assert await ActionNluFallback().run(dispatcher, tracker, domain) == []
     assert responses(dispatcher) == ["utter_more_loss_channels"]
     assert session.scalars(select(Flag)).all() == []
+
+
+async def test_a_follow_up_after_a_follow_up_keeps_the_topic(action_settings, dispatcher, domain):
+    events = [
+        *after_told("utter_replace_card", "要带啥"),
+        {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_more_replace_documents"}},
+        {"event": "user", "text": "那网上能办不"},
+    ]
+    await ActionAnswerInfo().run(dispatcher, make_tracker(intent="deny", text="那网上能办不", events=events), domain)
+    assert responses(dispatcher) == ["utter_more_replace_channels"]

@@ -57,5 +57,20 @@ def test_a_loss_with_no_finding_or_lifting_stays_a_loss_report(text):
 
 
 def test_other_intents_are_left_alone():
-    (message,) = UnblockRequestsAreNotLossReports().process([classified("帮我解冻", ("check_progress", 0.6))])
-    assert message.get(INTENT)["name"] == "check_progress"
+    (message,) = UnblockRequestsAreNotLossReports().process([classified("帮我解冻", ("cross_region", 0.6))])
+    assert message.get(INTENT)["name"] == "cross_region"
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("卡被锁了 药店刷不了 帮我解锁", "cancel_loss"),
+        ("I want my card unblocked please, the clinic refused it", "cancel_loss"),
+        ("帮我查一下解挂了没有", "check_progress"),  # a look at the card
+        ("我想知道解挂成功没", "check_progress"),  # whether it is done
+        ("the card was unblocked yesterday, is it working now", "check_progress"),  # no request
+    ],
+)
+def test_an_unblocking_asked_for_in_words_is_no_status_question(text, intent):
+    (message,) = UnblockRequestsAreNotLossReports().process([classified(text, ("check_progress", 0.5))])
+    assert message.get(INTENT)["name"] == intent
