@@ -18,6 +18,8 @@ from bot.review.flags import flag_conversation
 
 # Slots of a confirmation, which never outlives a handover.
 _NOTHING_WAITING = ("awaiting_confirmation", "confirmation_reply")
+# What the assistant says to a message it did not understand.
+_MISS_REPLIES = frozenset({"utter_ask_rephrase", "utter_offer_human"})
 # Actions that run around every message without answering it.
 _NOT_AN_ANSWER = frozenset({"action_listen", "action_extract_slots", "action_session_start"})
 
@@ -64,17 +66,23 @@ def misses_in_a_row(tracker: Tracker) -> int:
     """
     count = 0
     answered_by: str | None = None  # the first action after the user message being looked at
+    said: set[str | None] = set()  # the responses that answered it
     for event in reversed(tracker.events):
         if event.get("event") == "action" and event.get("name") not in _NOT_AN_ANSWER:
             answered_by = event.get("name")
+            continue
+        if event.get("event") == "bot":
+            said.add((event.get("metadata") or {}).get("utter_action"))
             continue
         if event.get("event") != "user":
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
         if intent != FALLBACK_INTENT or answered_by not in (None, "action_nlu_fallback"):
             break
+        if answered_by and said - {None} and not said & _MISS_REPLIES:
+            break  # answered after all, as a follow-up to what was said before it ("要带啥", "did it work?")
         count += 1
-        answered_by = None
+        answered_by, said = None, set()
     return count
 
 

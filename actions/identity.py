@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import REQUESTED_SLOT, FormValidationAction
 from rasa_sdk.types import DomainDict
 
-from actions.info import ID_HELP, INFO_RESPONSES, say_what_is_wrong
+from actions.info import ID_HELP, INFO_RESPONSES, answered_as_follow_up, say_what_is_wrong
 from actions.runtime import (
     UNAVAILABLE,
     answers_only,
@@ -32,7 +32,7 @@ from actions.runtime import (
     trusted_metadata,
     typed_text,
 )
-from actions.tasks import keep_checked_card, keeping_checked_card, start_task_when_done
+from actions.tasks import keep_checked_card, keeping_checked_card, start_task_when_done, task_done
 from actions.verification import forget_everything, forget_verification, idle_too_long, other_than_verified
 from bot.contract import CALLER, CLIENT
 from bot.errors import IdentityLocked, IdentityNotVerified, InvalidIdNumber
@@ -117,6 +117,8 @@ def _answer_to(slot: str, tracker: Tracker) -> dict[str, Any]:
         return {slot: text}
     if slot == "person_name" and looks_like_latin_name(name_from_answer(text)):
         return {slot: text}  # whatever the classifier made of it ("Lena Vogel" was once a no)
+    if slot == "person_name" and intent.get("name") == "out_of_scope" and could_be_a_name(text):
+        return {slot: text}  # "钱多多": a name that reads as words, which the classifier took for a question
     if intent.get("name") in _STOP_INTENTS and not _still_an_answer(slot, text):
         return {}
     if intent.get("name") in _ANSWERED_BY_RULES and (intent.get("confidence") or 0) >= _SURELY_NOT_AN_ANSWER:
@@ -180,6 +182,14 @@ class ValidateIdentityForm(FormValidationAction):
 
     @traced
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
+        # "要带什么材料啊", "多久能拿到" after an answer, taken for a card task: answered as the follow-up
+        # it is, and no check starts (nothing was asked yet). A verified person whose question has no
+        # answer of its own here gets the task's ("那挂失什么时候过期": the report in force, its date).
+        verified = bool(tracker.get_slot("verified_id_number"))
+        if not tracker.get_slot(REQUESTED_SLOT) and answered_as_follow_up(
+            dispatcher, tracker, nothing_more=not verified
+        ):
+            return [SlotSet(REQUESTED_SLOT, None), *task_done()]
         stale = [*_stale_verification(tracker), *_task_asked_for(tracker)]
         tracker.add_slots(stale)
         try:

@@ -141,6 +141,10 @@ _TOPIC_ANSWERS = {
     "utter_progress_in_production": "making",
     "utter_progress_shipped": "making",
     "utter_card_note_not_yet_held": "making",
+    "utter_progress_rejected": "rejected",
+    "utter_card_note_rejected": "rejected",
+    "utter_progress_cancelled": "apply",  # a cancelled card: a new one is applied for
+    "utter_card_note_cancelled": "apply",
 }
 # What there is to say of each part of a topic (bot.language.follow_ups); a part with no answer
 # here is answered as before (the classifier's intent, or "that is all I can tell you").
@@ -178,9 +182,11 @@ _MORE = {
     },
     "making": {
         "documents": "utter_more_pickup_documents",
+        "channels": "utter_more_pickup_channels",
         "next": "utter_more_making_next",
         "time": "utter_progress_timing",
     },
+    "rejected": {"documents": "utter_more_rejected_next", "next": "utter_more_rejected_next"},
 }
 
 
@@ -192,17 +198,20 @@ _TOPIC_TOLD = {
 }
 
 
-def _more_about_topic(told: list[str | None], text: str, values: dict) -> str | None:
-    """The answer to a follow-up that asks about a part of the topic just explained, or None."""
-    aspect = follow_up_aspect(text)
+def _more_about_topic(told: list[str | None], text: str, values: dict, *, nothing_more: bool) -> str | None:
+    """The answer to a follow-up that asks about a part of the topic just explained, or None. A
+    part there is nothing more to say of ("异地就医要钱吗") hears that and where to ask, if
+    `nothing_more`."""
     topic = next((_TOPIC_TOLD[said] for said in told if said in _TOPIC_TOLD), None)
-    response = _MORE.get(topic or "", {}).get(aspect or "")
+    if topic is None or (aspect := follow_up_aspect(text, topic)) is None:
+        return None
+    response = _MORE[topic].get(aspect, "utter_info_nothing_more" if nothing_more else None)
     if response == "utter_more_replace_cost" and values["fee"] == 0:
         return "utter_more_replace_cost_free"
     return response
 
 
-def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
+def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, *, nothing_more: bool = True) -> bool:
     """Answer a short follow-up to a change just made or told of, whatever the classifier made of
     it (a loss report, even): "did it go through?" / "挂上了吧", or "what about the bank part" /
     "银行那边呢" after a loss report or an unblock; and a question that names no topic of its own
@@ -221,7 +230,7 @@ def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker) ->
         dispatcher.utter_message(response=done)
         return True
     values = service_values(tracker)
-    if more := _more_about_topic(told, text, values):
+    if more := _more_about_topic(told, text, values, nothing_more=nothing_more):
         dispatcher.utter_message(response=more, **values)
         return True
     return False

@@ -239,11 +239,8 @@ async def _answer_progress(
     """The card's progress; a follow-up right after it ("还要多久", "能让别人代领吗") is not told the
     same status again: how long is answered as far as it can be, where to go and what to bring by the
     status again where it names them, anything else says there is no more to see here and where to ask.
-    A question about what the status means for the person ("那下一步是啥", "要带什么") is answered as
-    that (actions/info.py)."""
-    if answered_as_follow_up(dispatcher, tracker):
-        _finished(dispatcher)
-        return task_done()
+    (What the status means for the person, "那下一步是啥", is answered before the identity form starts:
+    actions/identity.py.)"""
     status = f"utter_progress_{overview.status.value}"
     text = typed_text(tracker)
     # What the request itself said, when the ID number and name came after it ("卡刷不了，提示已挂失，可我
@@ -280,7 +277,7 @@ async def _answer_loss(
     cover it, and "no need to report it again" must not read as if the bank were covered. A
     follow-up to a change just made ("那银行那边的挂失也一起解了吗" after an unblock) is answered as
     that, and no new report is offered."""
-    if answered_as_follow_up(dispatcher, tracker):
+    if answered_as_follow_up(dispatcher, tracker, nothing_more=False):  # else the report in force, its date
         _finished(dispatcher)
         return task_done()
     if mentions_bank(typed_text(tracker)):

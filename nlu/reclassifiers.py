@@ -37,8 +37,8 @@ _LOSS_DENIED = re.compile(
 # The words of a loss report and of a progress question in a message that also gives details.
 _REPORT_WORDS = re.compile(r"挂失|丢了|丢失|不见了|找不到|被偷|\blost\b|\bstolen\b|\bmissing\b|\bblock", re.IGNORECASE)
 _PROGRESS_WORDS = re.compile(
-    r"进度|办好|做好|好了没|好了吗|到哪|状态|能领|可以领|注销|查一下|查下|查查|帮我查|"
-    r"\bready\b|\bstatus\b|\bprogress\b|\bhow far\b|\bcheck\b|\bwhere(?:'s| is) my (?:\w+ )*card\b",
+    r"进度|办好|做好|好了没|好了吗|到哪|状态|能领|可以领|注销|查一下|查下|查查|帮我查|查询|"
+    r"\bready\b|\bstatus\b|\bcancell?ed\b|\bprogress\b|\bhow far\b|\bcheck\b|\bwhere(?:'s| is) my (?:\w+ )*card\b",
     re.IGNORECASE,
 )
 # Nothing more is wanted: "没有了", "没别的了", "就这些", "that's all", "nothing else".
@@ -389,8 +389,9 @@ _MISREAD_AS = {
     "utter_close_card": _CLOSING_MISREAD_AS | {"check_progress", "goodbye", "greet", "thank", "nlu_fallback"},
     # A question about applying, replacing, activating or changing details keeps its answer, and a
     # progress question the card's state: each hears the proxy note after it.
+    # "Can someone else pick it up for me?" was a request for staff: on the phone, a voicemail.
     "utter_proxy": frozenset(
-        {"cancel_loss", "report_loss", "inform", "deny", "affirm", "goodbye", "greet", "nlu_fallback"}
+        {"cancel_loss", "report_loss", "inform", "deny", "affirm", "goodbye", "greet", "nlu_fallback", "request_human"}
     ),
     "utter_office_hours": frozenset({"inform", "greet", "deny", "affirm"}),
 }

@@ -253,6 +253,10 @@ def person_turn(
     return _collect_callback(session, handover, text, policy=policy, now=now)
 
 
+# A callback declined in words, with a number in the message that is not one to call back.
+_NO_CALLBACK = re.compile(r"不用|不需要|不要|别|\bno need\b|\bdon'?t\b|\bno thanks?\b|\bnot needed\b", re.IGNORECASE)
+
+
 def _number_in(text: str) -> str | None:
     """The phone number a message gives (``我的电话是139…`` too), or None when it gives none at all."""
     runs = re.findall(r"\+?\d{5,}", normalise_number(text))
@@ -274,6 +278,9 @@ def _collect_callback(
         try:
             handover.callback_phone = parse_phone(digits)
         except InvalidPhoneNumber:
+            if _NO_CALLBACK.search(text):  # "不用回电了 我自己打12333": the hotline's number, not theirs
+                _end(handover, "closed", now)
+                return None
             return [texts.say("bad_number", language)]
         return [texts.say("ask_note", language, phone=mask_phone(handover.callback_phone), limit=MAX_CALLBACK_NOTE)]
     if len(text) > MAX_CALLBACK_NOTE:

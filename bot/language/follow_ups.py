@@ -17,7 +17,8 @@ from bot.language.text import asks_when, for_the_hall, to_simplified
 _ASPECTS = (
     (
         "next",
-        r"下一步|接下来|然后呢|之后呢|(?:然后|之后)我?(?:怎么|干|要|该|做)|怎么办|咋办|咋整|怎么弄|咋弄"
+        r"下一步|接下来|然后呢|之后呢|以后呢|完了呢|(?:然后|之后|以后)我?(?:怎么|干|要|该|做)|怎么办|咋办|咋整|怎么弄|咋弄"
+        r"|手续|(?:该|要)怎么\W*$"
         r"|(?:该|要|得|需要)(?:做|干|弄)(?:什么|啥|嘛)|(?:现在|那)我?(?:该|要)?干(?:什么|啥|嘛)"
         r"|\bwhat (?:should|do|must|can) i do\b|\bwhat (?:now|next)\b|\bthen what\b|\bnow what\b|\bnext step"
         r"|\bwhat happens (?:next|now|after)|\b(?:and|ok|so) then\b|\bafter that\b"
@@ -25,20 +26,23 @@ _ASPECTS = (
     ),
     (
         "cost",
-        r"多少钱|收费|收钱|要钱|花钱|费用|工本费|免费|\bhow much\b|\bcosts?\b|\bfees?\b|\bcharges?\b|\bfree\b|\bpay\b",
+        r"多少钱|钱多少|几块钱|多少块|收费|收钱|要钱|花钱|费用|工本费|免费|贵不贵|贵吗"
+        r"|\bhow much\b|\bcosts?\b|\bfees?\b|\bcharges?\b|\bfree\b|\bpay\b",
     ),
     (
         "documents",
-        r"材料|证件|资料|证明|照片|相片|户口本|身份证|带(?:什么|啥|哪些|些啥)|准备(?:什么|啥|哪些)|需要(?:什么|啥|哪些)|要(?:什么|啥|哪些)东西"
+        r"材料|证件|资料|证明|照片|相片|户口本|身份证|带(?:什么|啥|哪些|些啥|吗|不带|上|着)|[要得用]带"
+        r"|准备(?:什么|啥|哪些)|需要(?:什么|啥|哪些)|要(?:什么|啥|哪些)东西"
         r"|\bdocuments?\b|\bpapers?\b|\bpaperwork\b|\bbring\b|\bphotos?\b|\bpictures?\b|\bid card\b"
         r"|\bwhat (?:do|will) i need\b",
     ),
     (
         "channels",
         r"网上|线上|在线|手机上|(?<![a-z])app(?![a-z])|现场|跑一趟|亲自去|小程序|网站|官网|公众号|电话(?:上|里)?(?:能|可以)?办|在家|不用去|非得去|必须去|一定要去"
-        r"|哪里|哪儿|哪个|去哪|在哪|什么地方|啥地方|地址"
+        r"|哪里|哪儿|哪个|去哪|在哪|什么地方|啥地方|地址|(?:能|可以)办(?:吗|不)|能不能办"
         r"|\bonline\b|\binternet\b|\bwebsite\b|\bon (?:my|the) (?:phone|computer)\b|\bfrom home\b|\bwhere\b"
-        r"|\bhave to go\b|\bgo (?:there|somewhere)\b",
+        r"|\bhave to go\b|\bgo (?:there|somewhere)\b|\bset (?:it|that|this) up\b"
+        r"|\bhow (?:do|can) i(?: do (?:it|that))?\W*$",  # "how do I register?" after the filing: its words go
     ),
     ("time", None),  # asks_when
 )
@@ -52,17 +56,34 @@ _TOPIC_WORDS = re.compile(
     r"|hospital|pharmacy|filing|update|change|progress|status|pick\w* up|collect\w*|bank|cancel\w*|new card)\b",
     re.IGNORECASE,
 )
+# The words of each topic, which a follow-up about that topic may use ("在哪激活" after the activation
+# answer, "补办要多少钱" after the replacement one) without naming another.
+_OWN_WORDS = {
+    "apply": r"申请|申领|办卡|新办|\bappl\w*",
+    "replace": r"补|换卡|换张|换一张|银行|\breplac\w*|\bnew card\b|\bbank\b",
+    "activate": r"激活|开通|启用|银行|金融|\bactivat\w*|\bbank\b",
+    "update": r"修改|更改|变更|更新|改(?:手机|电话|号码|地址|名)|\bupdate\b|\bchange\b",
+    "cross_region": r"异地|外地|外省|跨省|备案|就医|看病|医院|\bregion\b|\bhospital\b|\bfiling\b|\bregister\b",
+    "loss": r"挂失|\breport\w*",
+    "pickup": r"领|取卡|\bpick\w* up\b|\bcollect\w*",
+    "rejected": r"申请|\bappl\w*",
+}
+_OWN_PATTERNS = {topic: re.compile(words, re.IGNORECASE) for topic, words in _OWN_WORDS.items()}
 # Longer than this, a message is a request of its own, not a follow-up.
 _MOST_CHARACTERS = 40
 
 
-def follow_up_aspect(text: str) -> str | None:
-    """The part of the topic just explained that the message asks about (``next``, ``cost``,
-    ``documents``, ``channels`` or ``time``), or None when it is not such a follow-up: it names a
-    topic of its own, is a question for the service hall (who may act, opening hours: see
+def follow_up_aspect(text: str, topic: str | None = None) -> str | None:
+    """The part of `topic` (the topic just explained) that the message asks about (``next``,
+    ``cost``, ``documents``, ``channels`` or ``time``), or None when it is not such a follow-up: it
+    names another topic, is a question for the service hall (who may act, opening hours: see
     `for_the_hall`), or is too long to be one."""
     simplified = to_simplified(text).strip()
-    if not simplified or len(simplified) > _MOST_CHARACTERS or _TOPIC_WORDS.search(simplified):
+    if not simplified or len(simplified) > _MOST_CHARACTERS:
+        return None
+    if topic in _OWN_PATTERNS:
+        simplified = _OWN_PATTERNS[topic].sub(" ", simplified)
+    if _TOPIC_WORDS.search(simplified):
         return None
     if for_the_hall(simplified):
         return None

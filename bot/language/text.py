@@ -292,7 +292,9 @@ _PAUSE = re.compile(
     re.IGNORECASE,
 )
 _STOP = re.compile(
-    r"算了|不用了|不要了|不查了|不办了|不挂了|取消|\b(?:cancel|forget it|never ?mind|stop)\b", re.IGNORECASE
+    r"算了|不用了|不要了|不查了|不办了|不挂了|取消|\b(?:cancel|forget it|never ?mind|stop)\b"
+    r"|\bdon'?t (?:report|block|freeze|do) (?:it|that|anything)\b",
+    re.IGNORECASE,
 )
 
 

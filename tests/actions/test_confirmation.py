@@ -187,6 +187,24 @@ def test_a_misunderstood_reply_to_a_confirmation_does_not_count_towards_staff():
     assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=events)) == 2
 
 
+def test_a_misread_message_answered_as_a_follow_up_does_not_count_towards_staff():
+    def fallback(text: str) -> dict:
+        return {"event": "user", "text": text, "parse_data": {"intent": {"name": "nlu_fallback"}}}
+
+    def told(response: str) -> dict:
+        return {"event": "bot", "text": "…", "metadata": {"utter_action": response}}
+
+    answered = [
+        fallback("要带啥"),
+        {"event": "action", "name": "action_nlu_fallback"},
+        told("utter_more_replace_documents"),
+    ]
+    missed = [fallback("啊？"), {"event": "action", "name": "action_nlu_fallback"}, told("utter_ask_rephrase")]
+    latest = [{"event": "action", "name": "action_listen"}, fallback("多久能好")]
+    assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=[*answered, *latest])) == 1
+    assert misses_in_a_row(make_tracker(intent="nlu_fallback", events=[*missed, *latest])) == 2
+
+
 @pytest.mark.parametrize("text", ["hmm actually wait let me check my bag first", "等一下 我再找找"])
 async def test_a_pause_after_a_no_is_neither_a_no_nor_a_goodbye(dispatcher, domain, text):
     events = await ActionReconsider().run(dispatcher, after_no(text, "deny"), domain)

@@ -231,6 +231,18 @@ async def test_a_no_that_corrects_the_name_or_asks_something_does_not_drop_the_r
     assert await FORM.extract_person_name(dispatcher, asked, domain) == {"person_name": "到底挂上了没有"}
     for stop in ("不要了", "算了不查了", "不对"):
         assert await FORM.extract_person_name(dispatcher, answering("person_name", stop, "deny", 0.9), domain) == {}
+    wait_but_stop = "no wait, I think it's at my friend's place, don't report it yet"  # a pause that stops
+    assert await FORM.extract_id_number(dispatcher, answering("id_number", wait_but_stop, "deny", 0.9), domain) == {}
+
+
+async def test_a_name_that_reads_as_words_is_the_name_whatever_the_classifier_made_of_it(dispatcher, domain):
+    tracker = answering("person_name", "钱多多", "out_of_scope", 0.98)
+    assert await FORM.extract_person_name(dispatcher, tracker, domain) == {"person_name": "钱多多"}
+    for question in ("多少钱", "要带啥"):  # questions are not names
+        assert (
+            await FORM.extract_person_name(dispatcher, answering("person_name", question, "out_of_scope", 0.98), domain)
+            == {}
+        )
 
 
 async def test_a_sure_yes_is_still_an_answer_so_the_form_carries_on(dispatcher, domain):
@@ -546,3 +558,42 @@ async def test_a_latin_name_that_fails_hears_that_a_chinese_name_is_typed_in_cha
     tracker = make_tracker({"id_number": ID_ZHANG, "requested_slot": "person_name"}, text=name)
     await FORM.validate_person_name(name, dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_identity_not_verified", *(["utter_name_in_characters"] if hint else [])]
+
+
+def _after(response: str, text: str, intent: str, slots: dict | None = None):
+    """`text`, classified `intent`, just after the bot answered with `response`; the form starting."""
+    told = {"event": "bot", "text": "…", "metadata": {"utter_action": response}}
+    events = [{"event": "user", "text": "…"}, told, {"event": "user", "text": text}]
+    task = {"check_progress": "progress", "report_loss": "loss"}[intent]
+    return make_tracker(
+        {**(slots or {}), "task": task}, intent=intent, text=text, events=events, active_loop="identity_form"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tracker", "answer"),
+    [
+        (_after("utter_replace_card", "那个，要带什么材料啊", "check_progress"), "utter_more_replace_documents"),
+        (_after("utter_apply_card", "多长时间能拿到", "check_progress"), "utter_progress_timing"),
+        (_after("utter_update_info", "can I do it online", "report_loss"), "utter_more_update_channels"),
+        (_after("utter_progress_ready_for_pickup", "那下一步呢", "check_progress", {"verified_id_number": ID_ZHANG}),
+         "utter_more_pickup_next"),
+        (_after("utter_progress_in_production", "what should I do now", "check_progress",
+                {"verified_id_number": ID_ZHANG}), "utter_more_making_next"),
+        (_after("utter_loss_reported", "然后我该干嘛", "report_loss", {"verified_id_number": ID_ZHANG}),
+         "utter_more_loss_next"),
+    ],
+)  # fmt: skip
+async def test_a_follow_up_taken_for_a_card_task_is_answered_and_starts_no_check(
+    action_settings, dispatcher, domain, tracker, answer
+):
+    events = await FORM.run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [answer]
+    slots = {e["name"]: e["value"] for e in events if e["event"] == "slot"}
+    assert slots["requested_slot"] is None and slots["task"] is None  # the form ends before asking anything
+
+
+async def test_a_request_after_an_answer_still_starts_the_check(action_settings, dispatcher, domain):
+    events = await FORM.run(dispatcher, _after("utter_replace_card", "我卡丢了 要带什么", "report_loss"), domain)
+    assert responses(dispatcher) == []  # the form goes on to ask for the ID number
+    assert {"event": "slot", "name": "task", "value": None, "timestamp": None} not in events

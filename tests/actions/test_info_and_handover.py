@@ -201,8 +201,9 @@ async def test_a_follow_up_that_would_get_the_same_general_answer_hears_where_to
     tracker = make_tracker(intent="activate_card", text="激活要钱吗", events=events)
     await ActionAnswerInfo().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_info_nothing_more"]
+    other = [*events[:2], {"event": "user", "text": "外地能用吗"}]
     await ActionAnswerInfo().run(
-        dispatcher, make_tracker(intent="cross_region", text="外地能用吗", events=events), domain
+        dispatcher, make_tracker(intent="cross_region", text="外地能用吗", events=other), domain
     )
     assert responses(dispatcher)[-1] == "utter_cross_region"  # another question gets its answer
 
@@ -303,16 +304,12 @@ async def test_the_cost_of_a_free_replacement_is_that_it_is_free(action_settings
     ("events", "intent", "answer"),
     [
         (after_told("utter_replace_card", "要带啥", turns_between=2), "out_of_scope", "utter_out_of_scope"),  # long ago
-        (
-            after_told("utter_activate_card", "要钱吗"),
-            "out_of_scope",
-            "utter_out_of_scope",
-        ),  # nothing more to say of it
+        (after_told("utter_activate_card", "要钱吗"), "out_of_scope", "utter_info_nothing_more"),  # nothing to add
         (after_told("utter_replace_card", "激活要带啥"), "activate_card", "utter_activate_card"),  # its own topic
         (after_told("utter_greet", "要带啥"), "out_of_scope", "utter_out_of_scope"),  # no topic explained
     ],
 )
-async def test_a_question_after_no_topic_or_with_its_own_keeps_its_answer(
+async def test_a_question_after_no_topic_or_with_its_own_or_with_nothing_to_add_keeps_its_answer(
     action_settings, dispatcher, domain, events, intent, answer
 ):
     tracker = make_tracker(intent=intent, text=events[-1]["text"], events=events)
@@ -339,3 +336,21 @@ async def test_a_follow_up_after_a_follow_up_keeps_the_topic(action_settings, di
     ]
     await ActionAnswerInfo().run(dispatcher, make_tracker(intent="deny", text="那网上能办不", events=events), domain)
     assert responses(dispatcher) == ["utter_more_replace_channels"]
+
+
+@pytest.mark.parametrize(
+    ("told", "text", "answer"),
+    [
+        ("utter_activate_card", "在哪激活", "utter_more_activate_channels"),  # the topic's own words
+        ("utter_replace_card", "补办要多少钱", "utter_more_replace_cost"),
+        ("utter_activate_card", "where do I go for the bank part", "utter_more_activate_channels"),
+        ("utter_cross_region", "how do I set that up", "utter_more_cross_region_channels"),
+        ("utter_progress_rejected", "那我该怎么办", "utter_more_rejected_next"),
+        ("utter_progress_cancelled", "要带什么", "utter_more_apply_documents"),  # a new card is applied for
+        ("utter_progress_shipped", "寄到哪里啊", "utter_more_pickup_channels"),
+    ],
+)
+async def test_a_follow_up_may_name_the_topic_just_explained(action_settings, dispatcher, domain, told, text, answer):
+    tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [answer]

@@ -47,26 +47,6 @@ async def test_how_long_is_answered_once_the_status_was_told(action_settings, se
     assert responses(dispatcher)[:2] == ["utter_progress_under_review", "utter_progress_timing"]
 
 
-@pytest.mark.parametrize(
-    ("status", "text", "answer"),
-    [
-        (CardStatus.READY_FOR_PICKUP, "那下一步呢", "utter_more_pickup_next"),
-        (CardStatus.SHIPPED, "到时候要带什么", "utter_more_pickup_documents"),
-        (CardStatus.IN_PRODUCTION, "what should I do now", "utter_more_making_next"),
-        (CardStatus.LOSS_REPORTED, "然后我该干嘛", "utter_more_loss_next"),
-    ],
-)
-async def test_what_the_status_means_for_the_person_is_answered_after_it(
-    action_settings, session, vault, dispatcher, domain, status, text, answer
-):
-    add_card(session, vault, status=status)
-    session.commit()
-    told = after_answer(f"utter_progress_{status.value}", text)
-    await start_task(dispatcher, make_tracker({**VERIFIED, "task": "progress"}, text=text, events=told))
-    assert responses(dispatcher) == [answer, None]  # then the end of the task, for the hotline
-    assert markers(dispatcher) == [{"task_finished": True}]
-
-
 async def test_another_follow_up_is_not_told_the_same_status_again(action_settings, session, vault, dispatcher, domain):
     add_card(session, vault, status=CardStatus.READY_FOR_PICKUP)
     session.commit()

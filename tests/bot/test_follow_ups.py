@@ -47,3 +47,17 @@ def test_a_question_that_names_no_topic_asks_about_a_part_of_the_one_before(text
 )
 def test_a_question_with_a_topic_of_its_own_or_none_at_all_is_not_a_follow_up(text):
     assert follow_up_aspect(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "topic", "aspect"),
+    [
+        ("在哪激活", "activate", "channels"),  # the topic just explained may be named
+        ("在哪激活", "replace", None),  # another may not
+        ("补办要多少钱", "replace", "cost"),
+        ("申请完了呢", "apply", "next"),
+        ("没备案咋办", "cross_region", "next"),
+    ],
+)
+def test_a_follow_up_may_use_the_words_of_the_topic_just_explained(text, topic, aspect):
+    assert follow_up_aspect(text, topic) == aspect

@@ -238,6 +238,13 @@ def test_out_of_hours_callback_request(session, vault):
     assert _say(session, vault, "我的卡丢了", now=SATURDAY_10) is None  # the bot is back
 
 
+@pytest.mark.parametrize("text", ["不用回电了 我自己打12333", "no need, I'll ring 12333 myself"])
+def test_a_callback_declined_beside_a_number_that_is_not_theirs_declines_it(session, vault, text):
+    _start(session, now=SATURDAY_10)
+    assert _say(session, vault, text, now=SATURDAY_10) is None  # the bot answers; no "that is not a number"
+    assert session.scalar(select(Handover.state)) == "closed"
+
+
 def test_no_number_declines_the_callback_offer_and_the_bot_answers(session, vault):
     _start(session, now=SATURDAY_10)
     assert _say(session, vault, "那我先查一下进度", now=SATURDAY_10) is None
