@@ -12,6 +12,7 @@ A clear yes (whatever its intent, affirm or deny) within a couple of messages of
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,7 +24,7 @@ from rasa_sdk.types import DomainDict
 from actions.info import answered_as_follow_up
 from actions.runtime import answers_only, traced, typed_text
 from actions.tasks import cancel_task, under_way
-from actions.verification import take_leave
+from actions.verification import forget_everything, take_leave
 from bot.contract import TASK_FINISHED
 from bot.language.confirmation import Decision, asks_if_done, decide, ends_in_question, only_a_pause
 from bot.language.confirmation import read_reply as words_of
@@ -145,12 +146,21 @@ def _answers_anything_else(tracker: Tracker) -> bool:
     return False
 
 
+# Said of the ID number or card just answered about: "号码不对", "不是我的卡", "you got the wrong number".
+_NUMBER_WAS_WRONG = re.compile(
+    r"(?:号码?|号码|卡|身份证)(?:\S{0,3})(?:不对|错了|有误)|(?:不是|并非)我的(?:卡|号)|(?:听|说|念|读)错了"
+    r"|\bwrong (?:number|id|card)\b|\bnot my (?:card|id|number)\b|\bmisheard\b",
+    re.IGNORECASE,
+)
+
+
 class ActionReconsider(Action):
     """A yes or no with nothing pending: offer again a change declined just before if the words say
     yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted, a no
     to "anything else?" after a finished task says goodbye, any other no stops whatever was under
-    way, and a no with nothing under way ("不用了，谢谢" after an answer) says goodbye too. A
-    follow-up question taken for a yes ("然后呢" after an answer) is answered as that."""
+    way, and a no with nothing under way ("不用了，谢谢" after an answer) says goodbye too; a no that
+    says the number or card was wrong ("号码不对") asks again, for a new check. A follow-up question
+    taken for a yes ("然后呢" after an answer) is answered as that."""
 
     def name(self) -> str:
         return "action_reconsider"
@@ -185,6 +195,10 @@ class ActionReconsider(Action):
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             if under_way(tracker) and not _answers_anything_else(tracker):
                 return cancel_task(dispatcher)
+            if _answers_anything_else(tracker) and _NUMBER_WAS_WRONG.search(typed_text(tracker)):
+                # "号码不对" after the answer: not that card; the next request starts a new check.
+                dispatcher.utter_message(response="utter_ask_what_task")
+                return [*forget_everything(), SlotSet("awaiting_confirmation", None)]
             # "没有了" to "anything else?", or "不用了，谢谢" with nothing under way: nothing more is wanted.
             dispatcher.utter_message(response="utter_goodbye")
             return take_leave(dispatcher)

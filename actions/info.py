@@ -145,6 +145,9 @@ _TOPIC_ANSWERS = {
     "utter_card_note_rejected": "rejected",
     "utter_progress_cancelled": "apply",  # a cancelled card: a new one is applied for
     "utter_card_note_cancelled": "apply",
+    "utter_office_hours": "hall",
+    "utter_close_card": "hall",
+    "utter_proxy": "hall",
 }
 # What there is to say of each part of a topic (bot.language.follow_ups); a part with no answer
 # here is answered as before (the classifier's intent, or "that is all I can tell you").
@@ -187,6 +190,7 @@ _MORE = {
         "time": "utter_progress_timing",
     },
     "rejected": {"documents": "utter_more_rejected_next", "next": "utter_more_rejected_next"},
+    "hall": {"channels": "utter_more_hall_channels"},
 }
 
 

@@ -69,6 +69,7 @@ _OWN_WORDS = {
     "rejected": r"申请|\bappl\w*",
 }
 _OWN_PATTERNS = {topic: re.compile(words, re.IGNORECASE) for topic, words in _OWN_WORDS.items()}
+_BETWEEN_SCRIPTS = re.compile(r"(?<=[A-Za-z])(?=[\u3400-\u9fff])|(?<=[\u3400-\u9fff])(?=[A-Za-z])")
 # Longer than this, a message is a request of its own, not a follow-up.
 _MOST_CHARACTERS = 40
 
@@ -78,7 +79,7 @@ def follow_up_aspect(text: str, topic: str | None = None) -> str | None:
     ``cost``, ``documents``, ``channels`` or ``time``), or None when it is not such a follow-up: it
     names another topic, is a question for the service hall (who may act, opening hours: see
     `for_the_hall`), or is too long to be one."""
-    simplified = to_simplified(text).strip()
+    simplified = _BETWEEN_SCRIPTS.sub(" ", to_simplified(text).strip())  # "fee多少": two words
     if not simplified or len(simplified) > _MOST_CHARACTERS:
         return None
     if topic in _OWN_PATTERNS:

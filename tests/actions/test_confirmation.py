@@ -247,6 +247,14 @@ def after_finished_task(text: str, *, task: str | None = None):
     return make_tracker({**VERIFIED, "task": task}, intent="deny", text=text, events=events)
 
 
+@pytest.mark.parametrize("text", ["号码不对", "不对 这不是我的卡", "no, you got the wrong number"])
+async def test_a_wrong_number_said_after_the_answer_asks_again_and_ends_that_verification(dispatcher, domain, text):
+    events = await ActionReconsider().run(dispatcher, after_finished_task(text), domain)
+    assert responses(dispatcher) == ["utter_ask_what_task"]  # the call goes on; no goodbye
+    slots = {e["name"]: e["value"] for e in events}
+    assert slots["verified_id_number"] is None and slots["id_number"] is None  # the next request gets a new check
+
+
 @pytest.mark.parametrize("text", ["没有了", "不用了谢谢", "no that's all"])
 async def test_a_no_to_anything_else_after_a_task_says_goodbye_and_ends_the_conversation(dispatcher, domain, text):
     events = await ActionReconsider().run(dispatcher, after_finished_task(text), domain)

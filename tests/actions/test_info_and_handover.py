@@ -348,6 +348,7 @@ async def test_a_follow_up_after_a_follow_up_keeps_the_topic(action_settings, di
         ("utter_progress_rejected", "那我该怎么办", "utter_more_rejected_next"),
         ("utter_progress_cancelled", "要带什么", "utter_more_apply_documents"),  # a new card is applied for
         ("utter_progress_shipped", "寄到哪里啊", "utter_more_pickup_channels"),
+        ("utter_office_hours", "ok and where is it", "utter_more_hall_channels"),
     ],
 )
 async def test_a_follow_up_may_name_the_topic_just_explained(action_settings, dispatcher, domain, told, text, answer):

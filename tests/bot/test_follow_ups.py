@@ -22,6 +22,8 @@ from bot.language.follow_ups import follow_up_aspect
         ("is there a fee", "cost"),
         ("大概要几天", "time"),
         ("how long will that take", "time"),
+        ("fee多少", "cost"),  # English and Chinese run together
+        ("app上能弄吗", "channels"),
     ],
 )
 def test_a_question_that_names_no_topic_asks_about_a_part_of_the_one_before(text, aspect):
