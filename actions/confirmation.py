@@ -195,7 +195,7 @@ class ActionReconsider(Action):
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             if under_way(tracker) and not _answers_anything_else(tracker):
                 return cancel_task(dispatcher)
-            if _answers_anything_else(tracker) and _NUMBER_WAS_WRONG.search(typed_text(tracker)):
+            if _NUMBER_WAS_WRONG.search(typed_text(tracker)):
                 # "号码不对" after the answer: not that card; the next request starts a new check.
                 dispatcher.utter_message(response="utter_ask_what_task")
                 return [*forget_everything(), SlotSet("awaiting_confirmation", None)]

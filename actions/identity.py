@@ -185,11 +185,16 @@ class ValidateIdentityForm(FormValidationAction):
         # "要带什么材料啊", "多久能拿到" after an answer, taken for a card task: answered as the follow-up
         # it is, and no check starts (nothing was asked yet). A verified person whose question has no
         # answer of its own here gets the task's ("那挂失什么时候过期": the report in force, its date).
+        # Asked at the ID number or last-four prompt ("那要带什么"), it is answered and the same detail
+        # asked again.
         verified = bool(tracker.get_slot("verified_id_number"))
-        if not tracker.get_slot(REQUESTED_SLOT) and answered_as_follow_up(
-            dispatcher, tracker, nothing_more=not verified
+        asking = tracker.get_slot(REQUESTED_SLOT)
+        if (
+            asking in (None, "id_number", "phone_last4")
+            and not _DIGIT.search(normalise_message(typed_text(tracker)))
+            and answered_as_follow_up(dispatcher, tracker, for_the_task=verified)
         ):
-            return [SlotSet(REQUESTED_SLOT, None), *task_done()]
+            return [SlotSet(REQUESTED_SLOT, None), *task_done()] if asking is None else [SlotSet(asking, None)]
         stale = [*_stale_verification(tracker), *_task_asked_for(tracker)]
         tracker.add_slots(stale)
         try:

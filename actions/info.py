@@ -177,6 +177,7 @@ _MORE = {
         "documents": "utter_more_loss_documents",
         "channels": "utter_more_loss_channels",
         "next": "utter_more_loss_next",
+        "time": "utter_more_loss_time",
     },
     "pickup": {
         "documents": "utter_more_pickup_documents",
@@ -187,6 +188,7 @@ _MORE = {
         "documents": "utter_more_pickup_documents",
         "channels": "utter_more_pickup_channels",
         "next": "utter_more_making_next",
+        "notice": "utter_more_making_next",
         "time": "utter_progress_timing",
     },
     "rejected": {"documents": "utter_more_rejected_next", "next": "utter_more_rejected_next"},
@@ -202,20 +204,30 @@ _TOPIC_TOLD = {
 }
 
 
-def _more_about_topic(told: list[str | None], text: str, values: dict, *, nothing_more: bool) -> str | None:
-    """The answer to a follow-up that asks about a part of the topic just explained, or None. A
-    part there is nothing more to say of ("异地就医要钱吗") hears that and where to ask, if
-    `nothing_more`."""
-    topic = next((_TOPIC_TOLD[said] for said in told if said in _TOPIC_TOLD), None)
-    if topic is None or (aspect := follow_up_aspect(text, topic)) is None:
-        return None
-    response = _MORE[topic].get(aspect, "utter_info_nothing_more" if nothing_more else None)
+def _more_about_topic(told: list[str | None], text: str, values: dict, *, for_the_task: bool) -> str | None:
+    """The answer to a follow-up that asks about a part of a topic just explained (the newest that
+    has an answer for it: "ok and what do I bring" after the pickup answer and then the hall's
+    hours), or None. A part there is nothing more to say of ("异地就医要钱吗") hears that and where
+    to ask, unless it is asked `for_the_task` of a verified person, whose task's answer says more of
+    it and of how long ("那挂失什么时候过期": the report in force, with its date)."""
+    topics = list(dict.fromkeys(_TOPIC_TOLD[said] for said in told if said in _TOPIC_TOLD))  # newest first
+    asked = {topic: follow_up_aspect(text, topic) for topic in topics}
+    if for_the_task:
+        asked = {topic: part for topic, part in asked.items() if part != "time"}
+    response = next((_MORE[topic][part] for topic, part in asked.items() if part in _MORE[topic]), None)
+    if response is None and not for_the_task and topics and asked[topics[0]]:
+        response = "utter_info_nothing_more"
     if response == "utter_more_replace_cost" and values["fee"] == 0:
         return "utter_more_replace_cost_free"
     return response
 
 
-def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, *, nothing_more: bool = True) -> bool:
+# How many of the person's messages back an answer still gives a follow-up its topic (a thanks, or
+# another question, may come between).
+_TOPIC_TURNS = 3
+
+
+def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, *, for_the_task: bool = False) -> bool:
     """Answer a short follow-up to a change just made or told of, whatever the classifier made of
     it (a loss report, even): "did it go through?" / "挂上了吧", or "what about the bank part" /
     "银行那边呢" after a loss report or an unblock; and a question that names no topic of its own
@@ -234,7 +246,8 @@ def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, *,
         dispatcher.utter_message(response=done)
         return True
     values = service_values(tracker)
-    if more := _more_about_topic(told, text, values, nothing_more=nothing_more):
+    lately = [told.get("utter_action") for told in told_lately(tracker, _TOPIC_TURNS)]
+    if more := _more_about_topic(lately, text, values, for_the_task=for_the_task):
         dispatcher.utter_message(response=more, **values)
         return True
     return False
@@ -314,6 +327,8 @@ class ActionAskTask(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> list[dict]:
         verified = tracker.get_slot("verified_id_number")
         if not gives_id_number(tracker):
+            if answered_as_follow_up(dispatcher, tracker):  # "is it free" after the application answer
+                return []
             if attempt := id_number_attempt(typed_text(tracker)):
                 try:
                     validate_id_number(attempt)

@@ -277,7 +277,7 @@ async def _answer_loss(
     cover it, and "no need to report it again" must not read as if the bank were covered. A
     follow-up to a change just made ("那银行那边的挂失也一起解了吗" after an unblock) is answered as
     that, and no new report is offered."""
-    if answered_as_follow_up(dispatcher, tracker, nothing_more=False):  # else the report in force, its date
+    if answered_as_follow_up(dispatcher, tracker, for_the_task=True):  # else the report in force, its date
         _finished(dispatcher)
         return task_done()
     if mentions_bank(typed_text(tracker)):

@@ -39,11 +39,12 @@ _ASPECTS = (
     (
         "channels",
         r"网上|线上|在线|手机上|(?<![a-z])app(?![a-z])|现场|跑一趟|亲自去|小程序|网站|官网|公众号|电话(?:上|里)?(?:能|可以)?办|在家|不用去|非得去|必须去|一定要去"
-        r"|哪里|哪儿|哪个|去哪|在哪|什么地方|啥地方|地址|(?:能|可以)办(?:吗|不)|能不能办"
-        r"|\bonline\b|\binternet\b|\bwebsite\b|\bon (?:my|the) (?:phone|computer)\b|\bfrom home\b|\bwhere\b"
+        r"|哪里|哪儿|哪个|哪家|去哪|在哪|到哪|什么地方|啥地方|地址|(?:能|可以)办(?:吗|不)|能不能办"
+        r"|\bonline\b|\binternet\b|\bwebsite\b|\bon (?:my|the) (?:phone|computer)\b|\bfrom home\b|\bwhere\b|\bwhich\b"
         r"|\bhave to go\b|\bgo (?:there|somewhere)\b|\bset (?:it|that|this) up\b"
         r"|\bhow (?:do|can) i(?: do (?:it|that))?\W*$",  # "how do I register?" after the filing: its words go
     ),
+    ("notice", r"通知|短信|发消息|\bnotif\w*|\btext me\b|\blet me know\b|\btell me when\b"),
     ("time", None),  # asks_when
 )
 _ASPECT_PATTERNS = [(aspect, re.compile(words, re.IGNORECASE) if words else None) for aspect, words in _ASPECTS]
@@ -66,6 +67,7 @@ _OWN_WORDS = {
     "cross_region": r"异地|外地|外省|跨省|备案|就医|看病|医院|\bregion\b|\bhospital\b|\bfiling\b|\bregister\b",
     "loss": r"挂失|\breport\w*",
     "pickup": r"领|取卡|\bpick\w* up\b|\bcollect\w*",
+    "making": r"领|取卡|做好|寄|\bpick\w* up\b|\bcollect\w*|\bready\b|\bsent\b",
     "rejected": r"申请|\bappl\w*",
 }
 _OWN_PATTERNS = {topic: re.compile(words, re.IGNORECASE) for topic, words in _OWN_WORDS.items()}
@@ -76,7 +78,7 @@ _MOST_CHARACTERS = 40
 
 def follow_up_aspect(text: str, topic: str | None = None) -> str | None:
     """The part of `topic` (the topic just explained) that the message asks about (``next``,
-    ``cost``, ``documents``, ``channels`` or ``time``), or None when it is not such a follow-up: it
+    ``cost``, ``documents``, ``channels``, ``notice`` or ``time``), or None when it is not such a follow-up: it
     names another topic, is a question for the service hall (who may act, opening hours: see
     `for_the_hall`), or is too long to be one."""
     simplified = _BETWEEN_SCRIPTS.sub(" ", to_simplified(text).strip())  # "fee多少": two words

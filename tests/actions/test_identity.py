@@ -597,3 +597,16 @@ async def test_a_request_after_an_answer_still_starts_the_check(action_settings,
     events = await FORM.run(dispatcher, _after("utter_replace_card", "我卡丢了 要带什么", "report_loss"), domain)
     assert responses(dispatcher) == []  # the form goes on to ask for the ID number
     assert {"event": "slot", "name": "task", "value": None, "timestamp": None} not in events
+
+
+async def test_a_follow_up_asked_at_the_id_number_prompt_is_answered_and_the_number_asked_again(
+    action_settings, dispatcher, domain
+):
+    told = {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_replace_card"}}
+    prompt = {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_ask_identity_form_id_number"}}
+    events = [{"event": "user", "text": "补卡要多少钱"}, told, prompt, {"event": "user", "text": "那要带什么"}]
+    tracker = make_tracker({"task": "loss", "requested_slot": "id_number"}, intent="out_of_scope", text="那要带什么",
+                           events=events, active_loop="identity_form")  # fmt: skip
+    events = await FORM.run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_more_replace_documents"]
+    assert events == [{"event": "slot", "name": "id_number", "value": None, "timestamp": None}]  # asked again

@@ -303,7 +303,7 @@ async def test_the_cost_of_a_free_replacement_is_that_it_is_free(action_settings
 @pytest.mark.parametrize(
     ("events", "intent", "answer"),
     [
-        (after_told("utter_replace_card", "要带啥", turns_between=2), "out_of_scope", "utter_out_of_scope"),  # long ago
+        (after_told("utter_replace_card", "要带啥", turns_between=3), "out_of_scope", "utter_out_of_scope"),  # long ago
         (after_told("utter_activate_card", "要钱吗"), "out_of_scope", "utter_info_nothing_more"),  # nothing to add
         (after_told("utter_replace_card", "激活要带啥"), "activate_card", "utter_activate_card"),  # its own topic
         (after_told("utter_greet", "要带啥"), "out_of_scope", "utter_out_of_scope"),  # no topic explained
@@ -355,3 +355,36 @@ async def test_a_follow_up_may_name_the_topic_just_explained(action_settings, di
     tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
     await ActionAnswerInfo().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == [answer]
+
+
+async def test_a_follow_up_takes_the_newest_topic_that_has_an_answer_for_it(action_settings, dispatcher, domain):
+    events = [
+        *after_told("utter_progress_ready_for_pickup", "what time are they open"),
+        {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_office_hours"}},
+        {"event": "user", "text": "ok and what do I bring"},
+    ]
+    tracker = make_tracker(intent="out_of_scope", text="ok and what do I bring", events=events)
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_more_pickup_documents"]  # not the hall's: it has nothing on documents
+
+
+@pytest.mark.parametrize(
+    ("told", "text", "answer"),
+    [
+        ("utter_loss_reported", "how long do I have", "utter_more_loss_time"),
+        ("utter_progress_shipped", "到了会通知我吗", "utter_more_making_next"),
+        ("utter_progress_in_production", "那要带什么去领", "utter_more_pickup_documents"),
+    ],
+)
+async def test_what_a_report_or_a_card_on_its_way_means_is_answered(
+    action_settings, dispatcher, domain, told, text, answer
+):
+    tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [answer]
+
+
+async def test_a_follow_up_taken_for_details_is_answered_not_asked_what_task(action_settings, dispatcher, domain):
+    tracker = make_tracker(intent="inform", text="is it free", events=after_told("utter_apply_card", "is it free"))
+    assert await ActionAskTask().run(dispatcher, tracker, domain) == []
+    assert responses(dispatcher) == ["utter_more_apply_cost"]

@@ -361,3 +361,15 @@ def test_a_question_about_a_loss_report_in_force_sends_no_code(stack, app_transp
     assert stack.card(holder.id_number)["status"] == "loss_reported"
     assert not any("验证码" in text for text in call.spoken), call.spoken
     assert any("处于临时挂失状态" in text for text in call.spoken), call.spoken  # the state, with its date
+
+
+def test_a_follow_up_after_the_progress_answer_is_answered_and_a_wrong_number_does_not_end_the_call(
+    stack, app_transport, tmp_path
+):
+    holder = add_holder(stack, tmp_path, "柏文静", "in_production")
+    keyed = "keys:" + holder.id_number.replace("X", "*") + "#"
+    said = ["查一下我的卡办到哪了", keyed, "那要带什么去领", "号码不对"]
+    call = Call(app_transport, caller=holder.phone).run(iter(said), echo=False)
+    assert any("领卡请携带本人身份证" in text for text in call.spoken), call.spoken
+    assert not any("再见" in text for text in call.spoken), call.spoken  # the caller is asked again, not seen off
+    assert any("请问您要办理什么业务" in text for text in call.spoken[-2:]), call.spoken

@@ -37,6 +37,17 @@ def test_an_id_number_with_the_words_of_one_task_is_that_task(text, task):
     ]
 
 
+def test_a_task_barely_ahead_of_details_alone_is_made_sure_of():
+    # "查进度 周杰 3201…" was 0.52 to 0.48, which the fallback took for not understood.
+    (message,) = RequestsBesideDetails().process(
+        [classified(f"查进度 周杰 {ID}", ("check_progress", 0.52), ("inform", 0.48))]
+    )
+    assert message.get(INTENT) == {"name": "check_progress", "confidence": 0.9}
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == ["check_progress"]
+    (unsure,) = RequestsBesideDetails().process([classified("查进度 周杰", ("check_progress", 0.52), ("inform", 0.48))])
+    assert unsure.get(INTENT)["confidence"] == 0.52  # without the ID number the words alone do not decide
+
+
 @pytest.mark.parametrize(
     "text",
     # no task, neither number nor name introduced, or two tasks
