@@ -148,7 +148,7 @@ def _answers_anything_else(tracker: Tracker) -> bool:
 
 # Said of the ID number or card just answered about: "号码不对", "不是我的卡", "you got the wrong number".
 _NUMBER_WAS_WRONG = re.compile(
-    r"(?:号码?|号码|卡|身份证)(?:\S{0,3})(?:不对|错了|有误)|(?:不是|并非)我的(?:卡|号)|(?:听|说|念|读)错了"
+    r"(?:号码?|卡|身份证)(?:\S{0,3})(?:不对|错了|有误)|(?:不是|并非)我的(?:卡|号)|(?:听|说|念|读)错了"
     r"|\bwrong (?:number|id|card)\b|\bnot my (?:card|id|number)\b|\bmisheard\b",
     re.IGNORECASE,
 )

@@ -36,7 +36,7 @@ from bot.identity.idnumbers import validate_id_number
 from bot.language.confirmation import asks_if_done
 from bot.language.extraction import id_number_attempt
 from bot.language.follow_ups import follow_up_aspect
-from bot.language.text import for_the_hall, mentions_bank
+from bot.language.text import asks_how_loss_reporting_works, for_the_hall, mentions_bank
 from bot.services import card_overview
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,9 @@ _TOPIC_ANSWERS = {
     "utter_card_note_not_yet_held": "making",
     "utter_progress_rejected": "rejected",
     "utter_card_note_rejected": "rejected",
-    "utter_progress_cancelled": "apply",  # a cancelled card: a new one is applied for
-    "utter_card_note_cancelled": "apply",
+    "utter_progress_cancelled": "cancelled",
+    "utter_card_note_cancelled": "cancelled",
+    "utter_loss_how": "loss",
     "utter_office_hours": "hall",
     "utter_close_card": "hall",
     "utter_proxy": "hall",
@@ -156,8 +157,15 @@ _MORE = {
         "documents": "utter_more_apply_documents",
         "channels": "utter_more_apply_channels",
         "next": "utter_more_apply_next",
+        "notice": "utter_more_apply_next",
         "cost": "utter_more_apply_cost",
         "time": "utter_progress_timing",
+    },
+    # A cancelled card: a new one is applied for (not as a first card, so nothing is said of its cost).
+    "cancelled": {
+        "documents": "utter_more_apply_documents",
+        "channels": "utter_more_apply_channels",
+        "next": "utter_more_apply_next",
     },
     "replace": {
         "documents": "utter_more_replace_documents",
@@ -177,6 +185,7 @@ _MORE = {
         "documents": "utter_more_loss_documents",
         "channels": "utter_more_loss_channels",
         "next": "utter_more_loss_next",
+        "notice": "utter_more_loss_notice",
         "time": "utter_more_loss_time",
     },
     "pickup": {
@@ -247,6 +256,8 @@ def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, *,
         return True
     values = service_values(tracker)
     lately = [told.get("utter_action") for told in told_lately(tracker, _TOPIC_TURNS)]
+    if tracker.get_slot("task") == "loss":  # "要带什么" at the ID number prompt of a loss report
+        lately.append("utter_loss_how")
     if more := _more_about_topic(lately, text, values, for_the_task=for_the_task):
         dispatcher.utter_message(response=more, **values)
         return True
@@ -270,8 +281,13 @@ class ActionAnswerInfo(Action):
             return []  # a name read as a question: the identity form, which runs next, takes it
         response = INFO_RESPONSES.get(intent, "utter_default")
         if response == "utter_out_of_scope":
-            # Where it is settled, or where the ID number is found, rather than "I can't answer that".
-            response = for_the_hall(text) or (ID_HELP["where"] if id_number_unknown(text) else response)
+            # Where it is settled, how a loss report works, or where the ID number is found, rather
+            # than "I can't answer that".
+            response = (
+                for_the_hall(text)
+                or ("utter_loss_how" if asks_how_loss_reporting_works(text) else None)
+                or (ID_HELP["where"] if id_number_unknown(text) else response)
+            )
         if asking in ("id_number", "person_name") and (question := id_number_question(text)):
             response = ID_HELP[question]
         values = service_values(tracker)

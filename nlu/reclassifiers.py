@@ -18,6 +18,7 @@ from bot.language.confirmation import asks_if_done
 from bot.language.extraction import extract_numbers, id_number_attempt
 from bot.language.text import (
     a_pause,
+    asks_how_loss_reporting_works,
     asks_something,
     card_refused,
     for_the_hall,
@@ -39,7 +40,7 @@ _REPORT_WORDS = re.compile(r"挂失|丢了|丢失|不见了|找不到|被偷|\bl
 _PROGRESS_WORDS = re.compile(
     r"进度|办好|做好|好了没|好了吗|到哪|到了吗|到了没|状态|能领|可以领|注销|查一下|查下|查查|帮我查|查询|"
     r"\bready\b|\bstatus\b|\bcancell?ed\b|\bthere yet\b|\barrived?\b|\bprogress\b|\bhow far\b|\bcheck\b"
-    r"|\bwhere(?:'s| is) my (?:\w+ )*card\b",
+    r"|\bwhere(?:'s| is) my (?:\w+ )*(?:card|application)\b|寄出|寄了没|\bworking normally\b",
     re.IGNORECASE,
 )
 # Nothing more is wanted: "没有了", "没别的了", "就这些", "that's all", "nothing else".
@@ -300,11 +301,16 @@ _PROGRESS_HINT = re.compile(
 class LossReportsNeedALoss(_Reclassifier):
     """A message the classifier took for a loss report that holds no word of a loss but sounds like a
     progress question ("能不能快一点啊 我急着用", "my dad wants to know where his card is") is
-    ``check_progress``: the person had been told there was nothing to report lost."""
+    ``check_progress``: the person had been told there was nothing to report lost. A loss supposed
+    or the procedure asked about ("万一以后社保卡丢了该咋办", "if I ever lose my card, what's the
+    procedure") is a question (``out_of_scope``, answered with how a loss report works), not a
+    request to check who the person is."""
 
     def reclassify(self, intent: str | None, text: str) -> tuple[str, str] | None:
         if intent == "report_loss" and not _ANY_LOSS.search(text) and _PROGRESS_HINT.search(text):
             return "check_progress", intent
+        if intent in {"report_loss", "check_progress", "nlu_fallback"} and asks_how_loss_reporting_works(text):
+            return "out_of_scope", intent
         return None
 
 

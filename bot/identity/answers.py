@@ -239,7 +239,8 @@ _LAST_FOUR_BESIDE = re.compile(
 _ID_NUMBER_WRONG = re.compile(
     r"(?:哎呀|唉|啊|嗯|呃|不对)*(?:不对|错了|不是|(?:身份证)?(?:号码|号)(?:不对|错了|有误|说错了|听错了|不是)"
     r"|(?:说|念|读|听)错了)(?:了|啊|呀|吧|的|不对)*(?:取消|重来|重新来|重新说|我重新说)?(?:吧|一下|一遍)?"
-    r"|(?:no,? )?(?:wrong(?: number| id(?: number)?)?|that'?s (?:wrong|not right|not it|not my (?:id|number))"
+    r"|(?:no,? )?(?:wrong(?: number| id(?: number)?)?"
+    r"|that'?s (?:(?:the )?wrong(?: number| id(?: number)?)?|not right|not it|not my (?:id|number))"
     r"|(?:the |my )?(?:id|number|id number) is wrong|incorrect|not right)",
     re.IGNORECASE,
 )

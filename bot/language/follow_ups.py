@@ -20,7 +20,8 @@ _ASPECTS = (
         r"下一步|接下来|然后呢|之后呢|以后呢|完了呢|(?:然后|之后|以后)我?(?:怎么|干|要|该|做)|怎么办|咋办|咋整|怎么弄|咋弄"
         r"|手续|(?:该|要)怎么\W*$"
         r"|(?:该|要|得|需要)(?:做|干|弄)(?:什么|啥|嘛)|(?:现在|那)我?(?:该|要)?干(?:什么|啥|嘛)"
-        r"|\bwhat (?:should|do|must|can) i do\b|\bwhat (?:now|next)\b|\bthen what\b|\bnow what\b|\bnext step"
+        r"|\bwhat (?:should|do|must|can) i do\b|\bwhat(?:'?s| is)? (?:now|next)\b|\bthen what\b|\bnow what\b"
+        r"|\bnext step"
         r"|\bwhat happens (?:next|now|after)|\b(?:and|ok|so) then\b|\bafter that\b"
         r"|\bwhat do i (?:need|have) to do\b|\bhow do i proceed\b",
     ),
@@ -44,7 +45,11 @@ _ASPECTS = (
         r"|\bhave to go\b|\bgo (?:there|somewhere)\b|\bset (?:it|that|this) up\b"
         r"|\bhow (?:do|can) i(?: do (?:it|that))?\W*$",  # "how do I register?" after the filing: its words go
     ),
-    ("notice", r"通知|短信|发消息|\bnotif\w*|\btext me\b|\blet me know\b|\btell me when\b"),
+    (
+        "notice",
+        r"通知|短信|发消息|\bnotif\w*|\btext me\b|\ba text\b|\btext message|\bsms\b"
+        r"|\blet me know\b|\btell me when\b",
+    ),
     ("time", None),  # asks_when
 )
 _ASPECT_PATTERNS = [(aspect, re.compile(words, re.IGNORECASE) if words else None) for aspect, words in _ASPECTS]
@@ -78,9 +83,9 @@ _MOST_CHARACTERS = 40
 
 def follow_up_aspect(text: str, topic: str | None = None) -> str | None:
     """The part of `topic` (the topic just explained) that the message asks about (``next``,
-    ``cost``, ``documents``, ``channels``, ``notice`` or ``time``), or None when it is not such a follow-up: it
-    names another topic, is a question for the service hall (who may act, opening hours: see
-    `for_the_hall`), or is too long to be one."""
+    ``cost``, ``documents``, ``channels``, ``notice`` or ``time``), or None when it is not such a
+    follow-up: it names another topic, is a question for the service hall (who may act, opening
+    hours: see `for_the_hall`), or is too long to be one."""
     simplified = _BETWEEN_SCRIPTS.sub(" ", to_simplified(text).strip())  # "fee多少": two words
     if not simplified or len(simplified) > _MOST_CHARACTERS:
         return None

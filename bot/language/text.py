@@ -256,6 +256,40 @@ def for_the_hall(text: str) -> str | None:
     return None
 
 
+# A loss supposed, or asked about "just to know": "万一以后社保卡丢了该咋办", "if I ever lose my card,
+# what's the procedure", "挂失了以后还要干嘛？我是问流程 不是现在要挂". ("社保卡挂失流程" alone is a
+# loss report's question, as the training data has it.)
+_LOSS_SUPPOSED = re.compile(
+    r"(?:万一|如果|要是|假如|假设|哪天|以后|将来)\S{0,8}(?:丢|掉了|不见|被偷|挂失)"
+    r"|\b(?:if (?:i|you|we|my \w+|someone|somebody) (?:ever|should|were to)|in case|what if|suppose|someday|one day)\b"
+    r"[^.?!]{0,25}\b(?:los[et]|misplace\w*|stolen|steals?)\b",
+    re.IGNORECASE,
+)
+_ONLY_ASKING = re.compile(
+    r"就问问|只是问问|我是问|了解一下|先了解|不是现在要|\bjust (?:asking|curious)\b|\bonly asking\b",
+    re.IGNORECASE,
+)
+_LOSS_WORDS = re.compile(
+    r"丢|掉了|不见|被偷|挂失|\blos[et]\b|\bstolen\b|\breport\w* (?:it |a card |the card )?lost\b", re.IGNORECASE
+)
+
+
+# A loss that happened: "我卡丢了，挂失流程是什么" is a loss to report, whatever else it asks.
+_LOSS_TOLD = re.compile(
+    r"(?:卡|我)\S{0,4}(?:丢了|不见了|被偷了|找不到了)|\bi(?: have|'ve)? lost\b|\blost my\b|\bwas stolen\b", re.I
+)
+
+
+def asks_how_loss_reporting_works(text: str) -> bool:
+    """Whether the message asks what to do should the card be lost, not to report a loss now."""
+    simplified = to_simplified(text)
+    if _LOSS_SUPPOSED.search(simplified):
+        return True
+    return bool(
+        _ONLY_ASKING.search(simplified) and _LOSS_WORDS.search(simplified) and not _LOSS_TOLD.search(simplified)
+    )
+
+
 _BANK = re.compile(r"银行|金融|\bbank", re.IGNORECASE)
 
 

@@ -610,3 +610,15 @@ async def test_a_follow_up_asked_at_the_id_number_prompt_is_answered_and_the_num
     events = await FORM.run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_more_replace_documents"]
     assert events == [{"event": "slot", "name": "id_number", "value": None, "timestamp": None}]  # asked again
+
+
+async def test_a_question_at_the_id_number_prompt_of_a_loss_report_is_answered_about_it(
+    action_settings, dispatcher, domain
+):
+    events = [{"event": "user", "text": "I lost my card"}, {"event": "user", "text": "what do I need to bring"}]
+    tracker = make_tracker({"task": "loss", "requested_slot": "id_number"}, intent="report_loss",
+                           text="what do I need to bring", events=events, active_loop="identity_form")  # fmt: skip
+    assert await FORM.run(dispatcher, tracker, domain) == [
+        {"event": "slot", "name": "id_number", "value": None, "timestamp": None}
+    ]
+    assert responses(dispatcher) == ["utter_more_loss_documents"]

@@ -218,9 +218,19 @@ async def test_a_follow_up_that_would_get_the_same_general_answer_hears_where_to
         ("utter_progress_loss_reported", "那银行那边呢", "nlu_fallback", "utter_loss_bank_side"),
         ("utter_progress_lost", "那银行那边要不要也挂失？", "nlu_fallback", "utter_loss_bank_side"),
         ("utter_unblock_done", "那银行那边的挂失也一起解了吗", "out_of_scope", "utter_unblock_bank_side"),
+        # Questions that name no topic, about the one just explained
+        ("utter_replace_card", "那要带啥材料", "out_of_scope", "utter_more_replace_documents"),
+        ("utter_replace_card", "需要多少钱", "out_of_scope", "utter_more_replace_cost"),
+        ("utter_apply_card", "what documents do I need", "cross_region", "utter_more_apply_documents"),
+        ("utter_apply_card", "how long does it take", "replace_card", "utter_progress_timing"),
+        ("utter_apply_card", "免费吗", "out_of_scope", "utter_more_apply_cost"),
+        ("utter_activate_card", "手机上能弄吗", "update_info", "utter_more_activate_channels"),
+        ("utter_cross_region", "接下来呢", "activate_card", "utter_more_cross_region_next"),
+        ("utter_update_info", "要带什么证件", "out_of_scope", "utter_more_update_documents"),
+        ("utter_card_note_replace_reported", "ok what should I do now", "out_of_scope", "utter_more_replace_next"),
     ],
 )
-async def test_a_follow_up_right_after_a_change_is_answered(
+async def test_a_follow_up_right_after_a_change_or_an_answer_is_answered(
     action_settings, dispatcher, domain, told, text, intent, answer
 ):
     events = [
@@ -269,35 +279,15 @@ def after_told(response: str, text: str, *, turns_between: int = 0) -> list[dict
     return [*events, {"event": "user", "text": text}]
 
 
-@pytest.mark.parametrize(
-    ("told", "text", "intent", "answer"),
-    [
-        ("utter_replace_card", "那要带啥材料", "out_of_scope", "utter_more_replace_documents"),
-        ("utter_replace_card", "需要多少钱", "out_of_scope", "utter_more_replace_cost"),
-        ("utter_apply_card", "what documents do I need", "cross_region", "utter_more_apply_documents"),
-        ("utter_apply_card", "how long does it take", "replace_card", "utter_progress_timing"),
-        ("utter_apply_card", "免费吗", "out_of_scope", "utter_more_apply_cost"),
-        ("utter_activate_card", "手机上能弄吗", "update_info", "utter_more_activate_channels"),
-        ("utter_cross_region", "接下来呢", "activate_card", "utter_more_cross_region_next"),
-        ("utter_update_info", "要带什么证件", "out_of_scope", "utter_more_update_documents"),
-        ("utter_card_note_replace_reported", "ok what should I do now", "out_of_scope", "utter_more_replace_next"),
-    ],
-)
-async def test_a_follow_up_that_names_no_topic_is_answered_about_the_topic_just_explained(
-    action_settings, dispatcher, domain, told, text, intent, answer
+@pytest.mark.parametrize(("fee", "answer"), [("20", "utter_more_replace_cost"), ("0", "utter_more_replace_cost_free")])
+async def test_the_cost_of_a_replacement_is_the_citys_fee(
+    action_settings, dispatcher, domain, monkeypatch, fee, answer
 ):
-    tracker = make_tracker(intent=intent, text=text, events=after_told(told, text))
-    await ActionAnswerInfo().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == [answer]
-    assert dispatcher.messages[0]["fee"] == 20  # the city's values, for the answers that name them
-
-
-async def test_the_cost_of_a_free_replacement_is_that_it_is_free(action_settings, dispatcher, domain, monkeypatch):
-    monkeypatch.setenv("REPLACEMENT_FEE_YUAN", "0")
+    monkeypatch.setenv("REPLACEMENT_FEE_YUAN", fee)
     services.cache_clear()
-    tracker = make_tracker(intent="out_of_scope", text="收费吗", events=after_told("utter_replace_card_free", "收费吗"))
+    tracker = make_tracker(intent="out_of_scope", text="收费吗", events=after_told("utter_replace_card", "收费吗"))
     await ActionAnswerInfo().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == ["utter_more_replace_cost_free"]
+    assert responses(dispatcher) == [answer] and dispatcher.messages[0]["fee"] == int(fee)
 
 
 @pytest.mark.parametrize(
@@ -388,3 +378,32 @@ async def test_a_follow_up_taken_for_details_is_answered_not_asked_what_task(act
     tracker = make_tracker(intent="inform", text="is it free", events=after_told("utter_apply_card", "is it free"))
     assert await ActionAskTask().run(dispatcher, tracker, domain) == []
     assert responses(dispatcher) == ["utter_more_apply_cost"]
+
+
+async def test_how_a_loss_report_works_is_told_to_a_question_about_it_and_its_follow_ups_answered(
+    action_settings, dispatcher, domain
+):
+    text = "万一以后卡丢了该咋办 先了解下"
+    await ActionAnswerInfo().run(dispatcher, make_tracker(intent="out_of_scope", text=text), domain)
+    assert responses(dispatcher) == ["utter_loss_how"]
+    dispatcher.messages.clear()
+    tracker = make_tracker(intent="out_of_scope", text="要带啥", events=after_told("utter_loss_how", "要带啥"))
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == ["utter_more_loss_documents"]
+
+
+@pytest.mark.parametrize(
+    ("told", "text", "answer"),
+    [
+        ("utter_loss_reported", "will I get a text about this", "utter_more_loss_notice"),
+        ("utter_apply_card", "新卡出来了会通知我吗", "utter_more_apply_next"),
+        ("utter_progress_loss_reported", "what's next", "utter_more_loss_next"),
+        ("utter_progress_cancelled", "how much does that cost", "utter_info_nothing_more"),  # not a first card
+    ],
+)
+async def test_whether_one_is_told_and_what_comes_next_are_answered(
+    action_settings, dispatcher, domain, told, text, answer
+):
+    tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
+    await ActionAnswerInfo().run(dispatcher, tracker, domain)
+    assert responses(dispatcher) == [answer]

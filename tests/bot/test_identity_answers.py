@@ -184,6 +184,7 @@ def test_the_last_four_named_beside_the_id_number(text, digits):
         ("不对不对", True),
         ("哎呀 说错了 取消", True),
         ("No, that's wrong.", True),
+        ("that's the wrong number", True),  # what the spoken prompt tells callers to say
         ("the ID is wrong", True),
         ("不对，尾号1004", False),  # a corrected answer, not a wrong ID number
         ("不是 你听错了 最后是四零四六", True),  # misheard: the digits correct the ID number

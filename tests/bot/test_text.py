@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from bot.language.text import (
     a_pause,
     an_english_sentence,
+    asks_how_loss_reporting_works,
     asks_something,
     detect_language,
     normalise_for_understanding,
@@ -156,3 +157,19 @@ def test_a_not_a_questions_ask_something(text, asks):
 )
 def test_a_request_for_the_other_language(speech, current, wanted):
     assert other_language_asked(speech, current) == wanted
+
+
+@pytest.mark.parametrize(
+    ("text", "asks"),
+    [
+        ("问一下哈 万一以后社保卡丢了该咋办 先了解下", True),
+        ("挂失了以后还要干嘛？我是问流程 不是现在要挂", True),
+        ("just curious - if I ever lose my card, what's the procedure?", True),
+        ("我的卡丢了", False),
+        ("我卡丢了，挂失流程是什么", False),  # a loss told
+        ("I lost my card, if I found it later could I still use it", False),
+        ("我要挂失", False),
+    ],
+)
+def test_how_loss_reporting_works_is_asked_when_a_loss_is_supposed_or_the_procedure_asked(text, asks):
+    assert asks_how_loss_reporting_works(text) is asks

@@ -38,6 +38,7 @@ pytestmark = pytest.mark.e2e
 
 RECOVERY_SECONDS = 30
 AFTER_SECONDS = 5  # chat goes on this long after an outage, so the turns after it are seen
+STALE_SECONDS = 0.5  # a turn begun this soon after the killed server is gone may still go to it
 UNAVAILABLE_ZH = "暂时无法办理"  # the apology a turn gets when Rasa does not answer it
 REFERENCE = re.compile(r"(?<!\d)\d{10}(?!\d)")
 
@@ -449,7 +450,10 @@ def test_production_chat_goes_on_while_a_rasa_server_restarts(supervised_product
     )
     assert len(during) > 4 and any(turn.answered for turn in during) and None not in answers
     assert all(turn.error is None for turn in failed)  # the apology, never an error page
-    under_way = [turn for turn in failed if turn.started < dead_at and killed_at < turn.ended]
+    # A web app thread that last spoke to the killed server holds a kept-alive connection to it: the
+    # first turn it sends there right after the server is gone is reset, not refused, and is lost
+    # with the server for the same reason (it cannot tell it was never read).
+    under_way = [turn for turn in failed if turn.started < dead_at + STALE_SECONDS and killed_at < turn.ended]
     waited = [
         turn
         for turn in failed

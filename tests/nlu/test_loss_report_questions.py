@@ -50,3 +50,19 @@ def test_requests_keep_their_intent(text, intent):
 def test_a_loss_report_needs_a_word_of_a_loss(text, intent):
     (message,) = LossReportsNeedALoss().process([classified(text, "report_loss")])
     assert message.get(INTENT)["name"] == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "expected"),
+    [
+        ("问一下 万一以后社保卡掉了要怎么弄", "report_loss", "out_of_scope"),
+        ("if my card ever got stolen what would I do", "report_loss", "out_of_scope"),
+        ("挂失大概是个什么流程 我就问问", "check_progress", "out_of_scope"),
+        ("我卡丢了 挂失流程是什么", "report_loss", "report_loss"),  # a loss told: reported, whatever else it asks
+        ("I lost my card, what's the process", "report_loss", "report_loss"),
+        ("卡丢了 要是找到了怎么办", "report_loss", "report_loss"),  # a finding supposed, not a loss
+    ],
+)
+def test_a_loss_supposed_or_the_procedure_asked_is_a_question_not_a_report(text, intent, expected):
+    (message,) = LossReportsNeedALoss().process([classified(text, intent)])
+    assert message.get(INTENT)["name"] == expected
