@@ -220,6 +220,7 @@ def _more_about_topic(told: list[str | None], text: str, values: dict, *, for_th
     to ask, unless it is asked `for_the_task` of a verified person, whose task's answer says more of
     it and of how long ("那挂失什么时候过期": the report in force, with its date)."""
     topics = list(dict.fromkeys(_TOPIC_TOLD[said] for said in told if said in _TOPIC_TOLD))  # newest first
+    topics.sort(key=lambda topic: topic == "hall")  # the hall's note beside an answer is not what is asked about
     asked = {topic: follow_up_aspect(text, topic) for topic in topics}
     if for_the_task:
         asked = {topic: part for topic, part in asked.items() if part != "time"}

@@ -293,7 +293,9 @@ _ANY_LOSS = re.compile(
 # What a progress question sounds like when no task word is in it: "能不能快一点啊 我急着用", "my dad
 # wants to know where his card is".
 _PROGRESS_HINT = re.compile(
-    r"快一?点|急着|着急|催|多久|什么时候|\bwhere(?:'s| is)? (?:my|his|her) card\b|\bhurry\b", re.IGNORECASE
+    r"快一?点|急着|着急|催|多久|什么时候|怎么回事|咋回事|\bwhere(?:'s| is)? (?:my|his|her) card\b|\bhurry\b"
+    r"|\bwhat'?s (?:going on|up) with\b",
+    re.IGNORECASE,
 )
 
 

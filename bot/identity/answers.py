@@ -183,8 +183,9 @@ _HAN_RUN = re.compile(r"(?<![\u3400-\u9fff])[\u3400-\u9fff]{2,4}(?![\u3400-\u9ff
 
 def without_han_names(text: str) -> str:
     """The message with each run of Han characters that could be a name taken out: a Chinese name
-    in an English message ("check status 陈静 3201…") says nothing of the reply language."""
-    if not re.search(r"[A-Za-z]{2}", text):
+    in an English message ("check status 陈静 3201…") says nothing of the reply language. With fewer
+    than two English words there is no English message ("fee多少", "app上可以不" are Mandarin)."""
+    if len(re.findall(r"[A-Za-z]{2,}", text)) < 2:
         return text  # "异地" or "陈静" alone is Mandarin
     return _HAN_RUN.sub(lambda m: " " if _name_in(m.group()) else m.group(), text)
 

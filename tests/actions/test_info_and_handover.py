@@ -407,3 +407,15 @@ async def test_whether_one_is_told_and_what_comes_next_are_answered(
     tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
     await ActionAnswerInfo().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == [answer]
+
+
+async def test_a_follow_up_after_the_halls_note_is_about_the_answer_before_it(action_settings, dispatcher, domain):
+    events = [
+        *after_told("utter_update_info", "要本人去吗"),
+        {"event": "bot", "text": "…", "metadata": {"utter_action": "utter_proxy"}},
+        {"event": "user", "text": "app上可以不"},
+    ]
+    await ActionAnswerInfo().run(
+        dispatcher, make_tracker(intent="out_of_scope", text="app上可以不", events=events), domain
+    )
+    assert responses(dispatcher) == ["utter_more_update_channels"]

@@ -66,3 +66,10 @@ def test_a_loss_report_needs_a_word_of_a_loss(text, intent):
 def test_a_loss_supposed_or_the_procedure_asked_is_a_question_not_a_report(text, intent, expected):
     (message,) = LossReportsNeedALoss().process([classified(text, intent)])
     assert message.get(INTENT)["name"] == expected
+
+
+def test_whats_going_on_with_the_card_is_a_progress_question_not_a_loss():
+    (message,) = LossReportsNeedALoss().process(
+        [classified("what's going on with my card, 320102199007072028 Wang Fang", "report_loss")]
+    )
+    assert message.get(INTENT)["name"] == "check_progress"

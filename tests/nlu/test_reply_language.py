@@ -27,6 +27,8 @@ def reply_language(text: str, intent: str) -> str | None:
         ("我的社保card丢了", "report_loss", "zh"),
         ("社保卡 lost", "report_loss", "zh"),
         ("补办 card", "replace_card", "zh"),
+        ("fee多少", "out_of_scope", "zh"),  # a word of English in a Mandarin question
+        ("app上可以不", "out_of_scope", "zh"),
         ("异地", "use_elsewhere", "zh"),
         # A request for a language is answered in it, whatever it is written in.
         ("Chinese please", "greet", "zh"),
