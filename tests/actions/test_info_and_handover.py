@@ -339,9 +339,19 @@ async def test_a_follow_up_after_a_follow_up_keeps_the_topic(action_settings, di
         ("utter_progress_cancelled", "要带什么", "utter_more_apply_documents"),  # a new card is applied for
         ("utter_progress_shipped", "寄到哪里啊", "utter_more_pickup_channels"),
         ("utter_office_hours", "ok and where is it", "utter_more_hall_channels"),
+        # What a loss report or a card on its way means, whether one is told, what comes next
+        ("utter_loss_reported", "how long do I have", "utter_more_loss_time"),
+        ("utter_progress_shipped", "到了会通知我吗", "utter_more_making_next"),
+        ("utter_progress_in_production", "那要带什么去领", "utter_more_pickup_documents"),
+        ("utter_loss_reported", "will I get a text about this", "utter_more_loss_notice"),
+        ("utter_apply_card", "新卡出来了会通知我吗", "utter_more_apply_next"),
+        ("utter_progress_loss_reported", "what's next", "utter_more_loss_next"),
+        ("utter_progress_cancelled", "how much does that cost", "utter_info_nothing_more"),  # not a first card
     ],
 )
-async def test_a_follow_up_may_name_the_topic_just_explained(action_settings, dispatcher, domain, told, text, answer):
+async def test_a_follow_up_may_name_the_topic_just_explained_and_asks_what_it_means(
+    action_settings, dispatcher, domain, told, text, answer
+):
     tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
     await ActionAnswerInfo().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == [answer]
@@ -356,22 +366,6 @@ async def test_a_follow_up_takes_the_newest_topic_that_has_an_answer_for_it(acti
     tracker = make_tracker(intent="out_of_scope", text="ok and what do I bring", events=events)
     await ActionAnswerInfo().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_more_pickup_documents"]  # not the hall's: it has nothing on documents
-
-
-@pytest.mark.parametrize(
-    ("told", "text", "answer"),
-    [
-        ("utter_loss_reported", "how long do I have", "utter_more_loss_time"),
-        ("utter_progress_shipped", "到了会通知我吗", "utter_more_making_next"),
-        ("utter_progress_in_production", "那要带什么去领", "utter_more_pickup_documents"),
-    ],
-)
-async def test_what_a_report_or_a_card_on_its_way_means_is_answered(
-    action_settings, dispatcher, domain, told, text, answer
-):
-    tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
-    await ActionAnswerInfo().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == [answer]
 
 
 async def test_a_follow_up_taken_for_details_is_answered_not_asked_what_task(action_settings, dispatcher, domain):
@@ -390,23 +384,6 @@ async def test_how_a_loss_report_works_is_told_to_a_question_about_it_and_its_fo
     tracker = make_tracker(intent="out_of_scope", text="要带啥", events=after_told("utter_loss_how", "要带啥"))
     await ActionAnswerInfo().run(dispatcher, tracker, domain)
     assert responses(dispatcher) == ["utter_more_loss_documents"]
-
-
-@pytest.mark.parametrize(
-    ("told", "text", "answer"),
-    [
-        ("utter_loss_reported", "will I get a text about this", "utter_more_loss_notice"),
-        ("utter_apply_card", "新卡出来了会通知我吗", "utter_more_apply_next"),
-        ("utter_progress_loss_reported", "what's next", "utter_more_loss_next"),
-        ("utter_progress_cancelled", "how much does that cost", "utter_info_nothing_more"),  # not a first card
-    ],
-)
-async def test_whether_one_is_told_and_what_comes_next_are_answered(
-    action_settings, dispatcher, domain, told, text, answer
-):
-    tracker = make_tracker(intent="out_of_scope", text=text, events=after_told(told, text))
-    await ActionAnswerInfo().run(dispatcher, tracker, domain)
-    assert responses(dispatcher) == [answer]
 
 
 async def test_a_follow_up_after_the_halls_note_is_about_the_answer_before_it(action_settings, dispatcher, domain):
