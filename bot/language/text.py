@@ -275,8 +275,9 @@ _LOSS_WORDS = re.compile(
 
 
 # A loss that happened: "我卡丢了，挂失流程是什么" is a loss to report, whatever else it asks.
-_LOSS_TOLD = re.compile(
-    r"(?:卡|我)\S{0,4}(?:丢了|不见了|被偷了|找不到了)|\bi(?: have|'ve)? lost\b|\blost my\b|\bwas stolen\b", re.I
+_LOSS_HAPPENED = re.compile(
+    r"(?:卡|我)\S{0,4}(?:丢了|不见了|被偷了|找不到了)|\bi(?: have|'ve)? lost\b|\blost my\b|\bwas stolen\b",
+    re.IGNORECASE,
 )
 
 
@@ -286,7 +287,7 @@ def asks_how_loss_reporting_works(text: str) -> bool:
     if _LOSS_SUPPOSED.search(simplified):
         return True
     return bool(
-        _ONLY_ASKING.search(simplified) and _LOSS_WORDS.search(simplified) and not _LOSS_TOLD.search(simplified)
+        _ONLY_ASKING.search(simplified) and _LOSS_WORDS.search(simplified) and not _LOSS_HAPPENED.search(simplified)
     )
 
 
