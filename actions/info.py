@@ -213,7 +213,19 @@ _TOPIC_TOLD = {
 }
 
 
-def _more_about_topic(told: list[str | None], text: str, values: dict, *, for_the_task: bool) -> str | None:
+# Answers that name the replacement fee, and what they say where replacing is free.
+_WHEN_FREE = {
+    "utter_replace_card": "utter_replace_card_free",
+    "utter_more_replace_cost": "utter_more_replace_cost_free",
+}
+
+
+def _for_the_fee(response: str, values: dict) -> str:
+    """`response`, or its free-of-charge wording where this city charges nothing to replace a card."""
+    return _WHEN_FREE.get(response, response) if values["fee"] == 0 else response
+
+
+def _more_about_topic(told: list[str | None], text: str, *, for_the_task: bool) -> str | None:
     """The answer to a follow-up that asks about a part of a topic just explained (the newest that
     has an answer for it: "ok and what do I bring" after the pickup answer and then the hall's
     hours), or None. A part there is nothing more to say of ("异地就医要钱吗") hears that and where
@@ -227,8 +239,6 @@ def _more_about_topic(told: list[str | None], text: str, values: dict, *, for_th
     response = next((_MORE[topic][part] for topic, part in asked.items() if part in _MORE[topic]), None)
     if response is None and not for_the_task and topics and asked[topics[0]]:
         response = "utter_info_nothing_more"
-    if response == "utter_more_replace_cost" and values["fee"] == 0:
-        return "utter_more_replace_cost_free"
     return response
 
 
@@ -255,12 +265,12 @@ def answered_as_follow_up(dispatcher: CollectingDispatcher, tracker: Tracker, *,
     if done is not None:
         dispatcher.utter_message(response=done)
         return True
-    values = service_values(tracker)
     lately = [told.get("utter_action") for told in told_lately(tracker, _TOPIC_TURNS)]
     if tracker.get_slot("task") == "loss":  # "要带什么" at the ID number prompt of a loss report
         lately.append("utter_loss_how")
-    if more := _more_about_topic(lately, text, values, for_the_task=for_the_task):
-        dispatcher.utter_message(response=more, **values)
+    if more := _more_about_topic(lately, text, for_the_task=for_the_task):
+        values = service_values(tracker)
+        dispatcher.utter_message(response=_for_the_fee(more, values), **values)
         return True
     return False
 
@@ -292,8 +302,7 @@ class ActionAnswerInfo(Action):
         if asking in ("id_number", "person_name") and (question := id_number_question(text)):
             response = ID_HELP[question]
         values = service_values(tracker)
-        if response == "utter_replace_card" and values["fee"] == 0:
-            response = "utter_replace_card_free"
+        response = _for_the_fee(response, values)
         if response in _GENERAL and any(told.get("utter_action") == response for told in told_lately(tracker, 1)):
             response = "utter_info_nothing_more"
         dispatcher.utter_message(response=response, **values)
