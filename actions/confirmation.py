@@ -12,7 +12,6 @@ A clear yes (whatever its intent, affirm or deny) within a couple of messages of
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -26,6 +25,7 @@ from actions.runtime import answers_only, traced, typed_text
 from actions.tasks import cancel_task, under_way
 from actions.verification import forget_everything, take_leave
 from bot.contract import TASK_FINISHED
+from bot.identity.answers import says_card_was_wrong
 from bot.language.confirmation import Decision, asks_if_done, decide, ends_in_question, only_a_pause
 from bot.language.confirmation import read_reply as words_of
 from bot.language.text import a_pause
@@ -146,14 +146,6 @@ def _answers_anything_else(tracker: Tracker) -> bool:
     return False
 
 
-# Said of the ID number or card just answered about: "号码不对", "不是我的卡", "you got the wrong number".
-_NUMBER_WAS_WRONG = re.compile(
-    r"(?:号码?|卡|身份证)(?:\S{0,3})(?:不对|错了|有误)|(?:不是|并非)我的(?:卡|号)|(?:听|说|念|读)错了"
-    r"|\bwrong (?:number|id|card)\b|\bnot my (?:card|id|number)\b|\bmisheard\b",
-    re.IGNORECASE,
-)
-
-
 class ActionReconsider(Action):
     """A yes or no with nothing pending: offer again a change declined just before if the words say
     yes ("不对，还是挂了吧" is often classified ``deny``); otherwise a yes asks what is wanted, a no
@@ -195,7 +187,7 @@ class ActionReconsider(Action):
         if (tracker.latest_message.get("intent") or {}).get("name") == "deny":
             if under_way(tracker) and not _answers_anything_else(tracker):
                 return cancel_task(dispatcher)
-            if _NUMBER_WAS_WRONG.search(typed_text(tracker)):
+            if says_card_was_wrong(typed_text(tracker)):
                 # "号码不对" after the answer: not that card; the next request starts a new check.
                 dispatcher.utter_message(response="utter_ask_what_task")
                 return [*forget_everything(), SlotSet("awaiting_confirmation", None)]

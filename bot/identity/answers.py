@@ -268,6 +268,20 @@ def says_id_number_wrong(text: str) -> bool:
     return bool(_MISHEARD.search(text)) or any(_ID_NUMBER_WRONG.fullmatch(form) for form in phrase_forms(text))
 
 
+# Said of the card just answered about: "号码不对", "不是我的卡", "you got the wrong number". Unlike a
+# reply to the last-four question, a bare "不对" is not enough: after an answer it is a no.
+_CARD_WAS_WRONG = re.compile(
+    r"(?:号码?|卡|身份证)(?:\S{0,3})(?:不对|错了|有误)|(?:不是|并非)我的(?:卡|号)|(?:听|说|念|读)错了"
+    r"|\bwrong (?:number|id|card)\b|\bnot my (?:card|id|number)\b|\bmisheard\b",
+    re.IGNORECASE,
+)
+
+
+def says_card_was_wrong(text: str) -> bool:
+    """Whether a message after an answer about a card says it was the wrong card or ID number."""
+    return bool(_CARD_WAS_WRONG.search(text))
+
+
 def does_not_know(text: str) -> bool:
     """Whether the reply says the person does not know (or no longer has) what was asked."""
     return bool(_DO_NOT_KNOW.search(text))

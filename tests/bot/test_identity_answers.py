@@ -10,6 +10,7 @@ from bot.identity.answers import (
     looks_like_latin_name,
     name_beside_id,
     name_from_answer,
+    says_card_was_wrong,
     says_id_number_wrong,
 )
 
@@ -224,3 +225,17 @@ def test_the_end_of_a_question_beside_the_id_number_is_not_a_name(text, name):
 )
 def test_a_name_introduced_in_a_request(text, name):
     assert introduced_name(text) == name
+
+
+@pytest.mark.parametrize(
+    ("text", "wrong"),
+    [
+        ("号码不对", True),
+        ("不对 这不是我的卡", True),
+        ("no, you got the wrong number", True),
+        ("不对", False),  # after an answer, a bare no is a no
+        ("没有了 谢谢", False),
+    ],
+)
+def test_a_card_said_to_be_the_wrong_one_after_its_answer(text, wrong):
+    assert says_card_was_wrong(text) is wrong
